@@ -1,0 +1,14 @@
+//! Vigie's shared vocabulary: attack categories, severities, directions, the
+//! versioned `vigie.report/1` wire format that sensors send to the
+//! observatory, and the Europe/Paris local day every count is filed under.
+//!
+//! This crate does no I/O: it is linked by the sensor, the server and the
+//! probe alike, so it must stay small and dependency-light.
+
+pub mod day;
+pub mod report;
+
+pub use day::{local_day, LOCAL_TZ};
+pub use report::{
+    Category, DailyCount, Direction, Incident, Report, ReportError, Severity, REPORT_SCHEMA,
+};
