@@ -1,1 +1,284 @@
-//! Placeholder while the module is written.
+//! The incident book: the only place where report incidents are built.
+//!
+//! Detectors tell it "this rule fired again for this key, N more events";
+//! it opens an incident the first time, extends it after, and closes it when
+//! it has been quiet for the category's idle time. What it keeps is exactly
+//! what the report may carry: the external address, the target port and
+//! service, a list label, a listed domain, and a *keyed hash* of an internal
+//! host — the internal address itself is used only as part of a map key in
+//! memory and never written out.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+use foldhash::fast::RandomState;
+use vigie_core::{local_day, Category, DailyCount, Direction, Incident, Severity};
+
+/// Capture time, nanoseconds since the Unix epoch.
+pub type Nanos = i64;
+
+pub const NANOS_PER_SEC: i64 = 1_000_000_000;
+
+/// What identifies one incident: two observations with the same key are the
+/// same attack.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct IncidentKey {
+    pub rule: Rule,
+    pub direction: Direction,
+    pub remote: Option<IpAddr>,
+    /// The commune machine, for incidents told apart per internal host
+    /// (outbound DNS patterns). Hashed before it leaves the book.
+    pub internal: Option<IpAddr>,
+    pub port: Option<u16>,
+    pub indicator: Option<Box<str>>,
+}
+
+/// A rule name: fixed ones are static strings, signatures' come from data.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Rule {
+    Fixed(&'static str),
+    Named(Box<str>),
+}
+
+impl Rule {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Rule::Fixed(name) => name,
+            Rule::Named(name) => name,
+        }
+    }
+}
+
+/// Everything about an incident that is not part of its identity.
+#[derive(Clone, Debug)]
+pub struct Details {
+    pub category: Category,
+    pub severity: Severity,
+    pub label: Option<String>,
+    pub service: Option<String>,
+    /// For floods: the source is reported only while a single one is seen.
+    pub source_known: bool,
+}
+
+struct Open {
+    details: Details,
+    first_seen: Nanos,
+    last_seen: Nanos,
+    events: u64,
+    idle: Nanos,
+}
+
+/// Open and closed incidents of one analysis.
+pub struct IncidentBook {
+    open: HashMap<IncidentKey, Open, RandomState>,
+    closed: Vec<Incident>,
+    host_key: [u8; 32],
+}
+
+impl IncidentBook {
+    /// `host_key` keys the hash that tells internal hosts apart; a random
+    /// key per box means hashes cannot be reversed by trying every address.
+    pub fn new(host_key: [u8; 32]) -> Self {
+        IncidentBook {
+            open: HashMap::with_hasher(RandomState::default()),
+            closed: Vec::new(),
+            host_key,
+        }
+    }
+
+    /// Adds `events` to the incident of `key`, opening it if needed. `start`
+    /// is when the attack began (before it crossed its threshold), `now` the
+    /// packet that triggered this call.
+    pub fn record(
+        &mut self,
+        key: IncidentKey,
+        details: impl FnOnce() -> Details,
+        idle_secs: u32,
+        start: Nanos,
+        now: Nanos,
+        events: u64,
+    ) {
+        let open = self.open.entry(key).or_insert_with(|| Open {
+            details: details(),
+            first_seen: start,
+            last_seen: now,
+            events: 0,
+            idle: i64::from(idle_secs) * NANOS_PER_SEC,
+        });
+        open.first_seen = open.first_seen.min(start);
+        open.last_seen = open.last_seen.max(now);
+        open.events += events;
+    }
+
+    /// Marks an open incident as seen from several sources (a distributed
+    /// flood): its source is then reported as unknown.
+    pub fn mark_many_sources(&mut self, key: &IncidentKey) {
+        if let Some(open) = self.open.get_mut(key) {
+            open.details.source_known = false;
+        }
+    }
+
+    pub fn is_open(&self, key: &IncidentKey) -> bool {
+        self.open.contains_key(key)
+    }
+
+    /// Closes the incidents quiet for longer than their idle time.
+    pub fn close_idle(&mut self, now: Nanos) {
+        let host_key = self.host_key;
+        let closed = &mut self.closed;
+        self.open.retain(|key, open| {
+            let keep = now.saturating_sub(open.last_seen) <= open.idle;
+            if !keep {
+                closed.push(to_incident(&host_key, key, open));
+            }
+            keep
+        });
+    }
+
+    /// Closes everything (end of a capture).
+    pub fn close_all(&mut self) {
+        self.close_idle(i64::MAX);
+    }
+
+    pub fn open_count(&self) -> usize {
+        self.open.len()
+    }
+
+    /// The closed incidents, oldest first, and their per-day counts; the book
+    /// is left empty of closed incidents.
+    pub fn take_closed(&mut self) -> (Vec<Incident>, Vec<DailyCount>) {
+        let mut incidents = std::mem::take(&mut self.closed);
+        incidents.sort_by(|a, b| {
+            (a.first_seen, a.category, &a.rule, a.source).cmp(&(
+                b.first_seen,
+                b.category,
+                &b.rule,
+                b.source,
+            ))
+        });
+        let daily = daily_counts(&incidents);
+        (incidents, daily)
+    }
+}
+
+fn to_incident(host_key: &[u8; 32], key: &IncidentKey, open: &Open) -> Incident {
+    Incident {
+        category: open.details.category,
+        rule: key.rule.as_str().to_owned(),
+        label: open.details.label.clone(),
+        severity: open.details.severity,
+        source: key.remote.filter(|_| open.details.source_known),
+        direction: key.direction,
+        target_port: key.port,
+        service: open.details.service.clone(),
+        first_seen: to_utc(open.first_seen),
+        last_seen: to_utc(open.last_seen),
+        events: open.events.max(1),
+        indicator: key.indicator.as_deref().map(str::to_owned),
+        internal_host: key.internal.map(|ip| host_hash(host_key, ip)),
+    }
+}
+
+/// A keyed hash standing for an internal host: stable for one key, useless
+/// to anyone without it. `h:` and 16 hex digits (64 bits).
+pub fn host_hash(key: &[u8; 32], ip: IpAddr) -> String {
+    let bytes = match ip {
+        IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
+        IpAddr::V6(v6) => v6.octets(),
+    };
+    let hash = blake3::keyed_hash(key, &bytes);
+    let hex = hash.to_hex();
+    format!("h:{}", &hex.as_str()[..16])
+}
+
+pub fn to_utc(ts: Nanos) -> DateTime<Utc> {
+    DateTime::from_timestamp_nanos(ts)
+}
+
+/// Incidents per Europe/Paris day and category, filed under the day each
+/// incident began.
+pub fn daily_counts(incidents: &[Incident]) -> Vec<DailyCount> {
+    let mut counts: std::collections::BTreeMap<_, (u64, u64)> = Default::default();
+    for incident in incidents {
+        let entry = counts
+            .entry((local_day(incident.first_seen), incident.category))
+            .or_default();
+        entry.0 += 1;
+        if incident.direction == Direction::Outbound {
+            entry.1 += 1;
+        }
+    }
+    counts
+        .into_iter()
+        .map(|((day, category), (count, outbound))| DailyCount {
+            day,
+            category,
+            count,
+            outbound,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(remote: &str) -> IncidentKey {
+        IncidentKey {
+            rule: Rule::Fixed("scan.syn"),
+            direction: Direction::Inbound,
+            remote: Some(remote.parse().unwrap()),
+            internal: None,
+            port: None,
+            indicator: None,
+        }
+    }
+
+    fn details() -> Details {
+        Details {
+            category: Category::Scan,
+            severity: Severity::Low,
+            label: None,
+            service: None,
+            source_known: true,
+        }
+    }
+
+    const T0: Nanos = 1_790_000_000 * NANOS_PER_SEC;
+
+    #[test]
+    fn one_attack_is_one_incident_until_it_goes_quiet() {
+        let mut book = IncidentBook::new([7; 32]);
+        book.record(key("203.0.113.1"), details, 60, T0, T0 + 5, 15);
+        book.record(key("203.0.113.1"), details, 60, T0, T0 + 30 * NANOS_PER_SEC, 1);
+        book.close_idle(T0 + 60 * NANOS_PER_SEC);
+        assert_eq!(book.open_count(), 1);
+        book.close_idle(T0 + 91 * NANOS_PER_SEC);
+        assert_eq!(book.open_count(), 0);
+        book.record(key("203.0.113.1"), details, 60, T0 + 200 * NANOS_PER_SEC, T0 + 200 * NANOS_PER_SEC, 20);
+        book.close_all();
+        let (incidents, daily) = book.take_closed();
+        assert_eq!(incidents.len(), 2);
+        assert_eq!(incidents[0].events, 16);
+        assert_eq!(incidents[1].events, 20);
+        assert_eq!(daily.len(), 1);
+        assert_eq!(daily[0].count, 2);
+    }
+
+    #[test]
+    fn internal_hosts_leave_only_as_a_keyed_hash() {
+        let mut book = IncidentBook::new([1; 32]);
+        let mut k = key("203.0.113.1");
+        k.internal = Some("192.168.1.23".parse().unwrap());
+        k.remote = None;
+        book.record(k, details, 60, T0, T0, 1);
+        book.close_all();
+        let (incidents, _) = book.take_closed();
+        let text = serde_json::to_string(&incidents).unwrap();
+        assert!(!text.contains("192.168"), "{text}");
+        let hash = incidents[0].internal_host.clone().unwrap();
+        assert_eq!(hash.len(), 18);
+        assert_ne!(hash, host_hash(&[2; 32], "192.168.1.23".parse().unwrap()));
+    }
+}

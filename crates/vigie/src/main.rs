@@ -1,1 +1,124 @@
-fn main() {}
+//! `vigie`: one binary, several roles. Each subcommand parses its options
+//! and calls one function of a library crate; errors are printed with their
+//! whole chain and a non-zero exit code.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+
+mod bench;
+mod sensor;
+
+#[derive(Parser)]
+#[command(name = "vigie", version, about = "Vigie : cybersécurité des communes d'un territoire")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The sensor box: qualifies the attacks in a capture file.
+    Sensor(SensorArgs),
+    /// A ready-made demonstration: generates a day of a town hall's traffic
+    /// with attacks in it, analyses it and prints the summary.
+    Demo(DemoArgs),
+    /// Benchmarks, reported as ratios against a reference run on the same
+    /// machine in the same run.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(clap::Args)]
+pub struct SensorArgs {
+    /// Capture file to analyse (pcap or pcapng).
+    #[arg(long, value_name = "FILE", required_unless_present = "print_config")]
+    pcap: Option<PathBuf>,
+    /// The commune's network (repeatable). Default: the private ranges.
+    #[arg(long = "home-net", value_name = "CIDR")]
+    home_nets: Vec<String>,
+    /// Detector thresholds (TOML); keys left out keep their defaults.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Directory of threat lists (each file's name is its label; files named
+    /// allowlist* are allowlists).
+    #[arg(long, value_name = "DIR")]
+    intel: Option<PathBuf>,
+    /// More web-exploit signatures (TOML), added to the built-in ones.
+    #[arg(long, value_name = "FILE")]
+    signatures: Option<PathBuf>,
+    /// File holding the key (64 hex digits) of the hash that stands for
+    /// internal hosts; a random one per run otherwise.
+    #[arg(long, value_name = "FILE")]
+    host_key_file: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Prints the default configuration (documented) and exits.
+    #[arg(long)]
+    print_config: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// A summary for a person, in French.
+    Text,
+    /// The `vigie.report/1` document.
+    Json,
+}
+
+#[derive(clap::Args)]
+pub struct DemoArgs {
+    /// Where to write the generated capture (a temporary file by default).
+    #[arg(long, value_name = "FILE")]
+    pcap: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Analysis speed on a generated mixed capture, beside `tcpdump -r FILE
+    /// -w /dev/null` on the same file.
+    Sensor {
+        /// Packets in the generated capture.
+        #[arg(long, default_value_t = 5_000_000)]
+        packets: u64,
+        /// Keep the capture here instead of a temporary directory.
+        #[arg(long, value_name = "FILE")]
+        pcap: Option<PathBuf>,
+    },
+    /// Peak memory of the analysis of a SYN flood from many random sources.
+    Flood {
+        #[arg(long, default_value_t = 1_000_000)]
+        sources: u64,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("VIGIE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Sensor(args) => sensor::run(args),
+        Command::Demo(args) => sensor::demo(args),
+        Command::Bench(BenchCommand::Sensor { packets, pcap }) => bench::speed(packets, pcap),
+        Command::Bench(BenchCommand::Flood { sources }) => bench::flood(sources),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("erreur : {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Reads a whole small file, naming it in the error.
+pub fn read_text(path: &std::path::Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}

@@ -9,5 +9,8 @@ mod pcapng;
 mod reader;
 mod writer;
 
+pub use pcap::MAX_CAPLEN;
 pub use reader::{CaptureError, CaptureReader, Frame};
+pub use reader::{CaptureFormat, Location};
 pub use writer::PcapWriter;
+pub use writer::SNAPLEN;

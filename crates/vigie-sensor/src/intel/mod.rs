@@ -1,1 +1,176 @@
-//! Placeholder while the module is written.
+//! Threat intelligence: lists of known-bad addresses, blocks and domains
+//! (FireHOL, Spamhaus DROP, abuse.ch feeds, Tor exits, the Département's
+//! own lists) and allowlists, loaded from a directory and looked up for
+//! every external address and every name seen on the wire.
+//!
+//! Each file's name without extension is its label, shown in incidents
+//! (`firehol_level1`, `feodo_botnet_c2`...). Files whose name starts with
+//! `allowlist` are allowlists: what they hold is never reported.
+//!
+//! What it must not do: fail a start because of a bad line (bad lines are
+//! counted and quoted in [`ListStats`]), treat a special-use address
+//! (private, loopback, link-local, multicast) as an attacker, or allocate
+//! during a lookup. Overlaps between lists resolve to the list loaded first
+//! (files are loaded in name order).
+
+mod builder;
+mod csv;
+mod domains;
+mod indicator;
+mod list;
+mod ranges;
+mod stats;
+
+use std::fs;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+pub use builder::{IntelBuilder, MAX_LISTS};
+pub use stats::{LineProblem, ListStats, LoadStats, MAX_PROBLEMS};
+
+use domains::DomainSet;
+use ranges::Range;
+
+/// Which list an indicator came from; [`Intel::label`] gives its name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LabelId(u16);
+
+/// Loading a directory of lists failed: only unreadable files or
+/// directories do that, never their content.
+#[derive(Debug, thiserror::Error)]
+pub enum IntelError {
+    #[error("cannot read the threat-list directory {}: {source}", dir.display())]
+    ReadDir {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read the threat list {}: {source}", path.display())]
+    ReadFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "too many threat lists in {} ({count}; at most {MAX_LISTS})",
+        dir.display()
+    )]
+    TooManyLists { dir: PathBuf, count: usize },
+}
+
+/// The loaded lists, immutable once built, shared by every detector.
+pub struct Intel {
+    labels: Vec<String>,
+    v4: Vec<Range<u32>>,
+    v6: Vec<Range<u128>>,
+    domains: DomainSet,
+    stats: Vec<ListStats>,
+}
+
+impl Intel {
+    /// No list at all: every lookup answers `None`.
+    pub fn empty() -> Intel {
+        IntelBuilder::default().build()
+    }
+
+    pub fn builder() -> IntelBuilder {
+        IntelBuilder::default()
+    }
+
+    /// Loads every regular file of `dir`, in file-name order; hidden files
+    /// and subdirectories are ignored. Only an unreadable directory or file
+    /// is an error; bad lines are reported by [`Intel::stats`].
+    pub fn load_dir(dir: &Path) -> Result<Intel, IntelError> {
+        let read_dir = |source| IntelError::ReadDir {
+            dir: dir.to_owned(),
+            source,
+        };
+        let mut files = Vec::new();
+        for entry in fs::read_dir(dir).map_err(read_dir)? {
+            let path = entry.map_err(read_dir)?.path();
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            // `is_file` follows symbolic links, so linked lists load too.
+            if !name.starts_with('.') && path.is_file() {
+                files.push(path);
+            }
+        }
+        if files.len() > MAX_LISTS {
+            return Err(IntelError::TooManyLists {
+                dir: dir.to_owned(),
+                count: files.len(),
+            });
+        }
+        files.sort();
+        let mut builder = Intel::builder();
+        for path in files {
+            let bytes = fs::read(&path).map_err(|source| IntelError::ReadFile {
+                path: path.clone(),
+                source,
+            })?;
+            let text = String::from_utf8_lossy(&bytes);
+            let label = path.file_stem().unwrap_or_default().to_string_lossy();
+            if label.starts_with("allowlist") {
+                builder.add_named_allowlist(&label, &text);
+            } else {
+                builder.add_list(&label, &text);
+            }
+        }
+        Ok(builder.build())
+    }
+
+    /// The list holding `ip`, if any and if no allowlist holds it.
+    /// IPv4-mapped IPv6 addresses are looked up as IPv4.
+    pub fn lookup_ip(&self, ip: IpAddr) -> Option<LabelId> {
+        match ip.to_canonical() {
+            IpAddr::V4(v4) => ranges::find(&self.v4, u32::from(v4)),
+            IpAddr::V6(v6) => ranges::find(&self.v6, u128::from(v6)),
+        }
+    }
+
+    /// The list holding `name` or one of its parent domains, with the byte
+    /// offset in `name` where the listed domain starts (`a.evil.com` on
+    /// `evil.com` gives 2), so that only the listed part is reported. The
+    /// most specific listed domain wins. `None` when not listed or when the
+    /// name or a parent is allowlisted. Case and a trailing dot are ignored.
+    pub fn lookup_domain(&self, name: &[u8]) -> Option<(LabelId, usize)> {
+        self.domains.lookup(name)
+    }
+
+    /// The label of a list, as its file name without extension.
+    pub fn label(&self, id: LabelId) -> &str {
+        self.labels
+            .get(usize::from(id.0))
+            .map_or("unknown", String::as_str)
+    }
+
+    /// What each file (or builder call) loaded, in load order, allowlists
+    /// included.
+    pub fn stats(&self) -> &[ListStats] {
+        &self.stats
+    }
+
+    /// True when nothing is listed: lookups can be skipped.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Listed entries once loaded: address ranges after merging and
+    /// allowlisting, plus listed domains.
+    pub fn len(&self) -> usize {
+        self.v4.len() + self.v6.len() + self.domains.len()
+    }
+}
+
+impl std::fmt::Debug for Intel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Intel")
+            .field("labels", &self.labels)
+            .field("v4_ranges", &self.v4.len())
+            .field("v6_ranges", &self.v6.len())
+            .field("domains", &self.domains.len())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,149 @@
+//! `vigie sensor --pcap` and `vigie demo`: option parsing into the engine's
+//! settings, then one call to the sensor library.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use vigie_sensor::analyze::{analyze_file, Analysis};
+use vigie_sensor::engine::{random_key, Settings};
+use vigie_sensor::homenet::{Cidr, HomeNet};
+use vigie_sensor::intel::Intel;
+use vigie_sensor::signatures::Signatures;
+use vigie_sensor::synth::traffic::{self, Mix};
+use vigie_sensor::{config, summary, Config};
+
+use crate::{read_text, DemoArgs, Format, SensorArgs};
+
+/// Exit code when the capture was damaged: the report covers what was read.
+const EXIT_PARTIAL: u8 = 2;
+
+pub fn run(args: SensorArgs) -> anyhow::Result<ExitCode> {
+    if args.print_config {
+        print!("{}", config::DEFAULT_TOML);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(pcap) = args.pcap.as_deref() else {
+        bail!("--pcap FILE is required");
+    };
+    let settings = settings(&args)?;
+    let analysis = analyze_file(pcap, settings).with_context(|| format!("cannot analyse {}", pcap.display()))?;
+    print_analysis(&analysis, pcap, args.format)?;
+    Ok(exit_code(&analysis, pcap))
+}
+
+fn settings(args: &SensorArgs) -> anyhow::Result<Settings> {
+    let config = match &args.config {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    let home = if args.home_nets.is_empty() {
+        HomeNet::default()
+    } else {
+        let nets = args
+            .home_nets
+            .iter()
+            .map(|net| net.parse::<Cidr>().context("--home-net"))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        HomeNet::new(nets)
+    };
+    let intel = match &args.intel {
+        Some(dir) => {
+            let intel = Intel::load_dir(dir).with_context(|| format!("cannot load the threat lists of {}", dir.display()))?;
+            warn_list_problems(&intel);
+            intel
+        }
+        None => Intel::empty(),
+    };
+    let mut signatures = Signatures::builtin();
+    if let Some(path) = &args.signatures {
+        let text = read_text(path)?;
+        let extra = Signatures::from_toml(&text, &path.display().to_string())?;
+        signatures = signatures.merge(extra)?;
+    }
+    let host_key = match &args.host_key_file {
+        Some(path) => read_key(path)?,
+        None => random_key(),
+    };
+    Ok(Settings {
+        config,
+        home,
+        intel: Arc::new(intel),
+        signatures: Arc::new(signatures),
+        host_key,
+    })
+}
+
+fn warn_list_problems(intel: &Intel) {
+    for list in intel.stats() {
+        if list.malformed > 0 {
+            let first = list.problems.first().map(String::as_str).unwrap_or("");
+            eprintln!(
+                "attention : liste {} : {} ligne(s) illisible(s) ignorée(s) ({first})",
+                list.label, list.malformed
+            );
+        }
+    }
+}
+
+fn read_key(path: &Path) -> anyhow::Result<[u8; 32]> {
+    let text = read_text(path)?;
+    let hex = text.trim();
+    let mut key = [0u8; 32];
+    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        bail!("{}: the host key must be 64 hexadecimal digits", path.display());
+    }
+    for (i, byte) in key.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16)?;
+    }
+    Ok(key)
+}
+
+fn print_analysis(analysis: &Analysis, pcap: &Path, format: Format) -> anyhow::Result<()> {
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&analysis.report)?),
+        Format::Text => print!("{}", summary::render(&analysis.report, &pcap.display().to_string())),
+    }
+    Ok(())
+}
+
+fn exit_code(analysis: &Analysis, pcap: &Path) -> ExitCode {
+    match &analysis.stopped_by {
+        None => ExitCode::SUCCESS,
+        Some(error) => {
+            eprintln!(
+                "erreur : {} est endommagé ({error}) ; le rapport couvre les {} paquets lus avant",
+                pcap.display(),
+                analysis.report.packets
+            );
+            ExitCode::from(EXIT_PARTIAL)
+        }
+    }
+}
+
+/// Generates a few hours of a town hall's traffic with attacks, analyses it
+/// with the real engine and prints the summary.
+pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
+    let path: PathBuf = args.pcap.unwrap_or_else(|| dir.path().join("demo.pcap"));
+    let file = std::fs::File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+    let start = chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default() - 3 * 3600 * 1_000_000_000;
+    let mix = Mix {
+        packets: 300_000,
+        start,
+        packets_per_second: 30,
+        seed: 42,
+        attacks: true,
+    };
+    traffic::write_capture(std::io::BufWriter::new(file), &mix)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    let analysis = analyze_file(&path, Settings::default())?;
+    print!("{}", summary::render(&analysis.report, "la capture de démonstration"));
+    println!("\nCapture : {} (à relire avec : vigie sensor --pcap FICHIER)", path.display());
+    if dir.path() == path.parent().unwrap_or(Path::new("")) {
+        // Keep the generated file for the reader to look at.
+        let _ = dir.keep();
+    }
+    Ok(ExitCode::SUCCESS)
+}
