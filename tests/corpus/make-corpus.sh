@@ -76,7 +76,7 @@ fi
 
 # --- tools -------------------------------------------------------------------
 
-REQUIRED_TOOLS=(ip tcpdump tshark nmap masscan hydra hping3 /usr/sbin/sshd ssh
+REQUIRED_TOOLS=(ip ping tcpdump tshark nmap masscan hydra hping3 /usr/sbin/sshd ssh
     ssh-keygen sshpass nginx curl dig dnsmasq python3 useradd userdel chpasswd
     timeout ss sysctl)
 
@@ -154,7 +154,7 @@ fact() { printf '%s.%s=%s\n' "$1" "$2" "$3" >>"$FACTS"; }
 # --- lab ---------------------------------------------------------------------
 
 build_lab() {
-    local ns
+    local ns addr port pair i
     log "building the lab: namespaces $P-{att,rtr,vic,h2}"
     for ns in "${NAMESPACES[@]}"; do
         ip netns add "$ns"
@@ -167,8 +167,8 @@ build_lab() {
     # Internet side: the attacker's namespace holds every outside address.
     ip -n "$NS_ATT" link add eth0 type veth peer name to-att netns "$NS_RTR"
     ip -n "$NS_ATT" addr add "$ATT_IP/24" dev eth0
-    for ip in "$C2_IP" "$KNOWN_IP" "$USER_IP" "$RESOLVER_IP" "$MIRROR_IP"; do
-        ip -n "$NS_ATT" addr add "$ip/24" dev eth0
+    for addr in "$C2_IP" "$KNOWN_IP" "$USER_IP" "$RESOLVER_IP" "$MIRROR_IP"; do
+        ip -n "$NS_ATT" addr add "$addr/24" dev eth0
     done
     ip -n "$NS_ATT" link set eth0 up
     ip -n "$NS_ATT" route add default via "$RTR_OUT_IP"
@@ -182,7 +182,6 @@ build_lab() {
     in_ns "$NS_RTR" sysctl -qw net.ipv4.ip_forward=1
 
     # Town-hall LAN: the victim server and a second machine on the bridge.
-    local pair
     for pair in "$NS_VIC:to-vic:$VIC_IP" "$NS_H2:to-h2:$H2_IP"; do
         IFS=: read -r ns port addr <<<"$pair"
         ip -n "$ns" link add eth0 type veth peer name "$port" netns "$NS_RTR"
@@ -194,7 +193,6 @@ build_lab() {
     done
 
     # The bridge needs a moment to forward; prove both paths work.
-    local i
     for i in $(seq 30); do
         if in_ns "$NS_ATT" ping -c1 -W1 "$VIC_IP" >/dev/null 2>&1 &&
             in_ns "$NS_ATT" ping -c1 -W1 "$H2_IP" >/dev/null 2>&1; then
@@ -344,16 +342,16 @@ capture_stop() {
 
 # Counts the distinct values of FIELD over the packets matching FILTER.
 count_distinct() {
-    tshark -r "$CAPTURE_FILE" -Y "$1" -T fields -e "$2" 2>/dev/null | sort -u | grep -c . || true
+    tshark -r "$CAPTURE_FILE" -Y "$1" -T fields -e "$2" 2>>"$WORK/tshark.err" | sort -u | grep -c . || true
 }
 count_packets() {
-    tshark -r "$CAPTURE_FILE" -Y "$1" -T fields -e frame.number 2>/dev/null | grep -c . || true
+    tshark -r "$CAPTURE_FILE" -Y "$1" -T fields -e frame.number 2>>"$WORK/tshark.err" | grep -c . || true
 }
 
 # Fails the run when the capture does not show what the tool was asked to do:
 # the truth must describe the capture, not the intention.
 expect_equal() {
-    [[ "$2" == "$3" ]] || die "$1: expected $3, the capture shows $2"
+    [[ "$2" == "$3" ]] || die "$1: expected $3, the capture shows $2 $(tail -3 "$WORK/tshark.err" 2>/dev/null)"
 }
 
 SYN_FROM_ATT="ip.src==$ATT_IP && ip.dst==$VIC_IP && tcp.flags.syn==1 && tcp.flags.ack==0"

@@ -59,7 +59,7 @@ import sys
 for line in sys.stdin:
     line = line.strip()
     if line:
-        first = bytes.fromhex(line.split(",")[0]).split(b"\r\n")[0]
+        first = bytes.fromhex(line.split(",")[0].replace(":", "")).split(b"\r\n")[0]
         print(first.decode("latin-1"))')
     fact nmap_version http_payloads "$(grep -c . <<<"$requests" || true)"
     fact nmap_version http_first_lines "$(paste -sd '|' <<<"$requests")"

@@ -7,13 +7,11 @@
 //! report. The only module that builds report incidents is [`incidents`],
 //! and it only takes the external address, ports and counts.
 
-#[cfg(any())]
 pub mod analyze;
 pub mod capture;
 pub mod config;
 pub mod decode;
 pub mod detect;
-#[cfg(any())] // TEMP: until signatures land
 pub mod engine;
 pub mod flow;
 pub mod homenet;
@@ -24,5 +22,4 @@ pub mod summary;
 pub mod synth;
 
 pub use config::Config;
-#[cfg(any())]
 pub use engine::Engine;

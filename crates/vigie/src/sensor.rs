@@ -78,7 +78,7 @@ fn settings(args: &SensorArgs) -> anyhow::Result<Settings> {
 fn warn_list_problems(intel: &Intel) {
     for list in intel.stats() {
         if list.malformed > 0 {
-            let first = list.problems.first().map(String::as_str).unwrap_or("");
+            let first = list.problems.first().map(ToString::to_string).unwrap_or_default();
             eprintln!(
                 "attention : liste {} : {} ligne(s) illisible(s) ignorée(s) ({first})",
                 list.label, list.malformed

@@ -316,4 +316,22 @@ mod tests {
             "at byte 0: truncated pcap file header: the file ends 20 bytes into its 24 bytes"
         );
     }
+
+    #[test]
+    fn every_truncation_ends_cleanly_only_at_a_record_boundary() {
+        let records: &[(u32, u32, &[u8], u32)] =
+            &[(1, 2, b"one", 3), (3, 4, b"", 9), (5, 6, b"three", 5)];
+        let bytes = pcap(ByteOrder::Big, NSEC, 1, records);
+        let (all, _) = read_all(&bytes);
+        let boundaries = [24, 24 + 19, 24 + 19 + 16, bytes.len()];
+        for cut in 0..bytes.len() {
+            let (frames, error) = read_all(&bytes[..cut]);
+            assert_eq!(frames, all[..frames.len()], "cut at {cut}");
+            assert_eq!(
+                error.is_none(),
+                boundaries.contains(&cut),
+                "cut at {cut}: {error:?}"
+            );
+        }
+    }
 }

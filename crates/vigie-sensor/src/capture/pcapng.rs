@@ -271,7 +271,7 @@ fn check_len(
     max_len: u32,
     what: &'static str,
 ) -> Result<(), CaptureError> {
-    let problem = if len % 4 != 0 {
+    let problem = if !len.is_multiple_of(4) {
         "not a multiple of 4"
     } else if len < min_len {
         "too short for the block's fixed fields"

@@ -9,7 +9,6 @@ pub mod flood;
 pub mod probe;
 pub mod reputation;
 pub mod table;
-#[cfg(any())]
 pub mod web;
 
 use std::collections::HashSet;

@@ -61,7 +61,7 @@ pub struct Written {
 
 /// Writes the capture as nanosecond pcap to `out`.
 pub fn write_capture<W: Write>(out: W, mix: &Mix) -> io::Result<Written> {
-    let mut gen = Generator {
+    let mut generator = Generator {
         writer: PcapWriter::new(out, LinkType::Ethernet)?,
         frames: FrameBuilder::new(),
         rng: Rng(mix.seed | 1),
@@ -73,20 +73,20 @@ pub fn write_capture<W: Write>(out: W, mix: &Mix) -> io::Result<Written> {
     };
     let attack_points = [0.2, 0.4, 0.6, 0.8];
     let mut next_attack = 0;
-    while gen.written.packets < mix.packets {
+    while generator.written.packets < mix.packets {
         if mix.attacks {
             if let Some(point) = attack_points.get(next_attack) {
-                if gen.written.packets as f64 >= point * mix.packets as f64 {
-                    gen.attack(next_attack)?;
+                if generator.written.packets as f64 >= point * mix.packets as f64 {
+                    generator.attack(next_attack)?;
                     next_attack += 1;
                     continue;
                 }
             }
         }
-        gen.session()?;
+        generator.session()?;
     }
-    gen.writer.finish()?.flush()?;
-    Ok(gen.written)
+    generator.writer.finish()?.flush()?;
+    Ok(generator.written)
 }
 
 struct Generator<W: Write> {
@@ -156,12 +156,14 @@ impl<W: Write> Generator<W> {
                     b"",
                 );
                 let (client, server) = (self.client(), self.server(80));
-                self.tcp_session(client, server, &request, 1 + self.rng.next() % 12)
+                let segments = 1 + self.rng.next() % 12;
+                self.tcp_session(client, server, &request, segments)
             }
             40..=74 => {
                 let hello = app::tls_client_hello(Some("services.example.net"));
                 let (client, server) = (self.client(), self.server(443));
-                self.tcp_session(client, server, &hello, 1 + self.rng.next() % 30)
+                let segments = 1 + self.rng.next() % 30;
+                self.tcp_session(client, server, &hello, segments)
             }
             75..=94 => {
                 let query = app::dns_query(self.rng.next() as u16, "www.example.com", 1);

@@ -53,8 +53,7 @@ impl Clock {
         let exponent = u32::from(tsresol & 0x7f);
         let base: u128 = if tsresol & 0x80 == 0 { 10 } else { 2 };
         let units = match base.checked_pow(exponent) {
-            Some(1) => Units::Nanos(NANOS_PER_SEC),
-            Some(per_second) if NANOS_PER_SEC as u128 % per_second == 0 => {
+            Some(per_second) if u128::from(NANOS_PER_SEC).is_multiple_of(per_second) => {
                 Units::Nanos(NANOS_PER_SEC / per_second as u64)
             }
             Some(per_second) => Units::PerSecond(per_second),

@@ -82,11 +82,11 @@ impl<R: Read> Input<R> {
     /// only if the file ended first.
     pub fn skip(&mut self, n: u64) -> Result<u64, CaptureError> {
         let buffered = self.end.saturating_sub(self.pos);
-        if let Ok(k) = usize::try_from(n) {
-            if k <= buffered {
-                self.pos = self.pos.saturating_add(k);
-                return Ok(n);
-            }
+        if let Ok(k) = usize::try_from(n)
+            && k <= buffered
+        {
+            self.pos = self.pos.saturating_add(k);
+            return Ok(n);
         }
         let mut left = n.saturating_sub(buffered as u64);
         self.base = self.base.saturating_add(self.end as u64);
