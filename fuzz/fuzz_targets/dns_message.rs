@@ -12,7 +12,11 @@ fn check(query: &Query) {
     assert_eq!(query.labels().count(), query.label_count());
     let longest = query.labels().map(<[u8]>::len).max().unwrap_or(0);
     assert_eq!(longest, query.longest_label());
-    assert!(query.labels().all(|label| !label.is_empty() && label.len() <= MAX_LABEL_LEN));
+    assert!(
+        query
+            .labels()
+            .all(|label| !label.is_empty() && label.len() <= MAX_LABEL_LEN)
+    );
 }
 
 fuzz_target!(|data: &[u8]| {

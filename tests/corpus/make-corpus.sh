@@ -42,7 +42,7 @@ MARKER=VIGIE-PRIVATE-7f3a
 SSH_PASSWORD="$MARKER-ssh"
 SYN_BURST_COUNT=10000
 
-log() { printf '[make-corpus] %s\n' "$*" >&2; }
+log() { printf '[make-corpus +%3ds] %s\n' "$SECONDS" "$*" >&2; }
 die() { printf '[make-corpus] error: %s\n' "$*" >&2; exit 1; }
 
 usage() {
@@ -123,7 +123,7 @@ cleanup() {
     for pid in "${DAEMONS[@]}"; do wait "$pid" 2>/dev/null; done
     for ns in "${CREATED_NS[@]}"; do ip netns del "$ns" 2>/dev/null; done
     if [[ $CREATED_USER -eq 1 ]]; then userdel -r "$SSH_USER" 2>/dev/null; fi
-    rm -rf "$WORK"
+    if [[ -n "${VIGIE_CORPUS_KEEP_WORK:-}" ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
     if [[ $rc -ne 0 ]]; then log "failed (exit $rc); lab removed"; else log "lab removed"; fi
 }
 trap cleanup EXIT

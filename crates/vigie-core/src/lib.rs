@@ -8,7 +8,7 @@
 pub mod day;
 pub mod report;
 
-pub use day::{local_day, LOCAL_TZ};
+pub use day::{LOCAL_TZ, local_day};
 pub use report::{
-    Category, DailyCount, Direction, Incident, Report, ReportError, Severity, REPORT_SCHEMA,
+    Category, DailyCount, Direction, Incident, REPORT_SCHEMA, Report, ReportError, Severity,
 };

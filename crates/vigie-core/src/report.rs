@@ -265,10 +265,10 @@ impl Report {
                 max: MAX_DAILY,
             });
         }
-        if let (Some(first), Some(last)) = (self.first_seen, self.last_seen) {
-            if first > last {
-                return Err(ReportError::Period);
-            }
+        if let (Some(first), Some(last)) = (self.first_seen, self.last_seen)
+            && first > last
+        {
+            return Err(ReportError::Period);
         }
         for (index, incident) in self.incidents.iter().enumerate() {
             incident
@@ -306,7 +306,11 @@ impl Incident {
         }
         check_len("label", self.label.as_deref(), MAX_LABEL_LEN)?;
         check_len("indicator", self.indicator.as_deref(), MAX_INDICATOR_LEN)?;
-        check_len("internal_host", self.internal_host.as_deref(), MAX_HOST_HASH_LEN)?;
+        check_len(
+            "internal_host",
+            self.internal_host.as_deref(),
+            MAX_HOST_HASH_LEN,
+        )?;
         if self.first_seen > self.last_seen {
             return Err("first_seen is after last_seen".to_owned());
         }
@@ -402,7 +406,13 @@ mod tests {
             rule: "web.sqli".into(),
             ..incident()
         };
-        assert!(report.validate().unwrap_err().to_string().contains("does not belong"));
+        assert!(
+            report
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("does not belong")
+        );
         report.incidents.truncate(1);
         report.schema = "vigie.report/9".into();
         assert!(matches!(report.validate(), Err(ReportError::Schema { .. })));
@@ -410,7 +420,9 @@ mod tests {
 
     #[test]
     fn unknown_category_is_refused_by_the_parser() {
-        let text = serde_json::to_string(&incident()).unwrap().replace("\"scan\"", "\"ddos\"");
+        let text = serde_json::to_string(&incident())
+            .unwrap()
+            .replace("\"scan\"", "\"ddos\"");
         let err = serde_json::from_str::<Incident>(&text).unwrap_err();
         assert!(err.to_string().contains("unknown variant `ddos`"), "{err}");
     }

@@ -136,7 +136,9 @@ impl Config {
         let mut merged: toml::Table = DEFAULT_TOML
             .parse()
             .map_err(|e: toml::de::Error| invalid(format!("built-in defaults: {e}")))?;
-        let user: toml::Table = text.parse().map_err(|e: toml::de::Error| invalid(e.to_string()))?;
+        let user: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| invalid(e.to_string()))?;
         merge(&mut merged, user);
         let config: Config = toml::Value::Table(merged)
             .try_into()
@@ -169,8 +171,14 @@ impl Config {
             ("flood.syn_per_second", self.flood.syn_per_second),
             ("flood.udp_per_second", self.flood.udp_per_second),
             ("flood.icmp_per_second", self.flood.icmp_per_second),
-            ("suspicious_dns.dga_min_names", self.suspicious_dns.dga_min_names),
-            ("suspicious_dns.tunnel_min_queries", self.suspicious_dns.tunnel_min_queries),
+            (
+                "suspicious_dns.dga_min_names",
+                self.suspicious_dns.dga_min_names,
+            ),
+            (
+                "suspicious_dns.tunnel_min_queries",
+                self.suspicious_dns.tunnel_min_queries,
+            ),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(format!("{name} must be at least 1"));
@@ -185,8 +193,18 @@ impl Config {
     /// usable with conservative values.
     fn fallback() -> Config {
         Config {
-            scan: ScanConfig { min_ports: 15, window: 60, idle: 300, severity: Severity::Low },
-            sweep: SweepConfig { min_hosts: 10, window: 60, idle: 300, severity: Severity::Low },
+            scan: ScanConfig {
+                min_ports: 15,
+                window: 60,
+                idle: 300,
+                severity: Severity::Low,
+            },
+            sweep: SweepConfig {
+                min_hosts: 10,
+                window: 60,
+                idle: 300,
+                severity: Severity::Low,
+            },
             brute_force: BruteForceConfig {
                 min_attempts: 10,
                 window: 300,
@@ -195,7 +213,10 @@ impl Config {
                 login_paths: Vec::new(),
                 services: BTreeMap::new(),
             },
-            web_exploit: WebExploitConfig { idle: 600, inspect_form_bodies: true },
+            web_exploit: WebExploitConfig {
+                idle: 600,
+                inspect_form_bodies: true,
+            },
             flood: FloodConfig {
                 syn_per_second: 1000,
                 udp_per_second: 5000,
@@ -218,7 +239,10 @@ impl Config {
                 idle: 900,
                 severity: Severity::High,
             },
-            limits: Limits { flows: 131072, trackers: 65536 },
+            limits: Limits {
+                flows: 131072,
+                trackers: 65536,
+            },
         }
     }
 }
@@ -266,12 +290,17 @@ mod tests {
     #[test]
     fn mistakes_are_named() {
         let check = |text: &str, expected: &str| {
-            let err = Config::from_toml(text, "user.toml").unwrap_err().to_string();
+            let err = Config::from_toml(text, "user.toml")
+                .unwrap_err()
+                .to_string();
             assert!(err.contains("user.toml"), "{err}");
             assert!(err.contains(expected), "{text}: {err}");
         };
         check("[scan]\nmin_port = 3\n", "unknown field `min_port`");
-        check("[scan]\nmin_ports = 0\n", "scan.min_ports must be at least 1");
+        check(
+            "[scan]\nmin_ports = 0\n",
+            "scan.min_ports must be at least 1",
+        );
         check("[scan]\nseverity = \"extreme\"\n", "extreme");
         check("[brute_force.services]\n99999 = \"x\"\n", "not a TCP port");
         check("[scan\n", "line 1");

@@ -14,7 +14,7 @@ use vigie_core::{Direction, Report};
 
 use crate::capture::{CaptureError, CaptureReader};
 use crate::config::Config;
-use crate::decode::{self, dns, http, tls, DecodeError, LinkType, Packet, TcpFlags, Transport};
+use crate::decode::{self, DecodeError, LinkType, Packet, TcpFlags, Transport, dns, http, tls};
 use crate::detect::brute_force::BruteForceDetector;
 use crate::detect::dns::DnsDetector;
 use crate::detect::flood::{FloodDetector, FloodKind};
@@ -23,7 +23,7 @@ use crate::detect::reputation::{NameSource, ReputationDetector};
 use crate::detect::web::WebDetector;
 use crate::flow::{FlowState, FlowTable};
 use crate::homenet::{HomeNet, Side};
-use crate::incidents::{to_utc, IncidentBook, Nanos, NANOS_PER_SEC};
+use crate::incidents::{IncidentBook, NANOS_PER_SEC, Nanos, to_utc};
 use crate::intel::Intel;
 use crate::signatures::Signatures;
 
@@ -141,7 +141,10 @@ impl Engine {
 
     /// Reads every frame of a capture. On a read error the frames before it
     /// have been analysed; the caller decides whether to report them.
-    pub fn read_capture<R: Read>(&mut self, reader: &mut CaptureReader<R>) -> Result<(), CaptureError> {
+    pub fn read_capture<R: Read>(
+        &mut self,
+        reader: &mut CaptureReader<R>,
+    ) -> Result<(), CaptureError> {
         while let Some(frame) = reader.next_frame()? {
             self.process(frame.ts_nanos, frame.linktype, frame.data, frame.orig_len);
         }
@@ -174,8 +177,16 @@ impl Engine {
             }
         };
         let parties = match (self.home.side(packet.src), self.home.side(packet.dst)) {
-            (Side::External, Side::Home) => Parties { remote: packet.src, local: packet.dst, inbound: true },
-            (Side::Home, Side::External) => Parties { remote: packet.dst, local: packet.src, inbound: false },
+            (Side::External, Side::Home) => Parties {
+                remote: packet.src,
+                local: packet.dst,
+                inbound: true,
+            },
+            (Side::Home, Side::External) => Parties {
+                remote: packet.dst,
+                local: packet.src,
+                inbound: false,
+            },
             // Machines asking the town hall's own resolver (often the
             // internet box): their queries are the commune's DNS too.
             (Side::Home, Side::Home) => return self.internal(ts, &packet),
@@ -195,7 +206,8 @@ impl Engine {
     /// Ends the analysis: closes all incidents and builds the report.
     pub fn finish(mut self) -> Report {
         let end = self.stats.last_ts.unwrap_or(0);
-        self.flood.tick(&mut self.book, end.saturating_add(2 * NANOS_PER_SEC));
+        self.flood
+            .tick(&mut self.book, end.saturating_add(2 * NANOS_PER_SEC));
         self.book.close_all();
         let (incidents, daily) = self.book.take_closed();
         let mut report = Report::empty();
@@ -226,21 +238,47 @@ impl Engine {
             if self.reputation.is_active() {
                 flow.reputation = self.reputation.lookup_ip(parties.remote);
                 if let Some(label) = flow.reputation {
-                    let direction = if flow.initiator == parties.remote { Direction::Inbound } else { Direction::Outbound };
-                    self.reputation.listed_flow(&mut self.book, now, label, direction, (parties.remote, parties.local));
+                    let direction = if flow.initiator == parties.remote {
+                        Direction::Inbound
+                    } else {
+                        Direction::Outbound
+                    };
+                    self.reputation.listed_flow(
+                        &mut self.book,
+                        now,
+                        label,
+                        direction,
+                        (parties.remote, parties.local),
+                    );
                 }
             }
-            if parties.inbound && view.from_initiator {
-                if let Some((technique, port)) = probe_technique(packet) {
-                    self.probes.probe(&mut self.book, now, parties.remote, parties.local, port, technique);
-                }
+            if parties.inbound
+                && view.from_initiator
+                && let Some((technique, port)) = probe_technique(packet)
+            {
+                self.probes.probe(
+                    &mut self.book,
+                    now,
+                    parties.remote,
+                    parties.local,
+                    port,
+                    technique,
+                );
             }
         }
         match packet.transport {
             Transport::Tcp(tcp) if !tcp.payload.is_empty() && view.from_initiator => {
                 if parties.inbound {
                     let target = (parties.remote, parties.local, tcp.dst_port);
-                    Self::inbound_data(&mut self.brute_force, &mut self.web, &mut self.book, flow, now, target, tcp.payload);
+                    Self::inbound_data(
+                        &mut self.brute_force,
+                        &mut self.web,
+                        &mut self.book,
+                        flow,
+                        now,
+                        target,
+                        tcp.payload,
+                    );
                 } else {
                     self.outbound_data(now, parties, tcp.dst_port, tcp.payload);
                 }
@@ -256,12 +294,21 @@ impl Engine {
 
     fn flood_meter(&mut self, now: Nanos, packet: &Packet<'_>, parties: Parties) {
         let (kind, port) = match packet.transport {
-            Transport::Tcp(tcp) if tcp.flags.syn() && !tcp.flags.ack() => (FloodKind::Syn, tcp.dst_port),
+            Transport::Tcp(tcp) if tcp.flags.syn() && !tcp.flags.ack() => {
+                (FloodKind::Syn, tcp.dst_port)
+            }
             Transport::Udp(udp) => (FloodKind::Udp, udp.dst_port),
             Transport::Icmp(icmp) if icmp.is_echo_request() => (FloodKind::Icmp, 0),
             _ => return,
         };
-        self.flood.packet(&mut self.book, now, kind, parties.remote, parties.local, port);
+        self.flood.packet(
+            &mut self.book,
+            now,
+            kind,
+            parties.remote,
+            parties.local,
+            port,
+        );
     }
 
     /// Client data from outside to a commune server: logins and web requests.
@@ -277,11 +324,11 @@ impl Engine {
         let (remote, _, port) = target;
         if brute_force.is_login_port(port) {
             brute_force.client_data(book, flow, now, target, payload);
-        } else if http::looks_like_request(payload) {
-            if let Ok(request) = http::parse_request(payload) {
-                brute_force.http_request(book, now, target, request.method, request.target);
-                web.request(book, now, remote, port, &request);
-            }
+        } else if http::looks_like_request(payload)
+            && let Ok(request) = http::parse_request(payload)
+        {
+            brute_force.http_request(book, now, target, request.method, request.target);
+            web.request(book, now, remote, port, &request);
         }
     }
 
@@ -298,7 +345,10 @@ impl Engine {
             return;
         }
         let contacted = if tls::looks_like_client_hello(payload) {
-            tls::client_hello_sni(payload).ok().flatten().map(|sni| (sni, NameSource::TlsSni))
+            tls::client_hello_sni(payload)
+                .ok()
+                .flatten()
+                .map(|sni| (sni, NameSource::TlsSni))
         } else if http::looks_like_request(payload) {
             http::parse_request(payload)
                 .ok()
@@ -317,15 +367,35 @@ impl Engine {
         };
         slot.copy_from_slice(name);
         slot.make_ascii_lowercase();
-        self.reputation.name(&mut self.book, now, source, slot, parties.local, Some(parties.remote));
+        self.reputation.name(
+            &mut self.book,
+            now,
+            source,
+            slot,
+            parties.local,
+            Some(parties.remote),
+        );
     }
 
-    fn dns_query(&mut self, now: Nanos, client: IpAddr, server: Option<IpAddr>, query: &dns::Query) {
+    fn dns_query(
+        &mut self,
+        now: Nanos,
+        client: IpAddr,
+        server: Option<IpAddr>,
+        query: &dns::Query,
+    ) {
         if query.is_response || query.opcode != 0 {
             return;
         }
         if self.reputation.is_active() {
-            self.reputation.name(&mut self.book, now, NameSource::Dns, query.name(), client, server);
+            self.reputation.name(
+                &mut self.book,
+                now,
+                NameSource::Dns,
+                query.name(),
+                client,
+                server,
+            );
         }
         self.dns.query(&mut self.book, now, client, query);
     }
@@ -344,7 +414,13 @@ fn dns_query(packet: &Packet<'_>) -> Option<dns::Query> {
 fn probe_technique(packet: &Packet<'_>) -> Option<(Technique, u16)> {
     match packet.transport {
         Transport::Tcp(tcp) => {
-            let flags = tcp.flags.0 & (TcpFlags::SYN | TcpFlags::ACK | TcpFlags::FIN | TcpFlags::RST | TcpFlags::PSH | TcpFlags::URG);
+            let flags = tcp.flags.0
+                & (TcpFlags::SYN
+                    | TcpFlags::ACK
+                    | TcpFlags::FIN
+                    | TcpFlags::RST
+                    | TcpFlags::PSH
+                    | TcpFlags::URG);
             let technique = match flags {
                 f if f & (TcpFlags::SYN | TcpFlags::ACK) == TcpFlags::SYN => Technique::Syn,
                 TcpFlags::FIN => Technique::Fin,
@@ -370,4 +446,3 @@ fn strip_port(host: &[u8]) -> &[u8] {
         None => host,
     }
 }
-

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 
 use crate::decode::{Packet, TcpFlags, Transport};
 use crate::detect::table::BoundedMap;
-use crate::incidents::{Nanos, NANOS_PER_SEC};
+use crate::incidents::{NANOS_PER_SEC, Nanos};
 use crate::intel::LabelId;
 
 /// A conversation seen from either side: the endpoints are stored in a
@@ -80,8 +80,18 @@ impl FlowTable {
     /// updates it. `None` for packets that belong to no conversation.
     pub fn track(&mut self, packet: &Packet<'_>, now: Nanos) -> Option<(&mut FlowState, FlowView)> {
         let (src_port, dst_port, protocol, opener) = match packet.transport {
-            Transport::Tcp(tcp) => (tcp.src_port, tcp.dst_port, 6, tcp_opener(tcp.flags, tcp.src_port, tcp.dst_port)),
-            Transport::Udp(udp) => (udp.src_port, udp.dst_port, 17, port_opener(udp.src_port, udp.dst_port)),
+            Transport::Tcp(tcp) => (
+                tcp.src_port,
+                tcp.dst_port,
+                6,
+                tcp_opener(tcp.flags, tcp.src_port, tcp.dst_port),
+            ),
+            Transport::Udp(udp) => (
+                udp.src_port,
+                udp.dst_port,
+                17,
+                port_opener(udp.src_port, udp.dst_port),
+            ),
             Transport::Icmp(icmp) if icmp.is_echo_request() => (0, 0, 1, Opener::Sender),
             _ => return None,
         };
@@ -164,7 +174,10 @@ fn tcp_seq(packet: &Packet<'_>) -> u32 {
 fn is_new_connection(packet: &Packet<'_>, state: &FlowState) -> bool {
     match packet.transport {
         Transport::Tcp(tcp) => {
-            tcp.flags.syn() && !tcp.flags.ack() && packet.src == state.initiator && tcp.seq != state.isn
+            tcp.flags.syn()
+                && !tcp.flags.ack()
+                && packet.src == state.initiator
+                && tcp.seq != state.isn
         }
         _ => false,
     }

@@ -15,7 +15,9 @@ pub struct Cidr {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid network {input:?}: {problem} (expected a CIDR such as 192.168.1.0/24 or 2001:db8::/32)")]
+#[error(
+    "invalid network {input:?}: {problem} (expected a CIDR such as 192.168.1.0/24 or 2001:db8::/32)"
+)]
 pub struct CidrError {
     input: String,
     problem: &'static str,
@@ -53,7 +55,9 @@ impl FromStr for Cidr {
         let ip: IpAddr = addr.parse().map_err(|_| err("not an IP address"))?;
         let (bits, v4, width) = split(ip);
         let prefix = match prefix {
-            Some(p) => p.parse::<u8>().map_err(|_| err("the prefix length is not a number"))?,
+            Some(p) => p
+                .parse::<u8>()
+                .map_err(|_| err("the prefix length is not a number"))?,
             None => width,
         };
         if prefix > width {

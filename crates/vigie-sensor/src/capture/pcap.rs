@@ -13,8 +13,8 @@ use super::reader::{ByteOrder, CaptureError, Input, Record};
 /// snapshot length is 262144 (MAXIMUM_SNAPLEN); a longer record is corrupt.
 pub const MAX_CAPLEN: u32 = 256 * 1024;
 
-/// draft-ietf-opsawg-pcap §4: magic, version, two reserved words, snaplen,
-/// link type.
+/// draft-ietf-opsawg-pcap §4: magic, version, two reserved words (the old
+/// time zone and accuracy, which readers must ignore), snaplen, link type.
 const FILE_HEADER_LEN: usize = 24;
 /// draft-ietf-opsawg-pcap §5: seconds, fraction, captured and original length.
 const RECORD_HEADER_LEN: usize = 16;

@@ -255,11 +255,13 @@ impl PcapNg {
         let found = usize::try_from(id)
             .ok()
             .and_then(|i| self.interfaces.get(i));
-        found.copied().ok_or(CaptureError::UnknownInterface {
-            at: at(start),
-            interface: id,
-            defined: self.interfaces.len(),
-        })
+        found
+            .copied()
+            .ok_or_else(|| CaptureError::UnknownInterface {
+                at: at(start),
+                interface: id,
+                defined: self.interfaces.len(),
+            })
     }
 }
 

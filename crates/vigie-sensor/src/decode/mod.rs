@@ -81,9 +81,13 @@ pub enum Transport<'a> {
     Udp(Datagram<'a>),
     Icmp(IcmpMessage),
     /// A non-first IP fragment: no transport header to read.
-    Fragment { protocol: u8 },
+    Fragment {
+        protocol: u8,
+    },
     /// Another IP protocol (GRE, ESP, ...), by its number.
-    Other { protocol: u8 },
+    Other {
+        protocol: u8,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -12,8 +12,8 @@ use std::net::IpAddr;
 
 use vigie_core::{Category, Direction};
 
-use super::table::BoundedMap;
 use super::Window;
+use super::table::BoundedMap;
 use crate::config::BruteForceConfig;
 use crate::flow::FlowState;
 use crate::incidents::{Details, IncidentBook, IncidentKey, Nanos, Rule};
@@ -65,7 +65,10 @@ impl BruteForceDetector {
     }
 
     fn service(&self, port: u16) -> Option<&str> {
-        self.services.iter().find(|(p, _)| *p == port).map(|(_, name)| name.as_str())
+        self.services
+            .iter()
+            .find(|(p, _)| *p == port)
+            .map(|(_, name)| name.as_str())
     }
 
     /// A client data segment from `remote` to a login service `local:port`.
@@ -91,7 +94,16 @@ impl BruteForceDetector {
         }
         let new = u64::from(attempts_here - flow.attempts);
         flow.attempts = attempts_here;
-        self.attempt(book, now, Key { remote, local, port }, new);
+        self.attempt(
+            book,
+            now,
+            Key {
+                remote,
+                local,
+                port,
+            },
+            new,
+        );
     }
 
     /// An HTTP request from `remote`: a POST to a login page is an attempt.
@@ -106,7 +118,16 @@ impl BruteForceDetector {
         if !method.eq_ignore_ascii_case(b"POST") || !self.is_login_path(target) {
             return;
         }
-        self.attempt(book, now, Key { remote, local, port }, 1);
+        self.attempt(
+            book,
+            now,
+            Key {
+                remote,
+                local,
+                port,
+            },
+            1,
+        );
     }
 
     fn is_login_path(&self, target: &[u8]) -> bool {
@@ -190,7 +211,10 @@ fn is_login_command(payload: &[u8]) -> bool {
         return true;
     }
     // IMAP: a tag, a space, then the command.
-    let line = payload.split(|&b| b == b'\r' || b == b'\n').next().unwrap_or(payload);
+    let line = payload
+        .split(|&b| b == b'\r' || b == b'\n')
+        .next()
+        .unwrap_or(payload);
     let mut words = line.split(|&b| b == b' ');
     let _tag = words.next();
     matches!(words.next(), Some(cmd) if cmd.eq_ignore_ascii_case(b"LOGIN") || cmd.eq_ignore_ascii_case(b"AUTHENTICATE"))
@@ -202,10 +226,22 @@ mod tests {
 
     #[test]
     fn login_commands() {
-        for yes in [&b"PASS secret\r\n"[..], b"pass x", b"AUTH LOGIN\r\n", b"a001 LOGIN bob pw\r\n", b"x AUTHENTICATE PLAIN"] {
+        for yes in [
+            &b"PASS secret\r\n"[..],
+            b"pass x",
+            b"AUTH LOGIN\r\n",
+            b"a001 LOGIN bob pw\r\n",
+            b"x AUTHENTICATE PLAIN",
+        ] {
             assert!(is_login_command(yes), "{:?}", String::from_utf8_lossy(yes));
         }
-        for no in [&b"USER bob\r\n"[..], b"EHLO x", b"a001 SELECT INBOX", b"", b"PAS"] {
+        for no in [
+            &b"USER bob\r\n"[..],
+            b"EHLO x",
+            b"a001 SELECT INBOX",
+            b"",
+            b"PAS",
+        ] {
             assert!(!is_login_command(no), "{:?}", String::from_utf8_lossy(no));
         }
     }

@@ -14,7 +14,7 @@ use vigie_core::{Category, Direction};
 use super::table::BoundedMap;
 use super::{DistinctSet, Window};
 use crate::config::DnsConfig;
-use crate::decode::dns::{qtype, Query};
+use crate::decode::dns::{Query, qtype};
 use crate::incidents::{Details, IncidentBook, IncidentKey, Nanos, Rule};
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -58,14 +58,16 @@ impl DnsDetector {
             if let Some((events, start)) = candidate.count_one(now, cfg.tunnel_min_queries, cfg) {
                 record(book, cfg, "dns.tunnel", client, start, now, events);
             }
-        } else if let Some(label) = second_level_label(name) {
-            if looks_generated(label, self.config.dga_min_label_length) {
-                let hash = self.hasher.hash_one(name);
-                let cfg = &self.config;
-                let (candidate, _) = self.dga.get_or_insert_with(client, || Candidate::new(now));
-                if let Some((events, start)) = candidate.count_distinct(now, hash, cfg.dga_min_names, cfg) {
-                    record(book, cfg, "dns.dga", client, start, now, events);
-                }
+        } else if let Some(label) = second_level_label(name)
+            && looks_generated(label, self.config.dga_min_label_length)
+        {
+            let hash = self.hasher.hash_one(name);
+            let cfg = &self.config;
+            let (candidate, _) = self.dga.get_or_insert_with(client, || Candidate::new(now));
+            if let Some((events, start)) =
+                candidate.count_distinct(now, hash, cfg.dga_min_names, cfg)
+            {
+                record(book, cfg, "dns.dga", client, start, now, events);
             }
         }
     }
@@ -97,7 +99,13 @@ impl Candidate {
         self.crossed(self.count, threshold)
     }
 
-    fn count_distinct(&mut self, now: Nanos, hash: u64, threshold: u32, cfg: &DnsConfig) -> Option<(u64, Nanos)> {
+    fn count_distinct(
+        &mut self,
+        now: Nanos,
+        hash: u64,
+        threshold: u32,
+        cfg: &DnsConfig,
+    ) -> Option<(u64, Nanos)> {
         if self.window.advance(now, cfg.window, cfg.idle) {
             self.names = DistinctSet::default();
         }
@@ -119,7 +127,15 @@ impl Candidate {
     }
 }
 
-fn record(book: &mut IncidentBook, cfg: &DnsConfig, rule: &'static str, client: IpAddr, start: Nanos, now: Nanos, events: u64) {
+fn record(
+    book: &mut IncidentBook,
+    cfg: &DnsConfig,
+    rule: &'static str,
+    client: IpAddr,
+    start: Nanos,
+    now: Nanos,
+    events: u64,
+) {
     book.record(
         IncidentKey {
             rule: Rule::Fixed(rule),
@@ -176,7 +192,11 @@ pub fn looks_generated(label: &[u8], min_length: u32) -> bool {
     let mut counts = [0u32; 36];
     for &byte in label {
         let b = byte.to_ascii_lowercase();
-        let index = if b.is_ascii_digit() { usize::from(b - b'0') + 26 } else { usize::from(b - b'a') };
+        let index = if b.is_ascii_digit() {
+            usize::from(b - b'0') + 26
+        } else {
+            usize::from(b - b'a')
+        };
         if let Some(c) = counts.get_mut(index) {
             *c += 1;
         }
@@ -209,10 +229,27 @@ mod tests {
 
     #[test]
     fn generated_labels() {
-        for dga in ["xjwqkzpqvblmt", "qwrtzpsdfghkl", "kq3j9x8v2m1ztp", "bdfhjklmnpqrst"] {
+        for dga in [
+            "xjwqkzpqvblmt",
+            "qwrtzpsdfghkl",
+            "kq3j9x8v2m1ztp",
+            "bdfhjklmnpqrst",
+        ] {
             assert!(looks_generated(dga.as_bytes(), 10), "{dga}");
         }
-        for word in ["wikipedia", "stackoverflow", "googleusercontent", "leboncoin", "servicepublic", "cloudflare", "ameli", "impots", "saintetienne", "loire42", "facebook"] {
+        for word in [
+            "wikipedia",
+            "stackoverflow",
+            "googleusercontent",
+            "leboncoin",
+            "servicepublic",
+            "cloudflare",
+            "ameli",
+            "impots",
+            "saintetienne",
+            "loire42",
+            "facebook",
+        ] {
             assert!(!looks_generated(word.as_bytes(), 10), "{word}");
         }
     }
@@ -221,7 +258,10 @@ mod tests {
     fn name_parts() {
         assert_eq!(parent_domain(b"abc.t.vigie-lab.test"), b"vigie-lab.test");
         assert_eq!(parent_domain(b"localhost"), b"localhost");
-        assert_eq!(second_level_label(b"www.xjwqkzpqvbl.com"), Some(&b"xjwqkzpqvbl"[..]));
+        assert_eq!(
+            second_level_label(b"www.xjwqkzpqvbl.com"),
+            Some(&b"xjwqkzpqvbl"[..])
+        );
         assert_eq!(second_level_label(b"com"), None);
     }
 }

@@ -13,7 +13,7 @@ use vigie_core::{Category, Direction};
 
 use super::table::BoundedMap;
 use crate::config::FloodConfig;
-use crate::incidents::{Details, IncidentBook, IncidentKey, Nanos, Rule, NANOS_PER_SEC};
+use crate::incidents::{Details, IncidentBook, IncidentKey, NANOS_PER_SEC, Nanos, Rule};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FloodKind {
@@ -66,14 +66,24 @@ impl FloodDetector {
         }
     }
 
-    pub fn packet(&mut self, book: &mut IncidentBook, now: Nanos, kind: FloodKind, remote: IpAddr, local: IpAddr, port: u16) {
+    pub fn packet(
+        &mut self,
+        book: &mut IncidentBook,
+        now: Nanos,
+        kind: FloodKind,
+        remote: IpAddr,
+        local: IpAddr,
+        port: u16,
+    ) {
         let key = Key {
             local,
             kind,
             port: if kind == FloodKind::Syn { port } else { 0 },
         };
         let second = now.div_euclid(NANOS_PER_SEC);
-        let (meter, _) = self.meters.get_or_insert_with(key, || Meter::new(second, remote));
+        let (meter, _) = self
+            .meters
+            .get_or_insert_with(key, || Meter::new(second, remote));
         if meter.second != second {
             Self::settle(&self.config, book, &key, meter);
             meter.previous_second = meter.second;
@@ -120,11 +130,20 @@ impl FloodDetector {
         }
         let mut events = meter.count;
         let start = match meter.flooding_since {
-            Some(start) if meter.second.saturating_sub(meter.last_busy_second) <= i64::from(config.idle) => start,
+            Some(start)
+                if meter.second.saturating_sub(meter.last_busy_second)
+                    <= i64::from(config.idle) =>
+            {
+                start
+            }
             _ if busy => {
                 // The second that led into the flood belongs to it.
                 let lead_in = meter.previous_second == meter.second - 1;
-                let start_second = if lead_in { meter.previous_second } else { meter.second };
+                let start_second = if lead_in {
+                    meter.previous_second
+                } else {
+                    meter.second
+                };
                 if lead_in {
                     events += meter.previous_count;
                 }

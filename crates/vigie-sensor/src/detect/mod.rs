@@ -16,7 +16,7 @@ use std::hash::Hash;
 
 use foldhash::fast::RandomState;
 
-use crate::incidents::{Nanos, NANOS_PER_SEC};
+use crate::incidents::{NANOS_PER_SEC, Nanos};
 
 /// The time frame of a candidate attack: it has `window` seconds to reach
 /// its threshold; once reported, it goes on while no gap exceeds `idle`.

@@ -103,11 +103,17 @@ impl ProbeDetector {
         let key = SweepKey {
             remote,
             technique,
-            port: if technique == Technique::IcmpEcho { 0 } else { port },
+            port: if technique == Technique::IcmpEcho {
+                0
+            } else {
+                port
+            },
         };
         let cfg = &self.sweep;
         let (candidate, _) = self.sweeps.get_or_insert_with(key, || Candidate::new(now));
-        if let Some((events, start)) = candidate.observe(now, host, cfg.min_hosts, cfg.window, cfg.idle) {
+        if let Some((events, start)) =
+            candidate.observe(now, host, cfg.min_hosts, cfg.window, cfg.idle)
+        {
             let port = (technique != Technique::IcmpEcho).then_some(port);
             book.record(
                 probe_key(technique.sweep_rule(), remote, port),
@@ -139,7 +145,9 @@ impl ProbeDetector {
             technique,
         };
         let (candidate, _) = self.scans.get_or_insert_with(key, || Candidate::new(now));
-        if let Some((events, start)) = candidate.observe(now, u64::from(port), cfg.min_ports, cfg.window, cfg.idle) {
+        if let Some((events, start)) =
+            candidate.observe(now, u64::from(port), cfg.min_ports, cfg.window, cfg.idle)
+        {
             // One incident per source and technique, however many hosts it
             // scans: one attack, its events summed over the hosts.
             book.record(
@@ -164,7 +172,14 @@ impl Candidate {
 
     /// Adds a probed value; returns the events to record (all of them when
     /// the threshold is crossed, then one per new value) and the start.
-    fn observe(&mut self, now: Nanos, value: u64, threshold: u32, window: u32, idle: u32) -> Option<(u64, Nanos)> {
+    fn observe(
+        &mut self,
+        now: Nanos,
+        value: u64,
+        threshold: u32,
+        window: u32,
+        idle: u32,
+    ) -> Option<(u64, Nanos)> {
         if self.window.advance(now, window, idle) {
             self.seen = DistinctSet::default();
         }

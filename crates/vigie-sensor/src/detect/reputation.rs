@@ -64,7 +64,17 @@ impl ReputationDetector {
         (remote, local): (IpAddr, IpAddr),
     ) {
         let internal = (direction == Direction::Outbound).then_some(local);
-        self.record(book, now, label, direction, Some(remote), internal, None, None, "reputation.ip");
+        self.record(
+            book,
+            now,
+            label,
+            direction,
+            Some(remote),
+            internal,
+            None,
+            None,
+            "reputation.ip",
+        );
     }
 
     /// A name looked up or contacted by commune machine `local`, through

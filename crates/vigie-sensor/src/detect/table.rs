@@ -59,7 +59,9 @@ impl<K: Hash + Eq + Copy, V> BoundedMap<K, V> {
     }
 
     pub fn remove(&mut self, key: &K) -> Option<V> {
-        self.current.remove(key).or_else(|| self.previous.remove(key))
+        self.current
+            .remove(key)
+            .or_else(|| self.previous.remove(key))
     }
 
     pub fn len(&self) -> usize {

@@ -36,7 +36,14 @@ impl WebDetector {
     }
 
     /// Matches one inbound request from `remote` to port `port`.
-    pub fn request(&mut self, book: &mut IncidentBook, now: Nanos, remote: IpAddr, port: u16, request: &Request<'_>) {
+    pub fn request(
+        &mut self,
+        book: &mut IncidentBook,
+        now: Nanos,
+        remote: IpAddr,
+        port: u16,
+        request: &Request<'_>,
+    ) {
         self.hits.clear();
         let signatures = &self.signatures;
         signatures.scan_field(request.target, &mut self.scratch, &mut self.hits);
@@ -46,7 +53,11 @@ impl WebDetector {
         if self.config.inspect_form_bodies && !request.body.is_empty() && is_form(request) {
             signatures.scan_field(request.body, &mut self.scratch, &mut self.hits);
         }
-        let service = if port == 443 || port == 8443 { "https" } else { "http" };
+        let service = if port == 443 || port == 8443 {
+            "https"
+        } else {
+            "http"
+        };
         for &id in &self.hits {
             let signature = signatures.get(id);
             book.record(

@@ -45,10 +45,18 @@ impl IntelBuilder {
             Indicator::Ip(net) | Indicator::Block(net) => {
                 let pieces = match net {
                     Net::V4(start, end) => ranges::cut_out(start, end, &SPECIAL_V4, |s, e| {
-                        v4.push(Range { start: s, end: e, label: id });
+                        v4.push(Range {
+                            start: s,
+                            end: e,
+                            label: id,
+                        });
                     }),
                     Net::V6(start, end) => ranges::cut_out(start, end, &SPECIAL_V6, |s, e| {
-                        v6.push(Range { start: s, end: e, label: id });
+                        v6.push(Range {
+                            start: s,
+                            end: e,
+                            label: id,
+                        });
                     }),
                 };
                 count_net(stats, found, pieces);

@@ -88,10 +88,10 @@ pub(crate) fn indicator_column(line: &str) -> Option<usize> {
         let rank = INDICATOR_COLUMNS
             .iter()
             .position(|known| known.eq_ignore_ascii_case(name));
-        if let Some(rank) = rank {
-            if best.is_none_or(|(best_rank, _)| rank < best_rank) {
-                best = Some((rank, column));
-            }
+        if let Some(rank) = rank
+            && best.is_none_or(|(best_rank, _)| rank < best_rank)
+        {
+            best = Some((rank, column));
         }
     }
     best.map(|(_, column)| column)
@@ -115,7 +115,12 @@ mod tests {
         );
         check(
             r#""2023-06-01 10:33:13", "1112345", "45.95.147.236:80", "ip:port""#,
-            &["2023-06-01 10:33:13", "1112345", "45.95.147.236:80", "ip:port"],
+            &[
+                "2023-06-01 10:33:13",
+                "1112345",
+                "45.95.147.236:80",
+                "ip:port",
+            ],
         );
         check(r#""32-bit,elf,mips",x"#, &["32-bit,elf,mips", "x"]);
         check(r#""say ""hi""",x"#, &[r#"say ""hi"""#, "x"]);
@@ -129,7 +134,8 @@ mod tests {
         assert_eq!(indicator_column(urlhaus), Some(2));
         let feodo = r#""first_seen_utc","dst_ip","dst_port","c2_status","last_online","malware""#;
         assert_eq!(indicator_column(feodo), Some(1));
-        let threatfox = r#"# "first_seen_utc","ioc_id","ioc_value","ioc_type","threat_type","fk_malware""#;
+        let threatfox =
+            r#"# "first_seen_utc","ioc_id","ioc_value","ioc_type","threat_type","fk_malware""#;
         assert_eq!(indicator_column(threatfox), Some(2));
         assert_eq!(indicator_column("# Firstseen,DstIP,DstPort"), Some(1));
         assert_eq!(indicator_column("# Last updated: 2024-05-01, 10:00"), None);

@@ -37,10 +37,7 @@ pub(crate) enum Indicator<'a> {
 
 /// Parses one token; the error is a short reason for the load warning.
 pub(crate) fn parse(token: &str) -> Result<Indicator<'_>, &'static str> {
-    let token = token
-        .trim()
-        .trim_matches(|c| c == '"' || c == '\'')
-        .trim();
+    let token = token.trim().trim_matches(|c| c == '"' || c == '\'').trim();
     if token.is_empty() {
         return Err("empty indicator");
     }
@@ -196,16 +193,25 @@ mod tests {
         check("45.61.136.130:443", Ok(Indicator::Ip(Net::V4(one, one))));
         check(
             "1.10.16.0/20",
-            Ok(Indicator::Block(Net::V4(v4([1, 10, 16, 0]), v4([1, 10, 31, 255])))),
+            Ok(Indicator::Block(Net::V4(
+                v4([1, 10, 16, 0]),
+                v4([1, 10, 31, 255]),
+            ))),
         );
         check(
             "1.10.17.9/20",
-            Ok(Indicator::Block(Net::V4(v4([1, 10, 16, 0]), v4([1, 10, 31, 255])))),
+            Ok(Indicator::Block(Net::V4(
+                v4([1, 10, 16, 0]),
+                v4([1, 10, 31, 255]),
+            ))),
         );
         check("0.0.0.0/0", Ok(Indicator::Block(Net::V4(0, u32::MAX))));
         check(
             "5.6.7.8-5.6.7.20",
-            Ok(Indicator::Block(Net::V4(v4([5, 6, 7, 8]), v4([5, 6, 7, 20])))),
+            Ok(Indicator::Block(Net::V4(
+                v4([5, 6, 7, 8]),
+                v4([5, 6, 7, 20]),
+            ))),
         );
         check(
             "2a0e:1c80::/29",
@@ -214,7 +220,13 @@ mod tests {
                 (0x2a0e_1c87 << 96) | (u128::MAX >> 32),
             ))),
         );
-        check("[2001:db8::1]:8080", Ok(Indicator::Ip(Net::V6(0x2001_0db8 << 96 | 1, 0x2001_0db8 << 96 | 1))));
+        check(
+            "[2001:db8::1]:8080",
+            Ok(Indicator::Ip(Net::V6(
+                0x2001_0db8 << 96 | 1,
+                0x2001_0db8 << 96 | 1,
+            ))),
+        );
     }
 
     #[test]
@@ -223,7 +235,10 @@ mod tests {
         check("::ffff:192.0.2.1", Ok(Indicator::Ip(Net::V4(one, one))));
         check(
             "::ffff:192.0.2.0/120",
-            Ok(Indicator::Block(Net::V4(v4([192, 0, 2, 0]), v4([192, 0, 2, 255])))),
+            Ok(Indicator::Block(Net::V4(
+                v4([192, 0, 2, 0]),
+                v4([192, 0, 2, 255]),
+            ))),
         );
     }
 
@@ -238,7 +253,13 @@ mod tests {
             "https://user:pw@Malware.Example.com:8443/a/b?c=d#e",
             Ok(Indicator::Domain("Malware.Example.com")),
         );
-        check("http://[2001:db8::2]/x", Ok(Indicator::Ip(Net::V6(0x2001_0db8 << 96 | 2, 0x2001_0db8 << 96 | 2))));
+        check(
+            "http://[2001:db8::2]/x",
+            Ok(Indicator::Ip(Net::V6(
+                0x2001_0db8 << 96 | 2,
+                0x2001_0db8 << 96 | 2,
+            ))),
+        );
         check("http:///nothing", Err("URL without a valid host"));
     }
 
@@ -246,21 +267,42 @@ mod tests {
     fn domains_and_hashes() {
         check("evil.com.", Ok(Indicator::Domain("evil.com")));
         check("*.evil.com", Ok(Indicator::Domain("evil.com")));
-        check("c2_node-1.bad-domain.ru", Ok(Indicator::Domain("c2_node-1.bad-domain.ru")));
+        check(
+            "c2_node-1.bad-domain.ru",
+            Ok(Indicator::Domain("c2_node-1.bad-domain.ru")),
+        );
         check("d41d8cd98f00b204e9800998ecf8427e", Ok(Indicator::Hash));
     }
 
     #[test]
     fn malformed_tokens() {
         check("", Err("empty indicator"));
-        check("1.2.3.999", Err("not an IP address, CIDR, URL or domain name"));
-        check("localhost", Err("not an IP address, CIDR, URL or domain name"));
-        check("evil..com", Err("not an IP address, CIDR, URL or domain name"));
-        check("bad domain.com", Err("not an IP address, CIDR, URL or domain name"));
-        check("1.2.3.0/33", Err("CIDR prefix length too long for the address family"));
+        check(
+            "1.2.3.999",
+            Err("not an IP address, CIDR, URL or domain name"),
+        );
+        check(
+            "localhost",
+            Err("not an IP address, CIDR, URL or domain name"),
+        );
+        check(
+            "evil..com",
+            Err("not an IP address, CIDR, URL or domain name"),
+        );
+        check(
+            "bad domain.com",
+            Err("not an IP address, CIDR, URL or domain name"),
+        );
+        check(
+            "1.2.3.0/33",
+            Err("CIDR prefix length too long for the address family"),
+        );
         check("1.2.3.0/x", Err("invalid CIDR prefix length"));
         check("1.2.3/24", Err("invalid address in CIDR"));
-        check("1.2.3.9-1.2.3.1", Err("range ends before it starts or mixes IPv4 and IPv6"));
+        check(
+            "1.2.3.9-1.2.3.1",
+            Err("range ends before it starts or mixes IPv4 and IPv6"),
+        );
         check("1.2.3.9-zz", Err("invalid end address in range"));
         let long = format!("{}.com", "a".repeat(250));
         check(&long, Err("not an IP address, CIDR, URL or domain name"));

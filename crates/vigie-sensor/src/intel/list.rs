@@ -62,7 +62,11 @@ pub(crate) fn read(
                 Err(reason) => Line::Bad(reason),
             }
         } else if is_csv(line) {
-            match column.is_none().then(|| csv::indicator_column(line)).flatten() {
+            match column
+                .is_none()
+                .then(|| csv::indicator_column(line))
+                .flatten()
+            {
                 Some(found) => {
                     column = Some(found);
                     Line::Skip

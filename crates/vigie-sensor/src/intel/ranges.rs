@@ -93,11 +93,11 @@ pub(crate) fn cut_out<A: Addr>(
         if h_start > end {
             break;
         }
-        if h_start > from {
-            if let Some(before) = h_start.pred() {
-                keep(from, before);
-                pieces += 1;
-            }
+        if h_start > from
+            && let Some(before) = h_start.pred()
+        {
+            keep(from, before);
+            pieces += 1;
         }
         match h_end.succ() {
             Some(next) if next <= end => from = from.max(next),
@@ -136,7 +136,11 @@ pub(crate) fn build_table<A: Addr>(
         let mut added = Vec::new();
         for (start, end) in fresh {
             cut_out(start, end, &taken, |s, e| {
-                added.push(Range { start: s, end: e, label });
+                added.push(Range {
+                    start: s,
+                    end: e,
+                    label,
+                });
             });
         }
         table = merge_sorted(table, added);
@@ -229,10 +233,7 @@ mod tests {
     #[test]
     fn first_list_keeps_overlapping_addresses() {
         // List 0 holds 100..=199, list 1 holds 150..=299 and 120..=130.
-        let table = build_table(
-            vec![r(150, 299, 1), r(100, 199, 0), r(120, 130, 1)],
-            vec![],
-        );
+        let table = build_table(vec![r(150, 299, 1), r(100, 199, 0), r(120, 130, 1)], vec![]);
         assert_eq!(table, vec![r(100, 199, 0), r(200, 299, 1)]);
         assert_eq!(find(&table, 99), None);
         assert_eq!(find(&table, 150), Some(LabelId(0)));

@@ -23,7 +23,11 @@ pub struct LineProblem {
 
 impl fmt::Display for LineProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}: {} ({:?})", self.line, self.reason, self.excerpt)
+        write!(
+            f,
+            "line {}: {} ({:?})",
+            self.line, self.reason, self.excerpt
+        )
     }
 }
 

@@ -77,7 +77,10 @@ fn spamhaus_drop_text_and_json_lines() {
                 1.10.16.0/20 ; SBL256894\n1.19.0.0/16 ; SBL434604\n";
     let (intel, stats) = one_list("spamhaus_drop", text);
     assert_eq!(stats.cidrs, 2);
-    check_ips(&intel, &[("1.19.200.1", Some("spamhaus_drop")), ("1.20.0.1", None)]);
+    check_ips(
+        &intel,
+        &[("1.19.200.1", Some("spamhaus_drop")), ("1.20.0.1", None)],
+    );
 
     let json = "{\"cidr\":\"1.10.16.0/20\",\"sblid\":\"SBL256894\",\"rir\":\"apnic\"}\n\
                 {\"cidr\":\"2a06:5280::/29\",\"sblid\":\"SBL576950\",\"rir\":\"ripencc\"}\n\
@@ -280,7 +283,10 @@ fn loads_a_directory_in_name_order() {
     let dir = tempfile::tempdir().unwrap();
     let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
     write("b_second.txt", "198.51.100.0/24\n");
-    write("a_first.csv", "# Firstseen,DstIP,DstPort\n2024-01-01,198.51.100.7,443\n");
+    write(
+        "a_first.csv",
+        "# Firstseen,DstIP,DstPort\n2024-01-01,198.51.100.7,443\n",
+    );
     write("allowlist-commune.txt", "198.51.100.8\n");
     write(".hidden.txt", "198.51.100.9\n");
     std::fs::create_dir(dir.path().join("archive")).unwrap();
@@ -330,9 +336,15 @@ fn example_directory_loads_cleanly() {
     check_names(
         &intel,
         &[
-            ("x.payload.malware-drop.example", Some(("urlhaus_online", 2))),
+            (
+                "x.payload.malware-drop.example",
+                Some(("urlhaus_online", 2)),
+            ),
             ("safe.malware-drop.example", None),
-            ("telemetry.compromised.example", Some(("compromised_supply_chain", 0))),
+            (
+                "telemetry.compromised.example",
+                Some(("compromised_supply_chain", 0)),
+            ),
         ],
     );
 }
@@ -353,9 +365,31 @@ fn a_million_entries() {
     for i in (0..COUNT).step_by(997).chain([COUNT - 1]) {
         let listed = IpAddr::from(std::net::Ipv4Addr::from(BASE + 3 * i));
         let absent = IpAddr::from(std::net::Ipv4Addr::from(BASE + 3 * i + 1));
-        assert_eq!(intel.lookup_ip(listed).map(|id| intel.label(id)), Some("big"));
+        assert_eq!(
+            intel.lookup_ip(listed).map(|id| intel.label(id)),
+            Some("big")
+        );
         assert_eq!(intel.lookup_ip(absent), None);
     }
     assert_eq!(intel.lookup_ip(ip("0.255.255.255")), None);
     assert_eq!(intel.lookup_ip(ip("1.45.200.0")), None);
+}
+
+#[test]
+fn zz_timing() {
+    let t = std::time::Instant::now();
+    const COUNT: u32 = 1_000_000;
+    let mut text = String::with_capacity(COUNT as usize * 14);
+    for i in 0..COUNT {
+        text.push_str(&std::net::Ipv4Addr::from(0x0100_0000 + 3 * i).to_string());
+        text.push('\n');
+    }
+    eprintln!("gen {:?}", t.elapsed());
+    let t = std::time::Instant::now();
+    let mut b = Intel::builder();
+    b.add_list("big", &text);
+    eprintln!("parse {:?}", t.elapsed());
+    let t = std::time::Instant::now();
+    let intel = b.build();
+    eprintln!("build {:?} {}", t.elapsed(), intel.len());
 }

@@ -34,7 +34,9 @@ pub enum SignatureError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SignatureProblem {
     BadId,
-    DuplicateId { previous: String },
+    DuplicateId {
+        previous: String,
+    },
     UnknownCategory(String),
     UnknownSeverity(String),
     EmptyDescription,

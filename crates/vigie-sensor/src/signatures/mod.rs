@@ -168,10 +168,10 @@ impl Signatures {
         }
         normalize::normalize(field, scratch);
         for found in self.matcher.find_overlapping_iter(scratch.as_slice()) {
-            if let Some(&id) = self.owners.get(found.pattern().as_usize()) {
-                if !hits.contains(&id) {
-                    hits.push(id);
-                }
+            if let Some(&id) = self.owners.get(found.pattern().as_usize())
+                && !hits.contains(&id)
+            {
+                hits.push(id);
             }
         }
     }
@@ -268,7 +268,10 @@ fn validate(raw: &RawSignature) -> Result<Signature, SignatureProblem> {
             return Err(SignatureProblem::EmptyPattern(position + 1));
         }
         if normalised.len() < MIN_PATTERN_LEN {
-            return Err(SignatureProblem::ShortPattern(position + 1, pattern.clone()));
+            return Err(SignatureProblem::ShortPattern(
+                position + 1,
+                pattern.clone(),
+            ));
         }
     }
     Ok(Signature {

@@ -47,10 +47,10 @@ fn percent_decode_in_place(buf: &mut Vec<u8>) {
 /// The byte at the start of `rest` after decoding, and how many input bytes
 /// it took. `rest` is not empty.
 fn decode_one(rest: &[u8]) -> (u8, usize) {
-    if let [b'%', b'u' | b'U', a, b, c, d, ..] = rest {
-        if let Some(byte) = hex4([*a, *b, *c, *d]).and_then(unicode_to_ascii) {
-            return (byte, 6);
-        }
+    if let [b'%', b'u' | b'U', a, b, c, d, ..] = rest
+        && let Some(byte) = hex4([*a, *b, *c, *d]).and_then(unicode_to_ascii)
+    {
+        return (byte, 6);
     }
     match rest {
         [b'%', hi, lo, ..] => match hex2(*hi, *lo) {

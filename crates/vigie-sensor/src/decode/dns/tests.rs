@@ -1,3 +1,6 @@
+//! Tests of the DNS question parser, against messages from the builders
+//! and hand-written ones (compression pointers, limits, truncations).
+
 use super::*;
 use crate::synth::app::{dns_query, dns_query_tcp};
 

@@ -1,3 +1,6 @@
+//! Tests of the HTTP/1.x request parser: builder round trips, partial
+//! segments, limits, lenient and rejected forms.
+
 use super::*;
 use crate::synth::app::http_request;
 

@@ -1,3 +1,6 @@
+//! Tests of the ClientHello server-name extraction: a real curl hello,
+//! builder round trips, truncations, malformed lengths.
+
 use super::*;
 use crate::synth::app::tls_client_hello;
 
