@@ -124,5 +124,6 @@ fn main() -> ExitCode {
 
 /// Reads a whole small file, naming it in the error.
 pub fn read_text(path: &std::path::Path) -> anyhow::Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+    std::fs::read_to_string(path)
+        .with_context(|| format!("lecture impossible de {}", path.display()))
 }

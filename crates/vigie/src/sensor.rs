@@ -25,11 +25,10 @@ pub fn run(args: SensorArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let Some(pcap) = args.pcap.as_deref() else {
-        bail!("--pcap FILE is required");
+        bail!("--pcap FICHIER est obligatoire");
     };
     let settings = settings(&args)?;
-    let analysis = analyze_file(pcap, settings)
-        .with_context(|| format!("cannot analyse {}", pcap.display()))?;
+    let analysis = analyze_file(pcap, settings).context("analyse impossible")?;
     print_analysis(&analysis, pcap, args.format)?;
     Ok(exit_code(&analysis, pcap))
 }
@@ -45,14 +44,14 @@ fn settings(args: &SensorArgs) -> anyhow::Result<Settings> {
         let nets = args
             .home_nets
             .iter()
-            .map(|net| net.parse::<Cidr>().context("--home-net"))
+            .map(|net| net.parse::<Cidr>().context("--home-net invalide"))
             .collect::<anyhow::Result<Vec<_>>>()?;
         HomeNet::new(nets)
     };
     let intel = match &args.intel {
         Some(dir) => {
             let intel = Intel::load_dir(dir)
-                .with_context(|| format!("cannot load the threat lists of {}", dir.display()))?;
+                .with_context(|| format!("listes de menaces illisibles dans {}", dir.display()))?;
             warn_list_problems(&intel);
             intel
         }
@@ -137,10 +136,10 @@ fn exit_code(analysis: &Analysis, pcap: &Path) -> ExitCode {
 /// Generates a few hours of a town hall's traffic with attacks, analyses it
 /// with the real engine and prints the summary.
 pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
-    let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
+    let dir = tempfile::tempdir().context("impossible de créer un dossier temporaire")?;
     let path: PathBuf = args.pcap.unwrap_or_else(|| dir.path().join("demo.pcap"));
     let file = std::fs::File::create(&path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
+        .with_context(|| format!("impossible de créer {}", path.display()))?;
     let start =
         chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default() - 3 * 3600 * 1_000_000_000;
     let mix = Mix {
@@ -151,7 +150,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         attacks: true,
     };
     traffic::write_capture(std::io::BufWriter::new(file), &mix)
-        .with_context(|| format!("cannot write {}", path.display()))?;
+        .with_context(|| format!("impossible d'écrire {}", path.display()))?;
     let analysis = analyze_file(&path, Settings::default())?;
     print!(
         "{}",

@@ -30,7 +30,10 @@ pub(crate) fn normalize(field: &[u8], out: &mut Vec<u8>) {
 /// headers too costs nothing: no pattern needs a literal `+`, and patterns
 /// are normalised the same way. Invalid escapes are kept as they are.
 fn percent_decode_in_place(buf: &mut Vec<u8>) {
-    let (mut read, mut write) = (0, 0);
+    let Some(first) = buf.iter().position(|&b| b == b'%' || b == b'+') else {
+        return;
+    };
+    let (mut read, mut write) = (first, first);
     while let Some(rest) = buf.get(read..).filter(|rest| !rest.is_empty()) {
         let (byte, used) = decode_one(rest);
         // `write <= read` always holds: every step reads at least one byte
@@ -112,7 +115,23 @@ fn canonicalize_in_place(buf: &mut Vec<u8>) {
     let (mut read, mut write) = (0, 0);
     let mut in_space = false;
     let mut versioned = false;
-    while let Some((token, used)) = buf.get(read..).and_then(|rest| next_token(rest, versioned)) {
+    while read < buf.len() {
+        // Fast path: copy the run of bytes that stand for themselves.
+        let run = buf
+            .get(read..)
+            .map_or(0, |rest| rest.iter().take_while(|&&b| is_plain(b)).count());
+        if run > 0 {
+            buf.copy_within(read..read + run, write);
+            if let Some(copied) = buf.get_mut(write..write + run) {
+                copied.make_ascii_lowercase();
+            }
+            (read, write, in_space) = (read + run, write + run, false);
+            continue;
+        }
+        let Some((token, used)) = buf.get(read..).and_then(|rest| next_token(rest, versioned))
+        else {
+            break;
+        };
         read += used;
         let byte = match token {
             Token::Byte(byte) => byte,
@@ -134,12 +153,18 @@ fn canonicalize_in_place(buf: &mut Vec<u8>) {
         } else {
             in_space = false;
         }
+        // `write < read` here: every step reads at least one byte.
         if let Some(slot) = buf.get_mut(write) {
             *slot = byte;
         }
         write += 1;
     }
     buf.truncate(write);
+}
+
+/// Bytes that stand for themselves (lowercased) whatever follows them.
+fn is_plain(byte: u8) -> bool {
+    !matches!(byte, b'/' | b'*' | b' ' | b'\t'..=b'\r' | 0xc0 | 0xc1)
 }
 
 fn next_token(rest: &[u8], versioned: bool) -> Option<(Token, usize)> {

@@ -214,6 +214,51 @@ fn zz_timing() {
     let fields: [&[u8]; 3] = [b"/wp-content/themes/twentytwentyfour/style.css?ver=1.1&x=%20abc", b"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36", b"text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"];
     let t = std::time::Instant::now();
     let mut bytes = 0;
-    for _ in 0..300_000 { for f in fields { hits.clear(); s.scan_field(f, &mut scratch, &mut hits); bytes += f.len(); } }
-    eprintln!("scan {:?} for {} bytes, {:?}", t.elapsed(), bytes, s.matcher.kind());
+    for _ in 0..300_000 {
+        for f in fields {
+            hits.clear();
+            s.scan_field(f, &mut scratch, &mut hits);
+            bytes += f.len();
+        }
+    }
+    eprintln!(
+        "scan {:?} for {} bytes, {:?}",
+        t.elapsed(),
+        bytes,
+        s.matcher.kind()
+    );
+    let t = std::time::Instant::now();
+    for _ in 0..300_000 {
+        for f in fields {
+            normalize::normalize(f, &mut scratch);
+        }
+    }
+    eprintln!("normalize {:?} {}", t.elapsed(), scratch.len());
+    let dfa = AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+        .match_kind(MatchKind::Standard)
+        .build(s.signatures.iter().flat_map(|x| x.patterns.iter()))
+        .unwrap();
+    eprintln!("dfa mem {}", dfa.memory_usage());
+    let t = std::time::Instant::now();
+    let mut n = 0;
+    for _ in 0..300_000 {
+        for f in fields {
+            n += dfa.find_overlapping_iter(f).count();
+        }
+    }
+    eprintln!("dfa {:?} {}", t.elapsed(), n);
+    let t = std::time::Instant::now();
+    for _ in 0..300_000 {
+        for f in fields {
+            n += s.matcher.find_overlapping_iter(f).count();
+        }
+    }
+    eprintln!(
+        "nfa {:?} {} mem {}",
+        t.elapsed(),
+        n,
+        s.matcher.memory_usage()
+    );
 }

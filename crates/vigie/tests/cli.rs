@@ -1,0 +1,258 @@
+//! The `vigie` binary as a user runs it: outputs, exit codes, and the
+//! messages given for bad input.
+
+#![allow(clippy::unwrap_used)] // a test: a panic is the failure report
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use vigie_sensor::synth::traffic::{Attacks, Mix, write_capture};
+
+/// 2026-11-22T09:00:00Z.
+const T0: i64 = 1_795_338_000 * 1_000_000_000;
+
+fn vigie(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vigie"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A capture with the generated attacks in it.
+fn capture(dir: &Path) -> PathBuf {
+    let path = dir.join("mairie.pcap");
+    let mix = Mix {
+        packets: 30_000,
+        start: T0,
+        packets_per_second: 500,
+        seed: 5,
+        attacks: true,
+    };
+    write_capture(std::fs::File::create(&path).unwrap(), &mix).unwrap();
+    path
+}
+
+#[test]
+fn json_report_on_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = capture(dir.path());
+    let out = vigie(&[
+        "sensor",
+        "--pcap",
+        pcap.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: vigie_core::Report = serde_json::from_slice(&out.stdout).unwrap();
+    report.validate().unwrap();
+    assert!(report.packets >= 30_000);
+    let scan = report
+        .incidents
+        .iter()
+        .find(|i| i.rule == "scan.syn")
+        .unwrap();
+    assert_eq!(scan.source, Some(std::net::IpAddr::V4(Attacks::SCANNER)));
+    assert_eq!(
+        report.daily.iter().map(|d| d.count).sum::<u64>(),
+        report.incidents.len() as u64
+    );
+}
+
+#[test]
+fn french_summary_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = capture(dir.path());
+    let out = vigie(&["sensor", "--pcap", pcap.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let summary = text(&out.stdout);
+    for expected in [
+        "Paquets analysés",
+        "Attaques qualifiées",
+        "Balayage de ports",
+        "Essais de mots de passe",
+        "heure de Paris",
+    ] {
+        assert!(
+            summary.contains(expected),
+            "{expected:?} missing in:\n{summary}"
+        );
+    }
+}
+
+#[test]
+fn a_truncated_capture_still_reports_what_came_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = capture(dir.path());
+    let bytes = std::fs::read(&pcap).unwrap();
+    // Cut in the middle of a record, far enough for the scan (first 20 %) to be in.
+    let cut = bytes.len() * 3 / 5 + 7;
+    std::fs::write(&pcap, &bytes[..cut]).unwrap();
+    let out = vigie(&[
+        "sensor",
+        "--pcap",
+        pcap.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(pcap.to_str().unwrap()),
+        "names the file: {stderr}"
+    );
+    assert!(stderr.contains("at byte"), "names the offset: {stderr}");
+    let report: vigie_core::Report = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        report.packets > 10_000 && report.packets < 30_000,
+        "{}",
+        report.packets
+    );
+    assert!(report.incidents.iter().any(|i| i.rule == "scan.syn"));
+}
+
+#[test]
+fn not_a_capture() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.txt");
+    std::fs::write(&path, "compte rendu du conseil municipal").unwrap();
+    let out = vigie(&["sensor", "--pcap", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("not a pcap or pcapng file") && stderr.contains("notes.txt"),
+        "{stderr}"
+    );
+    let missing = vigie(&["sensor", "--pcap", "/nonexistent/capture.pcap"]);
+    assert!(text(&missing.stderr).contains("/nonexistent/capture.pcap"));
+}
+
+#[test]
+fn bad_options_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = capture(dir.path());
+    let pcap = pcap.to_str().unwrap();
+    let out = vigie(&["sensor", "--pcap", pcap, "--home-net", "192.168.1.0/33"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("192.168.1.0/33"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let config = dir.path().join("seuils.toml");
+    std::fs::write(&config, "[scan]\nmin_port = 5\n").unwrap();
+    let out = vigie(&[
+        "sensor",
+        "--pcap",
+        pcap,
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("seuils.toml") && stderr.contains("min_port"),
+        "{stderr}"
+    );
+
+    let key = dir.path().join("key");
+    std::fs::write(&key, "not hex").unwrap();
+    let out = vigie(&[
+        "sensor",
+        "--pcap",
+        pcap,
+        "--host-key-file",
+        key.to_str().unwrap(),
+    ]);
+    assert!(
+        text(&out.stderr).contains("64 hexadecimal digits"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn the_printed_config_is_the_default_and_loads_back() {
+    let out = vigie(&["sensor", "--print-config"]);
+    assert!(out.status.success());
+    let printed = text(&out.stdout);
+    let config = vigie_sensor::Config::from_toml(&printed, "printed").unwrap();
+    assert_eq!(config, vigie_sensor::Config::default());
+}
+
+#[test]
+fn a_user_config_changes_the_thresholds() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = capture(dir.path());
+    let config = dir.path().join("seuils.toml");
+    // The generated scan probes 1,000 ports: above this it is no scan.
+    std::fs::write(&config, "[scan]\nmin_ports = 2000\n").unwrap();
+    let out = vigie(&[
+        "sensor",
+        "--pcap",
+        pcap.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let report: vigie_core::Report = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        report
+            .incidents
+            .iter()
+            .all(|i| i.category != vigie_core::Category::Scan)
+    );
+    assert!(report.incidents.iter().any(|i| i.rule == "brute_force.ssh"));
+}
+
+#[test]
+fn a_fixed_host_key_gives_stable_hashes() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("key");
+    std::fs::write(&key, format!("{}\n", "ab".repeat(32))).unwrap();
+    let pcap = dir.path().join("dga.pcap");
+    let mut writer = vigie_sensor::capture::PcapWriter::new(
+        std::fs::File::create(&pcap).unwrap(),
+        vigie_sensor::decode::LinkType::Ethernet,
+    )
+    .unwrap();
+    let mut frames = vigie_sensor::synth::FrameBuilder::new();
+    for (i, name) in [
+        "xjwqkzpqvbltr",
+        "qwrtzpsdfghkl",
+        "mnbvcxzlkjhgf",
+        "pqzrtxwvbnmks",
+        "zxcvbnmqwrtps",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let query = vigie_sensor::synth::app::dns_query(i as u16, &format!("{name}.net"), 1);
+        let frame = frames.udp(
+            "192.168.1.30:5353".parse().unwrap(),
+            "192.168.1.1:53".parse().unwrap(),
+            &query,
+        );
+        writer.write(T0 + i as i64 * 1_000_000, frame).unwrap();
+    }
+    writer.finish().unwrap();
+    let run = || {
+        let out = vigie(&[
+            "sensor",
+            "--pcap",
+            pcap.to_str().unwrap(),
+            "--host-key-file",
+            key.to_str().unwrap(),
+            "--format",
+            "json",
+        ]);
+        let report: vigie_core::Report = serde_json::from_slice(&out.stdout).unwrap();
+        report.incidents[0].internal_host.clone().unwrap()
+    };
+    assert_eq!(run(), run());
+}
