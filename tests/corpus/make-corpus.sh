@@ -121,7 +121,11 @@ cleanup() {
     set +e
     for pid in "${DAEMONS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
     for pid in "${DAEMONS[@]}"; do wait "$pid" 2>/dev/null; done
-    for ns in "${CREATED_NS[@]}"; do ip netns del "$ns" 2>/dev/null; done
+    for ns in "${CREATED_NS[@]}"; do
+        ip netns del "$ns" 2>/dev/null
+        rm -rf "/etc/netns/$ns"
+    done
+    rmdir /etc/netns 2>/dev/null
     if [[ $CREATED_USER -eq 1 ]]; then userdel -r "$SSH_USER" 2>/dev/null; fi
     if [[ -n "${VIGIE_CORPUS_KEEP_WORK:-}" ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
     if [[ $rc -ne 0 ]]; then log "failed (exit $rc); lab removed"; else log "lab removed"; fi
@@ -159,6 +163,11 @@ build_lab() {
     for ns in "${NAMESPACES[@]}"; do
         ip netns add "$ns"
         CREATED_NS+=("$ns")
+        # `ip netns exec` mounts /etc/netns/NS/resolv.conf over
+        # /etc/resolv.conf: a stray name lookup by a tool goes to the lab's
+        # resolver, never to the host's.
+        mkdir -p "/etc/netns/$ns"
+        echo "nameserver $RESOLVER_IP" >"/etc/netns/$ns/resolv.conf"
         in_ns "$ns" ip link set lo up
         # No IPv6: its autoconfiguration chatter would pollute the captures.
         in_ns "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
@@ -302,8 +311,21 @@ setup_outside() {
     mkdir -p "$WORK/c2www" "$WORK/mirror"
     echo "ok" >"$WORK/c2www/index.html"
     echo "<html><body>Example Domain</body></html>" >"$WORK/mirror/index.html"
-    start_daemon "$NS_ATT" "$WORK/c2.log" python3 -m http.server 80 --bind "$C2_IP" --directory "$WORK/c2www"
-    start_daemon "$NS_ATT" "$WORK/mirror.log" python3 -m http.server 80 --bind "$MIRROR_IP" --directory "$WORK/mirror"
+    # A static web server; not `python3 -m http.server`, whose start looks
+    # up its own address in the DNS.
+    cat >"$WORK/serve.py" <<'EOF'
+import functools, http.server, socketserver, sys
+
+class Server(http.server.HTTPServer):
+    def server_bind(self):
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+
+handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[2])
+Server((sys.argv[1], 80), handler).serve_forever()
+EOF
+    start_daemon "$NS_ATT" "$WORK/c2.log" python3 "$WORK/serve.py" "$C2_IP" "$WORK/c2www"
+    start_daemon "$NS_ATT" "$WORK/mirror.log" python3 "$WORK/serve.py" "$MIRROR_IP" "$WORK/mirror"
     wait_listen "$NS_ATT" udp "$RESOLVER_IP:53"
     wait_listen "$NS_ATT" tcp "$C2_IP:80"
     wait_listen "$NS_ATT" tcp "$MIRROR_IP:80"
@@ -337,7 +359,10 @@ capture_stop() {
     local dropped
     dropped=$(sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' "$WORK/tcpdump.err")
     [[ "${dropped:-0}" == 0 ]] || die "tcpdump dropped $dropped packets in $CAPTURE_FILE"
-    log "  captured $(sed -n 's/ packets captured//p' "$WORK/tcpdump.err") packets -> $(basename "$CAPTURE_FILE")"
+    local captured
+    captured=$(sed -n 's/ packets captured//p' "$WORK/tcpdump.err")
+    fact "$(basename "$CAPTURE_FILE" .pcap)" packets "$captured"
+    log "  captured $captured packets -> $(basename "$CAPTURE_FILE")"
 }
 
 # Counts the distinct values of FIELD over the packets matching FILTER.

@@ -14,7 +14,7 @@ BROWSER_UA="Mozilla/5.0 (X11; Linux x86_64; rv:115.0) Gecko/20100101 Firefox/115
 # curl from a namespace, bounded, output discarded.
 lab_curl() {
     local ns=$1; shift
-    in_ns "$ns" timeout 10 curl -s -o /dev/null --max-time 5 "$@"
+    in_ns "$ns" timeout 10 curl -s -o /dev/null --max-time 5 "$@" >/dev/null
 }
 
 # Counts the TCP connections to PORT from SRC that carried client data.
@@ -62,6 +62,8 @@ for line in sys.stdin:
         first = bytes.fromhex(line.split(",")[0].replace(":", "")).split(b"\r\n")[0]
         print(first.decode("latin-1"))')
     fact nmap_version http_payloads "$(grep -c . <<<"$requests" || true)"
+    # Its http scripts announce themselves in their User-Agent.
+    fact nmap_version nse_requests "$(count_packets "ip.src==$ATT_IP && http.user_agent contains \"Nmap Scripting Engine\"")"
     fact nmap_version http_first_lines "$(paste -sd '|' <<<"$requests")"
     fact nmap_version services "$(grep -E '^[0-9]+/tcp +open' "$WORK/nmap_version.txt" | tr -s ' ' | paste -sd '|')"
     fact nmap_version command "nmap -sV -Pn -n --top-ports 100 --max-retries 1 -T4 $VIC_IP"
@@ -232,7 +234,7 @@ scenario_syn_burst() {
     # A spoofed source that no machine holds: the victim's SYN-ACKs die at
     # the router (no ARP answer), as in a real spoofed flood, and no kernel
     # answers them with resets.
-    in_ns "$NS_ATT" timeout 30 hping3 -S -p 80 -a "$SPOOF_IP" -i u100 -c "$SYN_BURST_COUNT" \
+    in_ns "$NS_ATT" timeout 30 hping3 -n -S -p 80 -a "$SPOOF_IP" -i u100 -c "$SYN_BURST_COUNT" \
         "$VIC_IP" >"$WORK/hping3.txt" 2>&1 || true
 }
 
@@ -244,7 +246,7 @@ measure_syn_burst() {
     fact syn_burst packets "$syns"
     fact syn_burst duration_s "$(tshark -r "$CAPTURE_FILE" -Y "ip.src==$SPOOF_IP" -T fields -e frame.time_epoch 2>/dev/null |
         sed -n '1p;$p' | paste -sd ' ' | awk '{printf "%.2f", $2 - $1}')"
-    fact syn_burst command "hping3 -S -p 80 -a $SPOOF_IP -i u100 -c $SYN_BURST_COUNT $VIC_IP"
+    fact syn_burst command "hping3 -n -S -p 80 -a $SPOOF_IP -i u100 -c $SYN_BURST_COUNT $VIC_IP"
 }
 
 # --- 9. reputation ------------------------------------------------------------------------

@@ -105,13 +105,16 @@ def nmap_syn(f):
 
 
 def nmap_version(f):
+    # Version detection also runs nmap's version scripts, whose HTTP
+    # requests (/nmaplowercheck..., /HNAP1, /evox/about, POST /sdk) carry
+    # nmap's User-Agent: a scanner signature must recognise each of them.
+    # Its plain probes (GET / without User-Agent) match nothing, and its few
+    # SSH connections stay far below the brute-force threshold.
     expected = [expect("scan", ATT, num(f, "ports"), rule="scan.syn")]
-    # Version detection opens a few full connections to ssh and http and
-    # sends nmap's probes (GET /, OPTIONS /, a random 404 path...): far
-    # below the brute-force threshold, but a web signature for scanners may
-    # legitimately recognise nmap's probes. Tolerated, never required.
-    tolerated = [tolerate("web_exploit", ATT, num(f, "http_payloads"))]
-    return expected, tolerated
+    if num(f, "nse_requests") > 0:
+        expected.append(expect("web_exploit", ATT, num(f, "nse_requests"), rule="web.scanner",
+                               target_port=80))
+    return expected, []
 
 
 def masscan(f):

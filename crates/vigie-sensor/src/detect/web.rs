@@ -4,8 +4,11 @@
 //! when it is in the same segment.
 //!
 //! Only inbound requests are inspected: what the commune's own users browse
-//! is none of the sensor's business. One incident per signature and source;
-//! its events are the matching requests.
+//! is none of the sensor's business. A request is one attack: when it
+//! matches several signatures (Shellshock also runs a command), it counts
+//! for the most severe, the first in the file among equals (the file lists
+//! the most specific first). One incident per signature and source; its
+//! events are the matching requests.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -58,7 +61,14 @@ impl WebDetector {
         } else {
             "http"
         };
-        for &id in &self.hits {
+        let best = self.hits.iter().copied().max_by(|a, b| {
+            let by_severity = signatures
+                .get(*a)
+                .severity
+                .cmp(&signatures.get(*b).severity);
+            by_severity.then(b.cmp(a))
+        });
+        if let Some(id) = best {
             let signature = signatures.get(id);
             book.record(
                 IncidentKey {

@@ -374,22 +374,3 @@ fn a_million_entries() {
     assert_eq!(intel.lookup_ip(ip("0.255.255.255")), None);
     assert_eq!(intel.lookup_ip(ip("1.45.200.0")), None);
 }
-
-#[test]
-fn zz_timing() {
-    let t = std::time::Instant::now();
-    const COUNT: u32 = 1_000_000;
-    let mut text = String::with_capacity(COUNT as usize * 14);
-    for i in 0..COUNT {
-        text.push_str(&std::net::Ipv4Addr::from(0x0100_0000 + 3 * i).to_string());
-        text.push('\n');
-    }
-    eprintln!("gen {:?}", t.elapsed());
-    let t = std::time::Instant::now();
-    let mut b = Intel::builder();
-    b.add_list("big", &text);
-    eprintln!("parse {:?}", t.elapsed());
-    let t = std::time::Instant::now();
-    let intel = b.build();
-    eprintln!("build {:?} {}", t.elapsed(), intel.len());
-}

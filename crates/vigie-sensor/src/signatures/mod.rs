@@ -166,8 +166,14 @@ impl Signatures {
         if field.is_empty() {
             return;
         }
-        normalize::normalize(field, scratch);
-        for found in self.matcher.find_overlapping_iter(scratch.as_slice()) {
+        let field = field.get(..MAX_FIELD_LEN).unwrap_or(field);
+        let text = if normalize::is_canonical(field) {
+            field
+        } else {
+            normalize::normalize(field, scratch);
+            scratch.as_slice()
+        };
+        for found in self.matcher.find_overlapping_iter(text) {
             if let Some(&id) = self.owners.get(found.pattern().as_usize())
                 && !hits.contains(&id)
             {

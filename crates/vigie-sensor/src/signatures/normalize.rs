@@ -25,6 +25,27 @@ pub(crate) fn normalize(field: &[u8], out: &mut Vec<u8>) {
     canonicalize_in_place(out);
 }
 
+/// True when `field` is already canonical but for letter case, which the
+/// matcher ignores: no escape, no `+`, no SQL comment opener, no overlong
+/// lead byte, no whitespace but single spaces. Most header values are, and
+/// can then be matched without a copy.
+pub(crate) fn is_canonical(field: &[u8]) -> bool {
+    let mut previous = 0u8;
+    for &byte in field {
+        let special = match byte {
+            b'%' | b'+' | 0xc0 | 0xc1 | b'\t'..=b'\r' => true,
+            b' ' => previous == b' ',
+            b'*' => previous == b'/',
+            _ => false,
+        };
+        if special {
+            return false;
+        }
+        previous = byte;
+    }
+    true
+}
+
 /// Decodes `%XX` and `%uXXXX`, and reads `+` as a space (the form encoding
 /// of the query and of form bodies, RFC 1866 §8.2.1). Applying this to
 /// headers too costs nothing: no pattern needs a literal `+`, and patterns
@@ -239,6 +260,19 @@ mod tests {
         check("text/html,*/*;q=0.8", "text/html,*/*;q=0.8");
         check("/*comment*/", "/*comment*/");
         check("..\\..\\windows", "..\\..\\windows");
+    }
+
+    #[test]
+    fn canonical_fields_are_recognised() {
+        for field in ["Mozilla/5.0 (X11; Linux x86_64)", "/a/b.css?v=1", "*/*", ""] {
+            let mut out = Vec::new();
+            normalize(field.as_bytes(), &mut out);
+            assert!(is_canonical(field.as_bytes()), "{field:?}");
+            assert_eq!(out, field.to_ascii_lowercase().as_bytes());
+        }
+        for field in ["a%20b", "a+b", "a  b", "a\tb", "/**/", "\u{c0}"] {
+            assert!(!is_canonical(field.as_bytes()), "{field:?}");
+        }
     }
 
     #[test]

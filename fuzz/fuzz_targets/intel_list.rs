@@ -1,0 +1,48 @@
+//! Fuzzes list loading: any text must load (bad lines counted, never a
+//! panic), and lookups on the result must respect the module's promises.
+
+#![no_main]
+
+use std::net::IpAddr;
+
+use vigie_sensor::intel::{Intel, MAX_PROBLEMS};
+
+/// Special-use addresses are never listed, whatever the text says.
+const NEVER_LISTED: [&str; 6] = ["10.1.2.3", "127.0.0.1", "192.168.1.1", "224.0.0.251", "::1", "fe80::1"];
+const PROBES: [&str; 4] = ["1.2.3.4", "8.8.8.8", "2001:db8::1", "::ffff:1.2.3.4"];
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    let mut builder = Intel::builder();
+    let listed = builder.add_list("fuzz", &text);
+    // The second half of the input doubles as an allowlist.
+    let half = String::from_utf8_lossy(data.get(data.len() / 2..).unwrap_or_default());
+    builder.add_allowlist(&half);
+    let intel = builder.build();
+
+    for stats in intel.stats() {
+        assert!(stats.problems.len() <= MAX_PROBLEMS.min(stats.malformed));
+    }
+    assert_eq!(intel.stats()[0], listed);
+    for addr in NEVER_LISTED {
+        let ip: IpAddr = addr.parse().unwrap();
+        assert_eq!(intel.lookup_ip(ip), None, "{addr}");
+    }
+    for addr in PROBES {
+        if let Some(id) = intel.lookup_ip(addr.parse().unwrap()) {
+            assert_eq!(intel.label(id), "fuzz");
+        }
+    }
+    // Addresses made of the input's own bytes, so found entries get probed.
+    for chunk in data.chunks(4) {
+        if let Ok(octets) = <[u8; 4]>::try_from(chunk) {
+            let _ = intel.lookup_ip(IpAddr::from(octets));
+        }
+    }
+    for name in text.lines().chain([text.as_ref()]) {
+        if let Some((id, offset)) = intel.lookup_domain(name.as_bytes()) {
+            assert_eq!(intel.label(id), "fuzz");
+            assert!(offset < name.len());
+        }
+    }
+});
