@@ -403,5 +403,6 @@ fact tools hydra "$(hydra -h 2>&1 | sed -n '1s/^Hydra v\([^ ]*\).*/\1/p')"
 fact tools hping3 "$(hping3 -v 2>&1 | sed -n 's/^hping3 version \([^ ]*\).*/\1/p')"
 fact tools openssh "$(/usr/sbin/sshd -V 2>&1 | sed -n '1s/^\(OpenSSH_[^ ,]*\).*/\1/p')"
 fact tools nginx "$(nginx -v 2>&1 | sed -n 's/^nginx version: //p')"
-python3 "$HERE/truth.py" --facts "$FACTS" --out "$OUTDIR/truth.json" --home-net "$HOME_NET" --marker "$MARKER"
+python3 "$HERE/truth.py" --facts "$FACTS" --out "$OUTDIR/truth.json" --home-net "$HOME_NET" \
+    --marker "$MARKER" --signatures "$HERE/../../crates/vigie-sensor/data/signatures.toml"
 log "wrote $OUTDIR/truth.json ($(( SECONDS - START )) s)"

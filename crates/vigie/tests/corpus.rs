@@ -116,15 +116,24 @@ fn matches(entry: &Value, incident: &Value) -> bool {
         && optional("indicator")
 }
 
+/// A truth value as a person reads it: strings unquoted, null as `any`.
+fn text(value: &Value) -> String {
+    match value {
+        Value::Null => "any".to_owned(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
 fn describe(entry: &Value) -> String {
     format!(
-        "{} {} from {} {} (port {}, indicator {})",
-        entry["category"],
-        entry["rule"],
-        entry["source"],
-        entry["direction"],
-        entry["target_port"],
-        entry["indicator"]
+        "{} ({}) from {} {}, port {}, indicator {}",
+        text(&entry["category"]),
+        text(&entry["rule"]),
+        text(&entry["source"]),
+        text(&entry["direction"]),
+        text(&entry["target_port"]),
+        text(&entry["indicator"])
     )
 }
 

@@ -44,20 +44,26 @@ impl IntelBuilder {
             }
             Indicator::Ip(net) | Indicator::Block(net) => {
                 let pieces = match net {
-                    Net::V4(start, end) => ranges::cut_out(start, end, &SPECIAL_V4, |s, e| {
-                        v4.push(Range {
-                            start: s,
-                            end: e,
-                            label: id,
-                        });
-                    }),
-                    Net::V6(start, end) => ranges::cut_out(start, end, &SPECIAL_V6, |s, e| {
-                        v6.push(Range {
-                            start: s,
-                            end: e,
-                            label: id,
-                        });
-                    }),
+                    Net::V4(start, end) => {
+                        let holes = ranges::covered_holes(start, end, &SPECIAL_V4);
+                        ranges::cut_out(start, end, &holes, |s, e| {
+                            v4.push(Range {
+                                start: s,
+                                end: e,
+                                label: id,
+                            });
+                        })
+                    }
+                    Net::V6(start, end) => {
+                        let holes = ranges::covered_holes(start, end, &SPECIAL_V6);
+                        ranges::cut_out(start, end, &holes, |s, e| {
+                            v6.push(Range {
+                                start: s,
+                                end: e,
+                                label: id,
+                            });
+                        })
+                    }
                 };
                 count_net(stats, found, pieces);
             }
@@ -105,12 +111,18 @@ impl IntelBuilder {
                 // Special-use ranges are never listed, so allowing them is
                 // moot; they are counted the same way for a uniform report.
                 let pieces = match net {
-                    Net::V4(start, end) => ranges::cut_out(start, end, &SPECIAL_V4, |s, e| {
-                        allow_v4.push((s, e));
-                    }),
-                    Net::V6(start, end) => ranges::cut_out(start, end, &SPECIAL_V6, |s, e| {
-                        allow_v6.push((s, e));
-                    }),
+                    Net::V4(start, end) => {
+                        let holes = ranges::covered_holes(start, end, &SPECIAL_V4);
+                        ranges::cut_out(start, end, &holes, |s, e| {
+                            allow_v4.push((s, e));
+                        })
+                    }
+                    Net::V6(start, end) => {
+                        let holes = ranges::covered_holes(start, end, &SPECIAL_V6);
+                        ranges::cut_out(start, end, &holes, |s, e| {
+                            allow_v6.push((s, e));
+                        })
+                    }
                 };
                 count_net(stats, found, pieces);
             }

@@ -8,8 +8,10 @@
 //! `allowlist` are allowlists: what they hold is never reported.
 //!
 //! What it must not do: fail a start because of a bad line (bad lines are
-//! counted and quoted in [`ListStats`]), treat a special-use address
-//! (private, loopback, link-local, multicast) as an attacker, or allocate
+//! counted and quoted in [`ListStats`]), take a bogon entry covering a
+//! whole special-use block (private, loopback, link-local, multicast) for
+//! an attacker (a narrower entry inside one was listed on purpose and is
+//! kept; lists only apply to the remote side anyway), or allocate
 //! during a lookup. Overlaps between lists resolve to the list loaded first
 //! (files are loaded in name order).
 

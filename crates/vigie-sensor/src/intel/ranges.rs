@@ -75,6 +75,20 @@ pub(crate) const SPECIAL_V6: [(u128, u128); 4] = [
     ),
 ];
 
+/// The special-use blocks of `holes` that `start..=end` covers whole. An
+/// entry spanning a whole private or reserved block is a bogon filter
+/// (FireHOL level1 lists 10.0.0.0/8 and 224.0.0.0/3), never an attacker, so
+/// those blocks are cut out of it. A narrower entry inside such a block was
+/// listed on purpose (a lab's attacker, an operator's own list) and is kept:
+/// lists only ever apply to the remote side of a conversation.
+pub(crate) fn covered_holes<A: Addr>(start: A, end: A, holes: &[(A, A)]) -> Vec<(A, A)> {
+    holes
+        .iter()
+        .copied()
+        .filter(|&(h_start, h_end)| start <= h_start && h_end <= end)
+        .collect()
+}
+
 /// Calls `keep` with each piece of `start..=end` that lies outside the
 /// sorted, disjoint `holes`; returns how many pieces there were (0 when the
 /// range is entirely inside the holes).

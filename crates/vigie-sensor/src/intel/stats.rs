@@ -44,9 +44,9 @@ pub struct ListStats {
     pub cidrs: usize,
     /// Domain names loaded.
     pub domains: usize,
-    /// Addresses and blocks entirely inside special-use ranges (private,
-    /// loopback, link-local, multicast...), which are never an attacker's
-    /// identity and were left out.
+    /// Blocks that were nothing but whole special-use ranges (private,
+    /// loopback, link-local, multicast...): bogon filters, never an
+    /// attacker's identity, left out.
     pub ignored_special: usize,
     /// Valid indicators of a kind that cannot be matched on traffic (file
     /// or certificate hashes in abuse.ch feeds).

@@ -374,3 +374,19 @@ fn a_million_entries() {
     assert_eq!(intel.lookup_ip(ip("0.255.255.255")), None);
     assert_eq!(intel.lookup_ip(ip("1.45.200.0")), None);
 }
+
+#[test]
+fn a_host_listed_inside_a_private_range_is_kept() {
+    // A lab (the corpus uses 10.66.x.x) or an operator's own list names
+    // hosts in private space on purpose; only whole-block bogon entries go.
+    let (intel, stats) = one_list("lab_attacker", "10.66.1.2\n192.168.7.0/24\n10.0.0.0/8\n");
+    assert_eq!((stats.ips, stats.cidrs, stats.ignored_special), (1, 1, 1));
+    check_ips(
+        &intel,
+        &[
+            ("10.66.1.2", Some("lab_attacker")),
+            ("192.168.7.9", Some("lab_attacker")),
+            ("10.66.1.3", None),
+        ],
+    );
+}

@@ -264,14 +264,29 @@ mod tests {
 
     #[test]
     fn canonical_fields_are_recognised() {
-        for field in ["Mozilla/5.0 (X11; Linux x86_64)", "/a/b.css?v=1", "*/*", ""] {
+        for field in [
+            "Mozilla/5.0 (X11; Linux x86_64)",
+            "/a/b.css?v=1",
+            "text/html;q=0.9",
+            "",
+        ] {
             let mut out = Vec::new();
             normalize(field.as_bytes(), &mut out);
             assert!(is_canonical(field.as_bytes()), "{field:?}");
             assert_eq!(out, field.to_ascii_lowercase().as_bytes());
         }
-        for field in ["a%20b", "a+b", "a  b", "a\tb", "/**/", "\u{c0}"] {
-            assert!(!is_canonical(field.as_bytes()), "{field:?}");
+        // `*/*` is canonical too, but any `/*` takes the slow path.
+        let slow: [&[u8]; 7] = [
+            b"a%20b",
+            b"a+b",
+            b"a  b",
+            b"a\tb",
+            b"/**/",
+            b"*/*",
+            b"\xc0\xae",
+        ];
+        for field in slow {
+            assert!(!is_canonical(field), "{field:?}");
         }
     }
 
