@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock};
 use vigie_sensor::capture::CaptureReader;
 use vigie_sensor::engine::{Engine, Settings};
 use vigie_sensor::intel::Intel;
+use vigie_sensor::signatures::Signatures;
 
 fn intel() -> Arc<Intel> {
     static INTEL: OnceLock<Arc<Intel>> = OnceLock::new();
@@ -20,14 +21,27 @@ fn intel() -> Arc<Intel> {
         .clone()
 }
 
+fn config() -> vigie_sensor::Config {
+    static CONFIG: OnceLock<vigie_sensor::Config> = OnceLock::new();
+    CONFIG.get_or_init(vigie_sensor::Config::default).clone()
+}
+
+/// Built once: compiling the automaton per input would leave no time to fuzz.
+fn signatures() -> Arc<Signatures> {
+    static SIGNATURES: OnceLock<Arc<Signatures>> = OnceLock::new();
+    SIGNATURES.get_or_init(|| Arc::new(Signatures::builtin())).clone()
+}
+
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Ok(mut reader) = CaptureReader::new(data) else {
         return;
     };
     let mut engine = Engine::new(Settings {
+        config: config(),
+        home: Default::default(),
         intel: intel(),
+        signatures: signatures(),
         host_key: [0; 32],
-        ..Settings::default()
     });
     let _ = engine.read_capture(&mut reader);
     let report = engine.finish();

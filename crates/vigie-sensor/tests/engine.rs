@@ -770,3 +770,35 @@ fn days_are_paris_days() {
     }
     assert_eq!(report_days, ["2026-01-15", "2026-01-16"]);
 }
+
+#[test]
+fn a_fast_download_is_no_flood_but_a_udp_blast_is() {
+    let mut lab = Lab::new();
+    // A workstation opens a QUIC connection, then receives 20,000 datagrams
+    // in two seconds: a download, not an attack.
+    let (workstation, cdn) = (sock(WORKSTATION, 50000), sock("198.51.100.20", 443));
+    lab.udp(workstation, cdn, &[0xc0; 1200]);
+    for _ in 0..20_000 {
+        lab.udp(cdn, workstation, &[0x40; 1200]);
+        lab.advance(-MS + SEC / 10_000);
+    }
+    assert!(lab.finish().incidents.is_empty());
+
+    // The same rate sent unasked to the town hall's server is a flood.
+    let mut lab = Lab::new();
+    for i in 0..20_000u32 {
+        lab.udp(
+            sock(ATTACKER, 1024 + (i % 50_000) as u16),
+            sock(SERVER, 53),
+            &[0; 64],
+        );
+        lab.advance(-MS + SEC / 10_000);
+    }
+    let report = lab.finish();
+    let flood = only(&report, Category::Flood);
+    assert_eq!(flood.len(), 1, "{:#?}", report.incidents);
+    assert_eq!(
+        (flood[0].rule.as_str(), flood[0].events),
+        ("flood.udp", 20_000)
+    );
+}
