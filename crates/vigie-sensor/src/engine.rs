@@ -296,6 +296,22 @@ impl Engine {
                     self.outbound_data(now, parties, tcp.dst_port, tcp.payload);
                 }
             }
+            Transport::Tcp(tcp)
+                if !tcp.payload.is_empty()
+                    && !parties.inbound
+                    && flow.initiator == parties.remote =>
+            {
+                let target = (parties.remote, parties.local, tcp.src_port);
+                if self.brute_force.is_login_port(tcp.src_port) {
+                    self.brute_force.server_data(
+                        &mut self.book,
+                        flow,
+                        now,
+                        target,
+                        tcp.payload.len(),
+                    );
+                }
+            }
             Transport::Udp(_) if !parties.inbound => {
                 if let Some(query) = dns_query(packet) {
                     self.dns_query(now, parties.local, Some(parties.remote), &query);

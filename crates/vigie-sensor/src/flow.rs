@@ -33,6 +33,13 @@ pub struct FlowState {
     pub attempts: u16,
     /// Clear-text login commands seen from the client.
     pub login_commands: u16,
+    /// SSH: data segments the server sent, the size of its first short
+    /// reply after the key exchange, and how many replies had that size.
+    pub server_segments: u16,
+    pub reply_size: u16,
+    pub reply_count: u16,
+    /// SSH: the reply that ended the tries (success or disconnect) was seen.
+    pub final_reply: bool,
     /// The threat-list verdict on the remote address, looked up once.
     pub reputation: Option<LabelId>,
 }
@@ -107,6 +114,10 @@ impl FlowTable {
             isn: tcp_seq(packet),
             attempts: 0,
             login_commands: 0,
+            server_segments: 0,
+            reply_size: 0,
+            reply_count: 0,
+            final_reply: false,
             reputation: None,
         };
         let (state, created) = self.flows.get_or_insert_with(key, fresh);

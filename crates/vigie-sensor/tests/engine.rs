@@ -802,3 +802,71 @@ fn a_fast_download_is_no_flood_but_a_udp_blast_is() {
         ("flood.udp", 20_000)
     );
 }
+
+/// One SSH connection as hydra and OpenSSH 9 make it: set-up, then `tries`
+/// password requests each answered by a failure, then `ending` (success
+/// or disconnect) if any.
+fn ssh_connection(lab: &mut Lab, client: SocketAddr, tries: usize, ending: Option<usize>) {
+    let server = sock(SERVER, 22);
+    lab.session(client, server, b"SSH-2.0-libssh_0.9.6\r\n");
+    for (from_client, size) in [
+        (true, 904),
+        (false, 1088),
+        (true, 48),
+        (false, 524),
+        (true, 16),
+        (true, 44),
+        (false, 44),
+        (true, 68),
+        (false, 44),
+    ] {
+        let payload = vec![0x5a; size];
+        if from_client {
+            lab.tcp(client, server, PSH_ACK, 9, &payload)
+        } else {
+            lab.tcp(server, client, PSH_ACK, 9, &payload)
+        }
+    }
+    for try_number in 0..tries {
+        lab.tcp(client, server, PSH_ACK, 9, &[0x33; 84]);
+        let last = try_number + 1 == tries;
+        match (last, ending) {
+            (true, Some(size)) => lab.tcp(server, client, PSH_ACK, 9, &vec![0x77; size]),
+            _ => lab.tcp(server, client, PSH_ACK, 9, &[0x44; 44]),
+        }
+    }
+}
+
+#[test]
+fn ssh_tries_on_one_connection_are_counted_from_the_failure_replies() {
+    let mut lab = Lab::new();
+    // Three connections of six tries cut by "too many failures", one that
+    // ends with the right password on its fourth try, one with two failures.
+    for port in 0..3 {
+        ssh_connection(&mut lab, sock(ATTACKER, 31000 + port), 6, Some(76));
+    }
+    ssh_connection(&mut lab, sock(ATTACKER, 31003), 4, Some(28));
+    ssh_connection(&mut lab, sock(ATTACKER, 31004), 2, None);
+    let report = lab.finish();
+    let brute = single(&report);
+    assert_eq!(
+        (brute.rule.as_str(), brute.events),
+        ("brute_force.ssh", 18 + 4 + 2)
+    );
+}
+
+#[test]
+fn a_successful_ssh_login_with_a_long_session_is_one_try() {
+    let mut lab = Lab::new();
+    for port in 0..3 {
+        let client = sock(ATTACKER, 32000 + port);
+        ssh_connection(&mut lab, client, 1, Some(28));
+        // The session: keystrokes and echoes, some the size of a failure.
+        for _ in 0..200 {
+            lab.tcp(client, sock(SERVER, 22), PSH_ACK, 9, &[1; 36]);
+            lab.tcp(sock(SERVER, 22), client, PSH_ACK, 9, &[2; 36]);
+            lab.tcp(sock(SERVER, 22), client, PSH_ACK, 9, &[2; 44]);
+        }
+    }
+    assert!(lab.finish().incidents.is_empty());
+}

@@ -75,9 +75,9 @@ impl CaptureReader<BufReader<File>> {
             path: Some(path.to_path_buf()),
             offset: 0,
         };
-        let file = File::open(path).map_err(|source| CaptureError::Open {
+        let file = File::open(path).map_err(|cause| CaptureError::Open {
             at: at.clone(),
-            source,
+            cause,
         })?;
         let mut reader = Self::new(BufReader::new(file)).map_err(|e| e.in_file(at.path.clone()))?;
         reader.path = at.path;
@@ -178,10 +178,12 @@ impl fmt::Display for Location {
 /// Why a capture could not be read, and where.
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {
-    #[error("{at}: cannot open the capture: {source}")]
-    Open { at: Location, source: io::Error },
-    #[error("{at}: read error: {source}")]
-    Read { at: Location, source: io::Error },
+    // The I/O cause is part of the message, not a chained source, so that
+    // it is printed once.
+    #[error("{at}: cannot open the capture: {cause}")]
+    Open { at: Location, cause: io::Error },
+    #[error("{at}: read error: {cause}")]
+    Read { at: Location, cause: io::Error },
     #[error("{at}: the file is empty, not a pcap or pcapng file")]
     Empty { at: Location },
     #[error("{at}: not a pcap or pcapng file: starts with 0x{first_bytes}")]

@@ -1,9 +1,14 @@
 //! Brute force: repeated authentication attempts from one source against
 //! one service of one host.
 //!
-//! SSH, RDP, SMB and TLS-wrapped mail are encrypted, so an attempt there is
-//! a connection that carried client data (tools such as hydra open one per
-//! try, or a few). Clear-text protocols show their login commands, and each
+//! RDP, SMB and TLS-wrapped mail are encrypted, so an attempt there is a
+//! connection that carried client data. SSH tools try several passwords per
+//! connection (hydra: up to the server's MaxAuthTries, 6 for OpenSSH); each
+//! failed try is answered by a USERAUTH_FAILURE of constant size, so tries
+//! are the repeated short server replies after the key exchange, plus the
+//! last try when another answer (success, disconnect) ends them; a
+//! connection counts at least once. Clear-text protocols show their login
+//! commands, and each
 //! login command beyond the connection's first counts too (FTP `PASS`,
 //! POP3 `PASS`, IMAP `LOGIN`/`AUTHENTICATE`, SMTP `AUTH`). Web logins are
 //! POSTs to a login page, handed over by the HTTP inspection.
@@ -17,6 +22,13 @@ use super::table::BoundedMap;
 use crate::config::BruteForceConfig;
 use crate::flow::FlowState;
 use crate::incidents::{Details, IncidentBook, IncidentKey, Nanos, Rule};
+
+/// Server segments of an SSH connection before authentication: banner,
+/// KEXINIT, and the key exchange reply with NEWKEYS.
+const SSH_SERVER_SETUP_SEGMENTS: u16 = 3;
+/// USERAUTH_FAILURE and SERVICE_ACCEPT are a few dozen bytes once
+/// encrypted; anything larger is session data.
+const SSH_SHORT_REPLY: usize = 128;
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 struct Key {
@@ -104,6 +116,65 @@ impl BruteForceDetector {
             },
             new,
         );
+    }
+
+    /// A data segment from a login server back to `remote`. For SSH, the
+    /// failure replies tell how many passwords were tried on the connection.
+    pub fn server_data(
+        &mut self,
+        book: &mut IncidentBook,
+        flow: &mut FlowState,
+        now: Nanos,
+        (remote, local, port): (IpAddr, IpAddr, u16),
+        payload_len: usize,
+    ) {
+        if self.service(port) != Some("ssh") {
+            return;
+        }
+        // Counted from the server's banner, which often comes before any
+        // client data (RFC 4253 §4.2 lets either side speak first).
+        flow.server_segments = flow.server_segments.saturating_add(1);
+        // Skip the banner, KEXINIT and the key exchange reply (RFC 4253 §7).
+        if flow.server_segments <= SSH_SERVER_SETUP_SEGMENTS || flow.final_reply {
+            return;
+        }
+        let size = u16::try_from(payload_len).unwrap_or(u16::MAX);
+        if flow.reply_size == 0 && payload_len <= SSH_SHORT_REPLY {
+            flow.reply_size = size;
+        }
+        // The first two short replies answer the service request and the
+        // "none" method probe (RFC 4252 §5.2); every later one of the same
+        // size is a USERAUTH_FAILURE.
+        let failures = flow.reply_count.saturating_sub(2);
+        let tries = if size == flow.reply_size {
+            flow.reply_count = flow.reply_count.saturating_add(1);
+            flow.reply_count.saturating_sub(2)
+        } else if flow.reply_count >= 2 {
+            // Another answer ends the authentication: success (the session
+            // follows, whatever its packets' sizes), or the disconnect after
+            // too many failures. After failures, it answered one more try.
+            flow.final_reply = true;
+            if failures == 0 {
+                return;
+            }
+            failures + 1
+        } else {
+            return;
+        };
+        if tries > flow.attempts {
+            let new = u64::from(tries - flow.attempts);
+            flow.attempts = tries;
+            self.attempt(
+                book,
+                now,
+                Key {
+                    remote,
+                    local,
+                    port,
+                },
+                new,
+            );
+        }
     }
 
     /// An HTTP request from `remote`: a POST to a login page is an attempt.

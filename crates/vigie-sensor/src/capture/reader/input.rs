@@ -133,11 +133,11 @@ impl<R: Read> Input<R> {
                 // not let it move the cursor out of the buffer.
                 Ok(k) => return Ok(k.min(room)),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(source) => {
+                Err(cause) => {
                     let offset = self.base.saturating_add(from as u64);
                     return Err(CaptureError::Read {
                         at: at(offset),
-                        source,
+                        cause,
                     });
                 }
             }
