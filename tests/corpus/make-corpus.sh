@@ -42,8 +42,11 @@ MARKER=VIGIE-PRIVATE-7f3a
 SSH_PASSWORD="$MARKER-ssh"
 SYN_BURST_COUNT=10000
 
-log() { printf '[make-corpus +%3ds] %s\n' "$SECONDS" "$*" >&2; }
-die() { printf '[make-corpus] error: %s\n' "$*" >&2; exit 1; }
+# Messages go to file descriptor 3, the script's own stderr: the cleanup may
+# run inside a function whose stderr is redirected to a tool's log.
+exec 3>&2
+log() { printf '[make-corpus +%3ds] %s\n' "$SECONDS" "$*" >&3; }
+die() { printf '[make-corpus] error: %s\n' "$*" >&3; exit 1; }
 
 usage() {
     sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2
@@ -111,6 +114,8 @@ NS_ATT="$P-att" NS_RTR="$P-rtr" NS_VIC="$P-vic" NS_H2="$P-h2"
 NAMESPACES=("$NS_ATT" "$NS_RTR" "$NS_VIC" "$NS_H2")
 WORK=$(mktemp -d /tmp/vigie-corpus.XXXXXX)
 chmod 755 "$WORK"   # nginx workers (nobody) read the site from here
+# Tools drop files in the current directory (hydra.restore, paused.conf).
+cd "$WORK"
 DAEMONS=()
 CAPTURE_PID=""
 CREATED_NS=()
@@ -155,7 +160,7 @@ in_ns() {
 # this script is killed with SIGKILL, and remembers it for cleanup.
 start_daemon() {
     local ns=$1 logfile=$2; shift 2
-    ip netns exec "$ns" timeout 900 "$@" >>"$logfile" 2>&1 &
+    ip netns exec "$ns" timeout 900 "$@" >>"$logfile" 2>&1 3>&- &
     DAEMONS+=("$!")
 }
 
@@ -356,7 +361,7 @@ capture_start() {
     rm -f "$CAPTURE_FILE"
     : >"$WORK/tcpdump.err"
     ip netns exec "$NS_RTR" timeout 300 tcpdump -i to-att -s 0 -U -n -B 8192 -Z root \
-        -w "$CAPTURE_FILE" 2>"$WORK/tcpdump.err" &
+        -w "$CAPTURE_FILE" 2>"$WORK/tcpdump.err" 3>&- &
     CAPTURE_PID=$!
     local _
     for _ in $(seq 100); do

@@ -78,11 +78,10 @@ scenario_masscan() {
     # and the gateway's MAC, since it bypasses the kernel's routing and ARP.
     # masscan 1.3.2 often hangs in its receive thread once the scan is over
     # (2000 ports at 500/s: 4 s, then --wait): it is stopped after 15 s,
-    # which is fine as long as it reported the scan complete. It may write
-    # paused.conf in the current directory when stopped.
-    (cd "$WORK" && in_ns "$NS_ATT" timeout -k 2 15 masscan "$VIC_IP" -p1-2000 --rate 500 \
+    # which is fine as long as it reported the scan complete.
+    in_ns "$NS_ATT" timeout -k 2 15 masscan "$VIC_IP" -p1-2000 --rate 500 \
         --retries 0 --wait 2 --adapter eth0 --adapter-ip "$ATT_IP" --router-mac "$router_mac" \
-        >"$WORK/masscan.txt" 2>"$WORK/masscan.err") || rc=$?
+        >"$WORK/masscan.txt" 2>"$WORK/masscan.err" || rc=$?
     if [[ $rc -ne 0 ]] && ! tr '\r' '\n' <"$WORK/masscan.err" | grep -q '100.00% done'; then
         die "masscan failed (exit $rc): $(tail -c 300 "$WORK/masscan.err")"
     fi
@@ -104,9 +103,8 @@ scenario_hydra_ssh() {
     SSHD_LOG_BEFORE=$(wc -l <"$WORK/sshd.log")
     cp "$HERE/passwords.txt" "$WORK/hydra-passwords.txt"
     printf '%s\n' "$SSH_PASSWORD" >>"$WORK/hydra-passwords.txt"
-    # hydra writes a restore file in the current directory.
-    (cd "$WORK" && in_ns "$NS_ATT" timeout 180 hydra -I -w 4 -l "$SSH_USER" -P "$WORK/hydra-passwords.txt" \
-        -t 4 -o "$WORK/hydra.found" "ssh://$VIC_IP" >"$WORK/hydra.log" 2>&1) ||
+    in_ns "$NS_ATT" timeout 180 hydra -I -w 4 -l "$SSH_USER" -P "$WORK/hydra-passwords.txt" \
+        -t 4 -o "$WORK/hydra.found" "ssh://$VIC_IP" >"$WORK/hydra.log" 2>&1 ||
         die "hydra failed: $(tail -5 "$WORK/hydra.log")"
 }
 
@@ -124,8 +122,12 @@ measure_hydra_ssh() {
     fact hydra_ssh passwords_found "$found"
     # What the server saw: hydra loses the guess that sshd answers by
     # closing the connection (MaxAuthTries) and tries it again.
-    fact hydra_ssh server_password_checks "$(tail -n +"$((SSHD_LOG_BEFORE + 1))" "$WORK/sshd.log" |
-        grep -cE '(Failed|Accepted) password for' || true)"
+    # sshd -e ends its lines with CR LF.
+    tail -n +"$((SSHD_LOG_BEFORE + 1))" "$WORK/sshd.log" | tr -d '\r' |
+        grep -E '(Failed|Accepted) password for' >"$WORK/hydra-checks.txt" || true
+    fact hydra_ssh server_password_checks "$(grep -c . "$WORK/hydra-checks.txt" || true)"
+    fact hydra_ssh connections_with_password "$(sed -n 's/.* port \([0-9]*\) ssh2$/\1/p' \
+        "$WORK/hydra-checks.txt" | sort -u | grep -c . || true)"
     fact hydra_ssh command "hydra -l $SSH_USER -P passwords.txt(+1 right) -t 4 ssh://$VIC_IP"
 }
 

@@ -123,11 +123,17 @@ def masscan(f):
 
 
 def hydra_ssh(f):
-    # SSH is encrypted: the engine counts an attempt per connection that
-    # carried client data, which is what the capture shows (hydra's own
-    # count of guesses is recorded beside it).
-    conns = num(f, "connections_with_data")
-    return [expect("brute_force", ATT, conns, rule="brute_force.ssh", target_port=22)], []
+    # SSH is encrypted, but each password the server checks costs the client
+    # one request and the server one short reply, so attempts can be told
+    # from the traffic. The server's log says how many it checked: hydra
+    # retries the guess that sshd answers by closing the connection
+    # (MaxAuthTries), so that is more than hydra's own count. A connection
+    # that only asked which methods are offered is one attempt for an
+    # engine that counts connections, none for one that counts passwords.
+    checks = num(f, "server_password_checks")
+    no_password = num(f, "connections_with_data") - num(f, "connections_with_password")
+    return [expect("brute_force", ATT, checks + no_password, min_events=checks,
+                   rule="brute_force.ssh", target_port=22)], []
 
 
 SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
@@ -173,34 +179,15 @@ def syn_burst(f):
     return [expect("flood", SPOOF, num(f, "syn_packets"), rule="flood.syn", target_port=80)], []
 
 
-# The lab may only use 10.66.x.x, and the engine deliberately never treats
-# a special-use address (RFC 1918 and co., crates/vigie-sensor/src/intel)
-# as listed, so the connections with the listed lab addresses 10.66.1.3
-# and 10.66.1.4 give no incident; only the listed name does. Set this to
-# True if the engine gains a way to honour listed private addresses.
-LISTED_PRIVATE_ADDRESSES_REPORTED = False
-
-REPUTATION_NOTE = (
-    "The connections with the listed addresses 10.66.1.3 (outbound) and 10.66.1.4 "
-    "(inbound) are in the capture, but the engine ignores special-use (RFC 1918) "
-    "entries of threat lists, and the lab may only use 10.66.x.x: only the listed "
-    "name is expected to be reported."
-)
-
-
 def reputation(f):
-    expected = [
+    return [
+        expect("reputation", KNOWN, num(f, "known_attacker_connections")),
+        expect("reputation", C2, num(f, "c2_connections"), direction="outbound"),
         # The resolver is the remote party of the query; an engine may tell
         # it or leave the source empty for a name.
         expect("reputation", [None, RESOLVER], num(f, "c2_queries"), direction="outbound",
                indicator="c2.vigie-lab.test"),
-    ]
-    if LISTED_PRIVATE_ADDRESSES_REPORTED:
-        expected += [
-            expect("reputation", KNOWN, num(f, "known_attacker_connections")),
-            expect("reputation", C2, num(f, "c2_connections"), direction="outbound"),
-        ]
-    return expected, []
+    ], []
 
 
 def suspicious_dns(f):
@@ -279,8 +266,6 @@ def main():
         }
         if "command" in f:
             entry["command"] = f["command"]
-        if name == "reputation" and not LISTED_PRIVATE_ADDRESSES_REPORTED:
-            entry["note"] = REPUTATION_NOTE
         scenarios.append(entry)
     truth = {
         "schema": "vigie.corpus-truth/1",
