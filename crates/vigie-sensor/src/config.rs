@@ -240,8 +240,8 @@ impl Config {
                 severity: Severity::High,
             },
             limits: Limits {
-                flows: 131072,
-                trackers: 65536,
+                flows: 65536,
+                trackers: 32768,
             },
         }
     }

@@ -99,15 +99,18 @@ impl IncidentBook {
         now: Nanos,
         events: u64,
     ) {
+        // Captures can go back in time (merged interfaces, clock steps), so
+        // `start` may be after `now`: the incident spans both either way.
+        let (earliest, latest) = (start.min(now), start.max(now));
         let open = self.open.entry(key).or_insert_with(|| Open {
             details: details(),
-            first_seen: start,
-            last_seen: now,
+            first_seen: earliest,
+            last_seen: latest,
             events: 0,
             idle: i64::from(idle_secs) * NANOS_PER_SEC,
         });
-        open.first_seen = open.first_seen.min(start);
-        open.last_seen = open.last_seen.max(now);
+        open.first_seen = open.first_seen.min(earliest);
+        open.last_seen = open.last_seen.max(latest);
         open.events += events;
     }
 
@@ -278,6 +281,26 @@ mod tests {
         assert_eq!(incidents[1].events, 20);
         assert_eq!(daily.len(), 1);
         assert_eq!(daily[0].count, 2);
+    }
+
+    #[test]
+    fn time_going_backwards_still_gives_a_valid_incident() {
+        // Found by the engine_capture fuzz target: a window started by a
+        // later-stamped packet than the one that crossed the threshold.
+        let mut book = IncidentBook::new([0; 32]);
+        book.record(
+            key("203.0.113.1"),
+            details,
+            60,
+            T0 + 10 * NANOS_PER_SEC,
+            T0,
+            15,
+        );
+        book.record(key("203.0.113.1"), details, 60, T0, T0 - NANOS_PER_SEC, 1);
+        book.close_all();
+        let (incidents, _) = book.take_closed();
+        assert_eq!(incidents[0].first_seen, to_utc(T0 - NANOS_PER_SEC));
+        assert_eq!(incidents[0].last_seen, to_utc(T0 + 10 * NANOS_PER_SEC));
     }
 
     #[test]

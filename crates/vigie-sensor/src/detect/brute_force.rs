@@ -100,22 +100,29 @@ impl BruteForceDetector {
         }
         // The connection itself is the first attempt; each login command
         // beyond the first is one more.
-        let attempts_here = flow.login_commands.max(1);
-        if attempts_here <= flow.attempts {
-            return;
+        let key = Key {
+            remote,
+            local,
+            port,
+        };
+        self.raise_attempts(book, flow, now, key, flow.login_commands.max(1));
+    }
+
+    /// Sets the connection's attempts to `total` if that is more than
+    /// counted so far, and records the difference.
+    fn raise_attempts(
+        &mut self,
+        book: &mut IncidentBook,
+        flow: &mut FlowState,
+        now: Nanos,
+        key: Key,
+        total: u16,
+    ) {
+        if total > flow.attempts {
+            let new = u64::from(total - flow.attempts);
+            flow.attempts = total;
+            self.attempt(book, now, key, new);
         }
-        let new = u64::from(attempts_here - flow.attempts);
-        flow.attempts = attempts_here;
-        self.attempt(
-            book,
-            now,
-            Key {
-                remote,
-                local,
-                port,
-            },
-            new,
-        );
     }
 
     /// A data segment from a login server back to `remote`. For SSH, the
@@ -161,20 +168,12 @@ impl BruteForceDetector {
         } else {
             return;
         };
-        if tries > flow.attempts {
-            let new = u64::from(tries - flow.attempts);
-            flow.attempts = tries;
-            self.attempt(
-                book,
-                now,
-                Key {
-                    remote,
-                    local,
-                    port,
-                },
-                new,
-            );
-        }
+        let key = Key {
+            remote,
+            local,
+            port,
+        };
+        self.raise_attempts(book, flow, now, key, tries);
     }
 
     /// An HTTP request from `remote`: a POST to a login page is an attempt.
@@ -223,12 +222,10 @@ impl BruteForceDetector {
             candidate.attempts = 0;
         }
         candidate.attempts += new;
-        let events = if candidate.window.reported {
-            new
-        } else if candidate.attempts >= u64::from(cfg.min_attempts) {
-            candidate.window.reported = true;
-            candidate.attempts
-        } else {
+        let Some(events) = candidate
+            .window
+            .crossed(candidate.attempts, cfg.min_attempts, new)
+        else {
             return;
         };
         let rule = brute_force_rule(&service);

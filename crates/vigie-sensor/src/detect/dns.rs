@@ -116,14 +116,8 @@ impl Candidate {
     }
 
     fn crossed(&mut self, count: u64, threshold: u32) -> Option<(u64, Nanos)> {
-        if self.window.reported {
-            Some((1, self.window.start))
-        } else if count >= u64::from(threshold) {
-            self.window.reported = true;
-            Some((count, self.window.start))
-        } else {
-            None
-        }
+        let events = self.window.crossed(count, threshold, 1)?;
+        Some((events, self.window.start))
     }
 }
 

@@ -50,6 +50,20 @@ impl Window {
         self.last = self.last.max(now);
         expired
     }
+
+    /// The events to record now that the candidate counts `count` (with
+    /// `new` just added): all of them when it reaches `threshold`, then only
+    /// the new ones; none below the threshold.
+    pub fn crossed(&mut self, count: u64, threshold: u32, new: u64) -> Option<u64> {
+        if self.reported {
+            Some(new)
+        } else if count >= u64::from(threshold) {
+            self.reported = true;
+            Some(count)
+        } else {
+            None
+        }
+    }
 }
 
 pub fn secs(seconds: u32) -> Nanos {

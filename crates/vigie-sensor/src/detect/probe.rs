@@ -186,15 +186,8 @@ impl Candidate {
         if !self.seen.insert(value) {
             return None;
         }
-        let count = self.seen.len() as u64;
-        if self.window.reported {
-            Some((1, self.window.start))
-        } else if count >= u64::from(threshold) {
-            self.window.reported = true;
-            Some((count, self.window.start))
-        } else {
-            None
-        }
+        let events = self.window.crossed(self.seen.len() as u64, threshold, 1)?;
+        Some((events, self.window.start))
     }
 }
 
