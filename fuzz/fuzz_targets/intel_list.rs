@@ -7,14 +7,17 @@ use std::net::IpAddr;
 
 use vigie_sensor::intel::{Intel, MAX_PROBLEMS};
 
-/// Special-use addresses are never listed, whatever the text says.
-const NEVER_LISTED: [&str; 6] = ["10.1.2.3", "127.0.0.1", "192.168.1.1", "224.0.0.251", "::1", "fe80::1"];
+/// Whole special-use blocks (bogon entries, as FireHOL level1 has them)
+/// never make an address listed; a narrower entry inside one may.
+const BOGONS: &str = "10.0.0.0/8\n127.0.0.0/8\n192.168.0.0/16\n224.0.0.0/3\n::/127\nfe80::/10\n";
+const IN_BOGONS: [&str; 6] = ["10.1.2.3", "127.0.0.1", "192.168.1.1", "224.0.0.251", "::1", "fe80::1"];
 const PROBES: [&str; 4] = ["1.2.3.4", "8.8.8.8", "2001:db8::1", "::ffff:1.2.3.4"];
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     let mut builder = Intel::builder();
     let listed = builder.add_list("fuzz", &text);
+    builder.add_list("bogons", BOGONS);
     // The second half of the input doubles as an allowlist.
     let half = String::from_utf8_lossy(data.get(data.len() / 2..).unwrap_or_default());
     builder.add_allowlist(&half);
@@ -24,9 +27,11 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         assert!(stats.problems.len() <= MAX_PROBLEMS.min(stats.malformed));
     }
     assert_eq!(intel.stats()[0], listed);
-    for addr in NEVER_LISTED {
+    for addr in IN_BOGONS {
         let ip: IpAddr = addr.parse().unwrap();
-        assert_eq!(intel.lookup_ip(ip), None, "{addr}");
+        if let Some(id) = intel.lookup_ip(ip) {
+            assert_eq!(intel.label(id), "fuzz", "{addr} listed by a bogon entry");
+        }
     }
     for addr in PROBES {
         if let Some(id) = intel.lookup_ip(addr.parse().unwrap()) {
