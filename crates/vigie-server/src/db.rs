@@ -1,0 +1,102 @@
+//! The database: SQLite by default (one file, created and migrated on first
+//! start), PostgreSQL for a territory that outgrows one machine (several
+//! replicas on one database). Queries are written once, in the SQL both
+//! understand, with `$1`-style parameters, through sqlx's `Any` driver; the
+//! schemas live in `migrations/{sqlite,postgres}`.
+
+use std::str::FromStr;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::Migrator;
+use sqlx::AnyPool;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A handle on the database, cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub backend: Backend,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("unsupported database URL {0:?} (expected sqlite://FILE or postgres://...)")]
+    Url(String),
+    #[error("cannot connect to the database: {0}")]
+    Connect(sqlx::Error),
+    #[error("cannot migrate the database: {0}")]
+    Migrate(sqlx::migrate::MigrateError),
+}
+
+impl Db {
+    /// Connects to `url` and brings its schema up to date. A SQLite file is
+    /// created if missing.
+    pub async fn connect(url: &str) -> Result<Db, DbError> {
+        install_default_drivers();
+        let (backend, url) = if let Some(path) = url.strip_prefix("sqlite://") {
+            let url = if path.contains('?') { url.to_owned() } else { format!("sqlite://{path}?mode=rwc") };
+            (Backend::Sqlite, url)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (Backend::Postgres, url.to_owned())
+        } else {
+            return Err(DbError::Url(url.to_owned()));
+        };
+        let options = sqlx::any::AnyConnectOptions::from_str(&url).map_err(DbError::Connect)?;
+        let pool = AnyPoolOptions::new()
+            // SQLite serialises writers anyway; one connection avoids
+            // "database is locked" under concurrent requests.
+            .max_connections(if backend == Backend::Sqlite { 1 } else { 16 })
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
+                        sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
+                        sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await?;
+                        sqlx::query("PRAGMA busy_timeout = 5000").execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(DbError::Connect)?;
+        let migrator = match backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&pool).await.map_err(DbError::Migrate)?;
+        Ok(Db { pool, backend })
+    }
+}
+
+/// Now, in Unix milliseconds.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// A random secret, hex-encoded (`bytes` bytes of entropy).
+pub fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    if getrandom::fill(&mut buf).is_err() {
+        // No system randomness: derive from the clock; weak, but never a
+        // fixed value. Logged so an operator can see it.
+        tracing::error!("no system randomness available for a secret");
+        let seed = blake3::hash(&now_ms().to_le_bytes());
+        buf.iter_mut().zip(seed.as_bytes().iter().cycle()).for_each(|(b, s)| *b = *s);
+    }
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The stored form of a secret token: its BLAKE3 hash. Tokens are long
+/// random strings, so a fast hash is enough (passwords use argon2).
+pub fn token_hash(token: &str) -> String {
+    blake3::hash(token.as_bytes()).to_hex().to_string()
+}

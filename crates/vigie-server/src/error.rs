@@ -1,0 +1,66 @@
+//! One error type for every handler: it maps to a status and a plain French
+//! message; the technical cause is logged, never shown.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not signed in")]
+    Unauthorized,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    /// Bad input: the message (French) says what is wrong and where.
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("too many requests")]
+    TooManyRequests,
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// What the person reads.
+    pub fn message_fr(&self) -> String {
+        match self {
+            AppError::Unauthorized => "Connexion nécessaire.".to_owned(),
+            AppError::Forbidden => "Vous n'avez pas accès à cette page.".to_owned(),
+            AppError::NotFound => "Page introuvable.".to_owned(),
+            AppError::BadRequest(message) | AppError::Conflict(message) => message.clone(),
+            AppError::TooManyRequests => "Trop de tentatives : réessayez dans quelques minutes.".to_owned(),
+            AppError::Internal(_) => "Erreur interne : l'équipe technique est prévenue.".to_owned(),
+        }
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(error: sqlx::Error) -> Self {
+        AppError::Internal(format!("database: {error}"))
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if let AppError::Internal(cause) = &self {
+            tracing::error!(%cause, "request failed");
+        }
+        let body = serde_json::json!({ "error": self.message_fr() });
+        (self.status(), axum::Json(body)).into_response()
+    }
+}

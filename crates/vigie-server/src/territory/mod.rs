@@ -1,0 +1,9 @@
+//! Placeholder while the module is written.
+
+use axum::Router;
+
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+}
