@@ -884,3 +884,49 @@ fn regression_fuzz_capture_whose_time_goes_backwards() {
     assert!(!report.incidents.is_empty());
     report.validate().unwrap();
 }
+
+#[test]
+fn a_planned_day_gives_one_incident_per_planned_attack() {
+    use vigie_sensor::synth::day::{DEMO_C2, DayPlan, write_day};
+    let plan = DayPlan {
+        start: T0 - 9 * 3600 * SEC,
+        sessions: 200,
+        scans: 7,
+        brute_forces: 3,
+        web_attacks: 5,
+        sweeps: 2,
+        c2_contacts: 1,
+        seed: 77,
+    };
+    let mut out = Vec::new();
+    write_day(&mut out, &plan).unwrap();
+    let mut reader = vigie_sensor::capture::CaptureReader::new(&out[..]).unwrap();
+    let mut builder = Intel::builder();
+    builder.add_list("botnet_c2", &DEMO_C2.to_string());
+    let mut engine = Engine::new(Settings {
+        intel: Arc::new(builder.build()),
+        ..Settings::default()
+    });
+    engine.read_capture(&mut reader).unwrap();
+    let report = engine.finish();
+    let count = |category| {
+        report
+            .incidents
+            .iter()
+            .filter(|i| i.category == category)
+            .count()
+    };
+    assert_eq!(
+        (
+            count(Category::Scan),
+            count(Category::BruteForce),
+            count(Category::WebExploit),
+            count(Category::Sweep),
+            count(Category::Reputation)
+        ),
+        (7, 3, 5, 2, 1),
+        "{:#?}",
+        report.incidents
+    );
+    assert_eq!(report.daily.iter().map(|d| d.outbound).sum::<u64>(), 1);
+}

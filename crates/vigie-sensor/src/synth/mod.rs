@@ -6,4 +6,5 @@ pub mod app;
 mod frame;
 
 pub use frame::FrameBuilder;
+pub mod day;
 pub mod traffic;
