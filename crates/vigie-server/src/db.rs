@@ -6,9 +6,9 @@
 
 use std::str::FromStr;
 
+use sqlx::AnyPool;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
-use sqlx::AnyPool;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
@@ -42,7 +42,11 @@ impl Db {
     pub async fn connect(url: &str) -> Result<Db, DbError> {
         install_default_drivers();
         let (backend, url) = if let Some(path) = url.strip_prefix("sqlite://") {
-            let url = if path.contains('?') { url.to_owned() } else { format!("sqlite://{path}?mode=rwc") };
+            let url = if path.contains('?') {
+                url.to_owned()
+            } else {
+                format!("sqlite://{path}?mode=rwc")
+            };
             (Backend::Sqlite, url)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             (Backend::Postgres, url.to_owned())
@@ -57,10 +61,18 @@ impl Db {
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
-                        sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
-                        sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await?;
-                        sqlx::query("PRAGMA busy_timeout = 5000").execute(&mut *conn).await?;
+                        sqlx::query("PRAGMA foreign_keys = ON")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA journal_mode = WAL")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA synchronous = FULL")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA busy_timeout = 5000")
+                            .execute(&mut *conn)
+                            .await?;
                     }
                     Ok(())
                 })
@@ -90,7 +102,9 @@ pub fn random_hex(bytes: usize) -> String {
         // fixed value. Logged so an operator can see it.
         tracing::error!("no system randomness available for a secret");
         let seed = blake3::hash(&now_ms().to_le_bytes());
-        buf.iter_mut().zip(seed.as_bytes().iter().cycle()).for_each(|(b, s)| *b = *s);
+        buf.iter_mut()
+            .zip(seed.as_bytes().iter().cycle())
+            .for_each(|(b, s)| *b = *s);
     }
     buf.iter().map(|b| format!("{b:02x}")).collect()
 }

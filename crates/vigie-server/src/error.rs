@@ -43,7 +43,9 @@ impl AppError {
             AppError::Forbidden => "Vous n'avez pas accès à cette page.".to_owned(),
             AppError::NotFound => "Page introuvable.".to_owned(),
             AppError::BadRequest(message) | AppError::Conflict(message) => message.clone(),
-            AppError::TooManyRequests => "Trop de tentatives : réessayez dans quelques minutes.".to_owned(),
+            AppError::TooManyRequests => {
+                "Trop de tentatives : réessayez dans quelques minutes.".to_owned()
+            }
             AppError::Internal(_) => "Erreur interne : l'équipe technique est prévenue.".to_owned(),
         }
     }

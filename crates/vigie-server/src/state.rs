@@ -4,13 +4,24 @@
 
 use std::sync::Arc;
 
+use tokio::sync::RwLock;
+
+use crate::AppError;
 use crate::db::Db;
+use crate::territory::MapGeometry;
 
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
     pub settings: Arc<ServerSettings>,
+    /// The projected map, derived from the communes table and kept with
+    /// the territory's revision it came from: every replica rebuilds its
+    /// own when an import changes the territory.
+    map: Arc<RwLock<Option<CachedMap>>>,
 }
+
+/// A projected map and the territory revision it was projected from.
+type CachedMap = (i64, Arc<MapGeometry>);
 
 /// Server settings, with their defaults in `Default`.
 #[derive(Clone, Debug)]
@@ -43,6 +54,25 @@ impl AppState {
         AppState {
             db,
             settings: Arc::new(settings),
+            map: Arc::default(),
         }
+    }
+
+    /// The territory's map geometry, projected once per revision of the
+    /// territory.
+    pub async fn map_geometry(&self) -> Result<Arc<MapGeometry>, AppError> {
+        let fingerprint = crate::territory::revision(&self.db).await?;
+        if let Some((known, geometry)) = self.map.read().await.as_ref()
+            && *known == fingerprint
+        {
+            return Ok(geometry.clone());
+        }
+        let geometry = Arc::new(
+            crate::territory::map_geometry(&self.db)
+                .await
+                .map_err(|e| AppError::Internal(format!("map geometry: {e}")))?,
+        );
+        *self.map.write().await = Some((fingerprint, geometry.clone()));
+        Ok(geometry)
     }
 }

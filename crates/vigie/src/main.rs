@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod bench;
 mod sensor;
+mod server;
 
 #[derive(Parser)]
 #[command(
@@ -33,6 +34,57 @@ enum Command {
     /// machine in the same run.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// The observatory: sensor API, cybermétéo map, accounts.
+    Serve(server::ServeArgs),
+    /// Accounts of the observatory.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Personal API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// The communes' sensor boxes.
+    #[command(subcommand)]
+    Sensors(SensorsCommand),
+    /// Loads a département's communes (GeoJSON contours, optional CSV of
+    /// populations and town-hall contacts) into the territory.
+    Import {
+        #[arg(long)]
+        departement: String,
+        /// GeoJSON FeatureCollection (.geojson or .geojson.gz).
+        geojson: PathBuf,
+        /// communes.csv with populations, EPCI and contacts.
+        communes: Option<PathBuf>,
+        #[command(flatten)]
+        db: server::DatabaseArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Creates an account (the first administrator: `vigie user add --admin EMAIL`).
+    Add(server::UserAddArgs),
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Prints a new personal API token for the account (`Authorization: Bearer`).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        db: server::DatabaseArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum SensorsCommand {
+    /// Creates a sensor for a commune and prints its one-time enrolment code.
+    Add {
+        #[arg(long)]
+        commune: String,
+        #[command(flatten)]
+        db: server::DatabaseArg,
+    },
 }
 
 #[derive(clap::Args)]
@@ -112,6 +164,16 @@ fn main() -> ExitCode {
         Command::Demo(args) => sensor::demo(args),
         Command::Bench(BenchCommand::Sensor { packets, pcap }) => bench::speed(packets, pcap),
         Command::Bench(BenchCommand::Flood { sources }) => bench::flood(sources),
+        Command::Serve(args) => server::serve(args),
+        Command::User(UserCommand::Add(args)) => server::user_add(args),
+        Command::Token(TokenCommand::Create { email, db }) => server::token_create(email, db),
+        Command::Sensors(SensorsCommand::Add { commune, db }) => server::sensors_add(commune, db),
+        Command::Import {
+            departement,
+            geojson,
+            communes,
+            db,
+        } => server::import(departement, geojson, communes, db),
     };
     match result {
         Ok(code) => code,

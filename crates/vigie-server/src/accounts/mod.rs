@@ -4,10 +4,30 @@
 //! technical provider: sensors and their data, all communes), and commune
 //! users (their own commune). Every handler that shows a commune's details
 //! takes a [`Caller`] and asks [`Caller::can_see_commune`].
+//!
+//! A caller is known by a session cookie (`vigie_session`, signed in through
+//! `/connexion`) or by a personal API token (`Authorization: Bearer vgt_...`).
+//! Secrets are stored only as hashes; passwords with argon2id. Every form
+//! that changes state checks the session's CSRF token with
+//! [`Caller::check_csrf`]. What this module must never do: log a secret, or
+//! tell a stranger which of e-mail and password was wrong.
+
+mod extract;
+mod journal;
+mod limit;
+mod pages;
+mod password;
+mod session;
+mod users;
 
 use axum::Router;
+use axum::routing::{get, post};
 
-use crate::AppState;
+use crate::{AppError, AppState};
+
+pub use journal::audit;
+pub use session::SESSION_COOKIE;
+pub use users::{AccountError, MIN_PASSWORD_CHARS, add_user, create_token, revoke_token};
 
 /// What a signed-in person or API token may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -67,8 +87,107 @@ impl Caller {
     pub fn can_see_commune(&self, code: &str) -> bool {
         self.is_staff() || self.commune.as_deref() == Some(code)
     }
+
+    /// Checks the CSRF token a form submitted against the session's (a
+    /// missing or wrong one is 403). Callers with a bearer token need none:
+    /// browsers never attach one on their own.
+    pub fn check_csrf(&self, submitted: &str) -> Result<(), AppError> {
+        match &self.csrf {
+            None => Ok(()),
+            Some(expected) if !submitted.is_empty() && secrets_equal(expected, submitted) => Ok(()),
+            Some(_) => Err(AppError::Forbidden),
+        }
+    }
+
+    /// Only the territory's administrator (403 for everyone else).
+    pub fn require_admin(&self) -> Result<(), AppError> {
+        if self.role == Role::Admin {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    /// Only the territory's staff, administrator or operator (403 otherwise).
+    pub fn require_staff(&self) -> Result<(), AppError> {
+        if self.is_staff() {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
 }
 
+/// Compares two secrets in constant time: BLAKE3 digests compare in
+/// constant time, and hashing first hides the lengths as well.
+fn secrets_equal(a: &str, b: &str) -> bool {
+    blake3::hash(a.as_bytes()) == blake3::hash(b.as_bytes())
+}
+
+/// Sign-in, sign-out, the account page, the audit log and `/api/v1/me`.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/connexion", get(pages::sign_in_form).post(pages::sign_in))
+        .route("/deconnexion", post(pages::sign_out))
+        .route("/compte", get(pages::account))
+        .route("/compte/mot-de-passe", post(pages::change_password))
+        .route("/journal", get(journal::page))
+        .route("/api/v1/me", get(pages::me))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller(csrf: Option<&str>) -> Caller {
+        Caller {
+            user_id: 1,
+            email: "a@b.fr".to_owned(),
+            role: Role::Commune,
+            commune: Some("42218".to_owned()),
+            csrf: csrf.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn csrf_check() {
+        assert!(caller(Some("abc")).check_csrf("abc").is_ok());
+        assert!(matches!(
+            caller(Some("abc")).check_csrf("abd"),
+            Err(AppError::Forbidden)
+        ));
+        assert!(matches!(
+            caller(Some("abc")).check_csrf(""),
+            Err(AppError::Forbidden)
+        ));
+        assert!(matches!(
+            caller(Some("")).check_csrf(""),
+            Err(AppError::Forbidden)
+        ));
+        assert!(caller(None).check_csrf("").is_ok());
+    }
+
+    #[test]
+    fn commune_visibility() {
+        let user = caller(None);
+        assert!(user.can_see_commune("42218"));
+        assert!(!user.can_see_commune("42059"));
+        assert!(user.require_staff().is_err());
+        let staff = Caller {
+            role: Role::Operator,
+            commune: None,
+            ..user
+        };
+        assert!(staff.can_see_commune("42059"));
+        assert!(staff.require_staff().is_ok());
+        assert!(staff.require_admin().is_err());
+    }
+
+    #[test]
+    fn role_round_trip() {
+        for role in [Role::Admin, Role::Operator, Role::Commune] {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
 }

@@ -1,9 +1,46 @@
-//! Placeholder while the module is written.
+//! The cybermétéo: the territory's map of the day's cyber weather, each
+//! commune's page (history, hours, categories, sources), and the JSON API
+//! behind them. The map shows every commune's weather to every signed-in
+//! user; a commune's details are for that commune and the staff only.
+
+pub mod charts;
+pub mod history;
+pub mod map;
+pub mod weather;
+
+mod pages;
 
 use axum::Router;
+use axum::routing::get;
+use chrono::NaiveDate;
 
-use crate::AppState;
+use crate::{AppError, AppState};
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/", get(pages::map_page))
+        .route("/communes/{code}", get(pages::commune_page))
+        .route("/api/v1/weather", get(pages::weather_api))
+        .route("/api/v1/communes/{code}/days", get(pages::days_api))
+        .route(
+            "/api/v1/communes/{code}/incidents",
+            get(pages::incidents_api),
+        )
+}
+
+/// Today in Europe/Paris.
+pub fn today() -> NaiveDate {
+    vigie_core::local_day(chrono::Utc::now())
+}
+
+/// Parses a `YYYY-MM-DD` day given by a user; `None` means today.
+pub fn parse_day(text: Option<&str>, field: &str) -> Result<NaiveDate, AppError> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(today()),
+        Some(text) => text.parse().map_err(|_| {
+            AppError::BadRequest(format!(
+                "« {field} » doit être une date au format AAAA-MM-JJ, pas « {text} »."
+            ))
+        }),
+    }
 }

@@ -1,9 +1,92 @@
-//! Placeholder while the module is written.
+//! Sensors: the boxes installed in the communes, and what they send.
+//!
+//! The staff creates a sensor for a commune ([`add_sensor`], or the
+//! `/capteurs` page) and gets a one-time enrolment code; the box exchanges
+//! it for its own secret token (`POST /api/v1/sensors/enroll`), then sends
+//! its batches (`POST /api/v1/reports`), each stored once and whole
+//! ([`ingest`]). The pages show each sensor's state: reporting, late or
+//! silent ([`state`]).
+//!
+//! What this module must never do: store a code or a token in clear, store
+//! any part of a refused batch, count a batch twice, or show a commune's
+//! sensors to another commune's users.
 
-use axum::Router;
+mod enroll;
+mod ingest;
+mod pages;
+mod queries;
+mod rows;
+mod state;
 
-use crate::AppState;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
 
+use crate::{AppError, AppState};
+
+pub use enroll::{CODE_LIFETIME_MS, NewSensor, add_sensor, revoke_sensor};
+pub use ingest::{MAX_AGE_DAYS, MAX_AHEAD_MS, MAX_REPORT_BYTES};
+pub use state::{
+    REPORTING_WINDOW_MS, SensorState, commune_sensor_state, commune_sensor_states, state,
+};
+
+/// How long the agreement with a commune runs from the installation.
+pub const AGREEMENT_YEARS: i32 = 3;
+
+/// Why a sensor could not be created or changed. The messages are read by
+/// the person at the terminal or in the browser.
+#[derive(Debug, thiserror::Error)]
+pub enum SensorError {
+    #[error("commune inconnue : « {0} » (code INSEE d'une commune du territoire attendu)")]
+    UnknownCommune(String),
+    #[error("erreur de la base de données : {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+impl From<SensorError> for AppError {
+    fn from(error: SensorError) -> Self {
+        match error {
+            SensorError::UnknownCommune(_) => AppError::BadRequest(error.to_string()),
+            SensorError::Db(e) => e.into(),
+        }
+    }
+}
+
+/// The sensors' API answers: a refusal with its status and a message that
+/// says what is wrong (`{"error": "..."}`), or an error of the server.
+pub(crate) enum ApiError {
+    Refused(StatusCode, String),
+    App(AppError),
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        ApiError::App(error.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            ApiError::Refused(status, message) => {
+                (status, Json(serde_json::json!({ "error": message }))).into_response()
+            }
+            ApiError::App(error) => error.into_response(),
+        }
+    }
+}
+
+/// The sensors' API and pages.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/api/v1/sensors/enroll", post(enroll::enroll))
+        .route(
+            "/api/v1/reports",
+            post(ingest::receive).layer(DefaultBodyLimit::max(MAX_REPORT_BYTES)),
+        )
+        .route("/capteurs", get(pages::list).post(pages::create))
+        .route("/capteurs/{id}", get(pages::detail))
+        .route("/capteurs/{id}/attestation", get(pages::attestation))
 }

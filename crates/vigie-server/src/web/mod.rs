@@ -1,9 +1,63 @@
-//! Placeholder while the module is written.
+//! What every page shares: the layout's data ([`Chrome`]), the static
+//! assets (one stylesheet, one small script; no CDN, no build step), and
+//! rendering a template into a response.
 
+use askama::Template;
 use axum::Router;
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
 
-use crate::AppState;
+use crate::accounts::{Caller, Role};
+use crate::{AppError, AppState};
+
+const CSS: &str = include_str!("../../static/vigie.css");
+const JS: &str = include_str!("../../static/vigie.js");
+
+/// The layout's data: page title and who is signed in.
+#[derive(Clone, Debug, Default)]
+pub struct Chrome {
+    pub title: String,
+    pub user_email: Option<String>,
+    pub is_staff: bool,
+    pub own_commune: Option<String>,
+    pub csrf: String,
+}
+
+impl Chrome {
+    pub fn new(title: impl Into<String>, caller: Option<&Caller>) -> Self {
+        Chrome {
+            title: title.into(),
+            user_email: caller.map(|c| c.email.clone()),
+            is_staff: caller.is_some_and(Caller::is_staff),
+            own_commune: caller
+                .filter(|c| c.role == Role::Commune)
+                .and_then(|c| c.commune.clone()),
+            csrf: caller.and_then(|c| c.csrf.clone()).unwrap_or_default(),
+        }
+    }
+}
+
+/// Renders a page template; a rendering failure is an internal error.
+pub fn render<T: Template>(page: &T) -> Result<Response, AppError> {
+    page.render()
+        .map(|html| Html(html).into_response())
+        .map_err(|e| AppError::Internal(format!("template: {e}")))
+}
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route(
+            "/static/vigie.css",
+            get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSS) }),
+        )
+        .route(
+            "/static/vigie.js",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+                    JS,
+                )
+            }),
+        )
 }

@@ -27,7 +27,9 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
         tokio::spawn(async move {
-            axum::serve(listener, vigie_server::router(state)).await.unwrap();
+            axum::serve(listener, vigie_server::router(state))
+                .await
+                .unwrap();
         });
         TestServer {
             url: format!("http://{addr}"),
@@ -56,7 +58,105 @@ async fn fresh_postgres(admin: &str) -> String {
     sqlx::any::install_default_drivers();
     let name = format!("vigie_test_{}", vigie_server::db::random_hex(6));
     let mut conn = sqlx::AnyConnection::connect(admin).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
-    let base = admin.rsplit_once('/').map(|(base, _)| base).unwrap_or(admin);
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let base = admin
+        .rsplit_once('/')
+        .map(|(base, _)| base)
+        .unwrap_or(admin);
     format!("{base}/{name}")
+}
+
+/// A user of the given role, created through the accounts module, signed
+/// in through the login form like a browser. Returns the browser (holding
+/// the session cookie) and the session's CSRF token for forms.
+pub async fn sign_in_as(
+    server: &TestServer,
+    email: &str,
+    role: vigie_server::accounts::Role,
+    commune: Option<&str>,
+) -> (reqwest::Client, String) {
+    const PASSWORD: &str = "un mot de passe de test assez long";
+    vigie_server::accounts::add_user(&server.db, email, role, commune, PASSWORD)
+        .await
+        .unwrap();
+    let browser = server.browser();
+    let response = browser
+        .post(server.at("/connexion"))
+        .form(&[("email", email), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        reqwest::StatusCode::SEE_OTHER,
+        "sign-in of {email}"
+    );
+    let html = browser
+        .get(server.at("/compte"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).unwrap() + marker.len();
+    let csrf = html[start..start + 64].to_owned();
+    (browser, csrf)
+}
+
+/// A sensor for `commune`, enrolled through the API: its bearer token.
+pub async fn enrolled_sensor(server: &TestServer, commune: &str) -> String {
+    let sensor = vigie_server::sensors::add_sensor(&server.db, commune)
+        .await
+        .unwrap();
+    let response = reqwest::Client::new()
+        .post(server.at("/api/v1/sensors/enroll"))
+        .json(&serde_json::json!({ "code": sensor.code }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::OK);
+    let body: serde_json::Value = response.json().await.unwrap();
+    body["token"].as_str().unwrap().to_owned()
+}
+
+/// An incident of `category` starting at `at` (RFC 3339).
+pub fn incident(category: &str, direction: &str, at: &str) -> serde_json::Value {
+    let rule = match category {
+        "web_exploit" => "web.sqli_union".to_owned(),
+        "suspicious_dns" => "dns.dga".to_owned(),
+        other => format!("{other}.test"),
+    };
+    serde_json::json!({
+        "category": category, "rule": rule, "label": null, "severity": "medium",
+        "source": "203.0.113.7", "direction": direction, "target_port": 22, "service": "ssh",
+        "first_seen": at, "last_seen": at, "events": 3
+    })
+}
+
+/// Posts a report batch holding `incidents`, covering `first`..`last`.
+pub async fn post_report(
+    server: &TestServer,
+    token: &str,
+    seq: u64,
+    first: &str,
+    last: &str,
+    incidents: Vec<serde_json::Value>,
+) -> reqwest::StatusCode {
+    let report = serde_json::json!({
+        "schema": "vigie.report/1", "seq": seq, "packets": 1000, "bytes": 100000, "malformed": 0,
+        "first_seen": first, "last_seen": last, "incidents": incidents, "daily": []
+    });
+    reqwest::Client::new()
+        .post(server.at("/api/v1/reports"))
+        .bearer_auth(token)
+        .json(&report)
+        .send()
+        .await
+        .unwrap()
+        .status()
 }

@@ -1,0 +1,373 @@
+//! The pages of this module: sign-in (`/connexion`), sign-out
+//! (`/deconnexion`), the account page and password change (`/compte`), and
+//! `GET /api/v1/me`.
+
+use askama::Template;
+use axum::Form;
+use axum::Json;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use sqlx::Row;
+
+use super::extract::{is_local_path, session_secret};
+use super::journal::audit;
+use super::users::{check_new_password, normalize_email};
+use super::{Caller, limit, password, session};
+use crate::web::{self, Chrome};
+use crate::{AppError, AppState};
+
+/// What a failed sign-in says: never which of the two was wrong.
+const BAD_CREDENTIALS: &str = "Adresse e-mail ou mot de passe incorrect.";
+
+#[derive(serde::Deserialize, Default)]
+pub struct SuiteQuery {
+    #[serde(default)]
+    suite: String,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct SignInForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    suite: String,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct PasswordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    new_password_again: String,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct AccountQuery {
+    #[serde(default)]
+    modifie: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "accounts/connexion.html")]
+struct SignInPage {
+    chrome: Chrome,
+    email: String,
+    suite: String,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "accounts/compte.html")]
+struct AccountPage {
+    chrome: Chrome,
+    email: String,
+    role: &'static str,
+    commune: Option<String>,
+    error: Option<String>,
+    done: bool,
+}
+
+/// `GET /connexion?suite=/where/to/go`.
+pub async fn sign_in_form(
+    caller: Option<Caller>,
+    Query(query): Query<SuiteQuery>,
+) -> Result<Response, AppError> {
+    let suite = if is_local_path(&query.suite) {
+        query.suite
+    } else {
+        String::new()
+    };
+    web::render(&SignInPage {
+        chrome: Chrome::new("Connexion", caller.as_ref()),
+        email: String::new(),
+        suite,
+        error: None,
+    })
+}
+
+/// `POST /connexion`: opens a session and goes back where the person was
+/// heading. Refused without checking the password once the address has
+/// used up its failures.
+pub async fn sign_in(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<SignInForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let form = form.map(|Form(form)| form).unwrap_or_default();
+    let email = normalize_email(&form.email);
+    if limit::blocked(&state.db, &state.settings, &email).await? {
+        audit(&state.db, None, "login_blocked", &email).await;
+        return sign_in_again(
+            form,
+            StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyRequests.message_fr(),
+        );
+    }
+    let row = sqlx::query("SELECT id, password_hash FROM users WHERE email = $1 AND disabled = 0")
+        .bind(&email)
+        .fetch_optional(&state.db.pool)
+        .await?;
+    let (user_id, stored) = match row {
+        Some(row) => (
+            Some(row.try_get::<i64, _>("id")?),
+            Some(row.try_get::<String, _>("password_hash")?),
+        ),
+        None => (None, None),
+    };
+    // An unknown address goes through `verify` too (against a dummy hash):
+    // the answer takes the same time either way.
+    let verified = password::verify(&form.password, stored).await;
+    let user_id = match user_id {
+        Some(id) if verified => id,
+        _ => {
+            limit::record_failure(&state.db, &state.settings, &email).await?;
+            audit(&state.db, user_id, "login_failed", &email).await;
+            return sign_in_again(form, StatusCode::UNAUTHORIZED, BAD_CREDENTIALS.to_owned());
+        }
+    };
+    limit::clear(&state.db, &email).await?;
+    // A new secret at each sign-in: a session planted before it is useless.
+    if let Some(old) = session_secret(&headers) {
+        session::close(&state.db, old).await?;
+    }
+    let secret = session::open(&state.db, &state.settings, user_id).await?;
+    audit(&state.db, Some(user_id), "login", &email).await;
+    let suite = if is_local_path(&form.suite) {
+        form.suite.as_str()
+    } else {
+        "/"
+    };
+    Ok((
+        StatusCode::SEE_OTHER,
+        [
+            (
+                header::SET_COOKIE,
+                session::set_cookie(&state.settings, &secret),
+            ),
+            (header::LOCATION, location(suite)),
+        ],
+    )
+        .into_response())
+}
+
+/// `POST /deconnexion`: ends the session (CSRF-checked, so that another
+/// site cannot sign people out).
+pub async fn sign_out(
+    caller: Caller,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<CsrfForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let form = form.map(|Form(form)| form).unwrap_or_default();
+    caller.check_csrf(&form.csrf)?;
+    if let Some(secret) = session_secret(&headers) {
+        session::close(&state.db, secret).await?;
+    }
+    audit(&state.db, Some(caller.user_id), "logout", &caller.email).await;
+    Ok((
+        StatusCode::SEE_OTHER,
+        [
+            (header::SET_COOKIE, session::clear_cookie(&state.settings)),
+            (header::LOCATION, location("/connexion")),
+        ],
+    )
+        .into_response())
+}
+
+/// `GET /compte`: who am I, and the password change form.
+pub async fn account(
+    caller: Caller,
+    State(state): State<AppState>,
+    Query(query): Query<AccountQuery>,
+) -> Result<Response, AppError> {
+    let mut page = account_page(&state, &caller, None).await?;
+    page.done = query.modifie.is_some();
+    web::render(&page)
+}
+
+/// `POST /compte/mot-de-passe`: the current password, then the new one
+/// twice. The person's other sessions end; this one goes on.
+pub async fn change_password(
+    caller: Caller,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<PasswordForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let form = form.map(|Form(form)| form).unwrap_or_default();
+    caller.check_csrf(&form.csrf)?;
+    // Guessing the current password from a stolen session is a sign-in
+    // attempt like any other: same counter, same limit.
+    if limit::blocked(&state.db, &state.settings, &caller.email).await? {
+        let message = AppError::TooManyRequests.message_fr();
+        return account_again(&state, &caller, StatusCode::TOO_MANY_REQUESTS, message).await;
+    }
+    if form.new_password != form.new_password_again {
+        let message = "Les deux saisies du nouveau mot de passe sont différentes.".to_owned();
+        return account_again(&state, &caller, StatusCode::BAD_REQUEST, message).await;
+    }
+    if let Err(e) = check_new_password(&form.new_password) {
+        return account_again(
+            &state,
+            &caller,
+            StatusCode::BAD_REQUEST,
+            capitalized(&e.to_string()),
+        )
+        .await;
+    }
+    let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+        .bind(caller.user_id)
+        .fetch_one(&state.db.pool)
+        .await?;
+    if !password::verify(&form.current_password, Some(stored)).await {
+        limit::record_failure(&state.db, &state.settings, &caller.email).await?;
+        let message = "Le mot de passe actuel est incorrect.".to_owned();
+        return account_again(&state, &caller, StatusCode::BAD_REQUEST, message).await;
+    }
+    let hash = password::hash(&form.new_password)
+        .await
+        .map_err(AppError::Internal)?;
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(&hash)
+        .bind(caller.user_id)
+        .execute(&state.db.pool)
+        .await?;
+    session::close_others(&state.db, caller.user_id, session_secret(&headers)).await?;
+    audit(
+        &state.db,
+        Some(caller.user_id),
+        "password_change",
+        &caller.email,
+    )
+    .await;
+    Ok((
+        StatusCode::SEE_OTHER,
+        [(header::LOCATION, location("/compte?modifie=1"))],
+    )
+        .into_response())
+}
+
+/// `GET /api/v1/me`: `{"email", "role", "commune"}`.
+pub async fn me(caller: Caller) -> Json<serde_json::Value> {
+    Json(serde_json::json!({
+        "email": caller.email,
+        "role": caller.role.as_str(),
+        "commune": caller.commune,
+    }))
+}
+
+/// The sign-in page again, with what went wrong (the address kept).
+fn sign_in_again(
+    form: SignInForm,
+    status: StatusCode,
+    error: String,
+) -> Result<Response, AppError> {
+    let page = SignInPage {
+        chrome: Chrome::new("Connexion", None),
+        email: form.email.chars().take(254).collect(),
+        suite: if is_local_path(&form.suite) {
+            form.suite
+        } else {
+            String::new()
+        },
+        error: Some(error),
+    };
+    Ok((status, web::render(&page)?).into_response())
+}
+
+async fn account_again(
+    state: &AppState,
+    caller: &Caller,
+    status: StatusCode,
+    error: String,
+) -> Result<Response, AppError> {
+    let page = account_page(state, caller, Some(error)).await?;
+    Ok((status, web::render(&page)?).into_response())
+}
+
+async fn account_page(
+    state: &AppState,
+    caller: &Caller,
+    error: Option<String>,
+) -> Result<AccountPage, AppError> {
+    let commune = match &caller.commune {
+        Some(code) => {
+            let name: Option<String> =
+                sqlx::query_scalar("SELECT name FROM communes WHERE code = $1")
+                    .bind(code)
+                    .fetch_optional(&state.db.pool)
+                    .await?;
+            Some(match name {
+                Some(name) => format!("{name} ({code})"),
+                None => code.clone(),
+            })
+        }
+        None => None,
+    };
+    Ok(AccountPage {
+        chrome: Chrome::new("Mon compte", Some(caller)),
+        email: caller.email.clone(),
+        role: caller.role.label_fr(),
+        commune,
+        error,
+        done: false,
+    })
+}
+
+/// A `Location` value for a local path: anything outside visible ASCII is
+/// percent-encoded (a header carries no raw UTF-8).
+fn location(path: &str) -> HeaderValue {
+    let mut out = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        if byte.is_ascii_graphic() {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    HeaderValue::from_str(&out).unwrap_or_else(|_| HeaderValue::from_static("/"))
+}
+
+/// The error messages start in lower case (they follow a field name on the
+/// command line); a page shows them as sentences.
+fn capitalized(message: &str) -> String {
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_are_ascii() {
+        assert_eq!(location("/communes/42218"), "/communes/42218");
+        assert_eq!(location("/journal?page=2"), "/journal?page=2");
+        assert_eq!(location("/a b/é"), "/a%20b/%C3%A9");
+    }
+
+    #[test]
+    fn messages_as_sentences() {
+        assert_eq!(
+            capitalized("mot de passe trop court"),
+            "Mot de passe trop court."
+        );
+        assert_eq!(capitalized(""), "");
+    }
+}

@@ -1,0 +1,252 @@
+//! Creating accounts and personal API tokens: what `vigie user add` and
+//! `vigie token create` call, and the checks they share with the pages.
+
+use sqlx::Row;
+
+use super::journal::audit;
+use super::{Role, password};
+use crate::db::{Db, now_ms, random_hex, token_hash};
+
+/// Shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// Longest e-mail address (RFC 5321 §4.5.3.1.3: a path is at most 256
+/// octets, the brackets included).
+const MAX_EMAIL_CHARS: usize = 254;
+
+/// Why an account or a token could not be created. The messages are read
+/// by the person at the terminal or in the browser: French, naming the field.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("adresse e-mail invalide : « {0} » (attendu : nom@domaine.fr)")]
+    InvalidEmail(String),
+    #[error("mot de passe trop court : {MIN_PASSWORD_CHARS} caractères au moins")]
+    PasswordTooShort,
+    #[error(
+        "mot de passe trop long : {} caractères au plus",
+        password::MAX_PASSWORD_CHARS
+    )]
+    PasswordTooLong,
+    #[error("le rôle « commune » demande une commune (--commune CODE)")]
+    CommuneRequired,
+    #[error("commune : seul le rôle « commune » est rattaché à une commune")]
+    CommuneNotAllowed,
+    #[error("commune inconnue : « {0} » (code INSEE d'une commune du territoire attendu)")]
+    UnknownCommune(String),
+    #[error("l'adresse e-mail {0} a déjà un compte")]
+    DuplicateEmail(String),
+    #[error("aucun compte actif pour l'adresse e-mail {0}")]
+    UnknownUser(String),
+    #[error("erreur de la base de données : {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("erreur interne : {0}")]
+    Internal(String),
+}
+
+/// Creates an account and returns its id. `commune` is required for the
+/// commune role and refused for the others.
+pub async fn add_user(
+    db: &Db,
+    email: &str,
+    role: Role,
+    commune: Option<&str>,
+    password: &str,
+) -> Result<i64, AccountError> {
+    let email = valid_email(email)?;
+    check_new_password(password)?;
+    let commune = match (role, commune.map(str::trim)) {
+        (Role::Commune, None | Some("")) => return Err(AccountError::CommuneRequired),
+        (Role::Commune, Some(code)) => Some(existing_commune(db, code).await?),
+        (_, None | Some("")) => None,
+        (_, Some(_)) => return Err(AccountError::CommuneNotAllowed),
+    };
+    if user_id(db, &email).await?.is_some() {
+        return Err(AccountError::DuplicateEmail(email));
+    }
+    let hash = password::hash(password)
+        .await
+        .map_err(AccountError::Internal)?;
+    let inserted = sqlx::query(
+        "INSERT INTO users (email, password_hash, role, commune, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(&email)
+    .bind(&hash)
+    .bind(role.as_str())
+    .bind(commune.as_deref())
+    .bind(now_ms())
+    .fetch_one(&db.pool)
+    .await;
+    let id: i64 = match inserted {
+        Ok(row) => row.try_get("id")?,
+        // Another process created the same address since the check above.
+        Err(e) if is_unique_violation(&e) => return Err(AccountError::DuplicateEmail(email)),
+        Err(e) => return Err(e.into()),
+    };
+    let detail = match &commune {
+        Some(code) => format!("{email} ({}, commune {code})", role.as_str()),
+        None => format!("{email} ({})", role.as_str()),
+    };
+    audit(db, None, "user_add", &detail).await;
+    Ok(id)
+}
+
+/// Creates a personal API token for the active account `email` and returns
+/// it (shown once: only its hash is stored).
+pub async fn create_token(db: &Db, email: &str) -> Result<String, AccountError> {
+    let email = normalize_email(email);
+    let row = sqlx::query("SELECT id FROM users WHERE email = $1 AND disabled = 0")
+        .bind(&email)
+        .fetch_optional(&db.pool)
+        .await?;
+    let Some(row) = row else {
+        return Err(AccountError::UnknownUser(email));
+    };
+    let user_id: i64 = row.try_get("id")?;
+    let token = format!("vgt_{}", random_hex(32));
+    sqlx::query("INSERT INTO api_tokens (token_hash, user_id, created_at) VALUES ($1, $2, $3)")
+        .bind(token_hash(&token))
+        .bind(user_id)
+        .bind(now_ms())
+        .execute(&db.pool)
+        .await?;
+    audit(db, Some(user_id), "token_create", &email).await;
+    Ok(token)
+}
+
+/// Revokes a personal API token; false if no such token was active.
+pub async fn revoke_token(db: &Db, token: &str) -> Result<bool, AccountError> {
+    let row = sqlx::query(
+        "UPDATE api_tokens SET revoked = 1 WHERE token_hash = $1 AND revoked = 0 RETURNING user_id",
+    )
+    .bind(token_hash(token))
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some(row) = row else {
+        return Ok(false);
+    };
+    let user_id: i64 = row.try_get("user_id")?;
+    audit(db, Some(user_id), "token_revoke", "").await;
+    Ok(true)
+}
+
+/// The form e-mail addresses are stored and looked up in.
+pub(super) fn normalize_email(email: &str) -> String {
+    email
+        .trim()
+        .to_lowercase()
+        .chars()
+        .take(MAX_EMAIL_CHARS + 1)
+        .collect()
+}
+
+/// Checks a new password's length (the same rule for the CLI and the page).
+pub(super) fn check_new_password(password: &str) -> Result<(), AccountError> {
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        Err(AccountError::PasswordTooShort)
+    } else if chars > password::MAX_PASSWORD_CHARS {
+        Err(AccountError::PasswordTooLong)
+    } else {
+        Ok(())
+    }
+}
+
+/// The normalized address if it has the shape `local@domain.tld`.
+fn valid_email(email: &str) -> Result<String, AccountError> {
+    let normalized = normalize_email(email);
+    let shaped = normalized.len() <= MAX_EMAIL_CHARS
+        && !normalized.chars().any(|c| {
+            c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';' | '"')
+        })
+        && match normalized.split_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty()
+                    && !domain.contains('@')
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !domain.contains("..")
+            }
+            None => false,
+        };
+    if shaped {
+        Ok(normalized)
+    } else {
+        Err(AccountError::InvalidEmail(email.trim().to_owned()))
+    }
+}
+
+async fn existing_commune(db: &Db, code: &str) -> Result<String, AccountError> {
+    let found = sqlx::query("SELECT code FROM communes WHERE code = $1")
+        .bind(code)
+        .fetch_optional(&db.pool)
+        .await?;
+    match found {
+        Some(row) => Ok(row.try_get("code")?),
+        None => Err(AccountError::UnknownCommune(code.to_owned())),
+    }
+}
+
+async fn user_id(db: &Db, email: &str) -> Result<Option<i64>, sqlx::Error> {
+    let row = sqlx::query("SELECT id FROM users WHERE email = $1")
+        .bind(email)
+        .fetch_optional(&db.pool)
+        .await?;
+    row.map(|row| row.try_get("id")).transpose()
+}
+
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .is_some_and(|e| e.is_unique_violation())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(input: &str, expected: Option<&str>) {
+        assert_eq!(valid_email(input).ok().as_deref(), expected, "{input:?}");
+    }
+
+    #[test]
+    fn email_shapes() {
+        check("maire@commune.fr", Some("maire@commune.fr"));
+        check("  Maire@Saint-Etienne.FR ", Some("maire@saint-etienne.fr"));
+        check(
+            "prenom.nom+vigie@mairie.example.org",
+            Some("prenom.nom+vigie@mairie.example.org"),
+        );
+        check("", None);
+        check("maire", None);
+        check("@commune.fr", None);
+        check("maire@", None);
+        check("maire@commune", None);
+        check("maire@@commune.fr", None);
+        check("ma ire@commune.fr", None);
+        check("maire@commune..fr", None);
+        check("maire@.commune.fr", None);
+        check("maire@commune.fr.", None);
+        check("<maire@commune.fr>", None);
+        check(&format!("{}@commune.fr", "a".repeat(250)), None);
+    }
+
+    #[test]
+    fn password_lengths() {
+        assert!(matches!(
+            check_new_password("onze-caract"),
+            Err(AccountError::PasswordTooShort)
+        ));
+        assert!(check_new_password("douze-caract").is_ok());
+        // Characters, not bytes: twelve accented letters are twelve.
+        assert!(check_new_password(&"é".repeat(12)).is_ok());
+        assert!(matches!(
+            check_new_password(&"é".repeat(11)),
+            Err(AccountError::PasswordTooShort)
+        ));
+        assert!(matches!(
+            check_new_password(&"a".repeat(1025)),
+            Err(AccountError::PasswordTooLong)
+        ));
+    }
+}

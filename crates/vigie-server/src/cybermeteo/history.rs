@@ -1,0 +1,169 @@
+//! One commune over time: its weather day by day, the day's hours,
+//! categories and sources. Every function here is about one commune: the
+//! caller has already checked that the person may see it.
+
+use chrono::{Datelike, NaiveDate, Weekday};
+use serde::Serialize;
+use sqlx::Row;
+
+use super::weather::{Level, OUTBOUND_WEIGHT, Thresholds};
+use crate::db::Db;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DayWeather {
+    pub day: NaiveDate,
+    pub score: i64,
+    pub inbound: i64,
+    pub outbound: i64,
+    pub level: Level,
+}
+
+/// The weather of `commune` for each day of `from..=to`.
+pub async fn days(
+    db: &Db,
+    commune: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    thresholds: Thresholds,
+) -> Result<Vec<DayWeather>, sqlx::Error> {
+    let (from_text, to_text) = (from.to_string(), to.to_string());
+    let counts = sqlx::query(
+        "SELECT day, CAST(SUM(inbound) AS BIGINT) AS inbound, CAST(SUM(outbound) AS BIGINT) AS outbound FROM daily_counts
+         WHERE commune = $1 AND day >= $2 AND day <= $3 GROUP BY day",
+    )
+    .bind(commune)
+    .bind(&from_text)
+    .bind(&to_text)
+    .fetch_all(&db.pool)
+    .await?;
+    let reported: Vec<String> =
+        sqlx::query("SELECT day FROM sensor_days WHERE commune = $1 AND day >= $2 AND day <= $3")
+            .bind(commune)
+            .bind(&from_text)
+            .bind(&to_text)
+            .fetch_all(&db.pool)
+            .await?
+            .iter()
+            .map(|row| row.try_get::<String, _>(0))
+            .collect::<Result<_, _>>()?;
+    let mut out = Vec::new();
+    for day in from.iter_days().take_while(|d| *d <= to) {
+        let key = day.to_string();
+        let (mut inbound, mut outbound) = (0, 0);
+        for row in &counts {
+            if row.try_get::<String, _>("day")? == key {
+                inbound = row.try_get("inbound")?;
+                outbound = row.try_get("outbound")?;
+            }
+        }
+        let score = inbound + OUTBOUND_WEIGHT * outbound;
+        let level = if reported.contains(&key) {
+            thresholds.level(score)
+        } else {
+            Level::NoData
+        };
+        out.push(DayWeather {
+            day,
+            score,
+            inbound,
+            outbound,
+            level,
+        });
+    }
+    Ok(out)
+}
+
+/// Per-day, per-category, per-direction counts (the API's `days`).
+#[derive(Clone, Debug, Serialize)]
+pub struct CategoryCount {
+    pub day: String,
+    pub category: String,
+    pub inbound: i64,
+    pub outbound: i64,
+}
+
+pub async fn category_counts(
+    db: &Db,
+    commune: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<CategoryCount>, sqlx::Error> {
+    sqlx::query(
+        "SELECT day, category, inbound, outbound FROM daily_counts
+         WHERE commune = $1 AND day >= $2 AND day <= $3 ORDER BY day, category",
+    )
+    .bind(commune)
+    .bind(from.to_string())
+    .bind(to.to_string())
+    .fetch_all(&db.pool)
+    .await?
+    .iter()
+    .map(|row| {
+        Ok(CategoryCount {
+            day: row.try_get("day")?,
+            category: row.try_get("category")?,
+            inbound: row.try_get("inbound")?,
+            outbound: row.try_get("outbound")?,
+        })
+    })
+    .collect()
+}
+
+/// One incident as the commune's page and API show it.
+#[derive(Clone, Debug, Serialize)]
+pub struct IncidentRow {
+    pub category: String,
+    pub rule: String,
+    pub label: Option<String>,
+    pub severity: String,
+    pub source: Option<String>,
+    pub direction: String,
+    pub target_port: Option<i64>,
+    pub service: Option<String>,
+    pub first_seen: i64,
+    pub last_seen: i64,
+    pub hour: i64,
+    pub events: i64,
+}
+
+impl IncidentRow {
+    /// Working hours as the agreements mean them: Monday to Friday, 8h–18h.
+    pub fn outside_working_hours(&self, day: NaiveDate) -> bool {
+        matches!(day.weekday(), Weekday::Sat | Weekday::Sun) || !(8..18).contains(&self.hour)
+    }
+}
+
+/// The incidents of `commune` that began on `day`, most events first.
+pub async fn incidents(
+    db: &Db,
+    commune: &str,
+    day: NaiveDate,
+) -> Result<Vec<IncidentRow>, sqlx::Error> {
+    sqlx::query(
+        "SELECT category, rule, label, severity, source, direction, target_port, service,
+                first_seen, last_seen, hour, events
+         FROM incidents WHERE commune = $1 AND day = $2 ORDER BY events DESC, first_seen",
+    )
+    .bind(commune)
+    .bind(day.to_string())
+    .fetch_all(&db.pool)
+    .await?
+    .iter()
+    .map(|row| {
+        Ok(IncidentRow {
+            category: row.try_get("category")?,
+            rule: row.try_get("rule")?,
+            label: row.try_get("label")?,
+            severity: row.try_get("severity")?,
+            source: row.try_get("source")?,
+            direction: row.try_get("direction")?,
+            target_port: row.try_get("target_port")?,
+            service: row.try_get("service")?,
+            first_seen: row.try_get("first_seen")?,
+            last_seen: row.try_get("last_seen")?,
+            hour: row.try_get("hour")?,
+            events: row.try_get("events")?,
+        })
+    })
+    .collect()
+}

@@ -1,0 +1,285 @@
+//! Handlers of the cybermétéo pages and API.
+
+use askama::Template;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use chrono::{Duration, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use super::history::{self, DayWeather, IncidentRow};
+use super::weather::{self, CommuneWeather, Level, Thresholds};
+use super::{charts, map, parse_day, today};
+use crate::accounts::Caller;
+use crate::territory::{self, Commune};
+use crate::web::{Chrome, render};
+use crate::{AppError, AppState};
+
+#[derive(Deserialize)]
+pub struct DayQuery {
+    jour: Option<String>,
+    day: Option<String>,
+    hors_heures: Option<String>,
+}
+
+/// Every commune's weather for `day`, sorted by code.
+async fn territory_weather(
+    state: &AppState,
+    day: NaiveDate,
+) -> Result<Vec<CommuneWeather>, AppError> {
+    let silent_since = crate::db::now_ms() - state.settings.silent_after_secs * 1000;
+    Ok(weather::for_day(&state.db, day, today(), silent_since).await?)
+}
+
+#[derive(Template)]
+#[template(path = "cybermeteo/map.html")]
+struct MapPage {
+    chrome: Chrome,
+    territory: String,
+    day: NaiveDate,
+    today: NaiveDate,
+    svg: String,
+    legend: Vec<(Level, usize)>,
+    worst: Vec<CommuneWeather>,
+}
+
+pub async fn map_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<DayQuery>,
+) -> Result<Response, AppError> {
+    let day = parse_day(query.jour.as_deref(), "jour")?;
+    let weather = territory_weather(&state, day).await?;
+    let geometry = state.map_geometry().await?;
+    let svg = map::render(&geometry, &weather, |code| caller.can_see_commune(code));
+    let legend = Level::ALL
+        .iter()
+        .map(|level| (*level, weather.iter().filter(|c| c.level == *level).count()))
+        .collect();
+    let mut worst: Vec<CommuneWeather> = weather
+        .iter()
+        .filter(|c| c.score > 0 && c.level != Level::NoData)
+        .cloned()
+        .collect();
+    worst.sort_by_key(|c| std::cmp::Reverse(c.score));
+    worst.truncate(10);
+    let page = MapPage {
+        chrome: Chrome::new("Cybermétéo", Some(&caller)),
+        territory: territory::territory_name(&state.db).await?,
+        day,
+        today: today(),
+        svg,
+        legend,
+        worst,
+    };
+    render(&page)
+}
+
+#[derive(Serialize)]
+pub struct WeatherEntry {
+    commune: String,
+    name: String,
+    score: i64,
+    inbound: i64,
+    outbound: i64,
+    level: Level,
+}
+
+/// `GET /api/v1/weather?day=YYYY-MM-DD`: every commune's weather (the map
+/// is the territory's, shown to every signed-in user).
+pub async fn weather_api(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Query(query): Query<DayQuery>,
+) -> Result<Json<Vec<WeatherEntry>>, AppError> {
+    let day = parse_day(query.day.as_deref(), "day")?;
+    let weather = territory_weather(&state, day).await?;
+    Ok(Json(
+        weather
+            .into_iter()
+            .map(|c| WeatherEntry {
+                commune: c.commune,
+                name: c.name,
+                score: c.score,
+                inbound: c.inbound,
+                outbound: c.outbound,
+                level: c.level,
+            })
+            .collect(),
+    ))
+}
+
+/// The commune, if the caller may see its details; otherwise the same 404
+/// as for a commune that does not exist (no existence leak).
+async fn visible_commune(
+    state: &AppState,
+    caller: &Caller,
+    code: &str,
+) -> Result<Commune, AppError> {
+    if !caller.can_see_commune(code) {
+        return Err(AppError::NotFound);
+    }
+    territory::commune(&state.db, code)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+#[derive(Deserialize)]
+pub struct RangeQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// `GET /api/v1/communes/{code}/days?from=&to=`: per day, category and
+/// direction (default: the last 90 days).
+pub async fn days_api(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    Query(query): Query<RangeQuery>,
+) -> Result<Json<Vec<history::CategoryCount>>, AppError> {
+    let commune = visible_commune(&state, &caller, &code).await?;
+    let to = parse_day(query.to.as_deref(), "to")?;
+    let from = match query.from.as_deref() {
+        Some(_) => parse_day(query.from.as_deref(), "from")?,
+        None => to - Duration::days(89),
+    };
+    if from > to || (to - from).num_days() > 3660 {
+        return Err(AppError::BadRequest(
+            "« from » doit précéder « to », sur dix ans au plus.".to_owned(),
+        ));
+    }
+    Ok(Json(
+        history::category_counts(&state.db, &commune.code, from, to).await?,
+    ))
+}
+
+/// `GET /api/v1/communes/{code}/incidents?day=`: the day's incidents.
+pub async fn incidents_api(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    Query(query): Query<DayQuery>,
+) -> Result<Json<Vec<IncidentRow>>, AppError> {
+    let commune = visible_commune(&state, &caller, &code).await?;
+    let day = parse_day(query.day.as_deref(), "day")?;
+    Ok(Json(
+        history::incidents(&state.db, &commune.code, day).await?,
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "cybermeteo/commune.html")]
+struct CommunePage {
+    chrome: Chrome,
+    commune: Commune,
+    day: NaiveDate,
+    today: NaiveDate,
+    outside_hours_only: bool,
+    weather: DayWeather,
+    last8: String,
+    last90: String,
+    hourly: String,
+    categories: Vec<(String, i64, i64)>,
+    sources: Vec<(String, usize, i64)>,
+    outbound_today: bool,
+    sensor: Option<&'static str>,
+}
+
+pub async fn commune_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    Query(query): Query<DayQuery>,
+) -> Result<Response, AppError> {
+    let commune = visible_commune(&state, &caller, &code).await?;
+    let day = parse_day(query.jour.as_deref(), "jour")?;
+    let outside_hours_only = query.hors_heures.is_some();
+    let thresholds = Thresholds::load(&state.db).await?;
+    let last90 = history::days(
+        &state.db,
+        &commune.code,
+        day - Duration::days(89),
+        day,
+        thresholds,
+    )
+    .await?;
+    let last8 = last90
+        .get(last90.len().saturating_sub(8)..)
+        .unwrap_or_default();
+    let weather = last90
+        .last()
+        .cloned()
+        .ok_or(AppError::Internal("empty history".into()))?;
+    let incidents: Vec<IncidentRow> = history::incidents(&state.db, &commune.code, day)
+        .await?
+        .into_iter()
+        .filter(|i| !outside_hours_only || i.outside_working_hours(day))
+        .collect();
+    let (mut inbound, mut outbound) = ([0i64; 24], [0i64; 24]);
+    let mut categories: Vec<(String, i64, i64)> = Vec::new();
+    let mut sources: Vec<(String, usize, i64)> = Vec::new();
+    for incident in &incidents {
+        let out = incident.direction == "outbound";
+        let hour = usize::try_from(incident.hour).unwrap_or(0).min(23);
+        if out {
+            outbound[hour] += 1
+        } else {
+            inbound[hour] += 1
+        }
+        let label = category_label(&incident.category).to_owned();
+        match categories.iter_mut().find(|(name, _, _)| *name == label) {
+            Some(entry) => {
+                if out {
+                    entry.2 += 1
+                } else {
+                    entry.1 += 1
+                }
+            }
+            None => categories.push((label, i64::from(!out), i64::from(out))),
+        }
+        if let Some(source) = &incident.source {
+            match sources.iter_mut().find(|(ip, _, _)| ip == source) {
+                Some(entry) => {
+                    entry.1 += 1;
+                    entry.2 += incident.events
+                }
+                None => sources.push((source.clone(), 1, incident.events)),
+            }
+        }
+    }
+    sources.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)));
+    sources.truncate(10);
+    let now = crate::db::now_ms();
+    let sensor = crate::sensors::commune_sensor_state(
+        &state.db,
+        &commune.code,
+        now,
+        state.settings.silent_after_secs,
+    )
+    .await?
+    .map(|s| s.label_fr());
+    let page = CommunePage {
+        chrome: Chrome::new(commune.name.clone(), Some(&caller)),
+        outbound_today: weather.outbound > 0,
+        last8: charts::day_bars(last8),
+        last90: charts::day_bars(&last90),
+        hourly: charts::hourly(&inbound, &outbound),
+        commune,
+        day,
+        today: today(),
+        outside_hours_only,
+        weather,
+        categories,
+        sources,
+        sensor,
+    };
+    render(&page)
+}
+
+fn category_label(category: &str) -> &'static str {
+    vigie_core::Category::ALL
+        .iter()
+        .find(|c| c.as_str() == category)
+        .map_or("Autre", |c| c.label_fr())
+}

@@ -1,0 +1,185 @@
+//! What the sensor pages read. Who may see which sensor is decided by the
+//! pages; these queries take the commune filter they are given.
+
+use std::collections::HashMap;
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::db::Db;
+
+/// A sensor as the pages show it.
+pub(super) struct SensorRecord {
+    pub id: String,
+    pub commune: String,
+    pub commune_name: String,
+    pub created_at: i64,
+    pub enroll_expires_at: Option<i64>,
+    pub installed_at: Option<i64>,
+    pub revoked: bool,
+    pub last_report_at: Option<i64>,
+    pub last_seq: Option<i64>,
+    pub reports_total: i64,
+    pub incidents_total: i64,
+}
+
+/// The last batch a sensor sent.
+pub(super) struct LastReport {
+    pub seq: i64,
+    pub received_at: i64,
+    pub packets: i64,
+    pub bytes: i64,
+    pub malformed: i64,
+    pub incidents: i64,
+    pub first_seen: Option<i64>,
+    pub last_seen: Option<i64>,
+}
+
+/// Incidents of one category over a period, by direction.
+pub(super) struct CategoryCount {
+    pub category: String,
+    pub inbound: i64,
+    pub outbound: i64,
+}
+
+const SENSOR_COLUMNS: &str = "s.id, s.commune, c.name AS commune_name, s.created_at, \
+     s.enroll_expires_at, s.installed_at, s.revoked, s.last_report_at, s.last_seq, \
+     s.reports_total, s.incidents_total";
+
+/// Every sensor, or those of one commune.
+pub(super) async fn sensors(
+    db: &Db,
+    commune: Option<&str>,
+) -> Result<Vec<SensorRecord>, sqlx::Error> {
+    let rows = match commune {
+        Some(code) => {
+            sqlx::query(&format!(
+                "SELECT {SENSOR_COLUMNS} FROM sensors s JOIN communes c ON c.code = s.commune
+                 WHERE s.commune = $1 ORDER BY s.id"
+            ))
+            .bind(code)
+            .fetch_all(&db.pool)
+            .await?
+        }
+        None => {
+            sqlx::query(&format!(
+                "SELECT {SENSOR_COLUMNS} FROM sensors s JOIN communes c ON c.code = s.commune
+                 ORDER BY s.commune, s.id"
+            ))
+            .fetch_all(&db.pool)
+            .await?
+        }
+    };
+    rows.iter().map(record).collect()
+}
+
+pub(super) async fn sensor(db: &Db, id: &str) -> Result<Option<SensorRecord>, sqlx::Error> {
+    let row = sqlx::query(&format!(
+        "SELECT {SENSOR_COLUMNS} FROM sensors s JOIN communes c ON c.code = s.commune WHERE s.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
+    row.as_ref().map(record).transpose()
+}
+
+fn record(row: &AnyRow) -> Result<SensorRecord, sqlx::Error> {
+    Ok(SensorRecord {
+        id: row.try_get("id")?,
+        commune: row.try_get("commune")?,
+        commune_name: row.try_get("commune_name")?,
+        created_at: row.try_get("created_at")?,
+        enroll_expires_at: row.try_get("enroll_expires_at")?,
+        installed_at: row.try_get("installed_at")?,
+        revoked: row.try_get::<i64, _>("revoked")? != 0,
+        last_report_at: row.try_get("last_report_at")?,
+        last_seq: row.try_get("last_seq")?,
+        reports_total: row.try_get("reports_total")?,
+        incidents_total: row.try_get("incidents_total")?,
+    })
+}
+
+pub(super) async fn last_report(
+    db: &Db,
+    sensor_id: &str,
+) -> Result<Option<LastReport>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT seq, received_at, packets, bytes, malformed, incidents, first_seen, last_seen
+         FROM reports WHERE sensor_id = $1 ORDER BY received_at DESC, seq DESC LIMIT 1",
+    )
+    .bind(sensor_id)
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    Ok(Some(LastReport {
+        seq: row.try_get("seq")?,
+        received_at: row.try_get("received_at")?,
+        packets: row.try_get("packets")?,
+        bytes: row.try_get("bytes")?,
+        malformed: row.try_get("malformed")?,
+        incidents: row.try_get("incidents")?,
+        first_seen: row.try_get("first_seen")?,
+        last_seen: row.try_get("last_seen")?,
+    }))
+}
+
+/// A sensor's incidents that began at or after `since`, per category.
+pub(super) async fn counts_since(
+    db: &Db,
+    sensor_id: &str,
+    since: i64,
+) -> Result<Vec<CategoryCount>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT category,
+             CAST(SUM(CASE WHEN direction = 'inbound' THEN 1 ELSE 0 END) AS BIGINT) AS inbound,
+             CAST(SUM(CASE WHEN direction = 'outbound' THEN 1 ELSE 0 END) AS BIGINT) AS outbound
+         FROM incidents WHERE sensor_id = $1 AND first_seen >= $2
+         GROUP BY category ORDER BY category",
+    )
+    .bind(sensor_id)
+    .bind(since)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(CategoryCount {
+                category: row.try_get("category")?,
+                inbound: row.try_get("inbound")?,
+                outbound: row.try_get("outbound")?,
+            })
+        })
+        .collect()
+}
+
+/// Per sensor, the incidents that began at or after `since`.
+pub(super) async fn totals_since(db: &Db, since: i64) -> Result<HashMap<String, i64>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT sensor_id, COUNT(*) AS n FROM incidents WHERE first_seen >= $1 GROUP BY sensor_id",
+    )
+    .bind(since)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("sensor_id")?, row.try_get("n")?)))
+        .collect()
+}
+
+/// Every commune of the territory (code, name), for the creation form.
+pub(super) async fn communes(db: &Db) -> Result<Vec<(String, String)>, sqlx::Error> {
+    let rows = sqlx::query("SELECT code, name FROM communes ORDER BY name, code")
+        .fetch_all(&db.pool)
+        .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("code")?, row.try_get("name")?)))
+        .collect()
+}
+
+/// The territory's name, if it has been set.
+pub(super) async fn territory_name(db: &Db) -> Result<Option<String>, sqlx::Error> {
+    let row = sqlx::query("SELECT name FROM territory WHERE id = 1")
+        .fetch_optional(&db.pool)
+        .await?;
+    row.map(|row| row.try_get("name")).transpose()
+}

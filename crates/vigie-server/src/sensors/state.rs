@@ -1,0 +1,151 @@
+//! Whether a sensor is alive: reporting, late or silent, from the time of
+//! its last accepted report. Silence is the alert: a commune whose sensor is
+//! silent has no data, and its weather must never read as sun.
+
+use std::collections::HashMap;
+
+use sqlx::Row;
+
+use crate::db::Db;
+
+/// A sensor whose last report is at most this old is reporting (a live
+/// sensor sends a batch every few minutes).
+pub const REPORTING_WINDOW_MS: i64 = 15 * 60 * 1000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SensorState {
+    /// Last report within 15 minutes.
+    Reporting,
+    /// Last report older than that, but within the silence threshold.
+    Late,
+    /// No report for longer than the threshold, or never.
+    Silent,
+}
+
+impl SensorState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SensorState::Reporting => "reporting",
+            SensorState::Late => "late",
+            SensorState::Silent => "silent",
+        }
+    }
+
+    /// What the pages show.
+    pub fn label_fr(self) -> &'static str {
+        match self {
+            SensorState::Reporting => "transmet",
+            SensorState::Late => "en retard",
+            SensorState::Silent => "silencieux",
+        }
+    }
+
+    /// Silence is an alert the pages mark in red.
+    pub fn is_alert(self) -> bool {
+        self == SensorState::Silent
+    }
+}
+
+/// The state of a sensor whose last report was at `last_report_at` (Unix
+/// ms), at `now` (Unix ms), silent after `silent_after_secs` without report.
+pub fn state(last_report_at: Option<i64>, now: i64, silent_after_secs: i64) -> SensorState {
+    let Some(last) = last_report_at else {
+        return SensorState::Silent;
+    };
+    let silent_after_ms = silent_after_secs.saturating_mul(1000);
+    // A report stamped slightly ahead (another replica's clock) is fresh.
+    let age = now.saturating_sub(last).max(0);
+    if age <= REPORTING_WINDOW_MS.min(silent_after_ms) {
+        SensorState::Reporting
+    } else if age <= silent_after_ms {
+        SensorState::Late
+    } else {
+        SensorState::Silent
+    }
+}
+
+/// The state of `commune`'s sensing: that of its freshest sensor (several
+/// sensors count as one source of data). None when it has no enrolled,
+/// unrevoked sensor: the weather is then "no data".
+pub async fn commune_sensor_state(
+    db: &Db,
+    commune: &str,
+    now: i64,
+    silent_after_secs: i64,
+) -> Result<Option<SensorState>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n, MAX(last_report_at) AS last FROM sensors
+         WHERE commune = $1 AND revoked = 0 AND installed_at IS NOT NULL",
+    )
+    .bind(commune)
+    .fetch_one(&db.pool)
+    .await?;
+    let count: i64 = row.try_get("n")?;
+    if count == 0 {
+        return Ok(None);
+    }
+    let last: Option<i64> = row.try_get("last")?;
+    Ok(Some(state(last, now, silent_after_secs)))
+}
+
+/// The same for every commune that has a sensor, in one query (for the map
+/// and the dashboard). Communes without a sensor are absent.
+pub async fn commune_sensor_states(
+    db: &Db,
+    now: i64,
+    silent_after_secs: i64,
+) -> Result<HashMap<String, SensorState>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT commune, MAX(last_report_at) AS last FROM sensors
+         WHERE revoked = 0 AND installed_at IS NOT NULL GROUP BY commune",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    let mut states = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let commune: String = row.try_get("commune")?;
+        let last: Option<i64> = row.try_get("last")?;
+        states.insert(commune, state(last, now, silent_after_secs));
+    }
+    Ok(states)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: i64 = 60 * 1000;
+    const NOW: i64 = 1_780_000_000_000;
+
+    fn check(age_ms: Option<i64>, silent_after_secs: i64, expected: SensorState) {
+        let last = age_ms.map(|age| NOW - age);
+        assert_eq!(
+            state(last, NOW, silent_after_secs),
+            expected,
+            "age {age_ms:?}"
+        );
+    }
+
+    #[test]
+    fn thresholds() {
+        check(None, 3600, SensorState::Silent);
+        check(Some(0), 3600, SensorState::Reporting);
+        check(Some(-5 * MIN), 3600, SensorState::Reporting);
+        check(Some(15 * MIN), 3600, SensorState::Reporting);
+        check(Some(15 * MIN + 1), 3600, SensorState::Late);
+        check(Some(60 * MIN), 3600, SensorState::Late);
+        check(Some(60 * MIN + 1), 3600, SensorState::Silent);
+        // A threshold shorter than the reporting window wins.
+        check(Some(10 * MIN), 300, SensorState::Silent);
+        check(Some(4 * MIN), 300, SensorState::Reporting);
+    }
+
+    #[test]
+    fn french_labels() {
+        assert_eq!(SensorState::Reporting.label_fr(), "transmet");
+        assert_eq!(SensorState::Late.label_fr(), "en retard");
+        assert_eq!(SensorState::Silent.label_fr(), "silencieux");
+        assert!(SensorState::Silent.is_alert() && !SensorState::Late.is_alert());
+    }
+}

@@ -1,0 +1,148 @@
+//! The territory's routes: the communes as JSON and as a French page, for
+//! any signed-in user. Contacts are shown to the staff only; a commune's
+//! name links to its page only for those who may open it.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Json, Router};
+
+use super::{Commune, communes, departement_codes, departements, territory_name};
+use crate::accounts::Caller;
+use crate::web::{Chrome, render};
+use crate::{AppError, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/communes", get(communes_api))
+        .route("/territoire", get(communes_page))
+}
+
+/// One commune in `GET /api/v1/communes`.
+#[derive(Debug, serde::Serialize)]
+pub struct CommuneEntry {
+    code: String,
+    name: String,
+    population: i64,
+    epci: Option<String>,
+    departement: String,
+}
+
+/// `GET /api/v1/communes`: every commune of the territory, sorted by name.
+async fn communes_api(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Result<Json<Vec<CommuneEntry>>, AppError> {
+    let list = communes(&state.db).await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|c| CommuneEntry {
+                code: c.code,
+                name: c.name,
+                population: c.population,
+                epci: c.epci,
+                departement: c.departement,
+            })
+            .collect(),
+    ))
+}
+
+struct Row {
+    code: String,
+    name: String,
+    population: String,
+    epci: Option<String>,
+    /// Whether the caller may open the commune's page.
+    open: bool,
+    email: Option<String>,
+    phone: Option<String>,
+    website: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "territory/communes.html")]
+struct CommunesPage {
+    chrome: Chrome,
+    territory: String,
+    departements: String,
+    population: String,
+    with_contact: usize,
+    show_contacts: bool,
+    rows: Vec<Row>,
+}
+
+/// `GET /territoire`: the list of the territory's communes.
+async fn communes_page(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Response, AppError> {
+    let list: Vec<Commune> = communes(&state.db).await?;
+    let named: Vec<String> = departement_codes(&state.db)
+        .await?
+        .iter()
+        .map(|code| {
+            departements::find(code)
+                .map_or_else(|| code.clone(), |d| format!("{} ({code})", d.name))
+        })
+        .collect();
+    let page = CommunesPage {
+        chrome: Chrome::new("Territoire", Some(&caller)),
+        territory: territory_name(&state.db).await?,
+        departements: named.join(", "),
+        population: group_thousands(list.iter().map(|c| c.population).sum()),
+        with_contact: list
+            .iter()
+            .filter(|c| c.email.is_some() || c.phone.is_some() || c.website.is_some())
+            .count(),
+        show_contacts: caller.is_staff(),
+        rows: list.into_iter().map(|c| row(c, &caller)).collect(),
+    };
+    render(&page)
+}
+
+fn row(commune: Commune, caller: &Caller) -> Row {
+    Row {
+        open: caller.can_see_commune(&commune.code),
+        population: group_thousands(commune.population),
+        epci: commune.epci,
+        email: commune.email,
+        phone: commune.phone,
+        // Only http(s) addresses become links (the import already keeps
+        // no other; this holds for rows written by anything else).
+        website: commune
+            .website
+            .filter(|w| w.starts_with("https://") || w.starts_with("http://")),
+        code: commune.code,
+        name: commune.name,
+    }
+}
+
+/// 10425 → "10 425" (a narrow no-break space, as French typography has).
+fn group_thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 * 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('\u{202f}');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands() {
+        assert_eq!(group_thousands(0), "0");
+        assert_eq!(group_thousands(481), "481");
+        assert_eq!(group_thousands(10425), "10\u{202f}425");
+        assert_eq!(group_thousands(-1234567), "-1\u{202f}234\u{202f}567");
+    }
+}

@@ -1,0 +1,160 @@
+//! `vigie serve` and the server-side administration commands: each opens
+//! the database of `--database` and calls one function of vigie-server.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use vigie_server::accounts::{self, Role};
+use vigie_server::{AppState, Db, ServerSettings, sensors, territory};
+
+/// Where the observatory keeps its data; the embedded default is one
+/// SQLite file in the current directory.
+#[derive(clap::Args, Clone)]
+pub struct DatabaseArg {
+    /// sqlite://FILE (created on first start) or postgres://USER@HOST/DB.
+    #[arg(long, env = "VIGIE_DATABASE", default_value = "sqlite://vigie.db")]
+    pub database: String,
+}
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub db: DatabaseArg,
+    /// Mark cookies Secure: use when served behind HTTPS.
+    #[arg(long)]
+    pub secure_cookies: bool,
+}
+
+#[derive(clap::Args)]
+pub struct UserAddArgs {
+    #[arg(long, conflicts_with = "admin", required_unless_present = "admin")]
+    pub email: Option<String>,
+    #[arg(long, value_parser = ["admin", "operator", "commune"], required_unless_present = "admin")]
+    pub role: Option<String>,
+    /// Shorthand for `--email EMAIL --role admin`: the first administrator.
+    #[arg(long, value_name = "EMAIL")]
+    pub admin: Option<String>,
+    /// The commune (INSEE code) of a commune user.
+    #[arg(long)]
+    pub commune: Option<String>,
+    /// Read the password from this file (first line); prompted otherwise.
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub db: DatabaseArg,
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Opens the database; a new one gets the built-in Loire territory.
+async fn open(db: &DatabaseArg) -> anyhow::Result<Db> {
+    let database = connect(db).await?;
+    territory::ensure_builtin(&database)
+        .await
+        .context("territoire intégré (Loire)")?;
+    Ok(database)
+}
+
+/// Opens the database as it is (an import builds its own territory).
+async fn connect(db: &DatabaseArg) -> anyhow::Result<Db> {
+    Db::connect(&db.database)
+        .await
+        .with_context(|| format!("base de données {}", db.database))
+}
+
+pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let db = open(&args.db).await?;
+        let settings = ServerSettings {
+            secure_cookies: args.secure_cookies,
+            ..ServerSettings::default()
+        };
+        println!("Vigie : observatoire sur http://{}", args.listen);
+        vigie_server::serve(AppState::new(db, settings), args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+pub fn user_add(args: UserAddArgs) -> anyhow::Result<ExitCode> {
+    let (email, role) = match (&args.admin, &args.email, &args.role) {
+        (Some(admin), _, _) => (admin.clone(), Role::Admin),
+        (None, Some(email), Some(role)) => {
+            (email.clone(), Role::parse(role).context("rôle inconnu")?)
+        }
+        _ => bail!("--email et --role sont obligatoires (ou --admin EMAIL)"),
+    };
+    let password = match &args.password_file {
+        Some(path) => crate::read_text(path)?
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
+        None => {
+            let first = rpassword::prompt_password("Mot de passe (12 caractères au moins) : ")?;
+            let again = rpassword::prompt_password("Le même, encore : ")?;
+            if first != again {
+                bail!("les deux saisies diffèrent");
+            }
+            first
+        }
+    };
+    runtime()?.block_on(async {
+        let db = open(&args.db).await?;
+        let id = accounts::add_user(&db, &email, role, args.commune.as_deref(), &password).await?;
+        println!("Compte créé : {email} ({}, n° {id})", role.label_fr());
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+pub fn token_create(email: String, db: DatabaseArg) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let db = open(&db).await?;
+        let token = accounts::create_token(&db, &email).await?;
+        println!("{token}");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+pub fn sensors_add(commune: String, db: DatabaseArg) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let db = open(&db).await?;
+        let sensor = sensors::add_sensor(&db, &commune).await?;
+        println!(
+            "Boîtier {} créé pour la commune {commune}.",
+            sensor.sensor_id
+        );
+        println!(
+            "Code d'enrôlement (à usage unique, valable 7 jours) : {}",
+            sensor.code
+        );
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+pub fn import(
+    departement: String,
+    geojson: PathBuf,
+    communes: Option<PathBuf>,
+    db: DatabaseArg,
+) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let db = connect(&db).await?;
+        let summary = territory::import(&db, &departement, &geojson, communes.as_deref()).await?;
+        println!(
+            "Département {departement} importé : {} communes, {} avec contour, {} avec coordonnées de mairie.",
+            summary.communes, summary.with_geometry, summary.contacts
+        );
+        Ok(ExitCode::SUCCESS)
+    })
+}
