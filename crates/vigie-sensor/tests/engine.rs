@@ -890,6 +890,7 @@ fn a_planned_day_gives_one_incident_per_planned_attack() {
     use vigie_sensor::synth::day::{DEMO_C2, DayPlan, write_day};
     let plan = DayPlan {
         start: T0 - 9 * 3600 * SEC,
+        span_secs: 0,
         sessions: 200,
         scans: 7,
         brute_forces: 3,

@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod bench;
+mod demo;
 mod sensor;
 mod server;
 
@@ -27,9 +28,10 @@ struct Cli {
 enum Command {
     /// The sensor box: qualifies the attacks in a capture file.
     Sensor(SensorArgs),
-    /// A ready-made demonstration: generates a day of a town hall's traffic
-    /// with attacks in it, analyses it and prints the summary.
-    Demo(DemoArgs),
+    /// The observatory on its embedded default (SQLite, the Loire) with
+    /// demonstration accounts and 90 days of history built by the real
+    /// sensor engine; prints the URL and the accounts.
+    Demo(demo::DemoArgs),
     /// Benchmarks, reported as ratios against a reference run on the same
     /// machine in the same run.
     #[command(subcommand)]
@@ -124,13 +126,6 @@ pub enum Format {
     Json,
 }
 
-#[derive(clap::Args)]
-pub struct DemoArgs {
-    /// Where to write the generated capture (a temporary file by default).
-    #[arg(long, value_name = "FILE")]
-    pcap: Option<PathBuf>,
-}
-
 #[derive(Subcommand)]
 enum BenchCommand {
     /// Analysis speed on a generated mixed capture, beside `tcpdump -r FILE
@@ -161,7 +156,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Sensor(args) => sensor::run(args),
-        Command::Demo(args) => sensor::demo(args),
+        Command::Demo(args) => demo::run(args),
         Command::Bench(BenchCommand::Sensor { packets, pcap }) => bench::speed(packets, pcap),
         Command::Bench(BenchCommand::Flood { sources }) => bench::flood(sources),
         Command::Serve(args) => server::serve(args),

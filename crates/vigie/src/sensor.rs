@@ -1,7 +1,7 @@
 //! `vigie sensor --pcap` and `vigie demo`: option parsing into the engine's
 //! settings, then one call to the sensor library.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -11,10 +11,9 @@ use vigie_sensor::engine::{Settings, random_key};
 use vigie_sensor::homenet::{Cidr, HomeNet};
 use vigie_sensor::intel::Intel;
 use vigie_sensor::signatures::Signatures;
-use vigie_sensor::synth::traffic::{self, Mix};
 use vigie_sensor::{Config, config, summary};
 
-use crate::{DemoArgs, Format, SensorArgs, read_text};
+use crate::{Format, SensorArgs, read_text};
 
 /// Exit code when the capture was damaged: the report covers what was read.
 const EXIT_PARTIAL: u8 = 2;
@@ -131,38 +130,4 @@ fn exit_code(analysis: &Analysis, pcap: &Path) -> ExitCode {
             ExitCode::from(EXIT_PARTIAL)
         }
     }
-}
-
-/// Generates a few hours of a town hall's traffic with attacks, analyses it
-/// with the real engine and prints the summary.
-pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
-    let dir = tempfile::tempdir().context("impossible de créer un dossier temporaire")?;
-    let path: PathBuf = args.pcap.unwrap_or_else(|| dir.path().join("demo.pcap"));
-    let file = std::fs::File::create(&path)
-        .with_context(|| format!("impossible de créer {}", path.display()))?;
-    let start =
-        chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default() - 3 * 3600 * 1_000_000_000;
-    let mix = Mix {
-        packets: 300_000,
-        start,
-        packets_per_second: 30,
-        seed: 42,
-        attacks: true,
-    };
-    traffic::write_capture(std::io::BufWriter::new(file), &mix)
-        .with_context(|| format!("impossible d'écrire {}", path.display()))?;
-    let analysis = analyze_file(&path, Settings::default())?;
-    print!(
-        "{}",
-        summary::render(&analysis.report, "la capture de démonstration")
-    );
-    println!(
-        "\nCapture : {} (à relire avec : vigie sensor --pcap FICHIER)",
-        path.display()
-    );
-    if dir.path() == path.parent().unwrap_or(Path::new("")) {
-        // Keep the generated file for the reader to look at.
-        let _ = dir.keep();
-    }
-    Ok(ExitCode::SUCCESS)
 }

@@ -20,6 +20,9 @@ pub const DEMO_C2: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 66);
 pub struct DayPlan {
     /// Midnight of the day (capture time).
     pub start: Nanos,
+    /// How much of the day the capture covers, in seconds (0: all of it;
+    /// today's capture stops at the current time).
+    pub span_secs: i64,
     /// Ordinary web conversations of the town hall's machines.
     pub sessions: u32,
     pub scans: u32,
@@ -66,7 +69,14 @@ pub fn write_day<W: Write>(out: W, plan: &DayPlan) -> io::Result<Written> {
         for _ in 0..count {
             // Attacks come at any hour; a minute of margin keeps the day's
             // last packets on the same day.
-            let at = plan.start + (next() % (DAY as u64 - 120 * NANOS_PER_SEC as u64)) as Nanos;
+            let span = if plan.span_secs > 0 {
+                (plan.span_secs * NANOS_PER_SEC).min(DAY)
+            } else {
+                DAY
+            };
+            let at = plan.start
+                + (next() % (span.max(240 * NANOS_PER_SEC) as u64 - 120 * NANOS_PER_SEC as u64))
+                    as Nanos;
             let event = match kind {
                 0 => Event::Session,
                 1 => Event::Scan,

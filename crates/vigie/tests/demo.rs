@@ -1,0 +1,102 @@
+//! The README's first command, as a newcomer runs it: `vigie demo` fills a
+//! territory through the real engine and API, serves it, and the printed
+//! account signs in and sees the map.
+
+#![allow(clippy::unwrap_used)] // a test: a panic is the failure report
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn the_demo_serves_a_filled_territory() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(env!("CARGO_BIN_EXE_vigie"))
+        .args([
+            "demo",
+            "--communes",
+            "3",
+            "--days",
+            "4",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut child = Killed(child);
+    let stdout = BufReader::new(child.0.stdout.take().unwrap());
+    let mut admin_password = None;
+    for line in stdout.lines() {
+        let line = line.unwrap();
+        if line.trim_start().starts_with("admin@demo.vigie.fr") {
+            admin_password = line.split_whitespace().nth(1).map(str::to_owned);
+        }
+        if line.starts_with("Ctrl-C") {
+            break;
+        }
+    }
+    let password = admin_password.expect("the demo prints the admin's password");
+    let base = format!("http://127.0.0.1:{port}");
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    // The server may take a moment to bind after printing.
+    let mut signed_in = false;
+    for _ in 0..50 {
+        if let Ok(response) = browser
+            .post(format!("{base}/connexion"))
+            .form(&[("email", "admin@demo.vigie.fr"), ("password", &password)])
+            .send()
+            .await
+        {
+            signed_in = response.status().is_success();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(signed_in, "the printed account signs in");
+    let weather: Vec<serde_json::Value> = browser
+        .get(format!("{base}/api/v1/weather"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(weather.len(), 320);
+    let with_data = weather.iter().filter(|w| w["level"] != "no_data").count();
+    assert_eq!(with_data, 3, "three equipped communes have weather today");
+    let map = browser
+        .get(format!("{base}/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(map.contains("<svg") && map.matches("<path ").count() >= 300);
+    let days: Vec<serde_json::Value> = browser
+        .get(format!("{base}/api/v1/communes/42218/days"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(days.iter().all(|d| d["day"].is_string()));
+}
