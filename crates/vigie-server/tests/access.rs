@@ -25,7 +25,7 @@ enum Who {
 type Row = (&'static str, [u16; 4]);
 
 fn matrix(own_sensor: &str, other_sensor: &str) -> Vec<(String, [u16; 4])> {
-    let pages: [Row; 11] = [
+    let pages: [Row; 14] = [
         ("/", [303, 200, 200, 200]),
         ("/territoire", [303, 200, 200, 200]),
         ("/compte", [303, 200, 200, 200]),
@@ -37,6 +37,9 @@ fn matrix(own_sensor: &str, other_sensor: &str) -> Vec<(String, [u16; 4])> {
         ("/capteurs/OTHER_SENSOR", [303, 200, 200, 404]),
         ("/capteurs/OTHER_SENSOR/attestation", [303, 200, 200, 404]),
         ("/journal", [303, 200, 403, 403]),
+        ("/tableau-de-bord", [303, 200, 200, 403]),
+        ("/export/meteo.csv", [303, 200, 200, 200]),
+        ("/export/meteo.geojson", [303, 200, 200, 200]),
     ];
     let api: [Row; 8] = [
         ("/api/v1/me", [401, 200, 200, 200]),
@@ -194,4 +197,53 @@ async fn a_commune_page_of_another_commune_leaks_nothing() {
     );
     // The same answer as for a commune that does not exist: no existence leak.
     assert_eq!(other.text().await.unwrap(), missing.text().await.unwrap());
+}
+
+#[tokio::test]
+async fn a_commune_exports_only_its_own_weather() {
+    let server = TestServer::start().await;
+    vigie_server::territory::ensure_builtin(&server.db)
+        .await
+        .unwrap();
+    let (mayor, _) = sign_in_as(&server, "maire@saint-etienne.fr", Role::Commune, Some(OWN)).await;
+    let csv = mayor
+        .get(server.at("/export/meteo.csv"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 90, "90 days of one commune");
+    assert!(rows.iter().all(|row| row.contains(",42218,")), "{csv}");
+    let geojson: serde_json::Value = mayor
+        .get(server.at("/export/meteo.geojson"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let features = geojson["features"].as_array().unwrap();
+    assert_eq!(features.len(), 1);
+    assert_eq!(features[0]["properties"]["code"], OWN);
+    assert_eq!(features[0]["geometry"]["type"], "MultiPolygon");
+
+    let (admin, _) = sign_in_as(&server, "admin@loire.fr", Role::Admin, None).await;
+    let geojson: serde_json::Value = admin
+        .get(server.at("/export/meteo.geojson"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(geojson["features"].as_array().unwrap().len(), 320);
+    let bad = admin
+        .get(server.at("/export/meteo.csv?from=2026-01-01&to=2020-01-01"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 }

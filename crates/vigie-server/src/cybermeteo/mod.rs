@@ -4,6 +4,8 @@
 //! user; a commune's details are for that commune and the staff only.
 
 pub mod charts;
+pub mod dashboard;
+pub mod exports;
 pub mod history;
 pub mod map;
 pub mod weather;
@@ -20,6 +22,9 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(pages::map_page))
         .route("/communes/{code}", get(pages::commune_page))
+        .route("/tableau-de-bord", get(dashboard::dashboard_page))
+        .route("/export/meteo.csv", get(exports::csv))
+        .route("/export/meteo.geojson", get(exports::geojson))
         .route("/api/v1/weather", get(pages::weather_api))
         .route("/api/v1/communes/{code}/days", get(pages::days_api))
         .route(

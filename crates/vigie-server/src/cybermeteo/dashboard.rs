@@ -1,0 +1,132 @@
+//! The territory's dashboard, for its staff: how many communes are
+//! equipped and reporting, attacks per day and category, the most attacked
+//! communes, and the trend week on week.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use chrono::{Duration, NaiveDate};
+use sqlx::Row;
+use vigie_core::Category;
+
+use super::today;
+use super::weather::OUTBOUND_WEIGHT;
+use crate::accounts::Caller;
+use crate::sensors::{self, SensorState};
+use crate::web::{Chrome, render};
+use crate::{AppError, AppState};
+
+/// Days in the per-day table.
+const DAYS: i64 = 30;
+
+#[derive(Template)]
+#[template(path = "cybermeteo/dashboard.html")]
+struct DashboardPage {
+    chrome: Chrome,
+    equipped: usize,
+    reporting: usize,
+    silent: usize,
+    categories: Vec<&'static str>,
+    /// (day, counts per category in `categories` order, total).
+    days: Vec<(NaiveDate, Vec<i64>, i64)>,
+    /// (code, name, score over 7 days, outbound over 7 days).
+    most_attacked: Vec<(String, String, i64, i64)>,
+    this_week: i64,
+    last_week: i64,
+}
+
+pub async fn dashboard_page(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Response, AppError> {
+    caller.require_staff()?;
+    let now = crate::db::now_ms();
+    let states =
+        sensors::commune_sensor_states(&state.db, now, state.settings.silent_after_secs).await?;
+    let silent = states
+        .values()
+        .filter(|s| **s == SensorState::Silent)
+        .count();
+    let to = today();
+    let from = to - Duration::days(DAYS - 1);
+    let rows = sqlx::query(
+        "SELECT day, category, CAST(SUM(inbound + outbound) AS BIGINT) AS n FROM daily_counts
+         WHERE day >= $1 AND day <= $2 GROUP BY day, category",
+    )
+    .bind(from.to_string())
+    .bind(to.to_string())
+    .fetch_all(&state.db.pool)
+    .await?;
+    let mut days: Vec<(NaiveDate, Vec<i64>, i64)> = from
+        .iter_days()
+        .take_while(|d| *d <= to)
+        .map(|d| (d, vec![0; Category::ALL.len()], 0))
+        .collect();
+    for row in &rows {
+        let day: String = row.try_get("day")?;
+        let category: String = row.try_get("category")?;
+        let count: i64 = row.try_get("n")?;
+        let (Ok(day), Some(index)) = (
+            day.parse::<NaiveDate>(),
+            Category::ALL.iter().position(|c| c.as_str() == category),
+        ) else {
+            continue;
+        };
+        if let Some(entry) = days.iter_mut().find(|(d, _, _)| *d == day) {
+            entry.1[index] += count;
+            entry.2 += count;
+        }
+    }
+    let week = |end: NaiveDate| {
+        days.iter()
+            .filter(|(d, _, _)| *d <= end && *d > end - Duration::days(7))
+            .map(|(_, _, t)| t)
+            .sum()
+    };
+    let (this_week, last_week) = (week(to), week(to - Duration::days(7)));
+    days.reverse();
+    let page = DashboardPage {
+        chrome: Chrome::new("Tableau de bord", Some(&caller)),
+        equipped: states.len(),
+        reporting: states.len() - silent,
+        silent,
+        categories: Category::ALL.iter().map(|c| c.label_fr()).collect(),
+        days,
+        most_attacked: most_attacked(&state, to - Duration::days(6), to).await?,
+        this_week,
+        last_week,
+    };
+    render(&page)
+}
+
+async fn most_attacked(
+    state: &AppState,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(String, String, i64, i64)>, AppError> {
+    let rows = sqlx::query(
+        "SELECT k.commune, c.name, CAST(SUM(k.inbound) AS BIGINT) AS inbound, CAST(SUM(k.outbound) AS BIGINT) AS outbound
+         FROM daily_counts k JOIN communes c ON c.code = k.commune
+         WHERE k.day >= $1 AND k.day <= $2 GROUP BY k.commune, c.name",
+    )
+    .bind(from.to_string())
+    .bind(to.to_string())
+    .fetch_all(&state.db.pool)
+    .await?;
+    let mut out = rows
+        .iter()
+        .map(|row| {
+            let inbound: i64 = row.try_get("inbound")?;
+            let outbound: i64 = row.try_get("outbound")?;
+            Ok((
+                row.try_get("commune")?,
+                row.try_get("name")?,
+                inbound + OUTBOUND_WEIGHT * outbound,
+                outbound,
+            ))
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    out.sort_by_key(|(_, _, score, _)| std::cmp::Reverse(*score));
+    out.truncate(10);
+    Ok(out)
+}

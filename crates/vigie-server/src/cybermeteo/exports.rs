@@ -1,0 +1,118 @@
+//! Exports of the daily weather: CSV over a range of days, GeoJSON of one
+//! day with the contours. The staff export every commune; a commune's
+//! users only their own (a commune's details are its own).
+
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use chrono::Duration;
+use serde::Deserialize;
+use sqlx::Row;
+
+use super::weather::{self, CommuneWeather};
+use super::{parse_day, today};
+use crate::accounts::Caller;
+use crate::{AppError, AppState};
+
+#[derive(Deserialize)]
+pub struct ExportQuery {
+    from: Option<String>,
+    to: Option<String>,
+    day: Option<String>,
+}
+
+/// The longest range one CSV export covers.
+const MAX_DAYS: i64 = 366;
+
+async fn visible_weather(
+    state: &AppState,
+    caller: &Caller,
+    day: chrono::NaiveDate,
+) -> Result<Vec<CommuneWeather>, AppError> {
+    let silent_since = crate::db::now_ms() - state.settings.silent_after_secs * 1000;
+    let all = weather::for_day(&state.db, day, today(), silent_since).await?;
+    Ok(all
+        .into_iter()
+        .filter(|w| caller.can_see_commune(&w.commune))
+        .collect())
+}
+
+/// `GET /export/meteo.csv?from=&to=` (default: the last 90 days).
+pub async fn csv(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<ExportQuery>,
+) -> Result<Response, AppError> {
+    let to = parse_day(query.to.as_deref(), "to")?;
+    let from = match query.from.as_deref() {
+        Some(_) => parse_day(query.from.as_deref(), "from")?,
+        None => to - Duration::days(89),
+    };
+    if from > to || (to - from).num_days() >= MAX_DAYS {
+        return Err(AppError::BadRequest(format!(
+            "« from » doit précéder « to », sur {MAX_DAYS} jours au plus."
+        )));
+    }
+    let mut out = String::from("jour,commune,nom,score,entrantes,sortantes,meteo\n");
+    for day in from.iter_days().take_while(|d| *d <= to) {
+        for w in visible_weather(&state, &caller, day).await? {
+            let name = w.name.replace('"', "\"\"");
+            let level = serde_json::to_value(w.level)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "{day},{},\"{name}\",{},{},{},{level}\n",
+                w.commune, w.score, w.inbound, w.outbound
+            ));
+        }
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"cybermeteo.csv\"",
+            ),
+        ],
+        out,
+    )
+        .into_response())
+}
+
+/// `GET /export/meteo.geojson?day=`: one day's weather with the contours.
+pub async fn geojson(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<ExportQuery>,
+) -> Result<Response, AppError> {
+    let day = parse_day(query.day.as_deref(), "day")?;
+    let weather = visible_weather(&state, &caller, day).await?;
+    let rows = sqlx::query("SELECT code, geometry FROM communes")
+        .fetch_all(&state.db.pool)
+        .await?;
+    let mut features = Vec::with_capacity(weather.len());
+    for w in weather {
+        let geometry = rows
+            .iter()
+            .find(|row| {
+                row.try_get::<String, _>("code")
+                    .is_ok_and(|c| c == w.commune)
+            })
+            .and_then(|row| row.try_get::<Option<String>, _>("geometry").ok().flatten())
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+            .unwrap_or(serde_json::Value::Null);
+        features.push(serde_json::json!({
+            "type": "Feature",
+            "properties": { "code": w.commune, "nom": w.name, "jour": day.to_string(), "score": w.score,
+                            "entrantes": w.inbound, "sortantes": w.outbound, "meteo": w.level },
+            "geometry": geometry,
+        }));
+    }
+    let collection = serde_json::json!({ "type": "FeatureCollection", "features": features });
+    Ok((
+        [(header::CONTENT_TYPE, "application/geo+json")],
+        collection.to_string(),
+    )
+        .into_response())
+}
