@@ -217,7 +217,7 @@ fn which(program: &str) -> Option<PathBuf> {
 }
 
 /// A line of /proc/self/status, in KiB (0 where there is no /proc).
-fn memory_kib(field: &str) -> u64 {
+pub fn memory_kib(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {

@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod bench;
+mod bench_server;
 mod demo;
 mod sensor;
 mod server;
@@ -143,6 +144,19 @@ enum BenchCommand {
         #[arg(long, default_value_t = 1_000_000)]
         sources: u64,
     },
+    /// The observatory: ingest rate, map page time and size, memory.
+    Observatory {
+        #[arg(long, default_value_t = 200_000)]
+        incidents: u64,
+        #[arg(long, default_value_t = 5_000)]
+        batch: u64,
+        /// Also measure the ingest on this PostgreSQL database.
+        #[arg(long, value_name = "URL")]
+        postgres: Option<String>,
+        /// The communes referential (communes.csv, geo/), for the France map.
+        #[arg(long, value_name = "DIR")]
+        referential: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -159,6 +173,12 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(args),
         Command::Bench(BenchCommand::Sensor { packets, pcap }) => bench::speed(packets, pcap),
         Command::Bench(BenchCommand::Flood { sources }) => bench::flood(sources),
+        Command::Bench(BenchCommand::Observatory {
+            incidents,
+            batch,
+            postgres,
+            referential,
+        }) => bench_server::observatory(incidents, batch, postgres, referential),
         Command::Serve(args) => server::serve(args),
         Command::User(UserCommand::Add(args)) => server::user_add(args),
         Command::Token(TokenCommand::Create { email, db }) => server::token_create(email, db),

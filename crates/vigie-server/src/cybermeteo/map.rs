@@ -8,23 +8,30 @@ use std::fmt::Write as _;
 use super::weather::{CommuneWeather, Level};
 use crate::territory::MapGeometry;
 
-/// Above this many communes the symbols are left out (the colours say it,
-/// and the page stays light for a whole region or country).
-const MAX_SYMBOLS: usize = 2000;
+/// Above this many communes the symbols and the per-commune links are left
+/// out: the colours say it all, and a whole region or country stays light
+/// (a click opens the commune through `vigie.js`; the territory page lists
+/// every commune with a link, for reading without JavaScript).
+const MAX_DETAILED: usize = 2000;
 
 /// Draws `geometry` coloured by `weather`; `may_open(code)` says whether
-/// the commune's name links to its page.
+/// the commune links to its page.
 pub fn render(
     geometry: &MapGeometry,
     weather: &[CommuneWeather],
     may_open: impl Fn(&str) -> bool,
 ) -> String {
     let (x, y, w, h) = geometry.view_box;
-    let mut svg = String::with_capacity(geometry.shapes.iter().map(|s| s.path.len() + 160).sum());
+    let detailed = geometry.shapes.len() <= MAX_DETAILED;
+    let mut svg = String::with_capacity(geometry.shapes.iter().map(|s| s.path.len() + 64).sum());
     let _ = write!(
         svg,
-        r#"<svg viewBox="{x:.1} {y:.1} {w:.1} {h:.1}" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Carte de la cybermétéo du territoire">"#
+        r#"<svg viewBox="{x:.1} {y:.1} {w:.1} {h:.1}" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Carte de la cybermétéo du territoire"><style>"#
     );
+    for level in Level::ALL {
+        let _ = write!(svg, ".{}{{fill:{}}}", class(level), level.color());
+    }
+    svg.push_str("</style>");
     let find = |code: &str| {
         weather
             .binary_search_by(|c| c.commune.as_str().cmp(code))
@@ -33,27 +40,25 @@ pub fn render(
     };
     for shape in &geometry.shapes {
         let (level, score) = find(&shape.code).map_or((Level::NoData, 0), |c| (c.level, c.score));
+        let name = escape(&shape.name);
+        // Grey already says "no data" (the legend tells): the name suffices.
         let title = match level {
-            Level::NoData => format!("{} : pas de données", escape(&shape.name)),
-            _ => format!(
-                "{} : {} (score {score})",
-                escape(&shape.name),
-                level.label_fr()
-            ),
+            Level::NoData => name,
+            _ => format!("{name} : {} (score {score})", level.label_fr()),
         };
         let path = format!(
-            r#"<path d="{}" fill="{}" data-code="{}"><title>{title}</title></path>"#,
+            r#"<path d="{}" class="{}" id="c{}"><title>{title}</title></path>"#,
             shape.path,
-            level.color(),
+            class(level),
             shape.code
         );
-        if may_open(&shape.code) {
+        if detailed && may_open(&shape.code) {
             let _ = write!(svg, r#"<a href="/communes/{}">{path}</a>"#, shape.code);
         } else {
             svg.push_str(&path);
         }
     }
-    if geometry.shapes.len() <= MAX_SYMBOLS {
+    if detailed {
         let size = (w / 60.0).max(4.0);
         let _ = write!(
             svg,
@@ -75,6 +80,17 @@ pub fn render(
     }
     svg.push_str("</svg>");
     svg
+}
+
+/// A one-letter CSS class per level keeps a country-wide map small.
+fn class(level: Level) -> &'static str {
+    match level {
+        Level::Sun => "s",
+        Level::Cloud => "c",
+        Level::Rain => "r",
+        Level::Storm => "o",
+        Level::NoData => "n",
+    }
 }
 
 /// Commune names go into SVG text: escape what XML needs.
