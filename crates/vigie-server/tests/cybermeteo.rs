@@ -376,3 +376,90 @@ async fn the_commune_page_tells_the_day() {
     assert!(night.contains("Essais de mots de passe"));
     assert!(!night.contains("Adresse malveillante connue"));
 }
+
+#[tokio::test]
+async fn the_administrator_sets_the_thresholds_on_the_dashboard() {
+    let server = TestServer::start().await;
+    vigie_server::territory::ensure_builtin(&server.db)
+        .await
+        .unwrap();
+    let day = days_ago(1);
+    let token = enrolled_sensor(&server, "42218").await;
+    let incidents = vec![incident("scan", "inbound", &noon(day)); 4];
+    assert_eq!(
+        post_report(&server, &token, 1, &noon(day), &noon(day), incidents).await,
+        200
+    );
+    let (admin, csrf) = sign_in_as(&server, "admin@loire.fr", Role::Admin, None).await;
+    assert_eq!(
+        of(&weather(&admin, &server, day).await, "42218")["level"],
+        "cloud"
+    );
+    let set = |csrf: String, values: [&'static str; 3]| {
+        let form = [
+            ("csrf", csrf),
+            ("cloud_min", values[0].into()),
+            ("rain_min", values[1].into()),
+            ("storm_min", values[2].into()),
+        ];
+        admin
+            .post(server.at("/tableau-de-bord/seuils"))
+            .form(&form)
+            .send()
+    };
+    assert_eq!(
+        set(String::new(), ["2", "3", "4"]).await.unwrap().status(),
+        403,
+        "no CSRF token"
+    );
+    let bad = set(csrf.clone(), ["5", "3", "4"]).await.unwrap();
+    assert_eq!(bad.status(), 400);
+    assert!(
+        bad.text()
+            .await
+            .unwrap()
+            .contains("nuageux < pluie < orage")
+    );
+    assert_eq!(
+        set(csrf.clone(), ["x", "3", "4"]).await.unwrap().status(),
+        400
+    );
+    assert_eq!(
+        set(csrf, ["2", "3", "4"]).await.unwrap().status(),
+        303,
+        "saved, back to the dashboard"
+    );
+    assert_eq!(
+        of(&weather(&admin, &server, day).await, "42218")["level"],
+        "storm"
+    );
+    let journal = admin
+        .get(server.at("/journal"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(journal.contains("nuageux 2, pluie 3, orage 4"));
+
+    let (operator, operator_csrf) =
+        sign_in_as(&server, "operateur@loire.fr", Role::Operator, None).await;
+    let form = [
+        ("csrf", operator_csrf.as_str()),
+        ("cloud_min", "1"),
+        ("rain_min", "2"),
+        ("storm_min", "3"),
+    ];
+    let refused = operator
+        .post(server.at("/tableau-de-bord/seuils"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        refused.status(),
+        403,
+        "only the administrator sets thresholds"
+    );
+}

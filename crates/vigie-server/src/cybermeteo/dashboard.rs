@@ -4,13 +4,13 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use chrono::{Duration, NaiveDate};
 use sqlx::Row;
 use vigie_core::Category;
 
 use super::today;
-use super::weather::OUTBOUND_WEIGHT;
+use super::weather::{OUTBOUND_WEIGHT, Thresholds};
 use crate::accounts::Caller;
 use crate::sensors::{self, SensorState};
 use crate::web::{Chrome, render};
@@ -33,6 +33,8 @@ struct DashboardPage {
     most_attacked: Vec<(String, String, i64, i64)>,
     this_week: i64,
     last_week: i64,
+    thresholds: Thresholds,
+    is_admin: bool,
 }
 
 pub async fn dashboard_page(
@@ -95,6 +97,8 @@ pub async fn dashboard_page(
         most_attacked: most_attacked(&state, to - Duration::days(6), to).await?,
         this_week,
         last_week,
+        thresholds: Thresholds::load(&state.db).await?,
+        is_admin: caller.role == crate::accounts::Role::Admin,
     };
     render(&page)
 }
@@ -129,4 +133,50 @@ async fn most_attacked(
     out.sort_by_key(|(_, _, score, _)| std::cmp::Reverse(*score));
     out.truncate(10);
     Ok(out)
+}
+
+#[derive(serde::Deserialize)]
+pub struct ThresholdsForm {
+    csrf: String,
+    cloud_min: String,
+    rain_min: String,
+    storm_min: String,
+}
+
+/// `POST /tableau-de-bord/seuils`: the administrator sets the territory's
+/// weather thresholds.
+pub async fn set_thresholds(
+    State(state): State<AppState>,
+    caller: Caller,
+    axum::Form(form): axum::Form<ThresholdsForm>,
+) -> Result<Response, AppError> {
+    caller.require_admin()?;
+    caller.check_csrf(&form.csrf)?;
+    let number = |text: &str, name: &str| {
+        text.trim().parse::<i64>().ok().filter(|n| (1..=1_000_000).contains(n)).ok_or_else(|| {
+            AppError::BadRequest(format!("Le seuil « {name} » doit être un nombre entier entre 1 et 1 000 000, pas « {text} »."))
+        })
+    };
+    let thresholds = Thresholds {
+        cloud_min: number(&form.cloud_min, "nuageux")?,
+        rain_min: number(&form.rain_min, "pluie")?,
+        storm_min: number(&form.storm_min, "orage")?,
+    };
+    if !(thresholds.cloud_min < thresholds.rain_min && thresholds.rain_min < thresholds.storm_min) {
+        return Err(AppError::BadRequest(
+            "Les seuils doivent croître : nuageux < pluie < orage.".to_owned(),
+        ));
+    }
+    sqlx::query("UPDATE territory SET cloud_min = $1, rain_min = $2, storm_min = $3 WHERE id = 1")
+        .bind(thresholds.cloud_min)
+        .bind(thresholds.rain_min)
+        .bind(thresholds.storm_min)
+        .execute(&state.db.pool)
+        .await?;
+    let detail = format!(
+        "nuageux {}, pluie {}, orage {}",
+        thresholds.cloud_min, thresholds.rain_min, thresholds.storm_min
+    );
+    crate::accounts::audit(&state.db, Some(caller.user_id), "thresholds.set", &detail).await;
+    Ok(axum::response::Redirect::to("/tableau-de-bord").into_response())
 }

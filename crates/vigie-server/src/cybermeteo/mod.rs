@@ -23,6 +23,10 @@ pub fn router() -> Router<AppState> {
         .route("/", get(pages::map_page))
         .route("/communes/{code}", get(pages::commune_page))
         .route("/tableau-de-bord", get(dashboard::dashboard_page))
+        .route(
+            "/tableau-de-bord/seuils",
+            axum::routing::post(dashboard::set_thresholds),
+        )
         .route("/export/meteo.csv", get(exports::csv))
         .route("/export/meteo.geojson", get(exports::geojson))
         .route("/api/v1/weather", get(pages::weather_api))
