@@ -13,14 +13,50 @@ pub struct TestServer {
     pub url: String,
     pub db: Db,
     _dir: tempfile::TempDir,
+    /// The PostgreSQL database made for this test: (admin URL, name).
+    postgres: Option<(String, String)>,
+}
+
+impl Drop for TestServer {
+    /// Drops the test's PostgreSQL database, so that runs leave nothing
+    /// behind on a shared server. Done on a thread of its own: `drop` cannot
+    /// await, and the test's runtime may be shutting down.
+    fn drop(&mut self) {
+        let Some((admin, name)) = self.postgres.take() else {
+            return;
+        };
+        let _ = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async {
+                use sqlx::Connection;
+                if let Ok(mut conn) = sqlx::AnyConnection::connect(&admin).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut conn)
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
 }
 
 impl TestServer {
     pub async fn start() -> TestServer {
         let dir = tempfile::tempdir().unwrap();
-        let url = match std::env::var("VIGIE_TEST_POSTGRES") {
-            Ok(admin) => fresh_postgres(&admin).await,
-            Err(_) => format!("sqlite://{}", dir.path().join("vigie.db").display()),
+        let (url, postgres) = match std::env::var("VIGIE_TEST_POSTGRES") {
+            Ok(admin) => {
+                let (url, name) = fresh_postgres(&admin).await;
+                (url, Some((admin, name)))
+            }
+            Err(_) => (
+                format!("sqlite://{}", dir.path().join("vigie.db").display()),
+                None,
+            ),
         };
         let db = Db::connect(&url).await.unwrap();
         let state = AppState::new(db.clone(), ServerSettings::default());
@@ -35,6 +71,7 @@ impl TestServer {
             url: format!("http://{addr}"),
             db,
             _dir: dir,
+            postgres,
         }
     }
 
@@ -52,8 +89,8 @@ impl TestServer {
     }
 }
 
-/// Creates an empty database on the PostgreSQL server and returns its URL.
-async fn fresh_postgres(admin: &str) -> String {
+/// Creates an empty database on the PostgreSQL server: its URL and name.
+async fn fresh_postgres(admin: &str) -> (String, String) {
     use sqlx::Connection;
     sqlx::any::install_default_drivers();
     let name = format!("vigie_test_{}", vigie_server::db::random_hex(6));
@@ -66,7 +103,7 @@ async fn fresh_postgres(admin: &str) -> String {
         .rsplit_once('/')
         .map(|(base, _)| base)
         .unwrap_or(admin);
-    format!("{base}/{name}")
+    (format!("{base}/{name}"), name)
 }
 
 /// A user of the given role, created through the accounts module, signed
