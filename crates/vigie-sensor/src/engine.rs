@@ -92,6 +92,9 @@ pub struct Engine {
     dns: DnsDetector,
     book: IncidentBook,
     stats: Stats,
+    /// The counters at the previous drain, and the first packet since.
+    drained: Stats,
+    period_first_ts: Option<Nanos>,
     next_tick: Nanos,
 }
 
@@ -126,6 +129,8 @@ impl Engine {
             dns: DnsDetector::new(config.suspicious_dns.clone(), capacity),
             book: IncidentBook::new(host_key),
             stats: Stats::default(),
+            drained: Stats::default(),
+            period_first_ts: None,
             next_tick: i64::MIN,
         }
     }
@@ -157,6 +162,7 @@ impl Engine {
         stats.packets += 1;
         stats.bytes += u64::from(wire_len.max(frame.len() as u32));
         stats.first_ts = Some(stats.first_ts.map_or(ts, |first| first.min(ts)));
+        self.period_first_ts = Some(self.period_first_ts.map_or(ts, |first| first.min(ts)));
         stats.last_ts = Some(stats.last_ts.map_or(ts, |last| last.max(ts)));
         if ts >= self.next_tick {
             self.tick(ts);
@@ -209,15 +215,29 @@ impl Engine {
         self.flood
             .tick(&mut self.book, end.saturating_add(2 * NANOS_PER_SEC));
         self.book.close_all();
+        self.drain()
+    }
+
+    /// The next batch of a live sensor: the incidents closed since the
+    /// previous drain and the traffic seen since then. Open incidents stay
+    /// in the engine and come in the batch after they close, so the batches
+    /// of a run add up exactly to the report of the whole run: nothing
+    /// counted twice, nothing lost.
+    pub fn drain(&mut self) -> Report {
         let (incidents, daily) = self.book.take_closed();
+        let since = self.drained;
         let mut report = Report::empty();
-        report.packets = self.stats.packets;
-        report.bytes = self.stats.bytes;
-        report.malformed = self.stats.malformed;
-        report.first_seen = self.stats.first_ts.map(to_utc);
-        report.last_seen = self.stats.last_ts.map(to_utc);
+        report.packets = self.stats.packets - since.packets;
+        report.bytes = self.stats.bytes - since.bytes;
+        report.malformed = self.stats.malformed - since.malformed;
+        if report.packets > 0 {
+            report.first_seen = self.period_first_ts.map(to_utc);
+            report.last_seen = self.stats.last_ts.map(to_utc);
+        }
         report.incidents = incidents;
         report.daily = daily;
+        self.drained = self.stats;
+        self.period_first_ts = None;
         report
     }
 
