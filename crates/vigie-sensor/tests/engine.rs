@@ -965,7 +965,7 @@ fn batches_of_a_live_run_add_up_to_the_whole_run() {
     while let Some(frame) = reader.next_frame().unwrap() {
         live.process(frame.ts_nanos, frame.linktype, frame.data, frame.orig_len);
         seen += 1;
-        if seen % 2_000 == 0 {
+        if seen.is_multiple_of(2_000) {
             batches.push(live.drain());
         }
     }

@@ -68,7 +68,7 @@ async fn one_report_or_live_batches_give_the_same_counts() {
     while let Some(frame) = reader.next_frame().unwrap() {
         live.process(frame.ts_nanos, frame.linktype, frame.data, frame.orig_len);
         seen += 1;
-        if seen % 3_000 == 0 {
+        if seen.is_multiple_of(3_000) {
             let batch = live.drain();
             post(&server, &live_token, seq, batch.clone()).await;
             if seq == 4 {
