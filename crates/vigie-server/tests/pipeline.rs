@@ -64,7 +64,7 @@ async fn one_report_or_live_batches_give_the_same_counts() {
     let live_token = enrolled_sensor(&server, "42059").await;
     let mut live = Engine::new(settings());
     let mut reader = CaptureReader::new(&capture[..]).unwrap();
-    let (mut seq, mut seen) = (0, 0);
+    let (mut seq, mut seen) = (0, 0u64);
     while let Some(frame) = reader.next_frame().unwrap() {
         live.process(frame.ts_nanos, frame.linktype, frame.data, frame.orig_len);
         seen += 1;
