@@ -17,6 +17,7 @@ use vigie_core::{LOCAL_TZ, local_day};
 use vigie_sensor::capture::CaptureReader;
 use vigie_sensor::engine::{Engine, Settings};
 use vigie_sensor::intel::Intel;
+use vigie_sensor::synth::Rng;
 use vigie_sensor::synth::day::{DEMO_C2, DayPlan, write_day};
 use vigie_server::accounts::{self, Role};
 use vigie_server::{AppState, Db, ServerSettings, sensors, territory};
@@ -177,17 +178,13 @@ fn plan(code: &str, day: NaiveDate, start: i64, span_secs: i64) -> DayPlan {
             .try_into()
             .unwrap_or_default(),
     );
-    let mut seed = commune_seed
+    let day_seed = commune_seed
         ^ (day
             .to_string()
             .bytes()
             .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b))));
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut rng = Rng::new(day_seed);
+    let mut next = || rng.next();
     let exposure = 1 + commune_seed % 6;
     let storm = next() % 30 == 0;
     DayPlan {

@@ -210,8 +210,7 @@ impl BruteForceDetector {
     fn attempt(&mut self, book: &mut IncidentBook, now: Nanos, key: Key, new: u64) {
         let service = match self.service(key.port) {
             Some(name) => name.to_owned(),
-            None if key.port == 443 || key.port == 8443 => "https".to_owned(),
-            None => "http".to_owned(),
+            None => super::web_service(key.port).to_owned(),
         };
         let cfg = &self.config;
         let (candidate, _) = self.candidates.get_or_insert_with(key, || Candidate {

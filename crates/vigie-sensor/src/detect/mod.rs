@@ -66,6 +66,15 @@ impl Window {
     }
 }
 
+/// The service name of a web port: TLS on the usual HTTPS ports.
+pub fn web_service(port: u16) -> &'static str {
+    if port == 443 || port == 8443 {
+        "https"
+    } else {
+        "http"
+    }
+}
+
 pub fn secs(seconds: u32) -> Nanos {
     i64::from(seconds) * NANOS_PER_SEC
 }

@@ -56,11 +56,7 @@ impl WebDetector {
         if self.config.inspect_form_bodies && !request.body.is_empty() && is_form(request) {
             signatures.scan_field(request.body, &mut self.scratch, &mut self.hits);
         }
-        let service = if port == 443 || port == 8443 {
-            "https"
-        } else {
-            "http"
-        };
+        let service = super::web_service(port);
         let best = self.hits.iter().copied().max_by(|a, b| {
             let by_severity = signatures
                 .get(*a)

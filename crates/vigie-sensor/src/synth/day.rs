@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use super::traffic::Written;
-use super::{FrameBuilder, app};
+use super::{FrameBuilder, Rng, app};
 use crate::capture::PcapWriter;
 use crate::decode::{LinkType, TcpFlags};
 use crate::incidents::{NANOS_PER_SEC, Nanos};
@@ -49,13 +49,8 @@ const WORKSTATION: Ipv4Addr = Ipv4Addr::new(192, 168, 1, 23);
 
 /// Writes the day as a nanosecond pcap.
 pub fn write_day<W: Write>(out: W, plan: &DayPlan) -> io::Result<Written> {
-    let mut rng = plan.seed | 1;
-    let mut next = move || {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        rng
-    };
+    let mut rng = Rng::new(plan.seed);
+    let mut next = || rng.next();
     let counts = [
         (plan.sessions, 0u8),
         (plan.scans, 1),

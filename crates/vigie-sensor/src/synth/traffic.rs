@@ -9,8 +9,8 @@
 use std::io::{self, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use super::FrameBuilder;
 use super::app;
+use super::{FrameBuilder, Rng};
 use crate::capture::PcapWriter;
 use crate::decode::{LinkType, TcpFlags};
 use crate::incidents::{NANOS_PER_SEC, Nanos};
@@ -64,7 +64,7 @@ pub fn write_capture<W: Write>(out: W, mix: &Mix) -> io::Result<Written> {
     let mut generator = Generator {
         writer: PcapWriter::new(out, LinkType::Ethernet)?,
         frames: FrameBuilder::new(),
-        rng: Rng(mix.seed | 1),
+        rng: Rng::new(mix.seed),
         now: mix.start,
         gap: NANOS_PER_SEC / mix.packets_per_second.max(1) as i64,
         written: Written::default(),
@@ -324,18 +324,6 @@ impl<W: Write> Generator<W> {
     }
 }
 
-/// xorshift64*: small, fast, deterministic; not for secrets.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-}
-
 /// A SYN flood on the commune's web server (`Attacks::SERVER`:80), one
 /// packet from each of `sources` random spoofed addresses (or all from one
 /// address when `sources` is 1), at 100,000 packets per second.
@@ -348,7 +336,7 @@ pub fn write_syn_flood<W: Write>(
 ) -> io::Result<Written> {
     let mut writer = PcapWriter::new(out, LinkType::Ethernet)?;
     let mut frames = FrameBuilder::new();
-    let mut rng = Rng(seed | 1);
+    let mut rng = Rng::new(seed);
     let target = SocketAddr::new(IpAddr::V4(Attacks::SERVER), 80);
     let mut written = Written::default();
     for i in 0..packets {

@@ -98,7 +98,9 @@ async fn identify(parts: &mut Parts, state: &AppState) -> Result<Option<Caller>,
     Ok(caller)
 }
 
-fn bearer_token(value: &str) -> Option<&str> {
+/// The token of an `Authorization: Bearer <token>` value (RFC 6750 §2.1;
+/// the scheme is case-insensitive, RFC 7235 §2.1).
+pub fn bearer_token(value: &str) -> Option<&str> {
     let (scheme, token) = value.trim().split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)

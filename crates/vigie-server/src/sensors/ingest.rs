@@ -79,11 +79,7 @@ async fn authenticate(db: &Db, headers: &HeaderMap) -> Result<Sensor, ApiError> 
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.trim().split_once(' '))
-        // RFC 7235 §2.1: the scheme's name is case-insensitive.
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim())
-        .filter(|token| !token.is_empty())
+        .and_then(crate::accounts::bearer_token)
         .ok_or_else(|| refused("jeton du capteur manquant (en-tête Authorization: Bearer ...)"))?;
     let row = sqlx::query("SELECT id, commune, revoked FROM sensors WHERE token_hash = $1")
         .bind(db::token_hash(token))
