@@ -10,5 +10,6 @@ pub mod report;
 
 pub use day::{LOCAL_TZ, local_day};
 pub use report::{
-    Category, DailyCount, Direction, Incident, REPORT_SCHEMA, Report, ReportError, Severity,
+    BlockedCount, Category, DailyCount, Direction, Incident, REPORT_SCHEMA, Report, ReportError,
+    Severity,
 };

@@ -206,6 +206,27 @@ pub struct Report {
     pub last_seen: Option<DateTime<Utc>>,
     pub incidents: Vec<Incident>,
     pub daily: Vec<DailyCount>,
+    /// Incidents whose detail a live sensor dropped because its spool was
+    /// full; they are still counted in `daily`, which is then the reference.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dropped: u64,
+    /// Addresses a sensor in filter mode started blocking, per day and the
+    /// category of the attack that got them blocked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blocked: Vec<BlockedCount>,
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
+}
+
+/// Remote addresses a filtering sensor blocked on one Europe/Paris day
+/// because of attacks of one category.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockedCount {
+    pub day: NaiveDate,
+    pub category: Category,
+    pub addresses: u64,
 }
 
 /// Why a received report is refused; the message says what and where.
@@ -240,6 +261,8 @@ impl Report {
             last_seen: None,
             incidents: Vec::new(),
             daily: Vec::new(),
+            dropped: 0,
+            blocked: Vec::new(),
         }
     }
 
@@ -262,6 +285,13 @@ impl Report {
             return Err(ReportError::TooMany {
                 what: "daily",
                 count: self.daily.len(),
+                max: MAX_DAILY,
+            });
+        }
+        if self.blocked.len() > MAX_DAILY {
+            return Err(ReportError::TooMany {
+                what: "blocked",
+                count: self.blocked.len(),
                 max: MAX_DAILY,
             });
         }
