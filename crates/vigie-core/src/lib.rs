@@ -6,9 +6,11 @@
 //! probe alike, so it must stay small and dependency-light.
 
 pub mod day;
+pub mod heartbeat;
 pub mod report;
 
 pub use day::{LOCAL_TZ, local_day};
+pub use heartbeat::{HEARTBEAT_SCHEMA, Heartbeat, ListVersion};
 pub use report::{
     BlockedCount, Category, DailyCount, Direction, Incident, REPORT_SCHEMA, Report, ReportError,
     Severity,

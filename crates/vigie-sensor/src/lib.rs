@@ -17,6 +17,7 @@ pub mod flow;
 pub mod homenet;
 pub mod incidents;
 pub mod intel;
+pub mod live;
 pub mod signatures;
 pub mod summary;
 pub mod synth;

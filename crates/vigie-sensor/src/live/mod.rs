@@ -1,0 +1,13 @@
+//! The box in production: live capture, persisted state, on-disk spool,
+//! HTTPS uplink to the observatory, lists from the observatory, filter
+//! mode. The engine it runs is the same as for `--pcap`, unchanged.
+
+pub mod box_config;
+pub mod capture;
+pub mod checkpoint;
+pub mod daemon;
+pub mod filter;
+pub mod lists;
+pub mod privilege;
+pub mod spool;
+pub mod uplink;
