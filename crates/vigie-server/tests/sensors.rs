@@ -920,3 +920,55 @@ async fn staff_create_a_sensor_from_the_page() {
     assert!(html.contains(body["sensor_id"].as_str().unwrap()));
     assert_eq!(count().await, 3);
 }
+
+#[tokio::test]
+async fn dropped_detail_still_counts_and_blocked_addresses_are_kept() {
+    let server = server().await;
+    let (sensor, token) = enrolled(&server, "42218").await;
+    let (day, noon) = paris_noon(1);
+    let mut batch = report(1, vec![incident("scan", "scan.syn", "inbound", noon)]);
+    // Two more scans and an outbound reputation hit whose detail a full
+    // spool dropped: the counters still carry them.
+    batch["dropped"] = json!(3);
+    batch["daily"] = json!([
+        { "day": day.to_string(), "category": "scan", "count": 3, "outbound": 0 },
+        { "day": day.to_string(), "category": "reputation", "count": 1, "outbound": 1 }
+    ]);
+    batch["blocked"] = json!([
+        { "day": day.to_string(), "category": "reputation", "addresses": 2 }
+    ]);
+    let (status, body) = post(&server, &token, &batch).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let d = day.to_string();
+    assert_eq!(
+        daily(&server.db, "42218").await,
+        vec![
+            (d.clone(), "reputation".to_owned(), 0, 1),
+            (d.clone(), "scan".to_owned(), 3, 0)
+        ]
+    );
+    let row = sqlx::query("SELECT incidents_total FROM sensors WHERE id = $1")
+        .bind(&sensor)
+        .fetch_one(&server.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(row.get::<i64, _>("incidents_total"), 4);
+    let blocked =
+        sqlx::query("SELECT day, category, addresses FROM blocked_counts WHERE commune = '42218'")
+            .fetch_all(&server.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(blocked.len(), 1);
+    assert_eq!(blocked[0].get::<String, _>("day"), d);
+    assert_eq!(blocked[0].get::<i64, _>("addresses"), 2);
+
+    // Counters that do not add up are refused whole.
+    let before = rows(&server.db).await;
+    let mut wrong = batch.clone();
+    wrong["seq"] = json!(2);
+    wrong["dropped"] = json!(7);
+    let (status, body) = post(&server, &token, &wrong).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"].as_str().unwrap().contains("daily"), "{body}");
+    assert_eq!(rows(&server.db).await, before);
+}

@@ -108,6 +108,10 @@ pub(super) struct Batch {
     pub incidents: Vec<IncidentRow>,
     /// Per (day, category): inbound and outbound incidents.
     pub daily: BTreeMap<(String, String), (i64, i64)>,
+    /// Incidents counted in `daily` whose detail the sensor dropped.
+    pub dropped: i64,
+    /// Per (day, category): addresses a filtering sensor started blocking.
+    pub blocked: BTreeMap<(String, String), i64>,
     /// Every Paris day the sensor vouches for.
     pub days: BTreeSet<NaiveDate>,
 }
@@ -148,6 +152,13 @@ pub(super) fn parse(body: &[u8], now: i64) -> Result<Batch, String> {
         }
         incidents.push(row);
     }
+    merge_reported_daily(&report, &mut daily, &mut days)?;
+    let mut blocked: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for entry in &report.blocked {
+        *blocked
+            .entry((entry.day.to_string(), entry.category.as_str().to_owned()))
+            .or_default() += number("blocked.addresses", entry.addresses)?;
+    }
     Ok(Batch {
         seq: number("seq", seq)?,
         packets: number("packets", report.packets)?,
@@ -157,8 +168,58 @@ pub(super) fn parse(body: &[u8], now: i64) -> Result<Batch, String> {
         last_seen: report.last_seen.map(|t| t.timestamp_millis()),
         incidents,
         daily,
+        dropped: number("dropped", report.dropped)?,
+        blocked,
         days,
     })
+}
+
+/// For a batch whose spool dropped incident detail (`dropped` > 0), the
+/// counts come from the report's own `daily` counters, which must cover the
+/// incidents still present plus exactly the dropped ones. Otherwise `daily`
+/// is ignored and the counts come from the incidents alone: a sensor cannot
+/// inflate a commune's weather with counters nothing backs.
+fn merge_reported_daily(
+    report: &Report,
+    daily: &mut BTreeMap<(String, String), (i64, i64)>,
+    days: &mut BTreeSet<NaiveDate>,
+) -> Result<(), String> {
+    if report.dropped == 0 {
+        return Ok(());
+    }
+    let mut reported: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
+    let mut total: i64 = 0;
+    for entry in &report.daily {
+        let outbound = number("daily.outbound", entry.outbound)?;
+        let count = number("daily.count", entry.count)?;
+        total = total.saturating_add(count);
+        let slot = reported
+            .entry((entry.day.to_string(), entry.category.as_str().to_owned()))
+            .or_default();
+        slot.0 = slot.0.saturating_add(count - outbound);
+        slot.1 = slot.1.saturating_add(outbound);
+        days.insert(entry.day);
+    }
+    let expected = (report.incidents.len() as u64).saturating_add(report.dropped);
+    if u64::try_from(total).ok() != Some(expected) {
+        return Err(format!(
+            "rapport refusé : daily compte {total} incidents, or le lot en porte {} plus {} dont le détail a été abandonné",
+            report.incidents.len(),
+            report.dropped
+        ));
+    }
+    for ((day, category), (inbound, outbound)) in daily.iter() {
+        let covered = reported
+            .get(&(day.clone(), category.clone()))
+            .is_some_and(|(i, o)| i >= inbound && o >= outbound);
+        if !covered {
+            return Err(format!(
+                "rapport refusé : daily ne couvre pas les incidents {category} du {day}"
+            ));
+        }
+    }
+    *daily = reported;
+    Ok(())
 }
 
 /// Parses the report; the error names the field (`incidents[3].category`)
@@ -229,8 +290,8 @@ async fn store(
     let mut tx = db.pool.begin().await?;
     let inserted = sqlx::query(
         "INSERT INTO reports (sensor_id, seq, received_at, packets, bytes, malformed,
-             first_seen, last_seen, incidents)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             first_seen, last_seen, incidents, dropped)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          ON CONFLICT (sensor_id, seq) DO NOTHING",
     )
     .bind(&sensor.id)
@@ -242,6 +303,7 @@ async fn store(
     .bind(batch.first_seen)
     .bind(batch.last_seen)
     .bind(i64::try_from(batch.incidents.len()).unwrap_or(i64::MAX))
+    .bind(batch.dropped)
     .execute(&mut *tx)
     .await;
     let inserted = match inserted {
@@ -264,8 +326,12 @@ async fn store(
     )
     .await?;
     rows::upsert_daily(&mut tx, db.backend, &sensor.commune, &batch.daily).await?;
+    rows::upsert_blocked(&mut tx, db.backend, &sensor.commune, &batch.blocked).await?;
     rows::insert_days(&mut tx, db.backend, &sensor.commune, &batch.days).await?;
-    rows::update_sensor(&mut tx, &sensor.id, batch.seq, batch.incidents.len(), now).await?;
+    let counted = i64::try_from(batch.incidents.len())
+        .unwrap_or(i64::MAX)
+        .saturating_add(batch.dropped);
+    rows::update_sensor(&mut tx, &sensor.id, batch.seq, counted, now).await?;
     tx.commit().await?;
     Ok(Some(batch.incidents.len()))
 }
@@ -304,6 +370,55 @@ mod tests {
         assert_eq!(
             batch.daily.get(&("2026-07-10".into(), "scan".into())),
             Some(&(1, 0))
+        );
+    }
+
+    fn dropped_body(dropped: u64, counted: u64) -> Vec<u8> {
+        let mut report: serde_json::Value =
+            serde_json::from_slice(&body("2026-07-10T10:00:00Z", "2026-07-10T10:05:00Z")).unwrap();
+        report["dropped"] = dropped.into();
+        report["daily"] = serde_json::json!([
+            { "day": "2026-07-10", "category": "scan", "count": counted, "outbound": 0 },
+            { "day": "2026-07-11", "category": "flood", "count": dropped + 1 - counted, "outbound": 0 }
+        ]);
+        report.to_string().into_bytes()
+    }
+
+    #[test]
+    fn dropped_detail_is_counted_from_daily_when_it_adds_up() {
+        let batch = parse(&dropped_body(3, 2), NOW).unwrap();
+        assert_eq!(batch.dropped, 3);
+        assert_eq!(
+            batch.daily.get(&("2026-07-10".into(), "scan".into())),
+            Some(&(2, 0))
+        );
+        assert_eq!(
+            batch.daily.get(&("2026-07-11".into(), "flood".into())),
+            Some(&(2, 0))
+        );
+        // Counters that do not add up to incidents + dropped are refused.
+        let mut wrong: serde_json::Value = serde_json::from_slice(&dropped_body(3, 2)).unwrap();
+        wrong["dropped"] = 5.into();
+        let error = parse(wrong.to_string().as_bytes(), NOW).err().unwrap();
+        assert!(error.contains("daily compte 4"), "{error}");
+        // Counters that do not cover the incidents present are refused.
+        let error = parse(&dropped_body(3, 0), NOW).err().unwrap();
+        assert!(error.contains("ne couvre pas"), "{error}");
+    }
+
+    #[test]
+    fn without_dropped_detail_daily_is_not_trusted() {
+        let mut report: serde_json::Value =
+            serde_json::from_slice(&body("2026-07-10T10:00:00Z", "2026-07-10T10:05:00Z")).unwrap();
+        report["daily"] = serde_json::json!([
+            { "day": "2026-07-10", "category": "flood", "count": 99, "outbound": 0 }
+        ]);
+        let batch = parse(report.to_string().as_bytes(), NOW).unwrap();
+        assert_eq!(batch.daily.len(), 1);
+        assert!(
+            batch
+                .daily
+                .contains_key(&("2026-07-10".into(), "scan".into()))
         );
     }
 

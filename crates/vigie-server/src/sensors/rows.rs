@@ -159,6 +159,35 @@ pub(super) async fn upsert_daily(
     Ok(())
 }
 
+/// Adds the batch's blocked addresses to `blocked_counts`, in key order
+/// like [`upsert_daily`].
+pub(super) async fn upsert_blocked(
+    tx: &mut Transaction<'_, Any>,
+    backend: Backend,
+    commune: &str,
+    blocked: &BTreeMap<(String, String), i64>,
+) -> Result<(), sqlx::Error> {
+    let entries: Vec<_> = blocked.iter().collect();
+    for chunk in entries.chunks(DAILY_PER_UPSERT) {
+        let sql = format!(
+            "INSERT INTO blocked_counts (commune, day, category, addresses) VALUES {}
+             ON CONFLICT (commune, day, category) DO UPDATE SET
+                 addresses = blocked_counts.addresses + excluded.addresses",
+            placeholders(backend, chunk.len(), 4)
+        );
+        let mut query = sqlx::query(&sql);
+        for ((day, category), addresses) in chunk {
+            query = query
+                .bind(commune)
+                .bind(day)
+                .bind(category)
+                .bind(*addresses);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
 /// Marks the days the sensor vouches for: a day with a row has data, even
 /// without any incident.
 pub(super) async fn insert_days(
@@ -187,7 +216,7 @@ pub(super) async fn update_sensor(
     tx: &mut Transaction<'_, Any>,
     sensor_id: &str,
     seq: i64,
-    incidents: usize,
+    incidents: i64,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
@@ -198,7 +227,7 @@ pub(super) async fn update_sensor(
     )
     .bind(now)
     .bind(seq)
-    .bind(i64::try_from(incidents).unwrap_or(i64::MAX))
+    .bind(incidents)
     .bind(sensor_id)
     .execute(&mut **tx)
     .await?;
