@@ -7,6 +7,7 @@
 
 pub mod day;
 pub mod heartbeat;
+pub mod lists;
 pub mod report;
 
 pub use day::{LOCAL_TZ, local_day};

@@ -4,12 +4,17 @@
 //! `finish` closes every open incident and returns the report.
 //!
 //! Everything is driven by capture time, never by the wall clock, so the
-//! same capture always gives the same report.
+//! same capture always gives the same report. What a live sensor needs on
+//! top (checkpoint and restore, time passing without packets, threat lists
+//! swapped, openings watched) is in `engine/state.rs`.
+
+mod state;
 
 use std::io::Read;
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
 use vigie_core::{Direction, Report};
 
 use crate::capture::{CaptureError, CaptureReader};
@@ -26,6 +31,9 @@ use crate::homenet::{HomeNet, Side};
 use crate::incidents::{IncidentBook, NANOS_PER_SEC, Nanos, to_utc};
 use crate::intel::Intel;
 use crate::signatures::Signatures;
+
+pub use crate::incidents::Opened;
+pub use state::EngineState;
 
 /// What the engine is built from.
 pub struct Settings {
@@ -66,7 +74,7 @@ pub fn random_key() -> [u8; 32] {
 }
 
 /// Counters of what went through the engine.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stats {
     pub packets: u64,
     /// Bytes on the wire.

@@ -6,14 +6,26 @@
 //! what the report may carry: the external address, the target port and
 //! service, a list label, a listed domain, and a *keyed hash* of an internal
 //! host — the internal address itself is used only as part of a map key in
-//! memory and never written out.
+//! memory and never reaches a report. The one exception is the live
+//! sensor's checkpoint ([`BookState`]), a file that stays on the box.
+
+mod persist;
+mod watch;
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use foldhash::fast::RandomState;
+use serde::{Deserialize, Serialize};
 use vigie_core::{Category, DailyCount, Direction, Incident, Severity, local_day};
+
+pub use persist::BookState;
+pub use watch::{MAX_OPENED, Opened};
+
+use watch::OpenedWatch;
 
 /// Capture time, nanoseconds since the Unix epoch.
 pub type Nanos = i64;
@@ -22,7 +34,7 @@ pub const NANOS_PER_SEC: i64 = 1_000_000_000;
 
 /// What identifies one incident: two observations with the same key are the
 /// same attack.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct IncidentKey {
     pub rule: Rule,
     pub direction: Direction,
@@ -35,7 +47,10 @@ pub struct IncidentKey {
 }
 
 /// A rule name: fixed ones are static strings, signatures' come from data.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// Two rules are equal when their names are: a rule restored from a
+/// checkpoint is `Named`, and must find the incident a detector's `Fixed`
+/// rule keeps extending.
+#[derive(Clone, Debug)]
 pub enum Rule {
     Fixed(&'static str),
     Named(Box<str>),
@@ -50,8 +65,22 @@ impl Rule {
     }
 }
 
+impl PartialEq for Rule {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Rule {}
+
+impl Hash for Rule {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
 /// Everything about an incident that is not part of its identity.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Details {
     pub category: Category,
     pub severity: Severity,
@@ -74,6 +103,8 @@ pub struct IncidentBook {
     open: HashMap<IncidentKey, Open, RandomState>,
     closed: Vec<Incident>,
     host_key: [u8; 32],
+    /// `None` unless a filtering sensor asked for openings.
+    watch: Option<OpenedWatch>,
 }
 
 impl IncidentBook {
@@ -84,6 +115,7 @@ impl IncidentBook {
             open: HashMap::with_hasher(RandomState::default()),
             closed: Vec::new(),
             host_key,
+            watch: None,
         }
     }
 
@@ -102,13 +134,22 @@ impl IncidentBook {
         // Captures can go back in time (merged interfaces, clock steps), so
         // `start` may be after `now`: the incident spans both either way.
         let (earliest, latest) = (start.min(now), start.max(now));
-        let open = self.open.entry(key).or_insert_with(|| Open {
-            details: details(),
-            first_seen: earliest,
-            last_seen: latest,
-            events: 0,
-            idle: i64::from(idle_secs) * NANOS_PER_SEC,
-        });
+        let open = match self.open.entry(key) {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => {
+                let details = details();
+                if let Some(watch) = &mut self.watch {
+                    watch.push(entry.key(), &details, earliest);
+                }
+                entry.insert(Open {
+                    details,
+                    first_seen: earliest,
+                    last_seen: latest,
+                    events: 0,
+                    idle: i64::from(idle_secs) * NANOS_PER_SEC,
+                })
+            }
+        };
         open.first_seen = open.first_seen.min(earliest);
         open.last_seen = open.last_seen.max(latest);
         open.events += events;
@@ -317,5 +358,17 @@ mod tests {
         let hash = incidents[0].internal_host.clone().unwrap();
         assert_eq!(hash.len(), 18);
         assert_ne!(hash, host_hash(&[2; 32], "192.168.1.23".parse().unwrap()));
+    }
+
+    #[test]
+    fn a_named_rule_is_the_fixed_rule_of_the_same_name() {
+        let mut book = IncidentBook::new([3; 32]);
+        let mut named = key("203.0.113.1");
+        named.rule = Rule::Named("scan.syn".into());
+        book.record(named, details, 60, T0, T0, 5);
+        book.record(key("203.0.113.1"), details, 60, T0, T0 + 1, 2);
+        assert_eq!(book.open_count(), 1);
+        book.close_all();
+        assert_eq!(book.take_closed().0[0].events, 7);
     }
 }

@@ -11,9 +11,11 @@ pub mod accounts;
 pub mod cybermeteo;
 pub mod db;
 pub mod error;
+pub mod lists;
 pub mod sensors;
 pub mod state;
 pub mod territory;
+pub mod tls;
 pub mod web;
 
 use std::net::SocketAddr;
@@ -29,6 +31,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(accounts::router())
         .merge(sensors::router())
+        .merge(lists::router())
         .merge(territory::router())
         .merge(cybermeteo::router())
         .merge(web::router())
@@ -44,6 +47,18 @@ pub async fn serve(state: AppState, listen: SocketAddr) -> std::io::Result<()> {
         .await
 }
 
-async fn shutdown_signal() {
-    let _ = tokio::signal::ctrl_c().await;
+/// Resolves on Ctrl-C or SIGTERM (what systemd sends to stop a service).
+pub async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
 }

@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod bench;
+mod bench_live;
 mod bench_server;
 mod demo;
 mod sensor;
@@ -27,8 +28,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// The sensor box: qualifies the attacks in a capture file.
-    Sensor(SensorArgs),
+    /// The sensor box: qualifies the attacks of a capture file (`--pcap`),
+    /// or runs live on the commune's network (`--config`), or enrols a box
+    /// with its observatory (`enroll`).
+    Sensor(Box<SensorArgs>),
     /// The observatory on its embedded default (SQLite, the Loire) with
     /// demonstration accounts and 90 days of history built by the real
     /// sensor engine; prints the URL and the accounts.
@@ -91,14 +94,25 @@ enum SensorsCommand {
 }
 
 #[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct SensorArgs {
-    /// Capture file to analyse (pcap or pcapng).
-    #[arg(long, value_name = "FILE", required_unless_present = "print_config")]
+    #[command(subcommand)]
+    action: Option<SensorAction>,
+    /// Capture file to analyse (pcap or pcapng). Without it, `--config`
+    /// names the box's configuration and the sensor runs live.
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present_any = ["print_config", "print_box_config", "config"]
+    )]
     pcap: Option<PathBuf>,
     /// The commune's network (repeatable). Default: the private ranges.
     #[arg(long = "home-net", value_name = "CIDR")]
     home_nets: Vec<String>,
-    /// Detector thresholds (TOML); keys left out keep their defaults.
+    /// Live: the box's configuration (/etc/vigie/sensor.toml). With
+    /// `--pcap`: detector thresholds (TOML, keys left out keep their
+    /// defaults), or a box configuration whose [detection] and home nets
+    /// are then used.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Directory of threat lists (each file's name is its label; files named
@@ -114,9 +128,19 @@ pub struct SensorArgs {
     host_key_file: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
-    /// Prints the default configuration (documented) and exits.
+    /// Prints the default detector thresholds (documented) and exits.
     #[arg(long)]
     print_config: bool,
+    /// Prints a documented example of the box's configuration and exits.
+    #[arg(long)]
+    print_box_config: bool,
+}
+
+#[derive(Subcommand)]
+enum SensorAction {
+    /// Exchanges the one-time code given by the observatory for the box's
+    /// token, and writes the configuration, the token and the host key.
+    Enroll(sensor::EnrollArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -144,6 +168,9 @@ enum BenchCommand {
         #[arg(long, default_value_t = 1_000_000)]
         sources: u64,
     },
+    /// The live sensor (root): highest replay rate with no kernel drop,
+    /// CPU and memory with a million-entry list, beside tcpdump.
+    Live(bench_live::LiveArgs),
     /// The observatory: ingest rate, map page time and size, memory.
     Observatory {
         #[arg(long, default_value_t = 200_000)]
@@ -169,10 +196,11 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Sensor(args) => sensor::run(args),
+        Command::Sensor(args) => sensor::run(*args),
         Command::Demo(args) => demo::run(args),
         Command::Bench(BenchCommand::Sensor { packets, pcap }) => bench::speed(packets, pcap),
         Command::Bench(BenchCommand::Flood { sources }) => bench::flood(sources),
+        Command::Bench(BenchCommand::Live(args)) => bench_live::run(args),
         Command::Bench(BenchCommand::Observatory {
             incidents,
             batch,

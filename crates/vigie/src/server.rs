@@ -4,10 +4,11 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use vigie_server::accounts::{self, Role};
-use vigie_server::{AppState, Db, ServerSettings, sensors, territory};
+use vigie_server::{AppState, Db, ServerSettings, sensors, territory, tls};
 
 /// Where the observatory keeps its data; the embedded default is one
 /// SQLite file in the current directory.
@@ -24,9 +25,18 @@ pub struct ServeArgs {
     pub listen: SocketAddr,
     #[command(flatten)]
     pub db: DatabaseArg,
-    /// Mark cookies Secure: use when served behind HTTPS.
+    /// Mark cookies Secure: use when served behind HTTPS (always so with
+    /// --tls-cert).
     #[arg(long)]
     pub secure_cookies: bool,
+    /// Serve HTTPS with this certificate (PEM: the server's certificate,
+    /// then its intermediates); with --tls-key. Without both, plain HTTP
+    /// (behind a reverse proxy that holds the certificate).
+    #[arg(long, value_name = "CERT.pem")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM: PKCS#8, RSA or EC).
+    #[arg(long, value_name = "KEY.pem")]
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -72,18 +82,48 @@ async fn connect(db: &DatabaseArg) -> anyhow::Result<Db> {
 }
 
 pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    // Checked before the database is opened: a wrong file fails at once.
+    let tls = tls_config(&args)?;
     runtime()?.block_on(async {
         let db = open(&args.db).await?;
         let settings = ServerSettings {
-            secure_cookies: args.secure_cookies,
+            secure_cookies: args.secure_cookies || tls.is_some(),
             ..ServerSettings::default()
         };
-        println!("Vigie : observatoire sur http://{}", args.listen);
-        vigie_server::serve(AppState::new(db, settings), args.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        // Threat lists given by URL are fetched on their schedule.
+        vigie_server::lists::spawn_fetcher(db.clone());
+        let state = AppState::new(db, settings);
+        match tls {
+            Some(config) => {
+                let listener = tokio::net::TcpListener::bind(args.listen)
+                    .await
+                    .with_context(|| format!("impossible d'écouter sur {}", args.listen))?;
+                println!("Vigie : observatoire sur https://{}", args.listen);
+                tls::serve_tls(listener, vigie_server::router(state), config)
+                    .await
+                    .with_context(|| format!("service HTTPS sur {}", args.listen))?;
+            }
+            None => {
+                println!("Vigie : observatoire sur http://{}", args.listen);
+                vigie_server::serve(state, args.listen)
+                    .await
+                    .with_context(|| format!("cannot listen on {}", args.listen))?;
+            }
+        }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The TLS configuration of `--tls-cert` and `--tls-key`: both or neither.
+fn tls_config(args: &ServeArgs) -> anyhow::Result<Option<Arc<tls::ServerConfig>>> {
+    match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Ok(Some(tls::load_tls_config(cert, key)?)),
+        (None, None) => Ok(None),
+        (Some(_), None) => {
+            bail!("--tls-cert demande aussi --tls-key (la clé privée du certificat)")
+        }
+        (None, Some(_)) => bail!("--tls-key demande aussi --tls-cert (le certificat du serveur)"),
+    }
 }
 
 pub fn user_add(args: UserAddArgs) -> anyhow::Result<ExitCode> {
@@ -157,4 +197,47 @@ pub fn import(
         );
         Ok(ExitCode::SUCCESS)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(cert: Option<&str>, key: Option<&str>) -> ServeArgs {
+        ServeArgs {
+            listen: ([127, 0, 0, 1], 8080).into(),
+            db: DatabaseArg {
+                database: "sqlite://unused.db".to_owned(),
+            },
+            secure_cookies: false,
+            tls_cert: cert.map(PathBuf::from),
+            tls_key: key.map(PathBuf::from),
+        }
+    }
+
+    #[test]
+    fn tls_flags_come_in_pairs() {
+        assert!(tls_config(&args(None, None)).unwrap().is_none());
+        let message = tls_config(&args(Some("c.pem"), None))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("--tls-cert demande aussi --tls-key"),
+            "{message}"
+        );
+        let message = tls_config(&args(None, Some("k.pem")))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("--tls-key demande aussi --tls-cert"),
+            "{message}"
+        );
+        let message = tls_config(&args(Some("/nonexistent/c.pem"), Some("k.pem")))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("/nonexistent/c.pem illisible"),
+            "{message}"
+        );
+    }
 }

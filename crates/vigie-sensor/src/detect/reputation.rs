@@ -45,6 +45,12 @@ impl ReputationDetector {
         ReputationDetector { config, intel }
     }
 
+    /// Swaps the threat lists between two packets. Returns the previous
+    /// ones, so the caller can free a large list off the capture thread.
+    pub fn set_intel(&mut self, intel: Arc<Intel>) -> Arc<Intel> {
+        std::mem::replace(&mut self.intel, intel)
+    }
+
     pub fn is_active(&self) -> bool {
         !self.intel.is_empty()
     }

@@ -4,7 +4,7 @@
 
 use super::domains::DomainSet;
 use super::indicator::{Indicator, Net};
-use super::ranges::{self, Range, SPECIAL_V4, SPECIAL_V6};
+use super::ranges::{self, Addr, Range, SPECIAL_V4, SPECIAL_V6};
 use super::{Intel, LabelId, ListStats, LoadStats, list};
 
 /// Most lists one [`Intel`] holds; a [`LabelId`] is a `u16`.
@@ -85,6 +85,8 @@ impl IntelBuilder {
         domains.shrink_to_fit();
         Intel {
             labels: self.labels,
+            allowed_v4: allowed_table(&self.allow_v4),
+            allowed_v6: allowed_table(&self.allow_v6),
             v4: ranges::build_table(self.v4, self.allow_v4),
             v6: ranges::build_table(self.v6, self.allow_v6),
             domains,
@@ -143,6 +145,20 @@ impl IntelBuilder {
         self.labels.push(label.to_owned());
         Some(id)
     }
+}
+
+/// The allowlisted spans as a sorted, merged table that
+/// [`ranges::find`] can search; the label is unused.
+fn allowed_table<A: Addr>(spans: &[(A, A)]) -> Vec<Range<A>> {
+    let entries = spans
+        .iter()
+        .map(|&(start, end)| Range {
+            start,
+            end,
+            label: LabelId(0),
+        })
+        .collect();
+    ranges::build_table(entries, Vec::new())
 }
 
 fn count_net(stats: &mut ListStats, found: Indicator<'_>, pieces: usize) {

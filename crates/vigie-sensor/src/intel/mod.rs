@@ -65,6 +65,9 @@ pub struct Intel {
     labels: Vec<String>,
     v4: Vec<Range<u32>>,
     v6: Vec<Range<u128>>,
+    /// Allowlisted address ranges, kept for [`Intel::is_allowlisted`].
+    allowed_v4: Vec<Range<u32>>,
+    allowed_v6: Vec<Range<u128>>,
     domains: DomainSet,
     stats: Vec<ListStats>,
 }
@@ -126,6 +129,18 @@ impl Intel {
         match ip.to_canonical() {
             IpAddr::V4(v4) => ranges::find(&self.v4, u32::from(v4)),
             IpAddr::V6(v6) => ranges::find(&self.v6, u128::from(v6)),
+        }
+    }
+
+    /// True when an allowlist holds `ip`, whether or not a list does; the
+    /// filter never blocks such an address. As for lists, an allowlist
+    /// entry covering a whole special-use block (10.0.0.0/8...) is left
+    /// out; a narrower one inside it counts. IPv4-mapped IPv6 addresses are
+    /// looked up as IPv4.
+    pub fn is_allowlisted(&self, ip: IpAddr) -> bool {
+        match ip.to_canonical() {
+            IpAddr::V4(v4) => ranges::find(&self.allowed_v4, u32::from(v4)).is_some(),
+            IpAddr::V6(v6) => ranges::find(&self.allowed_v6, u128::from(v6)).is_some(),
         }
     }
 

@@ -390,3 +390,26 @@ fn a_host_listed_inside_a_private_range_is_kept() {
         ],
     );
 }
+
+#[test]
+fn allowlisted_addresses_are_told_whether_listed_or_not() {
+    let mut builder = Intel::builder();
+    builder.add_list("firehol_level1", "203.0.113.0/24\n");
+    builder.add_allowlist("203.0.113.53\n198.51.100.0/25\n2001:db8::/64\n10.66.1.3\n10.0.0.0/8\n");
+    let intel = builder.build();
+    let check = |addr: &str, expected: bool| {
+        assert_eq!(intel.is_allowlisted(ip(addr)), expected, "address {addr}");
+    };
+    check("203.0.113.53", true);
+    check("::ffff:203.0.113.53", true);
+    check("203.0.113.52", false);
+    check("198.51.100.127", true);
+    check("198.51.100.128", false);
+    check("2001:db8::1", true);
+    check("2001:db8:1::1", false);
+    // A whole special-use block is left out of allowlists as out of lists; a
+    // single address inside one is kept.
+    check("10.66.1.3", true);
+    check("10.66.1.4", false);
+    assert!(!Intel::empty().is_allowlisted(ip("203.0.113.53")));
+}

@@ -6,6 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
+use sqlx::Row;
 
 use super::history::{self, DayWeather, IncidentRow};
 use super::weather::{self, CommuneWeather, Level, Thresholds};
@@ -184,6 +185,11 @@ struct CommunePage {
     sources: Vec<(String, usize, i64)>,
     outbound_today: bool,
     sensor: Option<&'static str>,
+    /// Attacks counted that day whose detail the box dropped (its spool
+    /// was full during a long cut).
+    undetailed: i64,
+    /// Remote addresses the box (filter mode) blocked that day, by reason.
+    blocked: Vec<(String, i64)>,
 }
 
 pub async fn commune_page(
@@ -250,6 +256,13 @@ pub async fn commune_page(
     }
     sources.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)));
     sources.truncate(10);
+    let undetailed = if outside_hours_only {
+        0
+    } else {
+        let listed = i64::try_from(incidents.len()).unwrap_or(i64::MAX);
+        (weather.inbound + weather.outbound - listed).max(0)
+    };
+    let blocked = blocked_on(&state.db, &commune.code, day).await?;
     let now = crate::db::now_ms();
     let sensor = crate::sensors::commune_sensor_state(
         &state.db,
@@ -273,8 +286,36 @@ pub async fn commune_page(
         categories,
         sources,
         sensor,
+        undetailed,
+        blocked,
     };
     render(&page)
+}
+
+/// Addresses a filtering box blocked on `day`, by the attack that got
+/// them blocked.
+async fn blocked_on(
+    db: &crate::Db,
+    commune: &str,
+    day: NaiveDate,
+) -> Result<Vec<(String, i64)>, AppError> {
+    let rows = sqlx::query(
+        "SELECT category, addresses FROM blocked_counts WHERE commune = $1 AND day = $2
+         ORDER BY category",
+    )
+    .bind(commune)
+    .bind(day.to_string())
+    .fetch_all(&db.pool)
+    .await?;
+    let mut blocked = Vec::with_capacity(rows.len());
+    for row in rows {
+        let category: String = row.try_get("category")?;
+        blocked.push((
+            category_label(&category).to_owned(),
+            row.try_get("addresses")?,
+        ));
+    }
+    Ok(blocked)
 }
 
 fn category_label(category: &str) -> &'static str {

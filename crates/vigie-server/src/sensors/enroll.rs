@@ -108,6 +108,9 @@ pub(super) struct EnrollRequest {
 struct Enrolled {
     sensor_id: String,
     token: String,
+    /// The commune's INSEE code, so the box's configuration names it
+    /// without the installer typing it.
+    commune: String,
 }
 
 /// `POST /api/v1/sensors/enroll`: `{"code": "..."}` → `{"sensor_id", "token"}`.
@@ -133,7 +136,7 @@ pub(super) async fn enroll(
         "UPDATE sensors SET token_hash = $1, installed_at = $2,
              enroll_code_hash = NULL, enroll_expires_at = NULL
          WHERE enroll_code_hash = $3 AND enroll_expires_at > $2 AND revoked = 0
-         RETURNING id",
+         RETURNING id, commune",
     )
     .bind(db::token_hash(&token))
     .bind(now)
@@ -142,9 +145,15 @@ pub(super) async fn enroll(
     .await?;
     if let Some(row) = row {
         let sensor_id: String = row.try_get("id")?;
+        let commune: String = row.try_get("commune")?;
         tracing::info!(%sensor_id, "sensor enrolled");
         audit(&state.db, None, "sensor_enroll", &sensor_id).await;
-        return Ok(Json(Enrolled { sensor_id, token }).into_response());
+        return Ok(Json(Enrolled {
+            sensor_id,
+            token,
+            commune,
+        })
+        .into_response());
     }
     let expired = sqlx::query("SELECT id FROM sensors WHERE enroll_code_hash = $1")
         .bind(&code_hash)

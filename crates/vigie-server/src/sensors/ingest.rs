@@ -35,9 +35,9 @@ pub const MAX_AHEAD_MS: i64 = 24 * 3600 * 1000;
 pub const MAX_AGE_DAYS: i64 = 400;
 
 /// The sensor a token belongs to.
-struct Sensor {
-    id: String,
-    commune: String,
+pub(crate) struct Sensor {
+    pub id: String,
+    pub commune: String,
 }
 
 /// The handler. Every refusal is a 4xx whose JSON `error` says what is wrong.
@@ -74,7 +74,9 @@ pub(super) async fn receive(
     Ok(Json(answer).into_response())
 }
 
-async fn authenticate(db: &Db, headers: &HeaderMap) -> Result<Sensor, ApiError> {
+/// The sensor whose bearer token `headers` carry; 401 with a message for a
+/// missing, unknown or revoked token. Every sensor endpoint calls it.
+pub(crate) async fn authenticate(db: &Db, headers: &HeaderMap) -> Result<Sensor, ApiError> {
     let refused = |message: &str| ApiError::Refused(StatusCode::UNAUTHORIZED, message.to_owned());
     let token = headers
         .get(header::AUTHORIZATION)

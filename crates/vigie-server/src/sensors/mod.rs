@@ -4,15 +4,18 @@
 //! `/capteurs` page) and gets a one-time enrolment code; the box exchanges
 //! it for its own secret token (`POST /api/v1/sensors/enroll`), then sends
 //! its batches (`POST /api/v1/reports`), each stored once and whole
-//! ([`ingest`]). The pages show each sensor's state: reporting, late or
-//! silent ([`state`]).
+//! ([`ingest`]), and every minute a heartbeat on its health
+//! (`POST /api/v1/sensors/heartbeat`, the last one kept: `heartbeat`).
+//! The pages show each sensor's state, reporting, late or silent from its
+//! last report or heartbeat ([`state`]), and its health in plain French.
 //!
 //! What this module must never do: store a code or a token in clear, store
 //! any part of a refused batch, count a batch twice, or show a commune's
 //! sensors to another commune's users.
 
 mod enroll;
-mod ingest;
+mod heartbeat;
+pub(crate) mod ingest;
 mod pages;
 mod queries;
 mod rows;
@@ -27,9 +30,11 @@ use axum::{Json, Router};
 use crate::{AppError, AppState};
 
 pub use enroll::{CODE_LIFETIME_MS, NewSensor, add_sensor, revoke_sensor};
+pub use heartbeat::MAX_HEARTBEAT_BYTES;
 pub use ingest::{MAX_AGE_DAYS, MAX_AHEAD_MS, MAX_REPORT_BYTES};
 pub use state::{
-    REPORTING_WINDOW_MS, SensorState, commune_sensor_state, commune_sensor_states, state,
+    REPORTING_WINDOW_MS, SensorState, commune_sensor_state, commune_sensor_states,
+    last_sign_of_life, state,
 };
 
 /// How long the agreement with a commune runs from the installation.
@@ -85,6 +90,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/reports",
             post(ingest::receive).layer(DefaultBodyLimit::max(MAX_REPORT_BYTES)),
+        )
+        .route(
+            "/api/v1/sensors/heartbeat",
+            post(heartbeat::receive).layer(DefaultBodyLimit::max(MAX_HEARTBEAT_BYTES)),
         )
         .route("/capteurs", get(pages::list).post(pages::create))
         .route("/capteurs/{id}", get(pages::detail))

@@ -1,6 +1,7 @@
 //! The sensor pages: the list (`/capteurs`, silent sensors first, in red),
-//! a sensor's page, creation by the staff (the one-time code shown once),
-//! and the printable installation attestation.
+//! a sensor's page (its state, last report and last heartbeat, the box's
+//! health in plain French), creation by the staff (the one-time code shown
+//! once), and the printable installation attestation.
 //!
 //! Who sees what: the staff every sensor; a commune user those of its own
 //! commune; any other sensor is "not found", so its existence is not told.
@@ -12,8 +13,9 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{Months, NaiveDate};
 
+use super::heartbeat::view::{self, Health};
 use super::queries::{self, CategoryCount, LastReport, SensorRecord};
-use super::state::{SensorState, state as sensor_state};
+use super::state::{SensorState, last_sign_of_life, state as sensor_state};
 use super::{AGREEMENT_YEARS, SensorError, enroll};
 use crate::accounts::{Caller, audit};
 use crate::db::now_ms;
@@ -29,6 +31,11 @@ struct SensorLine {
     commune_name: String,
     installed: String,
     last_report: String,
+    /// The last heartbeat's time and software version.
+    last_heartbeat: String,
+    version: String,
+    /// The kernel dropped packets lately: the sensor does not keep up.
+    drops: bool,
     status: Status,
     reports_total: i64,
     incidents_total: i64,
@@ -76,6 +83,10 @@ struct DetailPage {
     created: String,
     installed: String,
     last_report_at: String,
+    /// In service, late or silent since ..., for an installed sensor.
+    state_line: Option<String>,
+    /// The last heartbeat, in plain French.
+    health: Option<Health>,
     last: Option<LastReport>,
     last_received: String,
     last_period: String,
@@ -156,9 +167,18 @@ pub(super) async fn detail(
     let now = now_ms();
     let last = queries::last_report(&state.db, &sensor.id).await?;
     let counts = queries::counts_since(&state.db, &sensor.id, now - DAY_MS).await?;
+    let heartbeat = queries::heartbeat(&state.db, &sensor.id).await?;
+    let silent_after_secs = state.settings.silent_after_secs;
+    let state_line = (sensor.installed_at.is_some() && !sensor.revoked).then(|| {
+        let last_alive = last_sign_of_life(sensor.last_report_at, sensor.heartbeat_at);
+        let state = sensor_state(last_alive, now, silent_after_secs);
+        view::state_line(state, last_alive, now, silent_after_secs)
+    });
     let page = DetailPage {
         chrome: Chrome::new(format!("Capteur {}", sensor.id), Some(&caller)),
-        status: status(&sensor, now, state.settings.silent_after_secs),
+        status: status(&sensor, now, silent_after_secs),
+        state_line,
+        health: heartbeat.as_ref().map(|h| Health::new(h, now)),
         created: paris_time(sensor.created_at),
         installed: sensor
             .installed_at
@@ -236,6 +256,11 @@ async fn list_page(
             last_report: s
                 .last_report_at
                 .map_or_else(|| "jamais".to_owned(), paris_time),
+            last_heartbeat: s
+                .heartbeat_at
+                .map_or_else(|| "jamais".to_owned(), paris_time),
+            version: s.heartbeat_version.clone().unwrap_or_default(),
+            drops: view::drops_recent(s.drops_grew_at, now),
             incidents_24h: recent.get(&s.id).copied().unwrap_or(0),
             reports_total: s.reports_total,
             incidents_total: s.incidents_total,
@@ -280,7 +305,8 @@ fn status(sensor: &SensorRecord, now: i64, silent_after_secs: i64) -> Status {
             rank: 3,
         };
     }
-    let state = sensor_state(sensor.last_report_at, now, silent_after_secs);
+    let last_alive = last_sign_of_life(sensor.last_report_at, sensor.heartbeat_at);
+    let state = sensor_state(last_alive, now, silent_after_secs);
     let rank = match state {
         SensorState::Silent => 0,
         SensorState::Late => 1,
@@ -309,7 +335,7 @@ fn period(report: &LastReport) -> String {
 }
 
 /// `22/11/2026 09:45`, Europe/Paris.
-fn paris_time(ms: i64) -> String {
+pub(super) fn paris_time(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms).map_or_else(String::new, |t| {
         t.with_timezone(&vigie_core::LOCAL_TZ)
             .format("%d/%m/%Y %H:%M")

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
+use vigie_core::ListVersion;
 
 use crate::db::Db;
 
@@ -21,6 +22,11 @@ pub(super) struct SensorRecord {
     pub last_seq: Option<i64>,
     pub reports_total: i64,
     pub incidents_total: i64,
+    /// When its last heartbeat arrived, and what it said of the software
+    /// and of the kernel's drops.
+    pub heartbeat_at: Option<i64>,
+    pub heartbeat_version: Option<String>,
+    pub drops_grew_at: Option<i64>,
 }
 
 /// The last batch a sensor sent.
@@ -35,6 +41,28 @@ pub(super) struct LastReport {
     pub last_seen: Option<i64>,
 }
 
+/// A sensor's last heartbeat, as stored (see migrations 0007).
+pub(super) struct HeartbeatRecord {
+    pub received_at: i64,
+    pub version: String,
+    pub mode: String,
+    pub started_at: i64,
+    pub uptime_secs: i64,
+    pub packets: i64,
+    pub bytes: i64,
+    pub kernel_drops: i64,
+    pub interface_drops: i64,
+    pub incidents: i64,
+    pub open_incidents: i64,
+    pub spool_batches: i64,
+    pub spool_bytes: i64,
+    pub dropped_incidents: i64,
+    pub blocked_now: i64,
+    pub lists: Vec<ListVersion>,
+    pub drops_grew_at: Option<i64>,
+    pub drops_growth: i64,
+}
+
 /// Incidents of one category over a period, by direction.
 pub(super) struct CategoryCount {
     pub category: String,
@@ -44,7 +72,12 @@ pub(super) struct CategoryCount {
 
 const SENSOR_COLUMNS: &str = "s.id, s.commune, c.name AS commune_name, s.created_at, \
      s.enroll_expires_at, s.installed_at, s.revoked, s.last_report_at, s.last_seq, \
-     s.reports_total, s.incidents_total";
+     s.reports_total, s.incidents_total, h.received_at AS heartbeat_at, \
+     h.version AS heartbeat_version, h.drops_grew_at";
+
+/// The sensors with their last heartbeat, if any.
+const SENSOR_TABLES: &str = "sensors s JOIN communes c ON c.code = s.commune \
+     LEFT JOIN sensor_heartbeats h ON h.sensor_id = s.id";
 
 /// Every sensor, or those of one commune.
 pub(super) async fn sensors(
@@ -54,7 +87,7 @@ pub(super) async fn sensors(
     let rows = match commune {
         Some(code) => {
             sqlx::query(&format!(
-                "SELECT {SENSOR_COLUMNS} FROM sensors s JOIN communes c ON c.code = s.commune
+                "SELECT {SENSOR_COLUMNS} FROM {SENSOR_TABLES}
                  WHERE s.commune = $1 ORDER BY s.id"
             ))
             .bind(code)
@@ -63,7 +96,7 @@ pub(super) async fn sensors(
         }
         None => {
             sqlx::query(&format!(
-                "SELECT {SENSOR_COLUMNS} FROM sensors s JOIN communes c ON c.code = s.commune
+                "SELECT {SENSOR_COLUMNS} FROM {SENSOR_TABLES}
                  ORDER BY s.commune, s.id"
             ))
             .fetch_all(&db.pool)
@@ -75,7 +108,7 @@ pub(super) async fn sensors(
 
 pub(super) async fn sensor(db: &Db, id: &str) -> Result<Option<SensorRecord>, sqlx::Error> {
     let row = sqlx::query(&format!(
-        "SELECT {SENSOR_COLUMNS} FROM sensors s JOIN communes c ON c.code = s.commune WHERE s.id = $1"
+        "SELECT {SENSOR_COLUMNS} FROM {SENSOR_TABLES} WHERE s.id = $1"
     ))
     .bind(id)
     .fetch_optional(&db.pool)
@@ -96,6 +129,9 @@ fn record(row: &AnyRow) -> Result<SensorRecord, sqlx::Error> {
         last_seq: row.try_get("last_seq")?,
         reports_total: row.try_get("reports_total")?,
         incidents_total: row.try_get("incidents_total")?,
+        heartbeat_at: row.try_get("heartbeat_at")?,
+        heartbeat_version: row.try_get("heartbeat_version")?,
+        drops_grew_at: row.try_get("drops_grew_at")?,
     })
 }
 
@@ -122,6 +158,51 @@ pub(super) async fn last_report(
         incidents: row.try_get("incidents")?,
         first_seen: row.try_get("first_seen")?,
         last_seen: row.try_get("last_seen")?,
+    }))
+}
+
+/// A sensor's last heartbeat, if it ever sent one.
+pub(super) async fn heartbeat(
+    db: &Db,
+    sensor_id: &str,
+) -> Result<Option<HeartbeatRecord>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT received_at, version, mode, started_at, uptime_secs, packets, bytes,
+             kernel_drops, interface_drops, incidents, open_incidents, spool_batches,
+             spool_bytes, dropped_incidents, blocked_now, lists, drops_grew_at, drops_growth
+         FROM sensor_heartbeats WHERE sensor_id = $1",
+    )
+    .bind(sensor_id)
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let lists: String = row.try_get("lists")?;
+    Ok(Some(HeartbeatRecord {
+        received_at: row.try_get("received_at")?,
+        version: row.try_get("version")?,
+        mode: row.try_get("mode")?,
+        started_at: row.try_get("started_at")?,
+        uptime_secs: row.try_get("uptime_secs")?,
+        packets: row.try_get("packets")?,
+        bytes: row.try_get("bytes")?,
+        kernel_drops: row.try_get("kernel_drops")?,
+        interface_drops: row.try_get("interface_drops")?,
+        incidents: row.try_get("incidents")?,
+        open_incidents: row.try_get("open_incidents")?,
+        spool_batches: row.try_get("spool_batches")?,
+        spool_bytes: row.try_get("spool_bytes")?,
+        dropped_incidents: row.try_get("dropped_incidents")?,
+        blocked_now: row.try_get("blocked_now")?,
+        // Written by the heartbeat handler from checked lists; unreadable
+        // only if the database was edited by hand.
+        lists: serde_json::from_str(&lists).unwrap_or_else(|e| {
+            tracing::warn!(sensor_id, error = %e, "unreadable heartbeat lists");
+            Vec::new()
+        }),
+        drops_grew_at: row.try_get("drops_grew_at")?,
+        drops_growth: row.try_get("drops_growth")?,
     }))
 }
 

@@ -1,6 +1,11 @@
-//! Whether a sensor is alive: reporting, late or silent, from the time of
-//! its last accepted report. Silence is the alert: a commune whose sensor is
-//! silent has no data, and its weather must never read as sun.
+//! Whether a sensor is alive: reporting, late or silent, from its last
+//! sign of life, an accepted report or a heartbeat, whichever came last.
+//! Silence is the alert: a commune whose sensor is silent has no data, and
+//! its weather must never read as sun.
+//!
+//! What it must not do: take a heartbeat for data. Liveness is the box
+//! running; whether a day has data is decided by the reports alone
+//! (`sensor_days`, and the weather's own test on `last_report_at`).
 
 use std::collections::HashMap;
 
@@ -8,18 +13,18 @@ use sqlx::Row;
 
 use crate::db::Db;
 
-/// A sensor whose last report is at most this old is reporting (a live
-/// sensor sends a batch every few minutes).
+/// A sensor whose last sign of life is at most this old is reporting (a
+/// live sensor sends a batch and a heartbeat every minute).
 pub const REPORTING_WINDOW_MS: i64 = 15 * 60 * 1000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SensorState {
-    /// Last report within 15 minutes.
+    /// Last sign of life within 15 minutes.
     Reporting,
-    /// Last report older than that, but within the silence threshold.
+    /// Last sign of life older than that, but within the silence threshold.
     Late,
-    /// No report for longer than the threshold, or never.
+    /// Neither report nor heartbeat for longer than the threshold, or never.
     Silent,
 }
 
@@ -47,10 +52,20 @@ impl SensorState {
     }
 }
 
-/// The state of a sensor whose last report was at `last_report_at` (Unix
-/// ms), at `now` (Unix ms), silent after `silent_after_secs` without report.
-pub fn state(last_report_at: Option<i64>, now: i64, silent_after_secs: i64) -> SensorState {
-    let Some(last) = last_report_at else {
+/// A sensor's last sign of life: its last report or its last heartbeat,
+/// whichever is later (Unix ms).
+pub fn last_sign_of_life(
+    last_report_at: Option<i64>,
+    last_heartbeat_at: Option<i64>,
+) -> Option<i64> {
+    last_report_at.max(last_heartbeat_at)
+}
+
+/// The state of a sensor whose last sign of life was at `last_alive` (Unix
+/// ms, see [`last_sign_of_life`]), at `now` (Unix ms), silent after
+/// `silent_after_secs` without any.
+pub fn state(last_alive: Option<i64>, now: i64, silent_after_secs: i64) -> SensorState {
+    let Some(last) = last_alive else {
         return SensorState::Silent;
     };
     let silent_after_ms = silent_after_secs.saturating_mul(1000);
@@ -75,8 +90,10 @@ pub async fn commune_sensor_state(
     silent_after_secs: i64,
 ) -> Result<Option<SensorState>, sqlx::Error> {
     let row = sqlx::query(
-        "SELECT COUNT(*) AS n, MAX(last_report_at) AS last FROM sensors
-         WHERE commune = $1 AND revoked = 0 AND installed_at IS NOT NULL",
+        "SELECT COUNT(*) AS n, MAX(s.last_report_at) AS last_report,
+             MAX(h.received_at) AS last_heartbeat
+         FROM sensors s LEFT JOIN sensor_heartbeats h ON h.sensor_id = s.id
+         WHERE s.commune = $1 AND s.revoked = 0 AND s.installed_at IS NOT NULL",
     )
     .bind(commune)
     .fetch_one(&db.pool)
@@ -85,7 +102,7 @@ pub async fn commune_sensor_state(
     if count == 0 {
         return Ok(None);
     }
-    let last: Option<i64> = row.try_get("last")?;
+    let last = last_sign_of_life(row.try_get("last_report")?, row.try_get("last_heartbeat")?);
     Ok(Some(state(last, now, silent_after_secs)))
 }
 
@@ -97,15 +114,17 @@ pub async fn commune_sensor_states(
     silent_after_secs: i64,
 ) -> Result<HashMap<String, SensorState>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT commune, MAX(last_report_at) AS last FROM sensors
-         WHERE revoked = 0 AND installed_at IS NOT NULL GROUP BY commune",
+        "SELECT s.commune, MAX(s.last_report_at) AS last_report,
+             MAX(h.received_at) AS last_heartbeat
+         FROM sensors s LEFT JOIN sensor_heartbeats h ON h.sensor_id = s.id
+         WHERE s.revoked = 0 AND s.installed_at IS NOT NULL GROUP BY s.commune",
     )
     .fetch_all(&db.pool)
     .await?;
     let mut states = HashMap::with_capacity(rows.len());
     for row in rows {
         let commune: String = row.try_get("commune")?;
-        let last: Option<i64> = row.try_get("last")?;
+        let last = last_sign_of_life(row.try_get("last_report")?, row.try_get("last_heartbeat")?);
         states.insert(commune, state(last, now, silent_after_secs));
     }
     Ok(states)
@@ -139,6 +158,20 @@ mod tests {
         // A threshold shorter than the reporting window wins.
         check(Some(10 * MIN), 300, SensorState::Silent);
         check(Some(4 * MIN), 300, SensorState::Reporting);
+    }
+
+    #[test]
+    fn a_heartbeat_is_a_sign_of_life() {
+        assert_eq!(last_sign_of_life(None, None), None);
+        assert_eq!(last_sign_of_life(Some(5), None), Some(5));
+        assert_eq!(last_sign_of_life(None, Some(7)), Some(7));
+        assert_eq!(last_sign_of_life(Some(5), Some(7)), Some(7));
+        assert_eq!(last_sign_of_life(Some(9), Some(7)), Some(9));
+        // Heartbeats alone keep a sensor reporting.
+        assert_eq!(
+            state(last_sign_of_life(None, Some(NOW - MIN)), NOW, 3600),
+            SensorState::Reporting
+        );
     }
 
     #[test]

@@ -1,1 +1,0 @@
-//! The box's configuration file (`/etc/vigie/sensor.toml`): commune, observatory, trust, capture, spool, mode, detection thresholds.

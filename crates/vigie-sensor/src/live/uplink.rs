@@ -1,1 +1,0 @@
-//! The sensor's only link to the outside: HTTPS (rustls) to its observatory, with retries, backoff and jitter; enrolment, batches, heartbeats, lists.

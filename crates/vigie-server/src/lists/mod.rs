@@ -1,0 +1,203 @@
+//! The territory's threat lists and allowlists, kept by the observatory and
+//! served to its sensors.
+//!
+//! A list is uploaded by the administrator or fetched from a URL on a
+//! schedule ([`fetch_due`], called every minute by [`spawn_fetcher`]); its
+//! content is checked with the sensor's own parser (FireHOL, Spamhaus DROP,
+//! abuse.ch CSV, plain lists) and each change makes a new version, numbered
+//! and digested (SHA-256). Threat lists are territory-wide; an allowlist is
+//! territory-wide or belongs to one commune. A sensor fetches the manifest
+//! of its lists (`GET /api/v1/sensors/lists`, with an ETag) and the
+//! content of those that changed (`GET /api/v1/sensors/lists/{name}`).
+//!
+//! What this module must never do: serve a commune's allowlist to another
+//! commune's sensor, replace a working list with content where nothing
+//! parses, lose the current version because a fetch failed, or let anyone
+//! but the administrator change a list.
+
+mod api;
+mod content;
+mod fetch;
+mod pages;
+mod store;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use vigie_core::lists::{ListKind, MAX_MANIFEST_LISTS, check_list_name};
+
+use crate::db::{Db, now_ms};
+use crate::{AppError, AppState};
+
+pub use fetch::{FetchSummary, fetch_due, fetch_due_at, spawn_fetcher};
+pub use store::KEEP_VERSIONS;
+
+/// Largest list accepted, uploaded or fetched. FireHOL's biggest sets are a
+/// few MiB; this leaves room without letting a runaway URL fill the memory.
+pub const MAX_LIST_BYTES: usize = 64 * 1024 * 1024;
+/// How often a URL is fetched unless the administrator says otherwise.
+pub const DEFAULT_INTERVAL_SECS: i64 = 24 * 3600;
+/// Shortest interval between two scheduled fetches of one URL.
+pub const MIN_INTERVAL_SECS: i64 = 3600;
+
+/// Why a list could not be created or changed. The messages are read by
+/// the administrator.
+#[derive(Debug, thiserror::Error)]
+pub enum ListError {
+    #[error("{0}")]
+    BadName(String),
+    #[error("commune inconnue : « {0} » (code INSEE d'une commune du territoire attendu)")]
+    UnknownCommune(String),
+    #[error("une liste de menaces vaut pour tout le territoire : elle n'a pas de commune")]
+    CommuneOnThreatList,
+    #[error("trop de listes : un capteur en charge au plus {MAX_MANIFEST_LISTS}")]
+    TooMany,
+    #[error("une liste nommée « {0} » existe déjà")]
+    NameTaken(String),
+    #[error("la liste « {0} » est récupérée depuis une adresse : son contenu ne se dépose pas")]
+    FetchedList(String),
+    #[error("la liste « {name} » existe déjà avec un autre type ou une autre commune")]
+    Mismatch { name: String },
+    #[error("adresse de la liste : {0}")]
+    BadUrl(String),
+    #[error("contenu refusé : {0}")]
+    Content(String),
+    #[error("récupération impossible : {0}")]
+    Fetch(String),
+    #[error("erreur de la base de données : {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+impl From<ListError> for AppError {
+    fn from(error: ListError) -> Self {
+        match error {
+            ListError::Db(e) => e.into(),
+            ListError::NameTaken(_) => AppError::Conflict(error.to_string()),
+            other => AppError::BadRequest(other.to_string()),
+        }
+    }
+}
+
+/// Where a new list's content comes from.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// Uploaded by the administrator.
+    Upload,
+    /// Fetched from `url` every `interval_secs`.
+    Url { url: String, interval_secs: i64 },
+}
+
+/// A list to create.
+#[derive(Clone, Debug)]
+pub struct NewList {
+    pub name: String,
+    pub kind: ListKind,
+    /// For an allowlist of one commune: its INSEE code.
+    pub commune: Option<String>,
+    pub source: Source,
+}
+
+/// What saving content did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Saved {
+    /// A new current version, numbered.
+    New(i64),
+    /// The same content as the current version, which stays.
+    Unchanged(i64),
+}
+
+impl Saved {
+    pub fn version(self) -> i64 {
+        match self {
+            Saved::New(version) | Saved::Unchanged(version) => version,
+        }
+    }
+}
+
+/// Creates a list (a URL list is fetched by the next [`fetch_due`]);
+/// returns its id.
+pub async fn create(db: &Db, list: &NewList) -> Result<i64, ListError> {
+    check_list_name(&list.name, list.kind).map_err(ListError::BadName)?;
+    if store::count(db).await? >= MAX_MANIFEST_LISTS as i64 {
+        return Err(ListError::TooMany);
+    }
+    if let Some(commune) = &list.commune {
+        if list.kind == ListKind::Threat {
+            return Err(ListError::CommuneOnThreatList);
+        }
+        if !store::commune_exists(db, commune).await? {
+            return Err(ListError::UnknownCommune(commune.clone()));
+        }
+    }
+    if let Source::Url { url, interval_secs } = &list.source {
+        fetch::check_url(url)?;
+        if *interval_secs < MIN_INTERVAL_SECS {
+            return Err(ListError::BadUrl(format!(
+                "intervalle trop court : au moins {} heure",
+                MIN_INTERVAL_SECS / 3600
+            )));
+        }
+    }
+    store::insert(db, list, now_ms()).await
+}
+
+/// Uploads `text` as the content of list `list.name`, creating the list
+/// if needed: a new version when the content changed.
+pub async fn upload(db: &Db, list: &NewList, text: &str) -> Result<Saved, ListError> {
+    let existing = store::by_name(db, &list.name).await?;
+    let checked = content::check(&list.name, list.kind, text.as_bytes().to_vec()).await?;
+    let id = match existing {
+        Some(known) if known.url.is_some() => return Err(ListError::FetchedList(known.name)),
+        Some(known) if known.kind != list.kind || known.commune != list.commune => {
+            return Err(ListError::Mismatch { name: known.name });
+        }
+        Some(known) => known.id,
+        None => create(db, list).await?,
+    };
+    Ok(store::save_version(db, id, &checked, now_ms()).await?)
+}
+
+/// Deletes a list and its versions; false when there was none.
+pub async fn delete(db: &Db, name: &str) -> Result<bool, ListError> {
+    Ok(store::delete(db, name).await?)
+}
+
+/// Administrator's pages (`/listes`), the staff's JSON view and the
+/// sensors' API.
+pub fn router() -> Router<AppState> {
+    // An urlencoded form takes up to three bytes per byte of content.
+    let upload_limit = DefaultBodyLimit::max(3 * MAX_LIST_BYTES + 64 * 1024);
+    Router::new()
+        .route("/listes", get(pages::list))
+        .route("/listes/depot", post(pages::upload).layer(upload_limit))
+        .route("/listes/url", post(pages::add_url))
+        .route("/listes/{name}", get(pages::detail))
+        .route("/listes/{name}/actualiser", post(pages::fetch_now))
+        .route("/listes/{name}/supprimer", post(pages::delete))
+        .route("/api/v1/lists", get(api::staff_lists))
+        .route(vigie_core::lists::MANIFEST_PATH, get(api::manifest))
+        .route("/api/v1/sensors/lists/{name}", get(api::content))
+}
+
+/// Time as shown on the pages: `22/11/2026 09:45`, Europe/Paris.
+fn paris_time(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(String::new, |t| {
+        t.with_timezone(&vigie_core::LOCAL_TZ)
+            .format("%d/%m/%Y %H:%M")
+            .to_string()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_map_to_statuses() {
+        let taken: AppError = ListError::NameTaken("x".into()).into();
+        assert_eq!(taken.status(), axum::http::StatusCode::CONFLICT);
+        let bad: AppError = ListError::Content("vide".into()).into();
+        assert_eq!(bad.message_fr(), "contenu refusé : vide");
+        assert_eq!(paris_time(1_768_519_800_000), "16/01/2026 00:30");
+    }
+}
