@@ -8,6 +8,7 @@
 pub mod day;
 pub mod heartbeat;
 pub mod lists;
+pub mod probe;
 pub mod report;
 
 pub use day::{LOCAL_TZ, local_day};

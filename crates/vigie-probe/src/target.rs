@@ -1,0 +1,91 @@
+//! What every protocol module is given and gives back: the open port to
+//! examine, the run's context (timeouts, password budget, dictionary), and
+//! the service and findings it established.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use vigie_core::probe::{Finding, Service, Transport};
+
+/// One open port of one host, inside the scope.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Target {
+    pub addr: IpAddr,
+    pub port: u16,
+    pub transport: Transport,
+}
+
+impl Target {
+    pub fn tcp(addr: IpAddr, port: u16) -> Target {
+        Target {
+            addr,
+            port,
+            transport: Transport::Tcp,
+        }
+    }
+
+    pub fn udp(addr: IpAddr, port: u16) -> Target {
+        Target {
+            addr,
+            port,
+            transport: Transport::Udp,
+        }
+    }
+
+    pub fn socket(&self) -> SocketAddr {
+        SocketAddr::new(self.addr, self.port)
+    }
+}
+
+/// The run's settings every module follows.
+#[derive(Clone, Debug)]
+pub struct Context {
+    /// Connecting, and each read or write.
+    pub timeout: Duration,
+    /// Password trials allowed per account and service, well under the
+    /// usual lockout thresholds (Windows' default is 10 in 10 minutes).
+    pub password_budget: usize,
+    /// Pause between two trials on the same account.
+    pub trial_pause: Duration,
+    /// Whether password trials run at all (`--no-passwords` turns them off).
+    pub try_passwords: bool,
+    /// Candidate (user, password) pairs: the built-in dictionary plus the
+    /// commune's own words (name, postcode, year).
+    pub credentials: Arc<Vec<(String, String)>>,
+}
+
+impl Default for Context {
+    fn default() -> Self {
+        Context {
+            timeout: Duration::from_secs(3),
+            password_budget: 5,
+            trial_pause: Duration::from_millis(500),
+            try_passwords: true,
+            credentials: Arc::new(Vec::new()),
+        }
+    }
+}
+
+/// What examining one open port established.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PortResult {
+    pub service: Service,
+    pub findings: Vec<Finding>,
+    /// Facts about the host learned on the way (OS from SMB, names from a
+    /// certificate), merged into the host's entry.
+    pub os: Option<String>,
+    pub names: Vec<String>,
+}
+
+impl PortResult {
+    /// A service without findings or host facts.
+    pub fn service(service: Service) -> PortResult {
+        PortResult {
+            service,
+            findings: Vec::new(),
+            os: None,
+            names: Vec::new(),
+        }
+    }
+}
