@@ -10,4 +10,5 @@
 
 pub mod catalog;
 pub mod protocols;
+pub mod report;
 pub mod target;

@@ -1,0 +1,1 @@
+//! Data and infrastructure services: databases and caches, SNMP, DNS, NTP, printers, mail.

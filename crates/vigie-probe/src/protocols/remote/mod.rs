@@ -1,0 +1,1 @@
+//! Remote access and Windows sharing: SMB, RDP, VNC, Telnet, FTP.
