@@ -299,6 +299,20 @@ fn blocks_listed_address_only(tag: &str, topology: Topology, family: Family) {
     );
     assert_eq!(blocker.take_blocked_counts(), []);
 
+    // New lists from the observatory: the listed address is now
+    // allowlisted, the scanner's block stays (it was not for reputation).
+    let mut builder = Intel::builder();
+    builder.add_list("c2", &format!("{LISTED}\n"));
+    builder.add_allowlist(&format!("{LISTED}\n"));
+    let allowed_now = builder.build();
+    assert_eq!(blocker.reconcile(&allowed_now).unwrap(), 1);
+    assert_eq!(lab.blocked_v4(family, "vigie_test"), [SCANNER]);
+    assert!(
+        lab.eventually_connects(LISTED),
+        "allowlisted address still cut"
+    );
+    assert_eq!(blocker.reconcile(&allowed_now).unwrap(), 0);
+
     // A second setup (a restart) replaces the table and its blocks.
     let blocker = Blocker::setup(options(&lab, family, 60), home()).unwrap();
     assert_eq!(blocker.blocked_now().unwrap(), 0);

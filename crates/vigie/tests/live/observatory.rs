@@ -17,7 +17,9 @@ use super::lab::{Lab, Proc, progress, set_mode, tail, wait_until};
 /// The commune of the test: Saint-Étienne, in the built-in territory.
 pub const COMMUNE: &str = "42218";
 pub const PORT: u16 = 8443;
-const ADMIN: &str = "admin@vigie-live.test";
+/// The administrator, who signs in with [`ADMIN_PASSWORD`].
+pub const ADMIN: &str = "admin@vigie-live.test";
+pub const ADMIN_PASSWORD: &str = "mot de passe du test live";
 
 /// The test's certificate authority and the observatory's certificate.
 pub struct Certificates {
@@ -102,7 +104,7 @@ impl Observatory {
             process: None,
         };
         let password = lab.path("admin-password");
-        std::fs::write(&password, "mot de passe du test live\n").expect("write the password");
+        std::fs::write(&password, format!("{ADMIN_PASSWORD}\n")).expect("write the password");
         observatory.vigie(
             &[
                 "user",
@@ -232,6 +234,14 @@ impl Observatory {
 
     /// One number from the database (the API does not show it).
     pub fn scalar(&self, sql: &str) -> i64 {
+        self.value(sql)
+    }
+
+    /// One value of any type from the database; `sql` must give one row.
+    pub fn value<T>(&self, sql: &str) -> T
+    where
+        T: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any> + Send + Unpin,
+    {
         let url = format!("sqlite://{}?mode=ro", self.db.display());
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -244,7 +254,7 @@ impl Observatory {
                 .connect(&url)
                 .await
                 .unwrap_or_else(|e| panic!("cannot open {url}: {e}"));
-            let value: i64 = sqlx::query_scalar(sql)
+            let value: T = sqlx::query_scalar(sql)
                 .fetch_one(&pool)
                 .await
                 .unwrap_or_else(|e| panic!("{sql}: {e}"));

@@ -37,6 +37,11 @@ pub struct Tuning {
     pub url: Option<String>,
     /// A spool directory apart from the state directory.
     pub spool_dir: Option<PathBuf>,
+    /// `filter` to block (the box's nftables table in the router's
+    /// namespace); `observe` when not given.
+    pub mode: Option<&'static str>,
+    /// How often the box fetches the lists; an hour when not given.
+    pub lists_interval_secs: Option<i64>,
 }
 
 /// The enrolled box: its directory and, while it runs, its process.
@@ -154,6 +159,12 @@ impl Sensor {
         }
     }
 
+    /// The box's own process id while it runs.
+    #[allow(dead_code)] // used by live_filter.rs, not by live.rs
+    pub fn pid(&self) -> Option<i32> {
+        self.process.as_ref().and_then(Proc::program_pid)
+    }
+
     /// SIGKILL, without warning.
     pub fn kill_hard(&mut self) {
         let mut process = self.process.take().expect("the box is not running");
@@ -183,11 +194,15 @@ fn configure(path: &Path, lab: &Lab, tuning: &Tuning) {
         .unwrap_or_else(|e| panic!("{} is not TOML: {e}\n{text}", path.display()));
     let state_dir = path.parent().expect("a directory").join("state");
     std::fs::create_dir_all(&state_dir).expect("create the state directory");
-    set(&mut config, "mode", "observe".into());
+    set(&mut config, "mode", tuning.mode.unwrap_or("observe").into());
     let observatory = section(&mut config, "observatory");
     set(observatory, "batch_interval_secs", BATCH_SECS.into());
     set(observatory, "heartbeat_interval_secs", 5.into());
-    set(observatory, "lists_interval_secs", 3600.into());
+    set(
+        observatory,
+        "lists_interval_secs",
+        tuning.lists_interval_secs.unwrap_or(3600).into(),
+    );
     set(observatory, "timeout_secs", 10.into());
     if let Some(url) = &tuning.url {
         set(observatory, "url", url.as_str().into());

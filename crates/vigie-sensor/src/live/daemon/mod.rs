@@ -123,6 +123,15 @@ impl CaptureLoop {
         while let Ok((intel, versions)) = self.new_intel.try_recv() {
             self.engine.set_intel(Arc::clone(&intel));
             self.intel = intel;
+            if let Some(blocker) = self.blocker.as_mut() {
+                match blocker.reconcile(&self.intel) {
+                    Ok(0) => {}
+                    Ok(lifted) => log(&format!(
+                        "{lifted} blocage(s) levé(s) : adresses désormais autorisées ou retirées des listes"
+                    )),
+                    Err(error) => log(&format!("levée des blocages impossible : {error}")),
+                }
+            }
             self.lists = versions;
             log(&format!(
                 "listes mises à jour : {}",

@@ -22,14 +22,24 @@ pub struct Plan {
     /// The addresses of `entries` not blocked before, with the category
     /// that got them blocked.
     fresh: Vec<(IpAddr, Category)>,
+    /// Why each address of `entries` is (re)blocked.
+    reasons: Vec<(IpAddr, Category)>,
     /// Addresses left out because the set is full.
     skipped_full: u64,
+}
+
+/// One blocked address: until when, and every reason it was blocked for
+/// (so a lifted reason lifts the block only if no other holds it).
+#[derive(Debug, Clone)]
+struct Block {
+    end: DateTime<Utc>,
+    reasons: Vec<Category>,
 }
 
 #[derive(Debug, Default)]
 pub struct Ledger {
     /// When each blocked address's block ends, as the kernel has it.
-    until: HashMap<IpAddr, DateTime<Utc>>,
+    until: HashMap<IpAddr, Block>,
     counts: BTreeMap<(NaiveDate, Category), u64>,
     skipped_full: u64,
 }
@@ -45,16 +55,21 @@ impl Ledger {
         wanted: impl IntoIterator<Item = (IpAddr, Category, u32)>,
         now: DateTime<Utc>,
     ) -> Plan {
-        self.until.retain(|_, end| *end > now);
+        self.until.retain(|_, block| block.end > now);
         let mut merged: BTreeMap<IpAddr, (Category, u32)> = BTreeMap::new();
+        let mut reasons = Vec::new();
         for (ip, category, secs) in wanted {
+            reasons.push((ip, category));
             let entry = merged.entry(ip).or_insert((category, secs));
             entry.1 = entry.1.max(secs);
         }
-        let mut plan = Plan::default();
+        let mut plan = Plan {
+            reasons,
+            ..Plan::default()
+        };
         for (ip, (category, secs)) in merged {
-            match self.until.get(&ip) {
-                Some(end) if *end >= end_of(now, secs) => continue,
+            match self.until.get(&ip).map(|block| block.end) {
+                Some(end) if end >= end_of(now, secs) => continue,
                 Some(_) => {}
                 None if self.until.len() + plan.fresh.len() >= MAX_BLOCKED => {
                     plan.skipped_full += 1;
@@ -71,7 +86,19 @@ impl Ledger {
     /// newly blocked.
     pub fn commit(&mut self, plan: Plan, now: DateTime<Utc>) -> usize {
         for (ip, secs) in plan.entries {
-            self.until.insert(ip, end_of(now, secs));
+            let block = self.until.entry(ip).or_insert(Block {
+                end: now,
+                reasons: Vec::new(),
+            });
+            block.end = block.end.max(end_of(now, secs));
+        }
+        // Reasons are kept even for an address already blocked longer.
+        for (ip, category) in plan.reasons {
+            if let Some(block) = self.until.get_mut(&ip)
+                && !block.reasons.contains(&category)
+            {
+                block.reasons.push(category);
+            }
         }
         let day = vigie_core::local_day(now);
         for (_, category) in &plan.fresh {
@@ -79,6 +106,26 @@ impl Ledger {
         }
         self.skipped_full += plan.skipped_full;
         plan.fresh.len()
+    }
+
+    /// The blocked addresses that `keep` no longer vouches for, given their
+    /// reasons; they are forgotten here once the kernel dropped them
+    /// ([`Ledger::forget`]).
+    pub fn to_lift(&self, keep: impl Fn(IpAddr, &[Category]) -> bool) -> Vec<IpAddr> {
+        let mut lift: Vec<IpAddr> = self
+            .until
+            .iter()
+            .filter(|(ip, block)| !keep(**ip, &block.reasons))
+            .map(|(ip, _)| *ip)
+            .collect();
+        lift.sort();
+        lift
+    }
+
+    pub fn forget(&mut self, addresses: &[IpAddr]) {
+        for ip in addresses {
+            self.until.remove(ip);
+        }
     }
 
     /// The counts since the previous call, oldest day first.
@@ -202,5 +249,26 @@ mod tests {
         assert_eq!(plan.entries, vec![(nth(0), 120)]);
         assert_eq!(ledger.commit(plan, now), 0);
         assert_eq!(ledger.skipped_full(), 1);
+    }
+
+    #[test]
+    fn a_block_is_lifted_only_when_no_reason_still_holds() {
+        let mut ledger = Ledger::default();
+        let now = at("2026-11-22T10:00:00Z");
+        let (listed, scanner) = (ip("203.0.113.5"), ip("198.51.100.9"));
+        let plan = ledger.plan(
+            [
+                (listed, Category::Reputation, 3600),
+                (scanner, Category::Reputation, 3600),
+                (scanner, Category::Scan, 600),
+            ],
+            now,
+        );
+        ledger.commit(plan, now);
+        // Neither is listed any more: only the reputation-only block goes.
+        let lift = ledger.to_lift(|_, reasons| reasons.iter().any(|r| *r != Category::Reputation));
+        assert_eq!(lift, vec![listed]);
+        ledger.forget(&lift);
+        assert_eq!(ledger.to_lift(|_, _| false), vec![scanner]);
     }
 }

@@ -179,6 +179,25 @@ impl Blocker {
         Ok(self.ledger.commit(plan, now))
     }
 
+    /// After new lists were swapped in: lifts the blocks the lists no
+    /// longer justify — an address now allowlisted, or blocked for
+    /// reputation alone and no longer listed. Returns how many were lifted.
+    pub fn reconcile(&mut self, intel: &Intel) -> Result<usize, FilterError> {
+        let lift = self.ledger.to_lift(|ip, reasons| {
+            !intel.is_allowlisted(ip)
+                && (intel.lookup_ip(ip).is_some()
+                    || reasons.iter().any(|r| *r != Category::Reputation))
+        });
+        if lift.is_empty() {
+            return Ok(0);
+        }
+        let what = format!("lift {} blocks", lift.len());
+        let script = ruleset::unblock(self.options.family, &self.options.table, &lift);
+        self.nft.apply(&what, &script)?;
+        self.ledger.forget(&lift);
+        Ok(lift.len())
+    }
+
     /// The addresses newly blocked since the previous call, per
     /// Europe/Paris day and category: the next batch's `blocked` field.
     pub fn take_blocked_counts(&mut self) -> Vec<BlockedCount> {

@@ -106,6 +106,32 @@ pub fn block(family: Family, table: &str, entries: &[(IpAddr, u32)]) -> String {
     script
 }
 
+/// The script that lifts the blocks of `addresses`: each is added first (a
+/// no-op when present) so the delete succeeds even if the kernel has just
+/// expired it. Empty when there is nothing to lift.
+pub fn unblock(family: Family, table: &str, addresses: &[IpAddr]) -> String {
+    let family = family.as_str();
+    let mut script = String::new();
+    for (set, v4) in [("blocked_v4", true), ("blocked_v6", false)] {
+        let of_set: Vec<(IpAddr, u32)> = addresses
+            .iter()
+            .filter(|ip| ip.is_ipv4() == v4)
+            .map(|ip| (*ip, 1))
+            .collect();
+        if of_set.is_empty() {
+            continue;
+        }
+        let target = format!("element {family} {table} {set}");
+        let _ = write!(
+            script,
+            "add {target} {{ {} }}\ndelete {target} {{ {} }}\n",
+            elements(&of_set, true),
+            elements(&of_set, false)
+        );
+    }
+    script
+}
+
 fn chain(hook: &str, matches: &[&str]) -> String {
     let mut text =
         format!("\tchain {hook} {{\n\t\ttype filter hook {hook} priority filter; policy accept;\n");
@@ -204,5 +230,22 @@ mod tests {
         );
         assert_eq!(script, expected);
         assert_eq!(block(Family::Inet, "vigie", &[]), "");
+    }
+
+    #[test]
+    fn unblock_adds_then_deletes_so_it_never_fails_on_an_expired_entry() {
+        let script = unblock(
+            Family::Bridge,
+            "vigie",
+            &[ip("203.0.113.5"), ip("2001:db8::7")],
+        );
+        assert_eq!(
+            script,
+            "add element bridge vigie blocked_v4 { 203.0.113.5 timeout 1s }\n\
+             delete element bridge vigie blocked_v4 { 203.0.113.5 }\n\
+             add element bridge vigie blocked_v6 { 2001:db8::7 timeout 1s }\n\
+             delete element bridge vigie blocked_v6 { 2001:db8::7 }\n"
+        );
+        assert_eq!(unblock(Family::Inet, "vigie", &[]), "");
     }
 }
