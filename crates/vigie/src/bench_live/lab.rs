@@ -11,9 +11,14 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+
+/// Set on SIGINT or SIGTERM: the bench's waiting loops then fail, and the
+/// failure's way out removes the lab (being killed would leave it).
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 /// The replay side's address; the capture side is `.2`.
 const REPLAY_ADDR: &str = "10.66.70.1/24";
@@ -66,6 +71,25 @@ impl Lab {
         command
     }
 
+    /// Frames the veth pair dropped so far (the sending end's tx, the
+    /// capturing end's rx): lost before any capture could see them, when
+    /// the machine cannot even deliver them (its receive backlog full).
+    pub fn veth_drops(&self) -> anyhow::Result<u64> {
+        let mut total = 0;
+        for (ns, direction) in [(&self.replay, "tx"), (&self.capture, "rx")] {
+            let output = Command::new("ip")
+                .args(["-n", ns, "-j", "-s", "link", "show", "dev", ns])
+                .output()
+                .context("cannot run ip")?;
+            let json: serde_json::Value = serde_json::from_slice(&output.stdout)
+                .with_context(|| format!("ip -j -s link show dev {ns}: not JSON"))?;
+            total += json[0]["stats64"][direction]["dropped"]
+                .as_u64()
+                .with_context(|| format!("ip -j -s link show dev {ns}: no {direction} drops"))?;
+        }
+        Ok(total)
+    }
+
     /// Runs a short command inside `ns` and checks it succeeded.
     fn exec(&self, ns: &str, args: &[&str]) -> anyhow::Result<()> {
         let mut command = Command::new("ip");
@@ -84,6 +108,39 @@ impl Drop for Lab {
                 .status();
         }
     }
+}
+
+/// Catches SIGINT and SIGTERM from now on (see [`check_interrupted`]).
+pub fn catch_interrupts() -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    // Registered here, before the bench starts anything to clean up.
+    let (mut interrupt, mut terminate) = runtime.block_on(async {
+        Ok::<_, std::io::Error>((
+            signal(SignalKind::interrupt())?,
+            signal(SignalKind::terminate())?,
+        ))
+    })?;
+    std::thread::spawn(move || {
+        runtime.block_on(async {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+        });
+        INTERRUPTED.store(true, Ordering::SeqCst);
+    });
+    Ok(())
+}
+
+/// Fails once the bench was asked to stop.
+pub fn check_interrupted() -> anyhow::Result<()> {
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        bail!("interrompu");
+    }
+    Ok(())
 }
 
 /// A process started by the bench, its output kept in a file; killed on
@@ -120,6 +177,7 @@ impl Proc {
     pub fn wait_for_log(&mut self, text: &str, deadline: Duration) -> anyhow::Result<()> {
         let end = Instant::now() + deadline;
         loop {
+            check_interrupted()?;
             if self.log_text().contains(text) {
                 return Ok(());
             }
@@ -139,6 +197,7 @@ impl Proc {
 
     /// Fails when the process has ended (it should still be running).
     pub fn check_running(&mut self) -> anyhow::Result<()> {
+        check_interrupted()?;
         match self.child.try_wait()? {
             Some(status) => bail!("{} stopped ({status}):\n{}", self.name, self.log_tail()),
             None => Ok(()),

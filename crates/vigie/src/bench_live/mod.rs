@@ -14,7 +14,7 @@ mod replay;
 mod report;
 mod sensor_box;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -28,6 +28,9 @@ use sensor_box::SensorBox;
 
 /// 2026-11-22T08:00:00Z: a fixed start keeps the generated capture the same.
 const START: i64 = 1_795_334_400 * 1_000_000_000;
+/// How long after a replay the sensor's count may take to add up to what
+/// was sent before a shortfall counts as lost.
+const PATIENCE: Duration = Duration::from_secs(20);
 
 #[derive(clap::Args)]
 pub struct LiveArgs {
@@ -60,6 +63,8 @@ struct Row {
     seen: u64,
     /// Lost in the kernel: the capture's ring was full.
     kernel_drops: u64,
+    /// Lost by the veth pair, before any capture.
+    veth_drops: u64,
     /// CPU time of the capturing process over the rate, in seconds.
     cpu_secs: f64,
     /// Its largest resident memory seen during the rate.
@@ -67,9 +72,9 @@ struct Row {
 }
 
 impl Row {
-    /// Nothing lost: no kernel drop, and every packet sent was read.
+    /// Nothing lost: no drop anywhere, and every packet sent was read.
     fn clean(&self) -> bool {
-        self.kernel_drops == 0 && self.seen >= self.sent.packets
+        self.kernel_drops == 0 && self.veth_drops == 0 && self.seen >= self.sent.packets
     }
 }
 
@@ -81,6 +86,7 @@ pub fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
         );
     }
     replay::check_tools()?;
+    lab::catch_interrupts()?;
     let dir = tempfile::tempdir()?;
     let pcap = dir.path().join("mixed.pcap");
     let written = generate(&pcap, args.packets)?;
@@ -98,34 +104,7 @@ pub fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
         args.buffer_mib
     );
 
-    println!(
-        "\nréférence : tcpdump -i {} -w /dev/null -B {}",
-        lab.capture,
-        args.buffer_mib * 1024
-    );
-    print_header();
-    let mut reference = Vec::new();
-    for &rate in &rates {
-        if past_ceiling(&reference, rate) {
-            continue;
-        }
-        let log = dir.path().join("tcpdump.log");
-        let (sent, counts, _, used) =
-            replay::reference(&lab, &pcap, rate, args.seconds, args.buffer_mib, &log)?;
-        let row = Row {
-            rate,
-            sent,
-            seen: counts.captured,
-            kernel_drops: counts.dropped,
-            cpu_secs: used.cpu_secs,
-            rss_kib: used.rss_kib,
-        };
-        print_row(&row);
-        reference.push(row.clone());
-        if !row.clean() {
-            break;
-        }
-    }
+    let reference = measure_reference(&lab, dir.path(), &pcap, &rates, &args)?;
     if args.reference_only {
         summary(&reference, None, None, args.list_entries);
         return Ok(ExitCode::SUCCESS);
@@ -134,6 +113,47 @@ pub fn run(args: LiveArgs) -> anyhow::Result<ExitCode> {
     let (sensor, memory) = measure_sensor(&lab, dir.path(), &pcap, &rates, &args)?;
     summary(&reference, Some(&sensor), Some(memory), args.list_entries);
     Ok(ExitCode::SUCCESS)
+}
+
+/// tcpdump on the capture end, a fresh one per rate, until the first loss.
+fn measure_reference(
+    lab: &Lab,
+    dir: &Path,
+    pcap: &Path,
+    rates: &[Rate],
+    args: &LiveArgs,
+) -> anyhow::Result<Vec<Row>> {
+    println!(
+        "\nréférence : tcpdump -i {} -w /dev/null -B {}",
+        lab.capture,
+        args.buffer_mib * 1024
+    );
+    print_header();
+    let mut rows = Vec::new();
+    for &rate in rates {
+        if past_ceiling(&rows, rate) {
+            continue;
+        }
+        let veth_before = lab.veth_drops()?;
+        let log = dir.join("tcpdump.log");
+        let (sent, counts, used) =
+            replay::reference(lab, pcap, rate, args.seconds, args.buffer_mib, &log)?;
+        let row = Row {
+            rate,
+            sent,
+            seen: counts.captured,
+            kernel_drops: counts.dropped,
+            veth_drops: lab.veth_drops()?.saturating_sub(veth_before),
+            cpu_secs: used.cpu_secs,
+            rss_kib: used.rss_kib,
+        };
+        print_row(&row);
+        rows.push(row.clone());
+        if !row.clean() {
+            break;
+        }
+    }
+    Ok(rows)
 }
 
 /// Starts the box, waits for its list, then replays at each rate until
@@ -164,13 +184,19 @@ fn measure_sensor(
         if past_ceiling(&rows, rate) {
             continue;
         }
-        let before = sensor_box.wait_settled(now_ms(), Duration::from_secs(60))?;
+        let before = sensor_box.wait_settled(now_ms(), None, Duration::ZERO)?;
         let start = lab::usage(pid, ticks);
+        let veth_before = lab.veth_drops()?;
         let mut peak = start.rss_kib;
         let sent = replay::replay(lab, pcap, rate, args.seconds, || {
             peak = peak.max(lab::usage(pid, ticks).rss_kib);
         })?;
-        let after = sensor_box.wait_settled(now_ms(), Duration::from_secs(120))?;
+        let veth_drops = lab.veth_drops()?.saturating_sub(veth_before);
+        let expect = before.packets
+            + before.kernel_drops
+            + before.interface_drops
+            + i64::try_from(sent.packets.saturating_sub(veth_drops)).unwrap_or(i64::MAX);
+        let after = sensor_box.wait_settled(now_ms(), Some(expect), PATIENCE)?;
         let end = lab::usage(pid, ticks);
         let row = Row {
             rate,
@@ -178,6 +204,7 @@ fn measure_sensor(
             seen: delta(before.packets, after.packets),
             kernel_drops: delta(before.kernel_drops, after.kernel_drops)
                 + delta(before.interface_drops, after.interface_drops),
+            veth_drops,
             cpu_secs: end.cpu_secs - start.cpu_secs,
             rss_kib: peak.max(end.rss_kib),
         };
@@ -196,7 +223,7 @@ fn measure_sensor(
     Ok((rows, memory))
 }
 
-fn generate(path: &PathBuf, packets: u64) -> anyhow::Result<Written> {
+fn generate(path: &Path, packets: u64) -> anyhow::Result<Written> {
     let file =
         std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
     let mix = Mix {
@@ -250,6 +277,7 @@ mod tests {
             },
             seen,
             kernel_drops: drops,
+            veth_drops: 0,
             cpu_secs: 2.0,
             rss_kib: 1024,
         }

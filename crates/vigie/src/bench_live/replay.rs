@@ -73,6 +73,10 @@ pub fn replay(
     // Generous: loading the capture into memory comes before the replay.
     let deadline = Instant::now() + Duration::from_secs(u64::from(seconds) + 60);
     while child.try_wait()?.is_none() {
+        if let Err(interrupted) = lab::check_interrupted() {
+            let _ = child.kill();
+            return Err(interrupted);
+        }
         if Instant::now() > deadline {
             let _ = child.kill();
             bail!("tcpreplay did not end within {seconds} s + 60 s");
@@ -102,7 +106,8 @@ pub struct TcpdumpCounts {
 }
 
 /// One rate of the reference: tcpdump started on the capture end, the
-/// replay, then tcpdump's counters and its CPU time and memory.
+/// replay, then tcpdump's counters, and its CPU time and largest memory
+/// over the rate.
 pub fn reference(
     lab: &Lab,
     pcap: &Path,
@@ -110,7 +115,7 @@ pub fn reference(
     seconds: u32,
     buffer_mib: u32,
     log: &Path,
-) -> anyhow::Result<(Sent, TcpdumpCounts, Usage, Usage)> {
+) -> anyhow::Result<(Sent, TcpdumpCounts, Usage)> {
     let mut command = lab.command(&lab.capture, Path::new("tcpdump"));
     command
         .args(["-n", "-i", &lab.capture, "-w", "/dev/null", "-B"])
@@ -137,7 +142,7 @@ pub fn reference(
         rss_kib: peak.rss_kib.max(after.rss_kib),
         hwm_kib: after.hwm_kib,
     };
-    Ok((sent, counts, before, used))
+    Ok((sent, counts, used))
 }
 
 /// Reads tcpreplay's summary:

@@ -14,19 +14,27 @@ pub struct Memory {
 
 pub fn print_header() {
     println!(
-        "{:>13} {:>11} {:>11} {:>11} {:>8} {:>7} {:>9}",
-        "débit demandé", "obtenu Mb/s", "envoyés", "vus", "pertes", "CPU %", "RSS (Mo)"
+        "{:>13} {:>11} {:>11} {:>11} {:>12} {:>11} {:>6} {:>8}",
+        "débit demandé",
+        "obtenu Mb/s",
+        "envoyés",
+        "lus",
+        "pertes noyau",
+        "pertes veth",
+        "CPU %",
+        "RSS (Mo)"
     );
 }
 
 pub fn print_row(row: &Row) {
     println!(
-        "{:>13} {:>11.0} {:>11} {:>11} {:>8} {:>7.0} {:>9}",
+        "{:>13} {:>11.0} {:>11} {:>11} {:>12} {:>11} {:>6.0} {:>8}",
         row.rate.label(),
         row.sent.mbps,
         row.sent.packets,
         row.seen,
         row.kernel_drops,
+        row.veth_drops,
         cpu_percent(row),
         row.rss_kib / 1024
     );
@@ -41,21 +49,6 @@ fn best(rows: &[Row]) -> Option<&Row> {
 
 pub fn summary(reference: &[Row], sensor: Option<&[Row]>, memory: Option<Memory>, entries: u32) {
     println!();
-    let describe = |rows: &[Row]| match best(rows) {
-        Some(row) => {
-            let ceiling = if rows.iter().all(Row::clean) {
-                " (plafond du rejeu, aucune perte)"
-            } else {
-                ""
-            };
-            format!(
-                "{:.0} Mbit/s, {:.0} paquets/s{ceiling}",
-                row.sent.mbps,
-                row.sent.packets as f64 / row.sent.seconds.max(1e-9)
-            )
-        }
-        None => "aucun (pertes dès le premier débit)".to_owned(),
-    };
     println!(
         "plus haut débit sans perte, tcpdump : {}",
         describe(reference)
@@ -64,16 +57,22 @@ pub fn summary(reference: &[Row], sensor: Option<&[Row]>, memory: Option<Memory>
         return;
     };
     println!("plus haut débit sans perte, vigie   : {}", describe(sensor));
-    if let (Some(ours), Some(theirs)) = (best(sensor), best(reference)) {
-        println!(
-            "rapport vigie / tcpdump : {:.2} ; CPU de vigie : {:.2} s par Gbit ({:.0} % d'un cœur), \
-             tcpdump : {:.2} s par Gbit",
-            ours.sent.mbps / theirs.sent.mbps,
-            cpu_per_gbit(ours),
-            cpu_percent(ours),
-            cpu_per_gbit(theirs)
-        );
-    }
+    let (Some(ours), Some(theirs)) = (best(sensor), best(reference)) else {
+        return;
+    };
+    println!(
+        "rapport des débits vigie / tcpdump : {}",
+        rate_ratio(sensor, reference)
+    );
+    println!(
+        "CPU par Gbit : vigie {:.3} s ({:.0} % d'un cœur à {:.0} Mbit/s), tcpdump {:.3} s : \
+         rapport {:.2} (hors travail du noyau, compté à l'émetteur)",
+        cpu_per_gbit(ours),
+        cpu_percent(ours),
+        ours.sent.mbps,
+        cpu_per_gbit(theirs),
+        cpu_per_gbit(ours) / cpu_per_gbit(theirs).max(1e-9)
+    );
     if let Some(memory) = memory {
         println!(
             "mémoire de vigie avec une liste de {entries} entrées : {} Mo au repos, \
@@ -81,33 +80,102 @@ pub fn summary(reference: &[Row], sensor: Option<&[Row]>, memory: Option<Memory>
             memory.rest_kib / 1024,
             memory.peak_kib / 1024
         );
-        if let (Some(ours), Some(theirs)) = (best(sensor), best(reference)) {
-            println!(
-                "\npour le README :\n{}",
-                readme_row(ours, theirs, memory, entries)
-            );
-        }
+        println!(
+            "\npour le README :\n{}",
+            readme_row(sensor, reference, memory, entries)
+        );
     }
 }
 
+/// The highest rate with nothing lost, or why there is none.
+fn describe(rows: &[Row]) -> String {
+    match best(rows) {
+        Some(row) => format!(
+            "{:.0} Mbit/s, {:.0} paquets/s{}",
+            row.sent.mbps,
+            packets_per_sec(row),
+            if at_ceiling(rows) {
+                " (plafond du rejeu : aucune perte à aucun débit)"
+            } else {
+                ""
+            }
+        ),
+        None => "aucun (pertes dès le premier débit)".to_owned(),
+    }
+}
+
+/// The ratio of the highest rates, said as what it is: a capture that
+/// lost nothing up to the replay's ceiling was not pushed to its limit.
+fn rate_ratio(sensor: &[Row], reference: &[Row]) -> String {
+    let (Some(ours), Some(theirs)) = (best(sensor), best(reference)) else {
+        return "non mesurable".to_owned();
+    };
+    let ratio = ours.sent.mbps / theirs.sent.mbps.max(1e-9);
+    match (at_ceiling(sensor), at_ceiling(reference)) {
+        (true, true) => format!(
+            "non mesurable ici ({ratio:.2} entre les plafonds du rejeu) : \
+             aucune des deux captures n'a perdu de paquet"
+        ),
+        (true, false) => format!("≥ {ratio:.2} (vigie n'a perdu aucun paquet)"),
+        (false, true) => format!("≤ {ratio:.2} (tcpdump n'a perdu aucun paquet)"),
+        (false, false) => format!("{ratio:.2}"),
+    }
+}
+
+/// Whether no rate lost anything: the replay, not the capture, set the limit.
+fn at_ceiling(rows: &[Row]) -> bool {
+    !rows.is_empty() && rows.iter().all(Row::clean)
+}
+
 /// The line of the README's table of measures (in English, like the README).
-fn readme_row(ours: &Row, theirs: &Row, memory: Memory, entries: u32) -> String {
+fn readme_row(sensor: &[Row], reference: &[Row], memory: Memory, entries: u32) -> String {
+    let (Some(ours), Some(theirs)) = (best(sensor), best(reference)) else {
+        return String::new();
+    };
+    let ceiling = |rows: &[Row]| {
+        if at_ceiling(rows) {
+            "no kernel drop at any rate up to the replay's ceiling, "
+        } else {
+            "highest rate with zero kernel drops "
+        }
+    };
     format!(
-        "| live sensor (`vigie sensor --config`, {entries}-entry threat list from its observatory), \
-         mixed traffic replayed by tcpreplay onto a veth at increasing rates, vs `tcpdump -w /dev/null` \
-         on the same interface | `sudo vigie bench live` | highest rate with zero kernel drops \
-         **{:.0} Mbit/s** ({:.0} packets/s), tcpdump {:.0} Mbit/s: **ratio {:.2}**; \
-         CPU {:.2} s per Gbit ({:.0} % of a core at that rate); RSS {} MB at rest, \
-         **peak {} MB** (target < 128 MB) |",
+        "| live sensor (`vigie sensor --config`, {}-entry threat list from its \
+         observatory), mixed traffic replayed by tcpreplay onto a veth at increasing rates, vs \
+         `tcpdump -w /dev/null` on the same interface | `sudo vigie bench live` | {}**{:.0} Mbit/s** \
+         ({} packets/s); tcpdump: {}{:.0} Mbit/s; CPU **{:.3} s per Gbit** ({:.0} % of a core \
+         at that rate), tcpdump {:.3} s: ratio {:.2}; RSS {} MB at rest, **peak {} MB** \
+         (target < 128 MB) |",
+        thousands(u64::from(entries)),
+        ceiling(sensor),
         ours.sent.mbps,
-        ours.sent.packets as f64 / ours.sent.seconds.max(1e-9),
+        thousands(packets_per_sec(ours).round() as u64),
+        ceiling(reference),
         theirs.sent.mbps,
-        ours.sent.mbps / theirs.sent.mbps,
         cpu_per_gbit(ours),
         cpu_percent(ours),
+        cpu_per_gbit(theirs),
+        cpu_per_gbit(ours) / cpu_per_gbit(theirs).max(1e-9),
         memory.rest_kib / 1024,
         memory.peak_kib / 1024
     )
+}
+
+/// `1234567` as `1,234,567`, the README's way.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+fn packets_per_sec(row: &Row) -> f64 {
+    row.sent.packets as f64 / row.sent.seconds.max(1e-9)
 }
 
 fn cpu_percent(row: &Row) -> f64 {
@@ -117,6 +185,7 @@ fn cpu_percent(row: &Row) -> f64 {
 fn cpu_per_gbit(row: &Row) -> f64 {
     row.cpu_secs / (row.sent.bytes as f64 * 8.0 / 1e9).max(1e-9)
 }
+
 #[cfg(test)]
 mod tests {
     use super::super::tests::row;
@@ -141,5 +210,31 @@ mod tests {
         assert!((cpu_percent(&r) - 20.0).abs() < 1e-9);
         // 700 MB = 5.6 Gbit for 2 s of CPU.
         assert!((cpu_per_gbit(&r) - 2.0 / 5.6).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_ratio_says_when_the_replay_was_the_limit() {
+        let clean = [row(250.0, 100, 100, 0), row(1000.0, 400, 400, 0)];
+        let lossy = [row(250.0, 100, 100, 0), row(1000.0, 400, 380, 20)];
+        assert!(rate_ratio(&clean, &clean).starts_with("non mesurable ici (1.00"));
+        assert_eq!(
+            rate_ratio(&clean, &lossy),
+            "≥ 4.00 (vigie n'a perdu aucun paquet)"
+        );
+        assert_eq!(
+            rate_ratio(&lossy, &clean),
+            "≤ 0.25 (tcpdump n'a perdu aucun paquet)"
+        );
+        assert_eq!(rate_ratio(&lossy, &lossy), "1.00");
+        assert_eq!(rate_ratio(&lossy[1..], &clean), "non mesurable");
+    }
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(255_947), "255,947");
+        assert_eq!(thousands(1_000_000), "1,000,000");
     }
 }

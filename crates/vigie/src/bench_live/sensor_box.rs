@@ -123,26 +123,38 @@ impl SensorBox {
     }
 
     /// Waits until the sensor's counters stop moving: two heartbeats in a
-    /// row, both received after `since` (ms), with the same packet count.
-    pub fn wait_settled(&mut self, since: i64, deadline: Duration) -> anyhow::Result<Heartbeat> {
-        let end = Instant::now() + deadline;
+    /// row, both received after `since` (ms), with the same counts; and,
+    /// when `expect` is given, until the packets read and lost add up to it
+    /// (a capture thread busy with a batch, or the machine's other work,
+    /// can hold two heartbeats still), or `patience` has passed.
+    pub fn wait_settled(
+        &mut self,
+        since: i64,
+        expect: Option<i64>,
+        patience: Duration,
+    ) -> anyhow::Result<Heartbeat> {
+        let start = Instant::now();
         let mut previous: Option<Heartbeat> = None;
         loop {
             self.sensor.check_running()?;
             if let Some(beat) = self.heartbeat()?
                 && beat.received_at > since
             {
+                let accounted = expect.is_none_or(|expect| {
+                    beat.packets + beat.kernel_drops + beat.interface_drops >= expect
+                });
                 if let Some(before) = &previous
                     && before.received_at != beat.received_at
                     && before.packets == beat.packets
                     && before.kernel_drops == beat.kernel_drops
+                    && (accounted || start.elapsed() > patience)
                 {
                     return Ok(beat);
                 }
                 previous = Some(beat);
             }
-            if Instant::now() > end {
-                bail!("the sensor's counters still move after {deadline:?}");
+            if start.elapsed() > patience + Duration::from_secs(60) {
+                bail!("the sensor's counters still move after {patience:?} + 60 s");
             }
             std::thread::sleep(Duration::from_millis(250));
         }
