@@ -91,7 +91,7 @@ pub struct Service {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// The check that found it, e.g. `smb.v1`, `ftp.anonymous`,
-    /// `password.ssh`, `tls.expired`, `cve.openssh.regresshion`.
+    /// `password.ssh`, `tls.expired`, `cve.openssh_regresshion`.
     pub id: String,
     pub host: IpAddr,
     pub port: Option<u16>,

@@ -9,6 +9,10 @@
 //! password that worked into its results.
 
 pub mod catalog;
+pub mod credentials;
 pub mod protocols;
+pub mod rank;
 pub mod report;
+pub mod scan;
+pub mod scope;
 pub mod target;

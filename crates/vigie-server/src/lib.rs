@@ -12,6 +12,7 @@ pub mod cybermeteo;
 pub mod db;
 pub mod error;
 pub mod lists;
+pub mod probes;
 pub mod sensors;
 pub mod state;
 pub mod territory;
@@ -34,6 +35,7 @@ pub fn router(state: AppState) -> Router {
         .merge(lists::router())
         .merge(territory::router())
         .merge(cybermeteo::router())
+        .merge(probes::router())
         .merge(web::router())
         .with_state(state)
 }

@@ -24,8 +24,8 @@ enum Who {
 /// What each role gets on a route: (anonymous, admin, operator, commune).
 type Row = (&'static str, [u16; 4]);
 
-fn matrix(own_sensor: &str, other_sensor: &str) -> Vec<(String, [u16; 4])> {
-    let pages: [Row; 14] = [
+fn matrix(own_sensor: &str, other_sensor: &str, scans: (&str, &str)) -> Vec<(String, [u16; 4])> {
+    let pages: [Row; 20] = [
         ("/", [303, 200, 200, 200]),
         ("/territoire", [303, 200, 200, 200]),
         ("/compte", [303, 200, 200, 200]),
@@ -40,6 +40,12 @@ fn matrix(own_sensor: &str, other_sensor: &str) -> Vec<(String, [u16; 4])> {
         ("/tableau-de-bord", [303, 200, 200, 403]),
         ("/export/meteo.csv", [303, 200, 200, 200]),
         ("/export/meteo.geojson", [303, 200, 200, 200]),
+        ("/communes/OWN/sonde", [303, 200, 200, 200]),
+        ("/communes/OTHER/sonde", [303, 200, 200, 404]),
+        ("/communes/99999/sonde", [303, 404, 404, 404]),
+        ("/sondes/OWN_SCAN", [303, 200, 200, 200]),
+        ("/sondes/OTHER_SCAN", [303, 200, 200, 404]),
+        ("/sondes/OTHER_SCAN.pdf", [303, 200, 200, 404]),
     ];
     let api: [Row; 8] = [
         ("/api/v1/me", [401, 200, 200, 200]),
@@ -58,6 +64,8 @@ fn matrix(own_sensor: &str, other_sensor: &str) -> Vec<(String, [u16; 4])> {
             let path = path
                 .replace("OWN_SENSOR", own_sensor)
                 .replace("OTHER_SENSOR", other_sensor)
+                .replace("OWN_SCAN", scans.0)
+                .replace("OTHER_SCAN", scans.1)
                 .replace("OWN", OWN)
                 .replace("OTHER", OTHER);
             (path, *expected)
@@ -74,6 +82,22 @@ async fn sensor_id(server: &TestServer, commune: &str) -> String {
         .await
         .unwrap();
     row.try_get(0).unwrap()
+}
+
+/// A network probe scan of `commune`, stored directly: its id.
+async fn scan_id(server: &TestServer, commune: &str) -> String {
+    let report: vigie_core::probe::ProbeReport = serde_json::from_value(serde_json::json!({
+        "schema": "vigie.probe/1", "commune": commune,
+        "started_at": "2025-03-12T08:14:00Z", "finished_at": "2025-03-12T09:14:00Z",
+        "lab": false, "interrupted": false,
+        "scope": { "networks": ["192.168.1.0/24"], "excluded": [], "intensity": "polite" },
+        "hosts": [], "findings": [], "top": []
+    }))
+    .unwrap();
+    let stored = vigie_server::probes::store(&server.db, &report, None, 0)
+        .await
+        .unwrap();
+    stored.id.to_string()
 }
 
 #[tokio::test]
@@ -113,7 +137,8 @@ async fn every_route_for_every_role() {
         ),
     ];
     let mut failures = Vec::new();
-    for (path, expected) in matrix(&own_sensor, &other_sensor) {
+    let scans = (scan_id(&server, OWN).await, scan_id(&server, OTHER).await);
+    for (path, expected) in matrix(&own_sensor, &other_sensor, (&scans.0, &scans.1)) {
         for (column, (who, browser)) in browsers.iter().enumerate() {
             let status = browser.get(server.at(&path)).send().await.unwrap().status();
             if status.as_u16() != expected[column] {

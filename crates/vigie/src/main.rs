@@ -12,6 +12,7 @@ mod bench;
 mod bench_live;
 mod bench_server;
 mod demo;
+mod probe;
 mod sensor;
 mod server;
 
@@ -42,6 +43,9 @@ enum Command {
     Bench(BenchCommand),
     /// The observatory: sensor API, cybermétéo map, accounts.
     Serve(server::ServeArgs),
+    /// The network probe ("sonde réseau"): finds the ten most critical
+    /// vulnerabilities of the networks a commune's scope file authorises.
+    Probe(Box<probe::ProbeArgs>),
     /// Accounts of the observatory.
     #[command(subcommand)]
     User(UserCommand),
@@ -207,6 +211,7 @@ fn main() -> ExitCode {
             postgres,
             referential,
         }) => bench_server::observatory(incidents, batch, postgres, referential),
+        Command::Probe(args) => probe::run(*args),
         Command::Serve(args) => server::serve(args),
         Command::User(UserCommand::Add(args)) => server::user_add(args),
         Command::Token(TokenCommand::Create { email, db }) => server::token_create(email, db),

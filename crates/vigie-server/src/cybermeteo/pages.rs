@@ -190,6 +190,8 @@ struct CommunePage {
     undetailed: i64,
     /// Remote addresses the box (filter mode) blocked that day, by reason.
     blocked: Vec<(String, i64)>,
+    /// The network probe's latest scan of the commune.
+    probe: Option<crate::probes::ScanSummary>,
 }
 
 pub async fn commune_page(
@@ -272,6 +274,7 @@ pub async fn commune_page(
     )
     .await?
     .map(|s| s.label_fr());
+    let probe = crate::probes::last_scan(&state.db, &commune.code).await?;
     let page = CommunePage {
         chrome: Chrome::new(commune.name.clone(), Some(&caller)),
         outbound_today: weather.outbound > 0,
@@ -288,6 +291,7 @@ pub async fn commune_page(
         sensor,
         undetailed,
         blocked,
+        probe,
     };
     render(&page)
 }

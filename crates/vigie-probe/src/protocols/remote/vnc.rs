@@ -1,0 +1,274 @@
+//! VNC (RFB, RFC 6143): reads the server's protocol version, answers with
+//! the version both speak, and reads the security types it offers. Type 1
+//! (None) means anyone gets the screen, keyboard and mouse.
+//!
+//! It must not choose a security type: the connection is closed as soon
+//! as the offer is read, before any authentication or screen update.
+
+use std::io;
+
+use vigie_core::probe::Service;
+
+use super::conn::Connection;
+use super::wire::{ParseError, Reader, printable};
+use crate::catalog;
+use crate::target::{Context, PortResult, Target};
+
+pub const PORTS: &[u16] = &[5900, 5901, 5902];
+
+/// RFC 6143 §7.1.1: `RFB xxx.yyy\n`.
+pub const VERSION_LEN: usize = 12;
+
+/// A failure reason longer than this is not a VNC server's.
+pub const MAX_REASON_LEN: usize = 1024;
+
+/// Security type None (RFC 6143 §7.2.1).
+pub const SECURITY_NONE: u8 = 1;
+
+/// The protocol version a server announces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RfbVersion {
+    pub major: u16,
+    pub minor: u16,
+}
+
+impl RfbVersion {
+    /// The version the probe answers with (RFC 6143 §7.1.1): 3.3, 3.7 or
+    /// 3.8; unknown minors below 7 are 3.3, later majors speak 3.8
+    /// (RealVNC's 4.x and 5.x).
+    pub fn spoken(self) -> RfbVersion {
+        let minor = match (self.major, self.minor) {
+            (3, minor) if minor >= 8 => 8,
+            (3, 7) => 7,
+            (3, _) => 3,
+            _ => 8,
+        };
+        RfbVersion { major: 3, minor }
+    }
+
+    fn announce(self) -> Vec<u8> {
+        format!("RFB {:03}.{:03}\n", self.major, self.minor).into_bytes()
+    }
+}
+
+/// What the server offered after the version exchange.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SecurityOffer {
+    /// The security types, in the server's order.
+    Types(Vec<u8>),
+    /// The server refused the connection, with its reason (too many
+    /// failed attempts, version refused).
+    Refused(String),
+}
+
+/// Parses `RFB 003.008\n`.
+pub fn parse_version(bytes: &[u8]) -> Result<RfbVersion, ParseError> {
+    let line = bytes.get(..VERSION_LEN).ok_or(ParseError::Truncated {
+        what: "RFB version",
+        needed: VERSION_LEN,
+        available: bytes.len(),
+    })?;
+    let number = |range: std::ops::Range<usize>| {
+        let digits = line.get(range).unwrap_or_default();
+        digits.iter().all(u8::is_ascii_digit).then(|| {
+            digits
+                .iter()
+                .fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'))
+        })
+    };
+    let shape =
+        line.starts_with(b"RFB ") && line.get(7) == Some(&b'.') && line.get(11) == Some(&b'\n');
+    match (shape, number(4..7), number(8..11)) {
+        (true, Some(major), Some(minor)) => Ok(RfbVersion { major, minor }),
+        _ => Err(ParseError::invalid(
+            "RFB version",
+            format!("{:?} is not `RFB xxx.yyy`", printable(line, 12)),
+        )),
+    }
+}
+
+/// Parses the security offer that follows the version exchange, for the
+/// version spoken: 3.3 sends one u32 type (RFC 6143 §7.1.2 and appendix
+/// A.1), 3.7 and later a count then the types; a zero means refused,
+/// followed by a reason. `Ok(None)` asks for more bytes.
+pub fn parse_security(
+    spoken: RfbVersion,
+    bytes: &[u8],
+) -> Result<Option<SecurityOffer>, ParseError> {
+    let mut reader = Reader::new(bytes, "RFB security types");
+    let count = if spoken.minor >= 7 {
+        match reader.u8() {
+            Ok(count) => usize::from(count),
+            Err(_) => return Ok(None),
+        }
+    } else {
+        match reader.array::<4>() {
+            Ok(word) => {
+                let kind = u32::from_be_bytes(word);
+                if kind != 0 {
+                    let kind = u8::try_from(kind).map_err(|_| {
+                        ParseError::invalid("RFB security type", format!("{kind} is not a type"))
+                    })?;
+                    return Ok(Some(SecurityOffer::Types(vec![kind])));
+                }
+                0
+            }
+            Err(_) => return Ok(None),
+        }
+    };
+    if count == 0 {
+        return Ok(reason(&mut reader)?.map(SecurityOffer::Refused));
+    }
+    match reader.take(count) {
+        Ok(types) => Ok(Some(SecurityOffer::Types(types.to_vec()))),
+        Err(_) => Ok(None),
+    }
+}
+
+/// The name of a security type, for the evidence.
+pub fn security_name(kind: u8) -> String {
+    let name = match kind {
+        1 => "None",
+        2 => "VNC Authentication",
+        5 => "RA2",
+        6 => "RA2ne",
+        16 => "Tight",
+        18 => "TLS",
+        19 => "VeNCrypt",
+        22 => "XVP",
+        30 => "Apple Remote Desktop",
+        _ => return format!("type {kind}"),
+    };
+    name.to_owned()
+}
+
+pub fn matches_banner(first_bytes: &[u8]) -> bool {
+    first_bytes.starts_with(b"RFB 00")
+}
+
+pub async fn examine(target: &Target, ctx: &Context) -> Option<PortResult> {
+    let mut conn = Connection::open(target, ctx.timeout).await.ok()?;
+    let announced = parse_version(&conn.read_exact(VERSION_LEN).await.ok()?).ok()?;
+    let spoken = announced.spoken();
+    let mut result = PortResult::service(Service {
+        port: target.port,
+        transport: target.transport,
+        name: "vnc".to_owned(),
+        product: None,
+        version: Some(format!("{}.{}", announced.major, announced.minor)),
+        tls: false,
+        banner: Some(format!("RFB {:03}.{:03}", announced.major, announced.minor)),
+    });
+    let offer = match read_offer(&mut conn, spoken).await {
+        Ok(offer) => offer,
+        Err(error) => {
+            tracing::debug!(%error, "VNC security types not read");
+            return Some(result);
+        }
+    };
+    drop(conn);
+    let finding = match offer {
+        SecurityOffer::Types(types) => {
+            let names: Vec<String> = types.iter().map(|t| security_name(*t)).collect();
+            if types.contains(&SECURITY_NONE) {
+                let evidence = format!("type de sécurité None proposé ({})", names.join(", "));
+                catalog::finding("vnc.no_auth", target, evidence)
+            } else {
+                let evidence = format!("types de sécurité proposés : {}", names.join(", "));
+                catalog::finding("vnc.exposed", target, evidence)
+            }
+        }
+        SecurityOffer::Refused(reason) => catalog::finding(
+            "vnc.exposed",
+            target,
+            format!("connexion refusée : {}", printable(reason.as_bytes(), 120)),
+        ),
+    };
+    result.findings.push(finding);
+    Some(result)
+}
+
+async fn read_offer(conn: &mut Connection, spoken: RfbVersion) -> io::Result<SecurityOffer> {
+    conn.send(&spoken.announce()).await?;
+    loop {
+        match parse_security(spoken, conn.buffered()) {
+            Ok(Some(offer)) => return Ok(offer),
+            Ok(None) => {
+                conn.fill().await?;
+            }
+            Err(error) => return Err(io::Error::new(io::ErrorKind::InvalidData, error)),
+        }
+    }
+}
+
+/// A u32 length then that many bytes of text; `None` if incomplete.
+fn reason(reader: &mut Reader) -> Result<Option<String>, ParseError> {
+    let Ok(length) = reader.array::<4>().map(u32::from_be_bytes) else {
+        return Ok(None);
+    };
+    let length = usize::try_from(length).unwrap_or(usize::MAX);
+    if length > MAX_REASON_LEN {
+        return Err(ParseError::invalid(
+            "RFB failure reason",
+            format!("{length} bytes, more than {MAX_REASON_LEN}"),
+        ));
+    }
+    Ok(reader
+        .take(length)
+        .ok()
+        .map(|text| String::from_utf8_lossy(text).into_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const V38: RfbVersion = RfbVersion { major: 3, minor: 8 };
+    const V33: RfbVersion = RfbVersion { major: 3, minor: 3 };
+
+    #[test]
+    fn versions() {
+        assert_eq!(parse_version(b"RFB 003.008\n").unwrap(), V38);
+        assert_eq!(parse_version(b"RFB 003.889\n").unwrap().spoken(), V38);
+        assert_eq!(parse_version(b"RFB 005.000\n").unwrap().spoken(), V38);
+        assert_eq!(parse_version(b"RFB 003.005\n").unwrap().spoken(), V33);
+        assert_eq!(
+            parse_version(b"RFB 003.007\n").unwrap().spoken(),
+            RfbVersion { major: 3, minor: 7 }
+        );
+        assert!(parse_version(b"RFB 003.008").is_err());
+        assert!(parse_version(b"RFB 0x3.008\n").is_err());
+        assert!(parse_version(b"SSH-2.0-Open").is_err());
+        assert_eq!(V38.announce(), b"RFB 003.008\n");
+    }
+
+    #[test]
+    fn security_offers() {
+        // x11vnc -nopw, RFB 3.8: one type, None.
+        assert_eq!(
+            parse_security(V38, &[1, 1]).unwrap(),
+            Some(SecurityOffer::Types(vec![1]))
+        );
+        // TigerVNC with a password: VeNCrypt and VNC Authentication.
+        assert_eq!(
+            parse_security(V38, &[2, 19, 2]).unwrap(),
+            Some(SecurityOffer::Types(vec![19, 2]))
+        );
+        assert_eq!(parse_security(V38, &[3, 19]).unwrap(), None);
+        assert_eq!(parse_security(V38, &[]).unwrap(), None);
+        assert_eq!(
+            parse_security(V33, &[0, 0, 0, 2]).unwrap(),
+            Some(SecurityOffer::Types(vec![2]))
+        );
+        assert!(parse_security(V33, &[1, 0, 0, 2]).is_err());
+        let refused = [&[0u8, 0, 0, 0, 0, 0, 0, 7][..], b"Too man"].concat();
+        assert_eq!(parse_security(V33, &refused[..10]).unwrap(), None);
+        assert_eq!(
+            parse_security(V33, &[&[0u8, 0, 0, 0, 0, 0, 0, 3][..], b"Bye"].concat()).unwrap(),
+            Some(SecurityOffer::Refused("Bye".to_owned()))
+        );
+        assert!(parse_security(V38, &[0, 0xff, 0xff, 0xff, 0xff]).is_err());
+        assert_eq!(security_name(1), "None");
+        assert_eq!(security_name(200), "type 200");
+    }
+}

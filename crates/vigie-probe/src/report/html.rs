@@ -1,0 +1,42 @@
+//! The report as HTML: a self-contained French page (inline CSS, no
+//! script, no outside resource, printable on A4), and the same content as
+//! a fragment the observatory puts inside its own pages.
+//!
+//! Every text from the document is escaped by the templates: a banner or a
+//! page title a scanned device sent must never become markup.
+
+use askama::Template;
+use vigie_core::probe::ProbeReport;
+
+use super::ReportError;
+use super::view::View;
+
+#[derive(Template)]
+#[template(path = "report/page.html")]
+struct Page<'a> {
+    v: &'a View,
+}
+
+#[derive(Template)]
+#[template(path = "report/body.html")]
+struct Fragment<'a> {
+    v: &'a View,
+}
+
+/// The whole report as a standalone HTML page: it opens with the ten most
+/// critical vulnerabilities, then everything by host, then the scope.
+pub fn html(report: &ProbeReport) -> Result<String, ReportError> {
+    let view = View::of(report);
+    Page { v: &view }
+        .render()
+        .map_err(|e| ReportError::Html(e.to_string()))
+}
+
+/// The same report as an HTML fragment (its `<style>` scoped to
+/// `.vigie-rapport`, then an `<article>`), to embed in another page.
+pub fn html_fragment(report: &ProbeReport) -> Result<String, ReportError> {
+    let view = View::of(report);
+    Fragment { v: &view }
+        .render()
+        .map_err(|e| ReportError::Html(e.to_string()))
+}

@@ -1,0 +1,106 @@
+#![allow(clippy::unwrap_used)]
+//! The infra family against servers on 127.0.0.1: small fake servers
+//! written here (they record what the probe sends: no byte to a printer's
+//! raw port, no MAIL FROM, AUTH attempts within the budget; garbage and
+//! silence give no finding and no panic), and the real Debian services
+//! when the test runs as root and they are installed (redis-server,
+//! snmpd, PostgreSQL, MariaDB), each started on a loopback port with a
+//! private configuration in a temporary directory and stopped at the end.
+
+#[path = "infra/fakes.rs"]
+mod fakes;
+#[path = "infra/live.rs"]
+mod live;
+#[path = "infra/servers.rs"]
+mod servers;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use vigie_core::probe::Finding;
+use vigie_probe::target::{Context, PortResult, Target};
+
+/// A context for tests: short pause, the given candidates.
+pub fn context(budget: usize, credentials: &[(&str, &str)]) -> Context {
+    Context {
+        timeout: Duration::from_secs(2),
+        password_budget: budget,
+        trial_pause: Duration::from_millis(10),
+        try_passwords: true,
+        credentials: Arc::new(
+            credentials
+                .iter()
+                .map(|(u, p)| ((*u).to_owned(), (*p).to_owned()))
+                .collect(),
+        ),
+    }
+}
+
+pub fn tcp(port: u16) -> Target {
+    Target::tcp("127.0.0.1".parse().unwrap(), port)
+}
+
+pub fn udp(port: u16) -> Target {
+    Target::udp("127.0.0.1".parse().unwrap(), port)
+}
+
+pub fn ids(result: &PortResult) -> Vec<&str> {
+    let mut ids: Vec<&str> = result.findings.iter().map(|f| f.id.as_str()).collect();
+    ids.sort_unstable();
+    ids
+}
+
+pub fn finding<'a>(result: &'a PortResult, id: &str) -> &'a Finding {
+    result
+        .findings
+        .iter()
+        .find(|f| f.id == id)
+        .unwrap_or_else(|| panic!("no {id} in {:?}", ids(result)))
+}
+
+/// Every finding is in the catalogue (a vector, a French title), and its
+/// evidence never holds a password from the candidates.
+pub fn assert_catalogued(result: &PortResult, ctx: &Context) {
+    for finding in &result.findings {
+        assert!(!finding.vector.is_empty(), "{} not catalogued", finding.id);
+        assert!(!finding.title.starts_with("Faiblesse"), "{}", finding.id);
+        // A password that is also an account name may rightly appear.
+        let users: Vec<&str> = ctx.credentials.iter().map(|(u, _)| u.as_str()).collect();
+        for (_, password) in ctx.credentials.iter() {
+            if password.len() >= 4 && !users.contains(&password.as_str()) {
+                assert!(
+                    !finding.evidence.contains(password.as_str()),
+                    "{}: evidence {:?} shows a password",
+                    finding.id,
+                    finding.evidence
+                );
+            }
+        }
+    }
+}
+
+/// Every infra check id used by the code is in the catalogue.
+#[test]
+fn every_infra_check_is_catalogued() {
+    let catalog = vigie_probe::catalog::Catalog::builtin();
+    for id in [
+        "redis.no_auth",
+        "password.redis",
+        "mongodb.no_auth",
+        "elasticsearch.no_auth",
+        "mysql.no_auth",
+        "password.mysql",
+        "postgresql.no_auth",
+        "password.postgresql",
+        "snmp.default_community",
+        "snmp.weak_community",
+        "dns.open_resolver",
+        "ntp.monlist",
+        "printer.exposed",
+        "smtp.cleartext_auth",
+        "mail.cleartext",
+    ] {
+        let (check, score) = catalog.get(id).unwrap_or_else(|| panic!("{id} missing"));
+        assert!(score > 0.0 && !check.title.is_empty(), "{id}");
+    }
+}

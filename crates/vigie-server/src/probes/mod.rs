@@ -1,0 +1,37 @@
+//! The network probe's scans at the observatory: the staff uploads a
+//! probe's `vigie.probe/1` document (`POST /api/v1/probes`, what
+//! `vigie probe --upload` does), stored once however often it is sent;
+//! each commune's scans are listed with their trend
+//! (`/communes/{code}/sonde`), each report shown whole (`/sondes/{id}`)
+//! or as a PDF (`/sondes/{id}.pdf`).
+//!
+//! What it must never do: store any part of a refused document, store one
+//! scan twice, let a commune user upload, or show a commune's scans to
+//! anyone but that commune's users and the staff (404 otherwise, the
+//! same answer as for a scan that does not exist).
+
+mod pages;
+mod scan;
+mod store;
+mod upload;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+
+use crate::AppState;
+
+pub use scan::{ScanSummary, SeverityCounts, trend};
+pub use store::{Stored, history, last_scan, store};
+pub use upload::{MAX_PROBE_BYTES, parse};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/probes",
+            post(upload::receive).layer(DefaultBodyLimit::max(MAX_PROBE_BYTES)),
+        )
+        .route("/communes/{code}/sonde", get(pages::history))
+        // `{id}` or `{id}.pdf`: one segment, told apart by the handler.
+        .route("/sondes/{id}", get(pages::report))
+}

@@ -1,0 +1,27 @@
+//! Fuzzes the VNC (RFB) handshake parsers: the version line, then the
+//! security offer under each version spoken; never a panic, and the
+//! offered types are bytes of the input.
+
+#![no_main]
+
+use vigie_probe::protocols::remote::vnc::{self, SecurityOffer};
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    if let Ok(version) = vnc::parse_version(data) {
+        let spoken = version.spoken();
+        assert_eq!(spoken.major, 3);
+        assert!([3, 7, 8].contains(&spoken.minor));
+    }
+    for minor in [3, 7, 8] {
+        let spoken = vnc::RfbVersion { major: 3, minor };
+        match vnc::parse_security(spoken, data) {
+            Ok(Some(SecurityOffer::Types(types))) => {
+                assert!(!types.is_empty() && types.len() < data.len().max(2));
+            }
+            Ok(Some(SecurityOffer::Refused(reason))) => {
+                assert!(reason.len() <= 3 * vnc::MAX_REASON_LEN);
+            }
+            Ok(None) | Err(_) => {}
+        }
+    }
+});
