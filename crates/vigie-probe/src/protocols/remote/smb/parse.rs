@@ -306,13 +306,13 @@ mod tests {
     // Recorded from Samba 4.17.12 (Debian 12), `server min protocol = NT1`,
     // answering the requests of `packet`.
     const SMB1_NEGOTIATE: &[u8] =
-        include_bytes!("../../../../tests/remote/data/samba417_smb1_negotiate.bin");
+        include_bytes!("../../../../tests/probe/remote/data/samba417_smb1_negotiate.bin");
     const SMB1_SESSION_SETUP: &[u8] =
-        include_bytes!("../../../../tests/remote/data/samba417_smb1_session_setup.bin");
+        include_bytes!("../../../../tests/probe/remote/data/samba417_smb1_session_setup.bin");
     const SMB2_NEGOTIATE: &[u8] =
-        include_bytes!("../../../../tests/remote/data/samba417_smb2_negotiate.bin");
+        include_bytes!("../../../../tests/probe/remote/data/samba417_smb2_negotiate.bin");
     const SMB2_SESSION_SETUP: &[u8] =
-        include_bytes!("../../../../tests/remote/data/samba417_smb2_session_setup.bin");
+        include_bytes!("../../../../tests/probe/remote/data/samba417_smb2_session_setup.bin");
 
     #[test]
     fn samba_smb2() {

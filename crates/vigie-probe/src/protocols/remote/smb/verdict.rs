@@ -420,16 +420,16 @@ mod tests {
     fn recorded_samba_is_not_windows() {
         let smb1 = Smb1Outcome {
             negotiate: parse_smb1_negotiate(include_bytes!(
-                "../../../../tests/remote/data/samba417_smb1_negotiate.bin"
+                "../../../../tests/probe/remote/data/samba417_smb1_negotiate.bin"
             ))
             .unwrap(),
             setup: parse_smb1_session_setup(include_bytes!(
-                "../../../../tests/remote/data/samba417_smb1_session_setup.bin"
+                "../../../../tests/probe/remote/data/samba417_smb1_session_setup.bin"
             ))
             .ok(),
         };
         let negotiate = parse_smb2_negotiate(include_bytes!(
-            "../../../../tests/remote/data/samba417_smb2_negotiate.bin"
+            "../../../../tests/probe/remote/data/samba417_smb2_negotiate.bin"
         ))
         .unwrap();
         let smb2 = Smb2Outcome {

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use vigie_probe::protocols::infra::{self, Protocol, mongodb, postgresql};
 
-use crate::servers::{tcp_fake, udp_fake};
-use crate::{assert_catalogued, context, finding, ids, tcp, udp};
+use super::servers::{tcp_fake, udp_fake};
+use super::{assert_catalogued, context, finding, ids, tcp, udp};
 
 /// A bound on a whole test step, so a hang fails instead of blocking.
 async fn bounded<T>(future: impl std::future::Future<Output = T>) -> T {

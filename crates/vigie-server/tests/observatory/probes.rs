@@ -6,7 +6,7 @@
 
 #![allow(clippy::unwrap_used)] // a test: a panic is the failure report
 
-mod common;
+use crate::common;
 
 use chrono::{DateTime, Utc};
 use common::{TestServer, sign_in_as};

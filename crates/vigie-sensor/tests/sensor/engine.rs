@@ -875,7 +875,7 @@ fn a_successful_ssh_login_with_a_long_session_is_one_try() {
 fn regression_fuzz_capture_whose_time_goes_backwards() {
     // Found by the engine_capture fuzz target: an incident began after its
     // last event, and the report failed validation.
-    let bytes = include_bytes!("data/fuzz-time-goes-backwards.pcap");
+    let bytes = include_bytes!("../data/fuzz-time-goes-backwards.pcap");
     let mut engine = Engine::new(Settings::default());
     if let Ok(mut reader) = vigie_sensor::capture::CaptureReader::new(&bytes[..]) {
         let _ = engine.read_capture(&mut reader);

@@ -7,11 +7,8 @@
 //! snmpd, PostgreSQL, MariaDB), each started on a loopback port with a
 //! private configuration in a temporary directory and stopped at the end.
 
-#[path = "infra/fakes.rs"]
 mod fakes;
-#[path = "infra/live.rs"]
 mod live;
-#[path = "infra/servers.rs"]
 mod servers;
 
 use std::sync::Arc;

@@ -7,12 +7,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-#[path = "lists/access.rs"]
 mod access;
-mod common;
-#[path = "lists/sensor_sync.rs"]
+use crate::common;
 mod sensor_sync;
-#[path = "lists/support.rs"]
 mod support;
 
 use common::enrolled_sensor;

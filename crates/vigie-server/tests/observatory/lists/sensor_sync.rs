@@ -6,8 +6,8 @@ use std::net::IpAddr;
 
 use reqwest::StatusCode;
 
+use super::support::{A, B, admin, server, upload};
 use crate::common::enrolled_sensor;
-use crate::support::{A, B, admin, server, upload};
 
 /// A sensor's `ListSync` against the real observatory over HTTP, as its
 /// uplink thread would drive it.

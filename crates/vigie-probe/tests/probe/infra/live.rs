@@ -6,10 +6,10 @@ use std::process::Command;
 
 use vigie_probe::protocols::infra::{self, Protocol};
 
-use crate::servers::{
+use super::servers::{
     Service, free_tcp_port, free_udp_port, live_ready, tcp_open, wait_for, which,
 };
-use crate::{assert_catalogued, context, finding, ids, tcp, udp};
+use super::{assert_catalogued, context, finding, ids, tcp, udp};
 
 fn redis(requirepass: Option<&str>) -> (Service, u16) {
     let port = free_tcp_port();

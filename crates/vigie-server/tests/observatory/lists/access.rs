@@ -5,8 +5,8 @@
 use reqwest::StatusCode;
 use vigie_server::accounts::Role;
 
+use super::support::{A, add_url, admin, list, manifest, page, server, upload};
 use crate::common::sign_in_as;
-use crate::support::{A, add_url, admin, list, manifest, page, server, upload};
 
 #[tokio::test]
 async fn only_the_administrator_changes_lists() {

@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used)] // a test: a panic is the failure report
 
-mod common;
+use crate::common;
 
 use chrono::Utc;
 use common::{TestServer, enrolled_sensor, sign_in_as};

@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // a test: a panic is the failure report
 
-mod common;
+use crate::common;
 
 use common::{TestServer, enrolled_sensor, sign_in_as};
 use reqwest::StatusCode;

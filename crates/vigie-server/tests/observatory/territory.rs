@@ -10,10 +10,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-#[path = "territory/bad_files.rs"]
 mod bad_files;
-mod common;
-#[path = "territory/map.rs"]
+use crate::common;
 mod map;
 
 use std::path::{Path, PathBuf};

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // a test: a panic is the failure report
 
-mod common;
+use crate::common;
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use common::{TestServer, enrolled_sensor, incident, post_report, sign_in_as};

@@ -7,9 +7,7 @@
 //! each started on a loopback port with a private configuration in a
 //! temporary directory and stopped at the end.
 
-#[path = "remote/fakes.rs"]
 mod fakes;
-#[path = "remote/live.rs"]
 mod live;
 
 use std::sync::Arc;

@@ -1,0 +1,20 @@
+//! The observatory over HTTP, as browsers, scripts and sensors use it.
+//!
+//! One test binary for the crate's integration tests: each module was a
+//! binary of its own, and linking each against every dependency cost CI
+//! minutes and gigabytes.
+
+#![allow(clippy::unwrap_used)] // a test: a panic is the failure report
+
+mod access;
+mod accounts;
+mod browser;
+mod common;
+mod cybermeteo;
+mod heartbeat;
+mod lists;
+mod pipeline;
+mod probes;
+mod sensors;
+mod territory;
+mod tls;
