@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod bench;
 mod bench_live;
+mod bench_probe;
 mod bench_server;
 mod demo;
 mod probe;
@@ -175,6 +176,9 @@ enum BenchCommand {
     /// The live sensor (root): highest replay rate with no kernel drop,
     /// CPU and memory with a million-entry list, beside tcpdump.
     Live(bench_live::LiveArgs),
+    /// The network probe (root): the whole probe on a lab of namespace
+    /// hosts, beside nmap `-sT -sV` on the same hosts and ports.
+    Probe(bench_probe::ProbeBenchArgs),
     /// The observatory: ingest rate, map page time and size, memory.
     Observatory {
         #[arg(long, default_value_t = 200_000)]
@@ -205,6 +209,7 @@ fn main() -> ExitCode {
         Command::Bench(BenchCommand::Sensor { packets, pcap }) => bench::speed(packets, pcap),
         Command::Bench(BenchCommand::Flood { sources }) => bench::flood(sources),
         Command::Bench(BenchCommand::Live(args)) => bench_live::run(args),
+        Command::Bench(BenchCommand::Probe(args)) => bench_probe::run(args),
         Command::Bench(BenchCommand::Observatory {
             incidents,
             batch,

@@ -80,6 +80,12 @@ pub fn run(args: ProbeArgs) -> anyhow::Result<ExitCode> {
     let mut settings = Settings::for_scope(&scope);
     settings.context.try_passwords = !args.no_passwords;
     let report = scan_until_done(&scope, settings)?;
+    if report.hosts.is_empty() && !report.interrupted {
+        eprintln!(
+            "Aucun hôte n'a répondu dans le périmètre ({}) : vérifiez que la sonde est branchée sur le bon réseau.",
+            report.scope.networks.join(", ")
+        );
+    }
     let rendered = render(&report, args.format)?;
     write(&rendered, args.output.as_deref())?;
     if let (Some(url), Some(token)) = (&args.upload, &args.token) {
