@@ -16,3 +16,4 @@ pub mod report;
 pub mod scan;
 pub mod scope;
 pub mod target;
+pub mod trials;

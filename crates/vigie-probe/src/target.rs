@@ -48,6 +48,9 @@ pub struct Context {
     pub password_budget: usize,
     /// Pause between two trials on the same account.
     pub trial_pause: Duration,
+    /// Accounts of one service tried at the same time (each within its
+    /// budget and with its pause): 1 in the polite intensity.
+    pub accounts_at_once: usize,
     /// Whether password trials run at all (`--no-passwords` turns them off).
     pub try_passwords: bool,
     /// Candidate (user, password) pairs: the built-in dictionary plus the
@@ -61,6 +64,7 @@ impl Default for Context {
             timeout: Duration::from_secs(3),
             password_budget: 5,
             trial_pause: Duration::from_millis(500),
+            accounts_at_once: 1,
             try_passwords: true,
             credentials: Arc::new(Vec::new()),
         }

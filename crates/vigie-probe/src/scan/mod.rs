@@ -81,10 +81,11 @@ impl Settings {
             scope.postcode(),
             year,
         );
-        let (connections, rate, hosts_at_once, checks_per_host) = match scope.intensity() {
-            Intensity::Polite => (16, 100, 1, 2),
-            Intensity::Normal => (64, 400, 4, 4),
-        };
+        let (connections, rate, hosts_at_once, checks_per_host, accounts_at_once) =
+            match scope.intensity() {
+                Intensity::Polite => (16, 100, 1, 2, 1),
+                Intensity::Normal => (64, 400, 4, 4, 4),
+            };
         Settings {
             ports: PortList::builtin().with_override(scope.ports()),
             connect_timeout: Duration::from_secs(1),
@@ -98,6 +99,7 @@ impl Settings {
             icmp: true,
             context: Context {
                 credentials: Arc::new(candidates),
+                accounts_at_once,
                 ..Context::default()
             },
         }

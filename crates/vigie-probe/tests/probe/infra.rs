@@ -23,6 +23,7 @@ pub fn context(budget: usize, credentials: &[(&str, &str)]) -> Context {
         timeout: Duration::from_secs(2),
         password_budget: budget,
         trial_pause: Duration::from_millis(10),
+        accounts_at_once: 1,
         try_passwords: true,
         credentials: Arc::new(
             credentials

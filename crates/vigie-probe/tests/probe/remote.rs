@@ -22,6 +22,7 @@ pub fn context(budget: usize, credentials: &[(&str, &str)]) -> Context {
         timeout: Duration::from_secs(3),
         password_budget: budget,
         trial_pause: Duration::from_millis(10),
+        accounts_at_once: 2,
         try_passwords: true,
         credentials: Arc::new(
             credentials

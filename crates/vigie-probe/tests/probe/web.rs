@@ -26,6 +26,7 @@ fn context(credentials: &[(&str, &str)], budget: usize) -> Context {
         timeout: Duration::from_secs(2),
         password_budget: budget,
         trial_pause: Duration::from_millis(50),
+        accounts_at_once: 3,
         try_passwords: true,
         credentials: Arc::new(
             credentials
@@ -421,11 +422,17 @@ async fn sshd_with_a_weak_and_a_strong_account() {
     wait_listening(port, &mut guard.0);
     let target = Target::tcp(LOCALHOST, port);
 
+    // Accounts that do not exist are tried at the same time (three at
+    // once): each on connections of its own, none in the way of the others.
     let ctx = context(
         &[
+            ("vigie-nosuch1", "123456"),
+            ("vigie-nosuch2", "123456"),
             (&weak.0, "123456"),
+            ("vigie-nosuch1", "azerty"),
             (&weak.0, "azerty"),
             (&weak.0, "password"),
+            ("vigie-nosuch2", "azerty"),
         ],
         3,
     );

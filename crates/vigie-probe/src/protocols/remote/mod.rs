@@ -19,7 +19,7 @@ mod conn;
 mod trials;
 mod wire;
 
-pub use trials::{Attempt, candidates};
+pub use trials::Attempt;
 pub use wire::ParseError;
 
 use tracing::Instrument;

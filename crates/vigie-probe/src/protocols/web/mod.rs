@@ -11,7 +11,6 @@ pub mod conn;
 pub mod http;
 pub mod ssh;
 pub mod tls;
-pub mod trials;
 pub mod version;
 pub mod vulns;
 

@@ -1,14 +1,15 @@
 //! Trivial passwords on a page protected by HTTP basic authentication
 //! (RFC 7617): the same `GET` with an `Authorization` field, at most
 //! `ctx.password_budget` passwords per account, `ctx.trial_pause` apart,
-//! stopping at the first success. Only `GET`: nothing is ever changed.
+//! `ctx.accounts_at_once` accounts at a time, stopping at the first
+//! success. Only `GET`: nothing is ever changed.
 
 use base64::Engine;
 use tracing::debug;
 
 use super::client::{self, Scheme};
-use crate::protocols::web::trials::by_account;
 use crate::target::{Context, Target};
+use crate::trials::{AccountEnd, Attempt, TrialsEnd, across_accounts, by_account, each_password};
 
 /// The account whose trivial password opened `path`, and after how many
 /// tries; `None` if none did, trials are off, or the server stopped
@@ -22,29 +23,41 @@ pub async fn try_passwords(
     if !ctx.try_passwords {
         return None;
     }
-    let mut first = true;
-    for (user, passwords) in by_account(&ctx.credentials, ctx.password_budget) {
-        for (index, password) in passwords.iter().enumerate() {
-            if !first {
-                tokio::time::sleep(ctx.trial_pause).await;
-            }
-            first = false;
-            let token =
-                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-            let authorization = format!("Basic {token}");
-            match client::get(target, ctx, scheme, path, Some(&authorization)).await {
-                // A 403 may mean "right password, missing role" (Tomcat),
-                // or not: only a page actually served counts.
-                Ok(response) if (200..400).contains(&response.head.status) => {
-                    return Some((user.to_owned(), index + 1));
-                }
-                Ok(_) => {}
-                Err(error) => {
-                    debug!(%target.addr, target.port, %error, "basic-auth trials stopped");
-                    return None;
-                }
-            }
-        }
+    let accounts = by_account(&ctx.credentials, ctx.password_budget);
+    let end = across_accounts(
+        accounts,
+        ctx.accounts_at_once,
+        |user, passwords| async move {
+            let (end, answered) =
+                each_password(&passwords, ctx.trial_pause, |password| async move {
+                    let token = base64::engine::general_purpose::STANDARD
+                        .encode(format!("{user}:{password}"));
+                    let authorization = format!("Basic {token}");
+                    match client::get(target, ctx, scheme, path, Some(&authorization)).await {
+                        // A 403 may mean "right password, missing role" (Tomcat),
+                        // or not: only a page actually served counts.
+                        Ok(response) if (200..400).contains(&response.head.status) => {
+                            Attempt::Accepted
+                        }
+                        Ok(_) => Attempt::Refused,
+                        Err(error) => {
+                            debug!(%target.addr, target.port, %error, "basic-auth trials stopped");
+                            Attempt::Failed
+                        }
+                    }
+                })
+                .await;
+            let end = match end {
+                AccountEnd::Accepted(attempts) => AccountEnd::Accepted((user.to_owned(), attempts)),
+                AccountEnd::Refused => AccountEnd::Refused,
+                AccountEnd::Stop => AccountEnd::Stop,
+            };
+            (end, answered)
+        },
+    )
+    .await;
+    match end {
+        TrialsEnd::Accepted(found) => Some(found),
+        TrialsEnd::Refused | TrialsEnd::NotTried => None,
     }
-    None
 }

@@ -1,7 +1,8 @@
 //! Password trials over SSH (RFC 4252 §8) with the russh client: key
 //! exchange, `none` to learn whether the server takes passwords, then at
 //! most `ctx.password_budget` passwords per account, `ctx.trial_pause`
-//! apart, stopping at the first success. It never opens a channel, so
+//! apart, `ctx.accounts_at_once` accounts at a time, stopping at the first
+//! success. It never opens a channel, so
 //! nothing ever runs on the server; on success it disconnects at once.
 //!
 //! OpenSSH refuses a change of user name on one connection and cuts it at
@@ -19,8 +20,8 @@ use tokio::time::timeout;
 use tracing::debug;
 
 use super::super::conn;
-use super::super::trials::by_account;
 use crate::target::{Context, Target};
+use crate::trials::{AccountEnd, TrialsEnd, across_accounts, by_account};
 
 /// Under half of OpenSSH's default `MaxAuthTries` (6), so no connection is
 /// cut for too many failures and sshd logs no "too many failures".
@@ -47,80 +48,74 @@ pub async fn try_passwords(target: &Target, ctx: &Context) -> Outcome {
     if !ctx.try_passwords {
         return Outcome::NotTried;
     }
-    let mut first = true;
-    let mut tried_any = false;
-    for (user, passwords) in by_account(&ctx.credentials, ctx.password_budget) {
-        let mut session: Option<(Handle<Observer>, usize)> = None;
-        for (index, password) in passwords.iter().enumerate() {
-            if !first {
-                tokio::time::sleep(ctx.trial_pause).await;
-            }
-            first = false;
-            if session
-                .as_ref()
-                .is_none_or(|(_, used)| *used >= ATTEMPTS_PER_CONNECTION)
-            {
-                if let Some((old, _)) = session.take() {
-                    close(&old).await;
-                }
-                match open(target, ctx, user).await {
-                    Opened::Ready(handle) => session = Some((handle, 0)),
-                    Opened::NoPassword => return not_tried(tried_any),
-                    Opened::NoneAccepted(handle) => {
-                        close(&handle).await;
-                        return accepted(user, 0);
-                    }
-                    Opened::Failed => return not_tried(tried_any),
-                }
-            }
-            let Some((handle, used)) = session.as_mut() else {
-                return not_tried(tried_any);
-            };
-            *used += 1;
-            tried_any = true;
-            let limit = ctx.timeout * 2 + PAM_FAIL_DELAY;
-            match timeout(limit, handle.authenticate_password(user, *password)).await {
-                Ok(Ok(AuthResult::Success)) => {
-                    close(handle).await;
-                    return accepted(user, index + 1);
-                }
-                Ok(Ok(AuthResult::Failure { .. })) => {}
-                Ok(Err(error)) => {
-                    debug!(%target.addr, target.port, %error, "SSH trials stopped");
-                    return not_tried(tried_any);
-                }
-                Err(_) => {
-                    debug!(%target.addr, target.port, "SSH trials stopped: no answer");
-                    return not_tried(tried_any);
-                }
-            }
-        }
-        if let Some((handle, _)) = session {
-            close(&handle).await;
-        }
-    }
-    if tried_any {
-        Outcome::Refused
-    } else {
-        Outcome::NotTried
+    let accounts = by_account(&ctx.credentials, ctx.password_budget);
+    let end = across_accounts(accounts, ctx.accounts_at_once, |user, passwords| {
+        try_account(target, ctx, user, passwords)
+    })
+    .await;
+    match end {
+        TrialsEnd::Accepted((user, attempts)) => Outcome::Accepted { user, attempts },
+        TrialsEnd::Refused => Outcome::Refused,
+        TrialsEnd::NotTried => Outcome::NotTried,
     }
 }
 
-fn accepted(user: &str, attempts: usize) -> Outcome {
-    Outcome::Accepted {
-        user: user.to_owned(),
-        attempts,
+/// One account's passwords, on connections of their own with at most
+/// [`ATTEMPTS_PER_CONNECTION`] tries each. A service that stops answering
+/// or takes no password stops every account.
+async fn try_account(
+    target: &Target,
+    ctx: &Context,
+    user: &str,
+    passwords: Vec<&str>,
+) -> (AccountEnd<(String, usize)>, bool) {
+    let mut session: Option<(Handle<Observer>, usize)> = None;
+    let mut answered = false;
+    for (index, password) in passwords.iter().enumerate() {
+        if index > 0 {
+            tokio::time::sleep(ctx.trial_pause).await;
+        }
+        if session
+            .as_ref()
+            .is_none_or(|(_, used)| *used >= ATTEMPTS_PER_CONNECTION)
+        {
+            if let Some((old, _)) = session.take() {
+                close(&old).await;
+            }
+            match open(target, ctx, user).await {
+                Opened::Ready(handle) => session = Some((handle, 0)),
+                Opened::NoneAccepted(handle) => {
+                    close(&handle).await;
+                    return (AccountEnd::Accepted((user.to_owned(), 0)), true);
+                }
+                Opened::NoPassword | Opened::Failed => return (AccountEnd::Stop, answered),
+            }
+        }
+        let Some((handle, used)) = session.as_mut() else {
+            return (AccountEnd::Stop, answered);
+        };
+        *used += 1;
+        let limit = ctx.timeout * 2 + PAM_FAIL_DELAY;
+        match timeout(limit, handle.authenticate_password(user, *password)).await {
+            Ok(Ok(AuthResult::Success)) => {
+                close(handle).await;
+                return (AccountEnd::Accepted((user.to_owned(), index + 1)), true);
+            }
+            Ok(Ok(AuthResult::Failure { .. })) => answered = true,
+            Ok(Err(error)) => {
+                debug!(%target.addr, target.port, %error, "SSH trials stopped");
+                return (AccountEnd::Stop, answered);
+            }
+            Err(_) => {
+                debug!(%target.addr, target.port, "SSH trials stopped: no answer");
+                return (AccountEnd::Stop, answered);
+            }
+        }
     }
-}
-
-/// A service that stops answering mid-way is left alone; what was refused
-/// before still counts as refused.
-fn not_tried(tried_any: bool) -> Outcome {
-    if tried_any {
-        Outcome::Refused
-    } else {
-        Outcome::NotTried
+    if let Some((handle, _)) = session {
+        close(&handle).await;
     }
+    (AccountEnd::Refused, answered)
 }
 
 enum Opened {
