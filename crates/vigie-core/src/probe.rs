@@ -133,37 +133,38 @@ pub struct HostPort {
 }
 
 impl ProbeReport {
-    /// Checks what serde cannot; the message names the field.
+    /// Checks what serde cannot; the message, in French (it reaches the
+    /// user of `vigie probe --upload`), names the field.
     pub fn validate(&self) -> Result<(), String> {
         if self.schema != PROBE_SCHEMA {
             return Err(format!(
-                "schema is {:?}, expected {PROBE_SCHEMA:?}",
+                "schema : {:?} au lieu de {PROBE_SCHEMA:?} attendu",
                 self.schema
             ));
         }
         if self.started_at > self.finished_at {
-            return Err("started_at is after finished_at".to_owned());
+            return Err("started_at est postérieur à finished_at".to_owned());
         }
         if self.hosts.len() > MAX_HOSTS {
-            return Err(format!("hosts: at most {MAX_HOSTS}"));
+            return Err(format!("hosts : au plus {MAX_HOSTS} hôtes"));
         }
         if self.findings.len() > MAX_FINDINGS {
-            return Err(format!("findings: at most {MAX_FINDINGS}"));
+            return Err(format!("findings : au plus {MAX_FINDINGS} constats"));
         }
         if self.top.len() > TOP_LEN {
-            return Err(format!("top: at most {TOP_LEN}"));
+            return Err(format!("top : au plus {TOP_LEN} constats"));
         }
         for (index, host) in self.hosts.iter().enumerate() {
             if host.services.len() > MAX_SERVICES_PER_HOST {
                 return Err(format!(
-                    "hosts[{index}].services: at most {MAX_SERVICES_PER_HOST}"
+                    "hosts[{index}].services : au plus {MAX_SERVICES_PER_HOST} services"
                 ));
             }
         }
         for (index, finding) in self.findings.iter().enumerate() {
             finding
                 .check()
-                .map_err(|problem| format!("findings[{index}]: {problem}"))?;
+                .map_err(|problem| format!("findings[{index}] : {problem}"))?;
         }
         Ok(())
     }
@@ -172,10 +173,10 @@ impl ProbeReport {
 impl Finding {
     fn check(&self) -> Result<(), String> {
         if !(0.0..=10.0).contains(&self.cvss) {
-            return Err(format!("cvss {} is not between 0 and 10", self.cvss));
+            return Err(format!("cvss : {} n'est pas entre 0 et 10", self.cvss));
         }
         if self.id.is_empty() || self.id.len() > 64 {
-            return Err("id must have 1 to 64 characters".to_owned());
+            return Err("id : de 1 à 64 caractères".to_owned());
         }
         for (field, text) in [
             ("title", &self.title),
@@ -185,7 +186,7 @@ impl Finding {
             ("vector", &self.vector),
         ] {
             if text.len() > MAX_TEXT_LEN {
-                return Err(format!("{field} has more than {MAX_TEXT_LEN} bytes"));
+                return Err(format!("{field} : plus de {MAX_TEXT_LEN} octets"));
             }
         }
         Ok(())

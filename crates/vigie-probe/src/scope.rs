@@ -376,9 +376,86 @@ fn parse_raw(file: &str, text: &str) -> Result<RawScope, ScopeError> {
             file: file.to_owned(),
             line,
             field: if field == "." { "-".to_owned() } else { field },
-            problem: inner.message().trim().to_owned(),
+            problem: in_french(inner.message().trim()),
         }
     })
+}
+
+/// The TOML parser's and serde's messages, said in French for the person
+/// who wrote the scope file. Syntax errors keep the parser's own words in
+/// brackets: there are many, and the line is already given.
+fn in_french(message: &str) -> String {
+    let quoted = |text: &str| text.replace('`', "");
+    if let Some(field) = message.strip_prefix("missing field ") {
+        return format!("champ obligatoire absent : {}", quoted(field));
+    }
+    if let Some(rest) = message.strip_prefix("unknown field ") {
+        return match rest.split_once(", expected ") {
+            Some((field, known)) => format!(
+                "champ inconnu : {} (champs possibles : {})",
+                quoted(field),
+                alternatives(known)
+            ),
+            None => format!("champ inconnu : {}", quoted(rest)),
+        };
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant ") {
+        return match rest.split_once(", expected ") {
+            Some((value, known)) => format!(
+                "valeur inconnue : {} (valeurs possibles : {})",
+                quoted(value),
+                alternatives(known)
+            ),
+            None => format!("valeur inconnue : {}", quoted(rest)),
+        };
+    }
+    if let Some(rest) = message.strip_prefix("invalid type: ") {
+        return match rest.split_once(", expected ") {
+            Some((found, expected)) => format!(
+                "type incorrect : {} ; attendu : {}",
+                type_in_french(found),
+                type_in_french(expected)
+            ),
+            None => format!("type incorrect : {rest}"),
+        };
+    }
+    if let Some(key) = message.strip_prefix("duplicate key ") {
+        return format!("clé définie deux fois : {}", quoted(key));
+    }
+    format!(
+        "syntaxe TOML incorrecte ({})",
+        message.split_whitespace().collect::<Vec<_>>().join(" ")
+    )
+}
+
+/// serde's "one of `a`, `b`" or "`a` or `b`" as "a, b" or "a ou b".
+fn alternatives(known: &str) -> String {
+    known
+        .replace('`', "")
+        .trim_start_matches("one of ")
+        .replace(" or ", " ou ")
+}
+
+/// serde's names of types ("a sequence", "string \"x\"", "boolean `true`").
+fn type_in_french(text: &str) -> String {
+    let (kind, value) = match text.split_once(' ') {
+        Some((kind, value)) if !kind.starts_with('a') => (kind, Some(value)),
+        _ => (text, None),
+    };
+    let kind = match kind.trim_start_matches("a ").trim_start_matches("an ") {
+        "sequence" => "une liste",
+        "string" => "un texte",
+        "boolean" | "bool" => "un booléen",
+        "integer" | "u8" | "u16" | "u32" | "u64" | "i64" => "un nombre entier",
+        "floating point" | "float" | "f64" => "un nombre",
+        "map" | "table" => "une table",
+        "date" | "datetime" => "une date",
+        other => other,
+    };
+    match value {
+        Some(value) => format!("{kind} {}", value.replace('`', "")),
+        None => kind.to_owned(),
+    }
 }
 
 /// The 1-based line of byte `offset` in `text`.
@@ -410,6 +487,47 @@ mod tests {
         let scope = Scope::parse("scope.example.toml", EXAMPLE).unwrap();
         assert_eq!(scope.commune(), Some("44109"));
         assert_eq!(scope.addresses().len(), 253 - 2);
+    }
+
+    /// Every message of the parser the scope's author may meet is in
+    /// French, and still names what is wrong.
+    #[test]
+    fn parser_messages_are_in_french() {
+        let period = "period = { start = 2020-01-01, end = 2099-12-31 }\n";
+        let problem = |text: &str| match Scope::parse("p.toml", text) {
+            Err(ScopeError::Invalid { problem, .. }) => problem,
+            other => panic!("{other:?}"),
+        };
+        let cases = [
+            (format!("exclude = []\n{period}"), "champ obligatoire absent : networks"),
+            (
+                format!("networks = [\"10.0.0.0/24\"]\nnetwork = 1\n{period}"),
+                "champ inconnu : network",
+            ),
+            (
+                format!("networks = [\"10.0.0.0/24\"]\nintensity = \"brutal\"\n{period}"),
+                "valeur inconnue : brutal (valeurs possibles : polite ou normal)",
+            ),
+            (
+                format!("networks = \"10.0.0.0/24\"\n{period}"),
+                "type incorrect : un texte",
+            ),
+            (
+                format!("networks = [\"10.0.0.0/24\"]\nallow_public = \"oui\"\n{period}"),
+                "type incorrect : un texte",
+            ),
+            ("networks = [\"10.0.0.0/24\"\nperiod = {".to_owned(), "syntaxe TOML incorrecte ("),
+        ];
+        for (text, expected) in cases {
+            let problem = problem(&text);
+            assert!(problem.contains(expected), "{problem:?} for {text:?}");
+            for english in ["missing", "unknown", "invalid", "expected one of"] {
+                assert!(
+                    !problem.starts_with(english) && !problem.contains(&format!(" {english} field")),
+                    "{problem:?}"
+                );
+            }
+        }
     }
 
     #[test]
