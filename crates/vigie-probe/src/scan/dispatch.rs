@@ -1,7 +1,7 @@
 //! Routing an open port to the protocol family that knows it: by port
-//! first, then by what the service says first (banner), then the web
-//! family for services that wait for the client (HTTP, TLS), else the
-//! service is recorded as `unknown` with its banner.
+//! first, then by what the service says first (banner), then, for
+//! services that wait for the client, the web family (HTTP, TLS) and SMB
+//! and RDP; else the service is recorded as `unknown` with its banner.
 //!
 //! Each family (`protocols::{remote,web,infra}`) exposes
 //! `claims(port, transport)`, `claims_banner(first_bytes)` and
@@ -92,10 +92,14 @@ pub async fn identify_tcp(addr: Allowed, port: u16, settings: &Settings) -> Port
     }
     let first_bytes = tcp::banner(addr, port, settings.connect_timeout, settings.banner_wait).await;
     let Some(first_bytes) = first_bytes.filter(|bytes| !bytes.is_empty()) else {
-        // Silent: the service waits for the client, as HTTP and TLS do.
+        // Silent: the service waits for the client, as HTTP and TLS do,
+        // and SMB and RDP.
         if !tried.contains(&Family::Web)
             && let Some(result) = Family::Web.examine(&target, ctx).await
         {
+            return result;
+        }
+        if let Some(result) = protocols::remote::examine_silent(&target, ctx).await {
             return result;
         }
         return unknown(&target, &[]);

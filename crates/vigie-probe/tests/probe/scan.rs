@@ -242,12 +242,12 @@ async fn closed_port() -> u16 {
     listener.local_addr().unwrap().port()
 }
 
-fn lab_scope(networks: &str, exclude: &str) -> Scope {
+pub(crate) fn lab_scope(networks: &str, exclude: &str) -> Scope {
     let text = format!("networks = [{networks}]\nexclude = [{exclude}]\n{PERIOD}");
     scope(&text).unwrap().for_lab()
 }
 
-fn settings(scope: &Scope, discovery: Vec<u16>, tcp: Vec<u16>) -> Settings {
+pub(crate) fn settings(scope: &Scope, discovery: Vec<u16>, tcp: Vec<u16>) -> Settings {
     let mut settings = Settings::for_scope(scope);
     settings.ports = PortList {
         discovery,
@@ -264,7 +264,7 @@ fn settings(scope: &Scope, discovery: Vec<u16>, tcp: Vec<u16>) -> Settings {
     settings
 }
 
-async fn run(scope: &Scope, settings: Settings) -> ProbeReport {
+pub(crate) async fn run(scope: &Scope, settings: Settings) -> ProbeReport {
     let progress = Arc::new(Progress::hidden());
     let report = scan::run(scope, settings, progress, CancellationToken::new())
         .await

@@ -126,6 +126,24 @@ pub async fn examine(target: &Target, ctx: &Context) -> Option<PortResult> {
 }
 
 /// What a server says before the client speaks, if anything.
+/// A service that said nothing first, on a port not known for SMB or RDP
+/// (a NAS's SMB moved to 4445, a Windows RDP on 3390): both wait for the
+/// client, so each is asked in its own protocol, SMB first; a service
+/// that is neither answers neither, and `None` says so.
+pub async fn examine_silent(target: &Target, ctx: &Context) -> Option<PortResult> {
+    if target.transport != Transport::Tcp {
+        return None;
+    }
+    for protocol in [Protocol::Smb, Protocol::Rdp] {
+        if Protocol::by_port(target.port) != Some(protocol)
+            && let Some(result) = protocol.examine(target, ctx).await
+        {
+            return Some(result);
+        }
+    }
+    None
+}
+
 async fn first_bytes(target: &Target, ctx: &Context) -> Option<Vec<u8>> {
     let mut conn = conn::Connection::open(target, ctx.timeout).await.ok()?;
     conn.fill_within(BANNER_WAIT.min(ctx.timeout)).await.ok()?;

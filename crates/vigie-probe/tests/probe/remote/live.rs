@@ -184,6 +184,35 @@ async fn live_samba_with_and_without_smb1() {
     assert_eq!(ids(&result), ["smb.signing_not_required"]);
 }
 
+/// A Samba moved to an unusual port says nothing first: the whole scan,
+/// once HTTP and TLS got no answer there, still asks it in SMB and finds
+/// SMB1.
+#[tokio::test]
+async fn live_samba_on_an_unusual_port_is_still_smb() {
+    if !can_run("live_samba_on_an_unusual_port_is_still_smb", &["/usr/sbin/smbd"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (daemon, port) = start_samba(&dir.path().join("odd"), "NT1");
+    assert!(remote::Protocol::by_port(port).is_none());
+    let scope = crate::scan::lab_scope("\"127.0.0.1\"", "");
+    let settings = crate::scan::settings(&scope, vec![port], vec![port]);
+    let report = crate::scan::run(&scope, settings).await;
+    drop(daemon);
+    let services: Vec<_> = report.hosts.iter().flat_map(|h| &h.services).collect();
+    assert_eq!(services.len(), 1, "{services:?}");
+    assert_eq!(services[0].name, "smb", "{services:?}");
+    assert_eq!(services[0].product.as_deref(), Some("Samba"));
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.id == "smb.v1" && f.port == Some(port)),
+        "{:?}",
+        report.findings
+    );
+}
+
 /// The NetBIOS session service path (port 139), alone and beside 445,
 /// where the findings go to 445 only. Needs 127.0.0.1:139 and :445 free.
 #[tokio::test]
