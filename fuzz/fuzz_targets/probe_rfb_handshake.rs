@@ -1,6 +1,6 @@
 //! Fuzzes the VNC (RFB) handshake parsers: the version line, then the
-//! security offer under each version spoken; never a panic, and the
-//! offered types are bytes of the input.
+//! security offer under each version spoken, and VeNCrypt's sub-types;
+//! never a panic, and what is read fits in the input.
 
 #![no_main]
 
@@ -23,5 +23,8 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             }
             Ok(None) | Err(_) => {}
         }
+    }
+    if let Ok(Some(subtypes)) = vnc::parse_vencrypt_subtypes(data) {
+        assert!(2 + 4 * subtypes.len() <= data.len());
     }
 });

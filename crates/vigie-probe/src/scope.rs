@@ -499,7 +499,10 @@ mod tests {
             other => panic!("{other:?}"),
         };
         let cases = [
-            (format!("exclude = []\n{period}"), "champ obligatoire absent : networks"),
+            (
+                format!("exclude = []\n{period}"),
+                "champ obligatoire absent : networks",
+            ),
             (
                 format!("networks = [\"10.0.0.0/24\"]\nnetwork = 1\n{period}"),
                 "champ inconnu : network",
@@ -516,14 +519,18 @@ mod tests {
                 format!("networks = [\"10.0.0.0/24\"]\nallow_public = \"oui\"\n{period}"),
                 "type incorrect : un texte",
             ),
-            ("networks = [\"10.0.0.0/24\"\nperiod = {".to_owned(), "syntaxe TOML incorrecte ("),
+            (
+                "networks = [\"10.0.0.0/24\"\nperiod = {".to_owned(),
+                "syntaxe TOML incorrecte (",
+            ),
         ];
         for (text, expected) in cases {
             let problem = problem(&text);
             assert!(problem.contains(expected), "{problem:?} for {text:?}");
             for english in ["missing", "unknown", "invalid", "expected one of"] {
                 assert!(
-                    !problem.starts_with(english) && !problem.contains(&format!(" {english} field")),
+                    !problem.starts_with(english)
+                        && !problem.contains(&format!(" {english} field")),
                     "{problem:?}"
                 );
             }

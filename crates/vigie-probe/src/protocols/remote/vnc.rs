@@ -1,9 +1,14 @@
 //! VNC (RFB, RFC 6143): reads the server's protocol version, answers with
 //! the version both speak, and reads the security types it offers. Type 1
-//! (None) means anyone gets the screen, keyboard and mouse.
+//! (None) means anyone gets the screen, keyboard and mouse. A server that
+//! offers only VeNCrypt (TigerVNC's default) lists its sub-types behind
+//! it, and TLSNone or X509None there mean the same: encrypted, but open to
+//! anyone; so VeNCrypt is chosen just to read that list, as nmap's
+//! `vnc-info` does.
 //!
-//! It must not choose a security type: the connection is closed as soon
-//! as the offer is read, before any authentication or screen update.
+//! It must not authenticate: the connection is closed as soon as the
+//! offer (or VeNCrypt's list) is read, before any authentication, TLS
+//! handshake or screen update.
 
 use std::io;
 
@@ -24,6 +29,12 @@ pub const MAX_REASON_LEN: usize = 1024;
 
 /// Security type None (RFC 6143 §7.2.1).
 pub const SECURITY_NONE: u8 = 1;
+
+/// Security type VeNCrypt (TigerVNC, libvncserver).
+pub const SECURITY_VENCRYPT: u8 = 19;
+
+/// VeNCrypt sub-types that ask no password: None, TLSNone, X509None.
+pub const VENCRYPT_NO_PASSWORD: &[u32] = &[1, 257, 260];
 
 /// The protocol version a server announces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -142,6 +153,50 @@ pub fn security_name(kind: u8) -> String {
     name.to_owned()
 }
 
+/// Parses what a VeNCrypt server sends once the client has echoed its
+/// version 0.2: a status byte (0 for accepted), a count, then that many
+/// u32 sub-types. `Ok(None)` asks for more bytes.
+pub fn parse_vencrypt_subtypes(bytes: &[u8]) -> Result<Option<Vec<u32>>, ParseError> {
+    let mut reader = Reader::new(bytes, "VeNCrypt sub-types");
+    let Ok(status) = reader.u8() else {
+        return Ok(None);
+    };
+    if status != 0 {
+        return Err(ParseError::invalid(
+            "VeNCrypt version",
+            format!("0.2 refused (status {status})"),
+        ));
+    }
+    let Ok(count) = reader.u8() else {
+        return Ok(None);
+    };
+    let mut subtypes = Vec::with_capacity(usize::from(count));
+    for _ in 0..count {
+        match reader.array::<4>() {
+            Ok(word) => subtypes.push(u32::from_be_bytes(word)),
+            Err(_) => return Ok(None),
+        }
+    }
+    Ok(Some(subtypes))
+}
+
+/// The name of a VeNCrypt sub-type, for the evidence.
+pub fn vencrypt_name(subtype: u32) -> String {
+    let name = match subtype {
+        1 => "None",
+        2 => "VncAuth",
+        256 => "Plain",
+        257 => "TLSNone",
+        258 => "TLSVnc",
+        259 => "TLSPlain",
+        260 => "X509None",
+        261 => "X509Vnc",
+        262 => "X509Plain",
+        _ => return format!("sous-type {subtype}"),
+    };
+    name.to_owned()
+}
+
 pub fn matches_banner(first_bytes: &[u8]) -> bool {
     first_bytes.starts_with(b"RFB 00")
 }
@@ -166,15 +221,49 @@ pub async fn examine(target: &Target, ctx: &Context) -> Option<PortResult> {
             return Some(result);
         }
     };
-    drop(conn);
     let finding = match offer {
         SecurityOffer::Types(types) => {
             let names: Vec<String> = types.iter().map(|t| security_name(*t)).collect();
+            let vencrypt = if !types.contains(&SECURITY_NONE)
+                && types.contains(&SECURITY_VENCRYPT)
+                && spoken.minor >= 7
+            {
+                conn.consume(1 + types.len());
+                vencrypt_subtypes(&mut conn)
+                    .await
+                    .inspect_err(|error| tracing::debug!(%error, "VeNCrypt sub-types not read"))
+                    .ok()
+            } else {
+                None
+            };
+            drop(conn);
+            let open_subtypes: Vec<String> = vencrypt
+                .iter()
+                .flatten()
+                .filter(|subtype| VENCRYPT_NO_PASSWORD.contains(subtype))
+                .map(|subtype| vencrypt_name(*subtype))
+                .collect();
             if types.contains(&SECURITY_NONE) {
                 let evidence = format!("type de sécurité None proposé ({})", names.join(", "));
                 catalog::finding("vnc.no_auth", target, evidence)
+            } else if !open_subtypes.is_empty() {
+                let listed: Vec<String> = vencrypt
+                    .iter()
+                    .flatten()
+                    .map(|subtype| vencrypt_name(*subtype))
+                    .collect();
+                let evidence = format!(
+                    "VeNCrypt propose {} : aucun mot de passe demandé (sous-types : {})",
+                    open_subtypes.join(", "),
+                    listed.join(", ")
+                );
+                catalog::finding("vnc.no_auth", target, evidence)
             } else {
-                let evidence = format!("types de sécurité proposés : {}", names.join(", "));
+                let mut evidence = format!("types de sécurité proposés : {}", names.join(", "));
+                if let Some(subtypes) = &vencrypt {
+                    let listed: Vec<String> = subtypes.iter().map(|s| vencrypt_name(*s)).collect();
+                    evidence.push_str(&format!(" (VeNCrypt : {})", listed.join(", ")));
+                }
                 catalog::finding("vnc.exposed", target, evidence)
             }
         }
@@ -186,6 +275,29 @@ pub async fn examine(target: &Target, ctx: &Context) -> Option<PortResult> {
     };
     result.findings.push(finding);
     Some(result)
+}
+
+/// Chooses VeNCrypt, agrees on its version 0.2 and reads the sub-types;
+/// the connection is then closed, before any TLS handshake.
+async fn vencrypt_subtypes(conn: &mut Connection) -> io::Result<Vec<u32>> {
+    conn.send(&[SECURITY_VENCRYPT]).await?;
+    let version = conn.read_exact(2).await?;
+    if version != [0, 2] {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("VeNCrypt version {version:?}, not 0.2"),
+        ));
+    }
+    conn.send(&[0, 2]).await?;
+    loop {
+        match parse_vencrypt_subtypes(conn.buffered()) {
+            Ok(Some(subtypes)) => return Ok(subtypes),
+            Ok(None) => {
+                conn.fill().await?;
+            }
+            Err(error) => return Err(io::Error::new(io::ErrorKind::InvalidData, error)),
+        }
+    }
 }
 
 async fn read_offer(conn: &mut Connection, spoken: RfbVersion) -> io::Result<SecurityOffer> {
@@ -225,6 +337,24 @@ mod tests {
 
     const V38: RfbVersion = RfbVersion { major: 3, minor: 8 };
     const V33: RfbVersion = RfbVersion { major: 3, minor: 3 };
+
+    #[test]
+    fn vencrypt_subtypes() {
+        // TigerVNC -SecurityTypes TLSNone,VncAuth.
+        let bytes = [0, 2, 0, 0, 1, 1, 0, 0, 0, 2];
+        assert_eq!(parse_vencrypt_subtypes(&bytes).unwrap(), Some(vec![257, 2]));
+        for cut in 0..bytes.len() {
+            assert_eq!(
+                parse_vencrypt_subtypes(&bytes[..cut]).unwrap(),
+                None,
+                "{cut}"
+            );
+        }
+        assert_eq!(parse_vencrypt_subtypes(&[0, 0]).unwrap(), Some(vec![]));
+        assert!(parse_vencrypt_subtypes(&[1]).is_err());
+        assert_eq!(vencrypt_name(260), "X509None");
+        assert_eq!(vencrypt_name(7), "sous-type 7");
+    }
 
     #[test]
     fn versions() {

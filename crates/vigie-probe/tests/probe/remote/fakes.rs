@@ -345,6 +345,62 @@ async fn vnc_without_password_and_with() {
     assert_eq!(result.service.name, "vnc");
 }
 
+/// A VNC server offering VeNCrypt alone, whose sub-types are `subtypes`;
+/// records what the client sends after the sub-types.
+async fn fake_vencrypt(subtypes: &'static [u32]) -> (u16, Arc<Mutex<Option<Vec<u8>>>>) {
+    let extra = Arc::new(Mutex::new(None));
+    let shared = extra.clone();
+    let port = serve(move |mut stream| {
+        let extra = shared.clone();
+        async move {
+            stream.write_all(b"RFB 003.008\n").await.unwrap();
+            let mut version = [0u8; 12];
+            stream.read_exact(&mut version).await.unwrap();
+            stream.write_all(&[1, 19]).await.unwrap();
+            let mut choice = [0u8; 1];
+            stream.read_exact(&mut choice).await.unwrap();
+            assert_eq!(choice, [19]);
+            stream.write_all(&[0, 2]).await.unwrap();
+            let mut agreed = [0u8; 2];
+            stream.read_exact(&mut agreed).await.unwrap();
+            assert_eq!(agreed, [0, 2]);
+            let mut list = vec![0, subtypes.len() as u8];
+            subtypes
+                .iter()
+                .for_each(|s| list.extend_from_slice(&s.to_be_bytes()));
+            stream.write_all(&list).await.unwrap();
+            let mut rest = Vec::new();
+            let _ =
+                tokio::time::timeout(Duration::from_secs(2), stream.read_to_end(&mut rest)).await;
+            *extra.lock().unwrap() = Some(rest);
+        }
+    })
+    .await;
+    (port, extra)
+}
+
+/// Behind VeNCrypt, TLSNone or X509None means no password; the probe reads
+/// the list and chooses no sub-type.
+#[tokio::test]
+async fn vnc_vencrypt_subtypes_without_password_and_with() {
+    let ctx = context(5, &[]);
+    let (port, extra) = fake_vencrypt(&[260, 261]).await;
+    let result = vnc::examine(&target(port), &ctx).await.unwrap();
+    assert_eq!(ids(&result), ["vnc.no_auth"]);
+    let evidence = &finding(&result, "vnc.no_auth").evidence;
+    assert!(evidence.contains("X509None"), "{evidence}");
+    wait_until(|| extra.lock().unwrap().is_some()).await;
+    assert_eq!(
+        extra.lock().unwrap().as_deref(),
+        Some(&[][..]),
+        "the probe chose a sub-type"
+    );
+
+    let (port, _) = fake_vencrypt(&[258, 262]).await;
+    let result = vnc::examine(&target(port), &ctx).await.unwrap();
+    assert_eq!(ids(&result), ["vnc.exposed"]);
+}
+
 /// An RDP server answering each Connection Request according to the
 /// protocols requested; records them.
 async fn fake_rdp(answer: fn(u32) -> Vec<u8>) -> (u16, Arc<Mutex<Vec<u32>>>) {

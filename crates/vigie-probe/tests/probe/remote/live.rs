@@ -189,7 +189,10 @@ async fn live_samba_with_and_without_smb1() {
 /// SMB1.
 #[tokio::test]
 async fn live_samba_on_an_unusual_port_is_still_smb() {
-    if !can_run("live_samba_on_an_unusual_port_is_still_smb", &["/usr/sbin/smbd"]) {
+    if !can_run(
+        "live_samba_on_an_unusual_port_is_still_smb",
+        &["/usr/sbin/smbd"],
+    ) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -345,7 +348,13 @@ async fn live_tigervnc_with_and_without_password() {
         return;
     }
     let ctx = context(5, &[]);
-    for (security, expected) in [("None", "vnc.no_auth"), ("VncAuth", "vnc.exposed")] {
+    // TLSNone is offered behind VeNCrypt only: encrypted, and no password.
+    for (security, expected) in [
+        ("None", "vnc.no_auth"),
+        ("VncAuth", "vnc.exposed"),
+        ("TLSNone", "vnc.no_auth"),
+        ("TLSVnc,VncAuth", "vnc.exposed"),
+    ] {
         let port = free_port();
         let display = format!(":{}", free_display());
         let rfb_port = port.to_string();
@@ -369,7 +378,14 @@ async fn live_tigervnc_with_and_without_password() {
         assert_eq!(by_family, result);
         assert_eq!(result.service.name, "vnc");
         assert_eq!(result.service.version.as_deref(), Some("3.8"));
-        assert_eq!(ids(&result), [expected]);
+        assert_eq!(ids(&result), [expected], "{security}: {result:?}");
+        if security == "TLSNone" {
+            let evidence = &finding(&result, "vnc.no_auth").evidence;
+            assert!(
+                evidence.contains("VeNCrypt") && evidence.contains("TLSNone"),
+                "{evidence}"
+            );
+        }
         assert_catalogued(&result);
     }
 }
