@@ -6,7 +6,7 @@
 
 use crate::common;
 
-use common::TestServer;
+use common::{TestServer, commune};
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, COOKIE, LOCATION, SET_COOKIE};
 use serde_json::Value;
@@ -16,19 +16,6 @@ use vigie_server::{AppState, Db, ServerSettings};
 
 const ADMIN: &str = "admin@loire.fr";
 const PASSWORD: &str = "un mot de passe solide";
-
-/// The commune rows a test needs (the territory module fills the real ones).
-async fn commune(db: &Db, code: &str, name: &str) {
-    sqlx::query(
-        "INSERT INTO communes (code, name, departement, population) VALUES ($1, $2, '42', 1000) \
-         ON CONFLICT (code) DO NOTHING",
-    )
-    .bind(code)
-    .bind(name)
-    .execute(&db.pool)
-    .await
-    .unwrap();
-}
 
 /// A server with an administrator, an operator and a Saint-Étienne user.
 async fn server_with_users() -> TestServer {

@@ -8,7 +8,7 @@
 
 use crate::common;
 
-use common::TestServer;
+use common::{TestServer, commune, post_as_machine};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::Row;
@@ -18,23 +18,12 @@ use vigie_server::sensors::{self, SensorState};
 /// Numbers as the pages write them: thousands apart by a narrow space.
 const NNBSP: &str = "\u{202f}";
 
-async fn commune(server: &TestServer, code: &str, name: &str) {
-    sqlx::query(
-        "INSERT INTO communes (code, name, departement, population) VALUES ($1, $2, '42', 1000)",
-    )
-    .bind(code)
-    .bind(name)
-    .execute(&server.db.pool)
-    .await
-    .unwrap();
-}
-
 /// A server with Saint-Étienne (42218) and Chazelles (42059), and a sensor
 /// enrolled in Saint-Étienne: its id and token.
 async fn setup() -> (TestServer, String, String) {
     let server = TestServer::start().await;
-    commune(&server, "42218", "Saint-Étienne").await;
-    commune(&server, "42059", "Chazelles-sur-Lyon").await;
+    commune(&server.db, "42218", "Saint-Étienne").await;
+    commune(&server.db, "42059", "Chazelles-sur-Lyon").await;
     let token = common::enrolled_sensor(&server, "42218").await;
     let id: String = sqlx::query("SELECT id FROM sensors WHERE commune = '42218'")
         .fetch_one(&server.db.pool)
@@ -62,20 +51,7 @@ fn heartbeat() -> Value {
 }
 
 async fn send_raw(server: &TestServer, token: &str, body: Vec<u8>) -> (StatusCode, Value) {
-    let response = reqwest::Client::new()
-        .post(server.at("/api/v1/sensors/heartbeat"))
-        .bearer_auth(token)
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    post_as_machine(server, "/api/v1/sensors/heartbeat", token, body).await
 }
 
 async fn send(server: &TestServer, token: &str, heartbeat: &Value) -> (StatusCode, Value) {

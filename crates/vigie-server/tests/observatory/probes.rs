@@ -9,7 +9,7 @@
 use crate::common;
 
 use chrono::{DateTime, Utc};
-use common::{TestServer, sign_in_as};
+use common::{TestServer, post_as_machine, sign_in_as};
 use reqwest::StatusCode;
 use serde_json::Value;
 use vigie_core::probe::{
@@ -133,16 +133,7 @@ fn scan(commune: &str, started: &str, critical: usize) -> ProbeReport {
 
 /// Posts `body` with a bearer token: the status and the JSON answer.
 async fn post(server: &TestServer, token: &str, body: Vec<u8>) -> (StatusCode, Value) {
-    let response = reqwest::Client::new()
-        .post(server.at("/api/v1/probes"))
-        .bearer_auth(token)
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
+    post_as_machine(server, "/api/v1/probes", token, body).await
 }
 
 async fn upload(server: &TestServer, token: &str, report: &ProbeReport) -> (StatusCode, Value) {

@@ -8,7 +8,7 @@
 use crate::common;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use common::TestServer;
+use common::{TestServer, commune, post_as_machine};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::Row;
@@ -17,18 +17,6 @@ use vigie_server::accounts::{self, Role};
 use vigie_server::sensors::{self, SensorError};
 
 const PASSWORD: &str = "un mot de passe solide";
-
-async fn commune(db: &Db, code: &str, name: &str) {
-    sqlx::query(
-        "INSERT INTO communes (code, name, departement, population) VALUES ($1, $2, '42', 1000) \
-         ON CONFLICT (code) DO NOTHING",
-    )
-    .bind(code)
-    .bind(name)
-    .execute(&db.pool)
-    .await
-    .unwrap();
-}
 
 /// A server with two communes: Saint-Étienne (42218) and Chazelles (42059).
 async fn server() -> TestServer {
@@ -58,20 +46,7 @@ async fn enrolled(server: &TestServer, commune: &str) -> (String, String) {
 }
 
 async fn post_raw(server: &TestServer, token: &str, body: Vec<u8>) -> (StatusCode, Value) {
-    let response = reqwest::Client::new()
-        .post(server.at("/api/v1/reports"))
-        .bearer_auth(token)
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    post_as_machine(server, "/api/v1/reports", token, body).await
 }
 
 async fn post(server: &TestServer, token: &str, report: &Value) -> (StatusCode, Value) {

@@ -3,7 +3,7 @@
 //! on the PostgreSQL server of `VIGIE_TEST_POSTGRES` (an admin URL such as
 //! `postgres://postgres@127.0.0.1/postgres`) when it is set.
 
-#![allow(dead_code, clippy::unwrap_used)] // shared by several test binaries
+#![allow(dead_code, clippy::unwrap_used)] // not every helper serves every run
 
 use std::net::SocketAddr;
 
@@ -196,4 +196,41 @@ pub async fn post_report(
         .await
         .unwrap()
         .status()
+}
+
+/// A commune row, for a test that needs one without loading the territory.
+pub async fn commune(db: &Db, code: &str, name: &str) {
+    sqlx::query(
+        "INSERT INTO communes (code, name, departement, population) VALUES ($1, $2, '42', 1000) \
+         ON CONFLICT (code) DO NOTHING",
+    )
+    .bind(code)
+    .bind(name)
+    .execute(&db.pool)
+    .await
+    .unwrap();
+}
+
+/// Posts `body` as JSON to `path` with a bearer token, as a sensor or the
+/// probe does: the status and the answer (as JSON, else as a string).
+pub async fn post_as_machine(
+    server: &TestServer,
+    path: &str,
+    token: &str,
+    body: Vec<u8>,
+) -> (reqwest::StatusCode, serde_json::Value) {
+    let response = reqwest::Client::new()
+        .post(server.at(path))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
 }
