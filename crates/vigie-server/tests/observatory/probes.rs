@@ -45,7 +45,7 @@ async fn token(server: &TestServer, email: &str, role: Role, commune: Option<&st
 
 /// A scan of `commune` starting at `started` with `critical` critical
 /// findings (SMBv1 on as many machines) and one medium one.
-fn scan(commune: &str, started: &str, critical: usize) -> ProbeReport {
+pub(crate) fn scan(commune: &str, started: &str, critical: usize) -> ProbeReport {
     let started: DateTime<Utc> = started.parse().unwrap();
     let finding = |id: &str, title: &str, cvss: f32, host: String, port: u16| Finding {
         id: id.to_owned(),

@@ -148,3 +148,40 @@ fn bad_certificate_or_key_files_say_what_is_wrong() {
     let message = error_of(&files.cert, &garbage);
     assert!(!message.contains("bm90IGEga2V5"), "{message}");
 }
+
+/// The probe's upload over HTTPS: a pinned certificate (self-signed, as a
+/// Département may run) is reached, and the observatory answers (here that
+/// the token is unknown); any other pin is refused before a byte of the
+/// report leaves, naming the fingerprint seen.
+#[tokio::test]
+async fn the_probe_uploads_only_to_the_pinned_certificate() {
+    use vigie_probe::report::{Trust, UploadError, upload};
+    let files = files();
+    let port = serve(&files).await;
+    let der = rustls::pki_types::pem::PemObject::from_pem_slice(files.cert_pem.as_bytes())
+        .map(|cert: rustls::pki_types::CertificateDer<'static>| cert.to_vec())
+        .unwrap();
+    let pin = vigie_tls::fingerprint(&der);
+    let url = format!("https://127.0.0.1:{port}");
+    let report = crate::probes::scan("42218", "2025-03-01T08:00:00Z", 1);
+    let attempt = |pin: [u8; 32]| {
+        let (url, report) = (url.clone(), report.clone());
+        tokio::task::spawn_blocking(move || {
+            upload(&url, "vgt_unknown", &report, &Trust::PinnedSha256(pin))
+        })
+    };
+    let answer = attempt(pin).await.unwrap().unwrap_err();
+    assert!(matches!(answer, UploadError::Unauthorized), "{answer}");
+
+    let mut wrong = pin;
+    wrong[0] ^= 1;
+    let refused = attempt(wrong).await.unwrap().unwrap_err();
+    assert!(
+        matches!(refused, UploadError::Unreachable { .. }),
+        "{refused}"
+    );
+    assert!(
+        refused.to_string().contains(&vigie_tls::pin_hex(&pin)),
+        "{refused}"
+    );
+}
