@@ -1,7 +1,8 @@
 //! Routing an open port to the protocol family that knows it: by port
 //! first, then by what the service says first (banner), then, for
-//! services that wait for the client, the web family (HTTP, TLS) and SMB
-//! and RDP; else the service is recorded as `unknown` with its banner.
+//! services that wait for the client, the web family (HTTP, TLS), SMB,
+//! RDP, Redis and PostgreSQL; else the service is recorded as `unknown`
+//! with its banner.
 //!
 //! Each family (`protocols::{remote,web,infra}`) exposes
 //! `claims(port, transport)`, `claims_banner(first_bytes)` and
@@ -93,13 +94,16 @@ pub async fn identify_tcp(addr: Allowed, port: u16, settings: &Settings) -> Port
     let first_bytes = tcp::banner(addr, port, settings.connect_timeout, settings.banner_wait).await;
     let Some(first_bytes) = first_bytes.filter(|bytes| !bytes.is_empty()) else {
         // Silent: the service waits for the client, as HTTP and TLS do,
-        // and SMB and RDP.
+        // and SMB, RDP, Redis and PostgreSQL.
         if !tried.contains(&Family::Web)
             && let Some(result) = Family::Web.examine(&target, ctx).await
         {
             return result;
         }
         if let Some(result) = protocols::remote::examine_silent(&target, ctx).await {
+            return result;
+        }
+        if let Some(result) = protocols::infra::examine_silent(&target, ctx).await {
             return result;
         }
         return unknown(&target, &[]);

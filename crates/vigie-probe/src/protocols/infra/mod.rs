@@ -122,6 +122,24 @@ pub async fn examine(target: &Target, ctx: &Context) -> Option<PortResult> {
     result
 }
 
+/// A TCP service that said nothing first, on a port not known for it:
+/// Redis and PostgreSQL wait for the client, so each is asked in its own
+/// protocol (a PING; a startup message, no password); `None` when neither
+/// answers.
+pub async fn examine_silent(target: &Target, ctx: &Context) -> Option<PortResult> {
+    if target.transport != Transport::Tcp {
+        return None;
+    }
+    for protocol in [Protocol::Redis, Protocol::PostgreSql] {
+        if protocol_for(target.port, target.transport) != Some(protocol)
+            && let Some(result) = run(protocol, target, ctx).await
+        {
+            return Some(result);
+        }
+    }
+    None
+}
+
 /// Runs one protocol's examination.
 pub async fn run(protocol: Protocol, target: &Target, ctx: &Context) -> Option<PortResult> {
     match protocol {

@@ -45,7 +45,6 @@ async fn redis_without_password_is_open() {
     }
     let (_redis, port) = redis(None);
     let ctx = context(5, &[]);
-    // Not the default port: the scanner would route it by protocol.
     let result = infra::run(Protocol::Redis, &tcp(port), &ctx).await.unwrap();
     assert_eq!(result.service.name, "redis");
     let version = result.service.version.clone().unwrap();
@@ -59,6 +58,34 @@ async fn redis_without_password_is_open() {
             .contains(&version)
     );
     assert_catalogued(&result, &ctx);
+}
+
+/// Redis says nothing first: on a port not its own, the whole scan still
+/// asks it in its protocol once HTTP, TLS, SMB and RDP got no answer.
+#[tokio::test]
+async fn redis_on_an_unusual_port_is_found_by_the_scan() {
+    if !live_ready(
+        "redis_on_an_unusual_port_is_found_by_the_scan",
+        &["redis-server"],
+    ) {
+        return;
+    }
+    let (_redis, port) = redis(None);
+    assert!(!infra::claims(port, vigie_core::probe::Transport::Tcp));
+    let scope = crate::scan::lab_scope("\"127.0.0.1\"", "");
+    let settings = crate::scan::settings(&scope, vec![port], vec![port]);
+    let report = crate::scan::run(&scope, settings).await;
+    let services: Vec<_> = report.hosts.iter().flat_map(|h| &h.services).collect();
+    assert_eq!(services.len(), 1, "{services:?}");
+    assert_eq!(services[0].name, "redis", "{services:?}");
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.id == "redis.no_auth" && f.port == Some(port)),
+        "{:?}",
+        report.findings
+    );
 }
 
 #[tokio::test]
