@@ -36,10 +36,12 @@ pub const MAX_ADDRESSES: u128 = 65_536;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Intensity {
-    /// Few connections at once, one host examined at a time.
+    /// Few connections at once, one host examined at a time, one account
+    /// at a time in password trials.
     #[default]
     Polite,
-    /// A bit more of everything, for a network the provider knows well.
+    /// A bit more of everything (eight hosts, four accounts at a time),
+    /// for a network the provider knows well.
     Normal,
 }
 

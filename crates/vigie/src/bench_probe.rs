@@ -31,7 +31,7 @@ pub struct ProbeBenchArgs {
     /// 20 by default: with password trials the run stays within minutes.
     #[arg(long, default_value_t = 20)]
     hosts: u32,
-    /// The scope's intensity: `normal` (4 hosts at once) by default, so
+    /// The scope's intensity: `normal` (8 hosts and 4 accounts at once) by default, so
     /// that the run stays within minutes; `polite`, a real campaign's
     /// default, examines one host at a time.
     #[arg(long, default_value = "normal")]

@@ -84,7 +84,7 @@ impl Settings {
         let (connections, rate, hosts_at_once, checks_per_host, accounts_at_once) =
             match scope.intensity() {
                 Intensity::Polite => (16, 100, 1, 2, 1),
-                Intensity::Normal => (64, 400, 4, 4, 4),
+                Intensity::Normal => (64, 400, 8, 4, 4),
             };
         Settings {
             ports: PortList::builtin().with_override(scope.ports()),
