@@ -42,16 +42,18 @@ use counts::{
 };
 use lab::{Lab, progress, wait_until};
 use observatory::Observatory;
-use sensor::{BATCH_SECS, IDLE_SECS, Sensor, Tuning, analyse_offline};
+use sensor::{BATCH_SECS, IDLE_SECS, RETRY_MAX_SECS, Sensor, Tuning, analyse_offline};
 
 /// One scenario at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
 
-/// How long the observatory stays down in the outage scenarios: 20 batch
-/// intervals. The issue says "several minutes" with the production
-/// interval of 60 s; what matters is how many batches pile up and that the
-/// box's backoff grows, so 20 intervals of the test's 2 s stand for them.
-const OUTAGE: Duration = Duration::from_secs(20 * BATCH_SECS as u64);
+/// How long the observatory stays down in the outage scenario: several
+/// minutes, as a real outage: 90 batches of the test's 2 s pile up and
+/// the box's backoff reaches its ceiling (`RETRY_MAX_SECS`) many times.
+const OUTAGE: Duration = Duration::from_secs(180);
+/// How long it stays down in the full-spool scenario: 20 batch intervals,
+/// enough to fill the small spool with detail.
+const SPOOL_OUTAGE: Duration = Duration::from_secs(20 * BATCH_SECS as u64);
 /// The spool directory's size in the spool-full scenario (a tmpfs): room
 /// for the counters of every batch of the outage, not for the detail of
 /// the hundreds of incidents it brings.
@@ -232,8 +234,12 @@ fn observatory_outage_loses_nothing() {
     setup.observatory.start();
     let report = offline_reference(&setup, capture, &["scan", "brute_force", "web_exploit"]);
     let expected = offline_counts(&report);
-    // The box's backoff may have grown to a minute during the outage.
-    assert_counts_converge(&setup, &expected, Duration::from_secs(240));
+    // The box's backoff is at its ceiling when the observatory comes back.
+    assert_counts_converge(
+        &setup,
+        &expected,
+        Duration::from_secs(RETRY_MAX_SECS as u64 + 120),
+    );
     assert_same_incidents(&setup, &report, &expected, None);
 }
 
@@ -304,7 +310,7 @@ fn full_spool_keeps_the_counts() {
     setup.sensor.start();
     wait_first_batch(&setup);
     setup.observatory.stop();
-    let back_at = Instant::now() + OUTAGE;
+    let back_at = Instant::now() + SPOOL_OUTAGE;
     // Hundreds of incidents: every exploit from each of 50 addresses.
     let sources = extra_sources(&setup.lab);
     progress(&format!(

@@ -539,6 +539,7 @@ fn the_example_config_loads_and_round_trips() {
     );
     assert_eq!(config.observatory.batch_interval(), Duration::from_secs(60));
     assert_eq!(config.observatory.lists_interval_secs, 1800);
+    assert_eq!(config.observatory.retry_max_secs, 300);
     assert_eq!(config.storage.spool_max_bytes(), 64 * 1024 * 1024);
     assert_eq!(config.storage.spool_dir, Path::new("/var/lib/vigie/spool"));
     assert_eq!(config.filter.brute_force_secs, 0);
@@ -593,6 +594,9 @@ fn mistakes_in_the_config_are_named() {
         "[storage]\nspool_max_mib = -1\n",
         &["spool_max_mib", "line 6"],
     );
+    let text = "[observatory]\nurl = \"https://o.fr\"\nretry_max_secs = 0\n";
+    let err = BoxConfig::from_toml(text, path).unwrap_err().to_string();
+    assert!(err.contains("retry_max_secs: must be at least 1"), "{err}");
     let both = "[observatory]\nurl = \"https://o.fr\"\nca_file = \"a.pem\"\npin_sha256 = \"ab\"\n";
     let err = BoxConfig::from_toml(both, path).unwrap_err().to_string();
     assert!(err.contains("ca_file and pin_sha256"), "{err}");

@@ -53,6 +53,7 @@ struct ObservatoryFile {
     heartbeat_interval_secs: u64,
     lists_interval_secs: u64,
     timeout_secs: u64,
+    retry_max_secs: u64,
 }
 
 impl Default for ObservatoryFile {
@@ -67,6 +68,7 @@ impl Default for ObservatoryFile {
             heartbeat_interval_secs: 60,
             lists_interval_secs: 1800,
             timeout_secs: 60,
+            retry_max_secs: 300,
         }
     }
 }
@@ -186,6 +188,7 @@ impl File {
                 heartbeat_interval_secs: observatory.heartbeat_interval_secs,
                 lists_interval_secs: observatory.lists_interval_secs,
                 timeout_secs: observatory.timeout_secs,
+                retry_max_secs: observatory.retry_max_secs,
             },
             capture: CaptureFile {
                 interfaces: config.capture.interfaces.clone(),
@@ -266,6 +269,7 @@ impl ObservatoryFile {
                 self.lists_interval_secs,
             )?,
             timeout_secs: positive("[observatory] timeout_secs", self.timeout_secs)?,
+            retry_max_secs: positive("[observatory] retry_max_secs", self.retry_max_secs)?,
         })
     }
 }

@@ -89,6 +89,9 @@ pub struct ObservatorySettings {
     pub lists_interval_secs: u64,
     /// Longest wait for one request.
     pub timeout_secs: u64,
+    /// Longest wait between two tries when the observatory does not
+    /// answer: the retries back off from 1 s up to this.
+    pub retry_max_secs: u64,
 }
 
 #[derive(Clone, Debug, PartialEq)]

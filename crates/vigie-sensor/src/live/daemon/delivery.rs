@@ -14,7 +14,7 @@ use vigie_core::{HEARTBEAT_SCHEMA, Heartbeat, ListVersion};
 use crate::intel::Intel;
 use crate::live::box_config::BoxConfig;
 use crate::live::lists::ListSync;
-use crate::live::uplink::{Backoff, Delivery as Answer, Fetched, Uplink};
+use crate::live::uplink::{BACKOFF_START, Backoff, Delivery as Answer, Fetched, Uplink};
 
 use super::{Shared, log, seconds};
 
@@ -67,7 +67,10 @@ impl Delivery {
             mode: config.mode.as_str(),
             started: Instant::now(),
             started_at: Utc::now(),
-            backoff: Backoff::new(),
+            backoff: Backoff::with_bounds(
+                BACKOFF_START,
+                seconds(config.observatory.retry_max_secs),
+            ),
             refused: false,
         }
     }
