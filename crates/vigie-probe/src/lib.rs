@@ -8,6 +8,7 @@
 //! target (password trials stay under a per-account budget), or write a
 //! password that worked into its results.
 
+pub mod bytes;
 pub mod catalog;
 pub mod credentials;
 pub mod protocols;
