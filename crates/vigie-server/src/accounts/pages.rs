@@ -101,7 +101,9 @@ pub async fn sign_in_form(
 
 /// `POST /connexion`: opens a session and goes back where the person was
 /// heading. Refused without checking the password once the address has
-/// used up its failures.
+/// used up its failures, and when another site's page sent the form
+/// ("login CSRF": someone else's account opened in the person's browser,
+/// where what they type next would land).
 pub async fn sign_in(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -109,6 +111,16 @@ pub async fn sign_in(
 ) -> Result<Response, AppError> {
     let form = form.map(|Form(form)| form).unwrap_or_default();
     let email = normalize_email(&form.email);
+    if sent_from_another_site(&headers) {
+        audit(&state.db, None, "login_cross_site", &email).await;
+        return sign_in_again(
+            form,
+            StatusCode::FORBIDDEN,
+            "Connexion refusée : le formulaire a été envoyé depuis un autre site. \
+             Ouvrez la page de connexion de l'observatoire et recommencez."
+                .to_owned(),
+        );
+    }
     if limit::blocked(&state.db, &state.settings, &email).await? {
         audit(&state.db, None, "login_blocked", &email).await;
         return sign_in_again(
@@ -269,6 +281,27 @@ pub async fn me(caller: Caller) -> Json<serde_json::Value> {
     }))
 }
 
+/// Whether the browser says the form came from another site: the
+/// `Sec-Fetch-Site` it sends, else an `Origin` whose host is not the
+/// `Host` asked. Scripts send neither and are not concerned.
+fn sent_from_another_site(headers: &HeaderMap) -> bool {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = text("sec-fetch-site") {
+        return site.eq_ignore_ascii_case("cross-site");
+    }
+    let Some(origin) = text("origin") else {
+        return false;
+    };
+    let origin_host = origin
+        .split_once("://")
+        .map(|(_, rest)| rest.trim_end_matches('/'));
+    match (origin_host, text("host")) {
+        (Some(origin_host), Some(host)) => !origin_host.eq_ignore_ascii_case(host),
+        // `Origin: null` (a sandboxed or file page), or no `Host`.
+        _ => true,
+    }
+}
+
 /// The sign-in page again, with what went wrong (the address kept).
 fn sign_in_again(
     form: SignInForm,
@@ -354,6 +387,40 @@ fn capitalized(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forms_from_other_sites_are_told_apart() {
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut map = HeaderMap::new();
+            for (name, value) in pairs {
+                map.insert(*name, HeaderValue::from_static(value));
+            }
+            map
+        };
+        let host = ("host", "vigie.loire.fr");
+        assert!(!sent_from_another_site(&headers(&[host])));
+        assert!(!sent_from_another_site(&headers(&[
+            host,
+            ("origin", "https://vigie.loire.fr")
+        ])));
+        assert!(!sent_from_another_site(&headers(&[
+            host,
+            ("sec-fetch-site", "same-origin"),
+            ("origin", "https://vigie.loire.fr")
+        ])));
+        assert!(sent_from_another_site(&headers(&[
+            host,
+            ("origin", "https://evil.example")
+        ])));
+        assert!(sent_from_another_site(&headers(&[
+            host,
+            ("origin", "null")
+        ])));
+        assert!(sent_from_another_site(&headers(&[
+            host,
+            ("sec-fetch-site", "cross-site")
+        ])));
+    }
 
     #[test]
     fn locations_are_ascii() {

@@ -200,6 +200,43 @@ async fn sign_in_goes_back_only_to_local_paths() {
     }
 }
 
+/// Another site's page posting the sign-in form (with the attacker's own
+/// account) opens no session in the person's browser; the same form from
+/// the observatory's own page does.
+#[tokio::test]
+async fn a_sign_in_sent_from_another_site_is_refused() {
+    let server = server_with_users().await;
+    let own_origin = server.url.trim_end_matches('/').to_owned();
+    for (name, value) in [
+        ("origin", "https://evil.example"),
+        ("sec-fetch-site", "cross-site"),
+    ] {
+        let response = server
+            .browser()
+            .post(server.at("/connexion"))
+            .header(name, value)
+            .form(&[("email", ADMIN), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{name}");
+        assert!(response.headers().get(SET_COOKIE).is_none(), "{name}");
+        let page = response.text().await.unwrap();
+        assert!(page.contains("depuis un autre site"), "{page}");
+    }
+    let response = server
+        .browser()
+        .post(server.at("/connexion"))
+        .header("origin", own_origin)
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("email", ADMIN), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(response.headers().get(SET_COOKIE).is_some());
+}
+
 #[tokio::test]
 async fn strangers_are_sent_to_sign_in_or_refused() {
     let server = server_with_users().await;
