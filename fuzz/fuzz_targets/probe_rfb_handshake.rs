@@ -1,6 +1,7 @@
 //! Fuzzes the VNC (RFB) handshake parsers: the version line, then the
-//! security offer under each version spoken, and VeNCrypt's sub-types;
-//! never a panic, and what is read fits in the input.
+//! security offer under each version spoken, VeNCrypt's sub-types and
+//! Tight's capability lists; never a panic, and what is read fits in the
+//! input.
 
 #![no_main]
 
@@ -26,5 +27,9 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     }
     if let Ok(Some(subtypes)) = vnc::parse_vencrypt_subtypes(data) {
         assert!(2 + 4 * subtypes.len() <= data.len());
+    }
+    if let Ok(Some((codes, used))) = vnc::parse_tight_capabilities(data) {
+        assert_eq!(used, 4 + 16 * codes.len());
+        assert!(used <= data.len());
     }
 });

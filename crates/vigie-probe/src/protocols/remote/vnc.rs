@@ -4,7 +4,8 @@
 //! offers only VeNCrypt (TigerVNC's default) lists its sub-types behind
 //! it, and TLSNone or X509None there mean the same: encrypted, but open to
 //! anyone; so VeNCrypt is chosen just to read that list, as nmap's
-//! `vnc-info` does.
+//! `vnc-info` does. TightVNC's type Tight likewise lists its
+//! authentications, and an empty list or None there means no password.
 //!
 //! It must not authenticate: the connection is closed as soon as the
 //! offer (or VeNCrypt's list) is read, before any authentication, TLS
@@ -32,6 +33,17 @@ pub const SECURITY_NONE: u8 = 1;
 
 /// Security type VeNCrypt (TigerVNC, libvncserver).
 pub const SECURITY_VENCRYPT: u8 = 19;
+
+/// Security type Tight (TightVNC), with its own tunnels and
+/// authentications behind it.
+pub const SECURITY_TIGHT: u8 = 16;
+
+/// Tight's "no tunnel" and "no authentication" codes.
+const TIGHT_NO_TUNNEL: u32 = 0;
+const TIGHT_AUTH_NONE: u32 = 1;
+
+/// A Tight list longer than this is not a VNC server's.
+pub const MAX_TIGHT_CAPABILITIES: u32 = 64;
 
 /// VeNCrypt sub-types that ask no password: None, TLSNone, X509None.
 pub const VENCRYPT_NO_PASSWORD: &[u32] = &[1, 257, 260];
@@ -180,6 +192,42 @@ pub fn parse_vencrypt_subtypes(bytes: &[u8]) -> Result<Option<Vec<u32>>, ParseEr
     Ok(Some(subtypes))
 }
 
+/// Parses a Tight capability list (TightVNC's protocol extension): a u32
+/// count, then that many 16-byte entries (a u32 code, a 4-byte vendor and
+/// an 8-byte name); the codes, and how many bytes the list took.
+/// `Ok(None)` asks for more bytes.
+pub fn parse_tight_capabilities(bytes: &[u8]) -> Result<Option<(Vec<u32>, usize)>, ParseError> {
+    let mut reader = Reader::new(bytes, "Tight capabilities");
+    let Ok(count) = reader.u32_be() else {
+        return Ok(None);
+    };
+    if count > MAX_TIGHT_CAPABILITIES {
+        return Err(ParseError::invalid(
+            "Tight capabilities",
+            format!("{count} entries, more than {MAX_TIGHT_CAPABILITIES}"),
+        ));
+    }
+    let mut codes = Vec::new();
+    for _ in 0..count {
+        match reader.array::<16>() {
+            Ok(entry) => codes.push(u32::from_be_bytes([entry[0], entry[1], entry[2], entry[3]])),
+            Err(_) => return Ok(None),
+        }
+    }
+    Ok(Some((codes, reader.position())))
+}
+
+/// The name of a Tight authentication code, for the evidence.
+pub fn tight_auth_name(code: u32) -> String {
+    match code {
+        1 => "None".to_owned(),
+        2 => "VncAuth".to_owned(),
+        129 => "Unix login".to_owned(),
+        130 => "externe".to_owned(),
+        other => format!("code {other}"),
+    }
+}
+
 /// The name of a VeNCrypt sub-type, for the evidence.
 pub fn vencrypt_name(subtype: u32) -> String {
     let name = match subtype {
@@ -224,45 +272,22 @@ pub async fn examine(target: &Target, ctx: &Context) -> Option<PortResult> {
     let finding = match offer {
         SecurityOffer::Types(types) => {
             let names: Vec<String> = types.iter().map(|t| security_name(*t)).collect();
-            let vencrypt = if !types.contains(&SECURITY_NONE)
-                && types.contains(&SECURITY_VENCRYPT)
-                && spoken.minor >= 7
-            {
-                conn.consume(1 + types.len());
-                vencrypt_subtypes(&mut conn)
-                    .await
-                    .inspect_err(|error| tracing::debug!(%error, "VeNCrypt sub-types not read"))
-                    .ok()
-            } else {
+            let behind = if types.contains(&SECURITY_NONE) || spoken.minor < 7 {
                 None
+            } else {
+                conn.consume(1 + types.len());
+                behind(&mut conn, &types).await
             };
             drop(conn);
-            let open_subtypes: Vec<String> = vencrypt
-                .iter()
-                .flatten()
-                .filter(|subtype| VENCRYPT_NO_PASSWORD.contains(subtype))
-                .map(|subtype| vencrypt_name(*subtype))
-                .collect();
             if types.contains(&SECURITY_NONE) {
                 let evidence = format!("type de sécurité None proposé ({})", names.join(", "));
                 catalog::finding("vnc.no_auth", target, evidence)
-            } else if !open_subtypes.is_empty() {
-                let listed: Vec<String> = vencrypt
-                    .iter()
-                    .flatten()
-                    .map(|subtype| vencrypt_name(*subtype))
-                    .collect();
-                let evidence = format!(
-                    "VeNCrypt propose {} : aucun mot de passe demandé (sous-types : {})",
-                    open_subtypes.join(", "),
-                    listed.join(", ")
-                );
-                catalog::finding("vnc.no_auth", target, evidence)
+            } else if let Some(open) = behind.as_ref().and_then(Behind::without_password) {
+                catalog::finding("vnc.no_auth", target, open)
             } else {
                 let mut evidence = format!("types de sécurité proposés : {}", names.join(", "));
-                if let Some(subtypes) = &vencrypt {
-                    let listed: Vec<String> = subtypes.iter().map(|s| vencrypt_name(*s)).collect();
-                    evidence.push_str(&format!(" (VeNCrypt : {})", listed.join(", ")));
+                if let Some(behind) = &behind {
+                    evidence.push_str(&format!(" ({})", behind.listed()));
                 }
                 catalog::finding("vnc.exposed", target, evidence)
             }
@@ -275,6 +300,106 @@ pub async fn examine(target: &Target, ctx: &Context) -> Option<PortResult> {
     };
     result.findings.push(finding);
     Some(result)
+}
+
+/// What a server lists behind a security type that has choices of its own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Behind {
+    /// VeNCrypt's sub-types.
+    VeNCrypt(Vec<u32>),
+    /// Tight's authentication codes (none at all means no password).
+    Tight(Vec<u32>),
+}
+
+impl Behind {
+    /// The evidence of a way in without password, if there is one.
+    fn without_password(&self) -> Option<String> {
+        match self {
+            Behind::VeNCrypt(subtypes) => {
+                let open: Vec<String> = subtypes
+                    .iter()
+                    .filter(|s| VENCRYPT_NO_PASSWORD.contains(s))
+                    .map(|s| vencrypt_name(*s))
+                    .collect();
+                (!open.is_empty()).then(|| {
+                    format!(
+                        "VeNCrypt propose {} : aucun mot de passe demandé ({})",
+                        open.join(", "),
+                        self.listed()
+                    )
+                })
+            }
+            Behind::Tight(codes) if codes.is_empty() => {
+                Some("Tight : aucune authentification demandée".to_owned())
+            }
+            Behind::Tight(codes) => codes.contains(&TIGHT_AUTH_NONE).then(|| {
+                format!(
+                    "Tight propose l'accès sans authentification ({})",
+                    self.listed()
+                )
+            }),
+        }
+    }
+
+    fn listed(&self) -> String {
+        match self {
+            Behind::VeNCrypt(subtypes) => {
+                let names: Vec<String> = subtypes.iter().map(|s| vencrypt_name(*s)).collect();
+                format!("sous-types VeNCrypt : {}", names.join(", "))
+            }
+            Behind::Tight(codes) => {
+                let names: Vec<String> = codes.iter().map(|c| tight_auth_name(*c)).collect();
+                format!("authentifications Tight : {}", names.join(", "))
+            }
+        }
+    }
+}
+
+/// Reads the choices behind VeNCrypt, else behind Tight; `None` if the
+/// server offers neither or the exchange failed (logged).
+async fn behind(conn: &mut Connection, types: &[u8]) -> Option<Behind> {
+    let read = if types.contains(&SECURITY_VENCRYPT) {
+        vencrypt_subtypes(conn).await.map(Behind::VeNCrypt)
+    } else if types.contains(&SECURITY_TIGHT) {
+        tight_auth_types(conn).await.map(Behind::Tight)
+    } else {
+        return None;
+    };
+    read.inspect_err(|error| tracing::debug!(%error, "VNC security sub-types not read"))
+        .ok()
+}
+
+/// Chooses Tight, reads its tunnels (answering "no tunnel" when offered)
+/// and its authentication codes; the connection is then closed, before
+/// any authentication.
+async fn tight_auth_types(conn: &mut Connection) -> io::Result<Vec<u32>> {
+    conn.send(&[SECURITY_TIGHT]).await?;
+    let tunnels = read_capabilities(conn).await?;
+    if !tunnels.is_empty() {
+        if !tunnels.contains(&TIGHT_NO_TUNNEL) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "Tight offers no plain (untunnelled) connection",
+            ));
+        }
+        conn.send(&TIGHT_NO_TUNNEL.to_be_bytes()).await?;
+    }
+    read_capabilities(conn).await
+}
+
+async fn read_capabilities(conn: &mut Connection) -> io::Result<Vec<u32>> {
+    loop {
+        match parse_tight_capabilities(conn.buffered()) {
+            Ok(Some((codes, used))) => {
+                conn.consume(used);
+                return Ok(codes);
+            }
+            Ok(None) => {
+                conn.fill().await?;
+            }
+            Err(error) => return Err(io::Error::new(io::ErrorKind::InvalidData, error)),
+        }
+    }
 }
 
 /// Chooses VeNCrypt, agrees on its version 0.2 and reads the sub-types;
@@ -337,6 +462,33 @@ mod tests {
 
     const V38: RfbVersion = RfbVersion { major: 3, minor: 8 };
     const V33: RfbVersion = RfbVersion { major: 3, minor: 3 };
+
+    #[test]
+    fn tight_capabilities() {
+        let mut bytes = vec![0, 0, 0, 2];
+        bytes.extend_from_slice(&[0, 0, 0, 1]);
+        bytes.extend_from_slice(b"STDVNOAUTH__");
+        bytes.extend_from_slice(&[0, 0, 0, 2]);
+        bytes.extend_from_slice(b"STDVVNCAUTH_");
+        bytes.push(0xaa);
+        assert_eq!(
+            parse_tight_capabilities(&bytes).unwrap(),
+            Some((vec![1, 2], 36))
+        );
+        for cut in 0..36 {
+            assert_eq!(
+                parse_tight_capabilities(&bytes[..cut]).unwrap(),
+                None,
+                "{cut}"
+            );
+        }
+        assert_eq!(
+            parse_tight_capabilities(&[0, 0, 0, 0]).unwrap(),
+            Some((vec![], 4))
+        );
+        assert!(parse_tight_capabilities(&[0xff, 0, 0, 0]).is_err());
+        assert_eq!(tight_auth_name(129), "Unix login");
+    }
 
     #[test]
     fn vencrypt_subtypes() {

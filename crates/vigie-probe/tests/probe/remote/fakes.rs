@@ -401,6 +401,80 @@ async fn vnc_vencrypt_subtypes_without_password_and_with() {
     assert_eq!(ids(&result), ["vnc.exposed"]);
 }
 
+/// A TightVNC server offering type Tight alone, with `tunnels` then
+/// `auths` behind it; records what the client sent after its version.
+async fn fake_tight(
+    tunnels: &'static [u32],
+    auths: &'static [u32],
+) -> (u16, Arc<Mutex<Option<Vec<u8>>>>) {
+    let capabilities = |codes: &[u32]| {
+        let mut list = (codes.len() as u32).to_be_bytes().to_vec();
+        for code in codes {
+            list.extend_from_slice(&code.to_be_bytes());
+            list.extend_from_slice(b"TGHTNAME_XYZ");
+        }
+        list
+    };
+    let extra = Arc::new(Mutex::new(None));
+    let shared = extra.clone();
+    let port = serve(move |mut stream| {
+        let extra = shared.clone();
+        async move {
+            stream.write_all(b"RFB 003.008\n").await.unwrap();
+            let mut version = [0u8; 12];
+            stream.read_exact(&mut version).await.unwrap();
+            stream.write_all(&[1, 16]).await.unwrap();
+            let mut sent = vec![0u8; 1];
+            stream.read_exact(&mut sent).await.unwrap();
+            assert_eq!(sent, [16]);
+            stream.write_all(&capabilities(tunnels)).await.unwrap();
+            if !tunnels.is_empty() {
+                let mut tunnel = [0u8; 4];
+                stream.read_exact(&mut tunnel).await.unwrap();
+                sent.extend_from_slice(&tunnel);
+            }
+            stream.write_all(&capabilities(auths)).await.unwrap();
+            let mut rest = Vec::new();
+            let _ =
+                tokio::time::timeout(Duration::from_secs(2), stream.read_to_end(&mut rest)).await;
+            sent.extend_from_slice(&rest);
+            *extra.lock().unwrap() = Some(sent);
+        }
+    })
+    .await;
+    (port, extra)
+}
+
+/// TightVNC's own security type: no authentication behind it (an empty
+/// list, or None offered) is a VNC without password; the probe asks for no
+/// tunnel and chooses no authentication.
+#[tokio::test]
+async fn vnc_tight_without_password_and_with() {
+    let ctx = context(5, &[]);
+    for (tunnels, auths, expected) in [
+        (&[0u32][..], &[][..], "vnc.no_auth"),
+        (&[][..], &[2u32, 1][..], "vnc.no_auth"),
+        (&[0u32][..], &[2u32][..], "vnc.exposed"),
+    ] {
+        let (port, sent) = fake_tight(tunnels, auths).await;
+        let result = vnc::examine(&target(port), &ctx).await.unwrap();
+        assert_eq!(ids(&result), [expected], "{tunnels:?} {auths:?}");
+        let evidence = &result.findings[0].evidence;
+        assert!(evidence.contains("Tight"), "{evidence}");
+        wait_until(|| sent.lock().unwrap().is_some()).await;
+        let expected_sent: Vec<u8> = if tunnels.is_empty() {
+            vec![16]
+        } else {
+            vec![16, 0, 0, 0, 0]
+        };
+        assert_eq!(
+            sent.lock().unwrap().as_deref(),
+            Some(&expected_sent[..]),
+            "the probe chose an authentication"
+        );
+    }
+}
+
 /// An RDP server answering each Connection Request according to the
 /// protocols requested; records them.
 async fn fake_rdp(answer: fn(u32) -> Vec<u8>) -> (u16, Arc<Mutex<Vec<u32>>>) {

@@ -69,7 +69,17 @@ impl Daemon {
 }
 
 impl Drop for Daemon {
+    /// SIGTERM first, so that the daemon removes what it leaves in /tmp
+    /// (Xvnc's display lock); SIGKILL after 3 s.
     fn drop(&mut self) {
+        let pid = self.0.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        for _ in 0..30 {
+            if matches!(self.0.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -329,12 +339,26 @@ async fn live_telnetd_weak_password() {
     assert_catalogued(&result);
 }
 
-/// An X display number nobody uses, for Xvnc.
+/// An X display number nobody uses, for Xvnc. A lock left by a server
+/// that no longer runs (killed before it could clean up) does not count:
+/// it is removed, with its socket.
 fn free_display() -> u16 {
     (60..100)
         .find(|n| {
-            !Path::new(&format!("/tmp/.X{n}-lock")).exists()
-                && !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+            let lock = format!("/tmp/.X{n}-lock");
+            let socket = format!("/tmp/.X11-unix/X{n}");
+            if let Ok(text) = std::fs::read_to_string(&lock) {
+                let alive = text
+                    .trim()
+                    .parse::<u32>()
+                    .is_ok_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+                if alive {
+                    return false;
+                }
+                let _ = std::fs::remove_file(&lock);
+                let _ = std::fs::remove_file(&socket);
+            }
+            !Path::new(&socket).exists()
         })
         .unwrap()
 }
