@@ -7,6 +7,7 @@
 //! without them each test says why it skips.
 
 use std::net::TcpStream;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -47,10 +48,13 @@ struct Daemon(Child);
 impl Daemon {
     /// Starts `program` and waits until it listens on `port` (each of them).
     fn start(program: &str, args: &[&str], port: impl AsRef<[u16]>) -> Daemon {
+        // A process group of its own: smbd, stopping, signals its whole
+        // group, which must not be the test's.
         let child = Command::new(program)
             .args(args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            .process_group(0)
             .spawn()
             .unwrap();
         let daemon = Daemon(child);
