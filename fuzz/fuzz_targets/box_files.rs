@@ -18,7 +18,10 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         && let Ok(written) = config.to_toml()
     {
         let again = BoxConfig::from_toml(&written, Path::new("/etc/vigie/sensor.toml"));
-        assert!(again.is_ok(), "a written configuration must load: {written}");
+        assert!(
+            again.is_ok(),
+            "a written configuration must load: {written}"
+        );
     }
     if let Ok(state) = serde_json::from_slice::<SensorState>(data) {
         let bytes = serde_json::to_vec(&state).unwrap();

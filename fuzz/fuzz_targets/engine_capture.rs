@@ -29,7 +29,9 @@ fn config() -> vigie_sensor::Config {
 /// Built once: compiling the automaton per input would leave no time to fuzz.
 fn signatures() -> Arc<Signatures> {
     static SIGNATURES: OnceLock<Arc<Signatures>> = OnceLock::new();
-    SIGNATURES.get_or_init(|| Arc::new(Signatures::builtin())).clone()
+    SIGNATURES
+        .get_or_init(|| Arc::new(Signatures::builtin()))
+        .clone()
 }
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {

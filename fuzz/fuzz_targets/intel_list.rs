@@ -10,7 +10,14 @@ use vigie_sensor::intel::{Intel, MAX_PROBLEMS};
 /// Whole special-use blocks (bogon entries, as FireHOL level1 has them)
 /// never make an address listed; a narrower entry inside one may.
 const BOGONS: &str = "10.0.0.0/8\n127.0.0.0/8\n192.168.0.0/16\n224.0.0.0/3\n::/127\nfe80::/10\n";
-const IN_BOGONS: [&str; 6] = ["10.1.2.3", "127.0.0.1", "192.168.1.1", "224.0.0.251", "::1", "fe80::1"];
+const IN_BOGONS: [&str; 6] = [
+    "10.1.2.3",
+    "127.0.0.1",
+    "192.168.1.1",
+    "224.0.0.251",
+    "::1",
+    "fe80::1",
+];
 const PROBES: [&str; 4] = ["1.2.3.4", "8.8.8.8", "2001:db8::1", "::ffff:1.2.3.4"];
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
