@@ -88,16 +88,7 @@ fn probe_finds_the_planted_weaknesses_and_agrees_with_nmap() {
         output.status,
         probe_time.as_secs_f64()
     ));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        !stderr.contains("panicked"),
-        "vigie probe panicked:\n{stderr}"
-    );
-    assert!(
-        output.status.success(),
-        "vigie probe failed ({}):\n{stderr}",
-        output.status
-    );
+    assert_ran_cleanly(&output);
 
     let mut problems = Vec::new();
     let mut notes = Vec::new();
@@ -284,6 +275,21 @@ fn probe_on(scope_text: &str, isolated: bool) -> Option<(Output, PathBuf, tempfi
     Some((output, json, dir))
 }
 
+/// A run that went through: exit 0 and no panic; its stderr.
+fn assert_ran_cleanly(output: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(
+        !stderr.contains("panicked"),
+        "vigie probe panicked:\n{stderr}"
+    );
+    assert!(
+        output.status.success(),
+        "vigie probe failed ({}):\n{stderr}",
+        output.status
+    );
+    stderr
+}
+
 /// A refused scope: non-zero exit, no panic, a French message naming the
 /// file and what is wrong, no document written.
 fn assert_refused(output: &Output, json: &Path, wanted: &[&str]) {
@@ -351,17 +357,8 @@ fn an_unreachable_network_ends_with_zero_hosts() {
         );
         return;
     };
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = assert_ran_cleanly(&output);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        !stderr.contains("panicked"),
-        "vigie probe panicked:\n{stderr}"
-    );
-    assert!(
-        output.status.success(),
-        "vigie probe failed ({}):\n{stderr}",
-        output.status
-    );
     let text = std::fs::read_to_string(&json).expect("no document for an empty network");
     let report: ProbeReport = serde_json::from_str(&text).unwrap();
     report.validate().unwrap();
