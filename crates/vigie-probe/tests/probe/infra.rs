@@ -11,49 +11,27 @@ mod fakes;
 mod live;
 mod servers;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use vigie_core::probe::Finding;
+use crate::support;
 use vigie_probe::target::{Context, PortResult, Target};
 
-/// A context for tests: short pause, the given candidates.
+/// A context for tests: short pause, one account at a time, the given
+/// candidates.
 pub fn context(budget: usize, credentials: &[(&str, &str)]) -> Context {
-    Context {
-        timeout: Duration::from_secs(2),
-        password_budget: budget,
-        trial_pause: Duration::from_millis(10),
-        accounts_at_once: 1,
-        try_passwords: true,
-        credentials: Arc::new(
-            credentials
-                .iter()
-                .map(|(u, p)| ((*u).to_owned(), (*p).to_owned()))
-                .collect(),
-        ),
-    }
+    support::context(
+        Duration::from_secs(2),
+        Duration::from_millis(10),
+        1,
+        budget,
+        credentials,
+    )
 }
 
-pub fn tcp(port: u16) -> Target {
-    Target::tcp("127.0.0.1".parse().unwrap(), port)
-}
+pub use support::{finding, ids, loopback_tcp as tcp};
 
 pub fn udp(port: u16) -> Target {
     Target::udp("127.0.0.1".parse().unwrap(), port)
-}
-
-pub fn ids(result: &PortResult) -> Vec<&str> {
-    let mut ids: Vec<&str> = result.findings.iter().map(|f| f.id.as_str()).collect();
-    ids.sort_unstable();
-    ids
-}
-
-pub fn finding<'a>(result: &'a PortResult, id: &str) -> &'a Finding {
-    result
-        .findings
-        .iter()
-        .find(|f| f.id == id)
-        .unwrap_or_else(|| panic!("no {id} in {:?}", ids(result)))
 }
 
 /// Every finding is in the catalogue (a vector, a French title), and its

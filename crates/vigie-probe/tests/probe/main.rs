@@ -10,4 +10,5 @@ mod infra;
 mod remote;
 mod report;
 mod scan;
+mod support;
 mod web;

@@ -10,46 +10,24 @@
 mod fakes;
 mod live;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use vigie_core::probe::Finding;
-use vigie_probe::target::{Context, PortResult, Target};
+use crate::support;
+use vigie_probe::target::{Context, PortResult};
 
-/// A context for tests: short pause, the given candidates.
+/// A context for tests: short pause, two accounts at once, the given
+/// candidates.
 pub fn context(budget: usize, credentials: &[(&str, &str)]) -> Context {
-    Context {
-        timeout: Duration::from_secs(3),
-        password_budget: budget,
-        trial_pause: Duration::from_millis(10),
-        accounts_at_once: 2,
-        try_passwords: true,
-        credentials: Arc::new(
-            credentials
-                .iter()
-                .map(|(u, p)| ((*u).to_owned(), (*p).to_owned()))
-                .collect(),
-        ),
-    }
+    support::context(
+        Duration::from_secs(3),
+        Duration::from_millis(10),
+        2,
+        budget,
+        credentials,
+    )
 }
 
-pub fn target(port: u16) -> Target {
-    Target::tcp("127.0.0.1".parse().unwrap(), port)
-}
-
-pub fn ids(result: &PortResult) -> Vec<&str> {
-    let mut ids: Vec<&str> = result.findings.iter().map(|f| f.id.as_str()).collect();
-    ids.sort_unstable();
-    ids
-}
-
-pub fn finding<'a>(result: &'a PortResult, id: &str) -> &'a Finding {
-    result
-        .findings
-        .iter()
-        .find(|f| f.id == id)
-        .unwrap_or_else(|| panic!("no {id} in {:?}", ids(result)))
-}
+pub use support::{finding, ids, loopback_tcp as target};
 
 /// Every finding of the family is in the catalogue: a title and a score
 /// from its vector, not the fallback.

@@ -12,9 +12,9 @@
 use std::net::{IpAddr, Ipv4Addr, TcpListener};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support;
 use vigie_core::probe::Finding;
 use vigie_probe::protocols::web;
 use vigie_probe::target::{Context, PortResult, Target};
@@ -22,19 +22,13 @@ use vigie_probe::target::{Context, PortResult, Target};
 const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
 fn context(credentials: &[(&str, &str)], budget: usize) -> Context {
-    Context {
-        timeout: Duration::from_secs(2),
-        password_budget: budget,
-        trial_pause: Duration::from_millis(50),
-        accounts_at_once: 3,
-        try_passwords: true,
-        credentials: Arc::new(
-            credentials
-                .iter()
-                .map(|(u, p)| ((*u).to_owned(), (*p).to_owned()))
-                .collect(),
-        ),
-    }
+    support::context(
+        Duration::from_secs(2),
+        Duration::from_millis(50),
+        3,
+        budget,
+        credentials,
+    )
 }
 
 fn free_port() -> u16 {

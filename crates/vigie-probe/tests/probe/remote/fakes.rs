@@ -288,6 +288,19 @@ async fn telnet_weak_password_found_and_nothing_typed_after() {
     assert_eq!(log.typed_after_login.as_deref(), Some(&[][..]));
 }
 
+/// A VNC server's start: RFB 3.8 announced, the client's 3.8 read, then
+/// the security `types` offered.
+async fn rfb_offer(stream: &mut TcpStream, types: &[u8]) {
+    stream.write_all(b"RFB 003.008\n").await.unwrap();
+    let mut version = [0u8; 12];
+    stream.read_exact(&mut version).await.unwrap();
+    assert_eq!(&version, b"RFB 003.008\n");
+    stream
+        .write_all(&[&[types.len() as u8][..], types].concat())
+        .await
+        .unwrap();
+}
+
 /// A VNC server offering `types` under RFB 3.8; records what the client
 /// sends after its version.
 async fn fake_vnc(types: &'static [u8]) -> (u16, Arc<Mutex<Option<Vec<u8>>>>) {
@@ -296,14 +309,7 @@ async fn fake_vnc(types: &'static [u8]) -> (u16, Arc<Mutex<Option<Vec<u8>>>>) {
     let port = serve(move |mut stream| {
         let extra = shared.clone();
         async move {
-            stream.write_all(b"RFB 003.008\n").await.unwrap();
-            let mut version = [0u8; 12];
-            stream.read_exact(&mut version).await.unwrap();
-            assert_eq!(&version, b"RFB 003.008\n");
-            stream
-                .write_all(&[&[types.len() as u8][..], types].concat())
-                .await
-                .unwrap();
+            rfb_offer(&mut stream, types).await;
             let mut rest = Vec::new();
             let _ =
                 tokio::time::timeout(Duration::from_secs(2), stream.read_to_end(&mut rest)).await;
@@ -353,10 +359,7 @@ async fn fake_vencrypt(subtypes: &'static [u32]) -> (u16, Arc<Mutex<Option<Vec<u
     let port = serve(move |mut stream| {
         let extra = shared.clone();
         async move {
-            stream.write_all(b"RFB 003.008\n").await.unwrap();
-            let mut version = [0u8; 12];
-            stream.read_exact(&mut version).await.unwrap();
-            stream.write_all(&[1, 19]).await.unwrap();
+            rfb_offer(&mut stream, &[19]).await;
             let mut choice = [0u8; 1];
             stream.read_exact(&mut choice).await.unwrap();
             assert_eq!(choice, [19]);
@@ -420,10 +423,7 @@ async fn fake_tight(
     let port = serve(move |mut stream| {
         let extra = shared.clone();
         async move {
-            stream.write_all(b"RFB 003.008\n").await.unwrap();
-            let mut version = [0u8; 12];
-            stream.read_exact(&mut version).await.unwrap();
-            stream.write_all(&[1, 16]).await.unwrap();
+            rfb_offer(&mut stream, &[16]).await;
             let mut sent = vec![0u8; 1];
             stream.read_exact(&mut sent).await.unwrap();
             assert_eq!(sent, [16]);
