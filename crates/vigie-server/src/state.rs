@@ -35,6 +35,8 @@ pub struct ServerSettings {
     /// Failed sign-ins per e-mail address allowed in `login_window_secs`.
     pub login_max_failures: i64,
     pub login_window_secs: i64,
+    /// Reverse proxies whose `X-Forwarded-For` names the real client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for ServerSettings {
@@ -45,6 +47,7 @@ impl Default for ServerSettings {
             session_hours: 12,
             login_max_failures: 5,
             login_window_secs: 900,
+            trusted_proxies: Vec::new(),
         }
     }
 }

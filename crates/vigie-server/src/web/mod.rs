@@ -8,6 +8,10 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
+mod client;
+
+pub use client::ClientAddr;
+
 use crate::accounts::{Caller, Role};
 use crate::{AppError, AppState};
 
