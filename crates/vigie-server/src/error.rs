@@ -4,6 +4,9 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
+/// What a 503 asks the client to wait, in seconds.
+pub const BUSY_RETRY_AFTER: axum::http::HeaderValue = axum::http::HeaderValue::from_static("2");
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("not signed in")]
@@ -19,6 +22,9 @@ pub enum AppError {
     Conflict(String),
     #[error("too many requests")]
     TooManyRequests,
+    /// Too much work already waiting (password hashing): try again shortly.
+    #[error("busy")]
+    Busy,
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -32,6 +38,7 @@ impl AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -46,7 +53,19 @@ impl AppError {
             AppError::TooManyRequests => {
                 "Trop de tentatives : réessayez dans quelques minutes.".to_owned()
             }
+            AppError::Busy => {
+                "Le service est très sollicité : réessayez dans quelques secondes.".to_owned()
+            }
             AppError::Internal(_) => "Erreur interne : l'équipe technique est prévenue.".to_owned(),
+        }
+    }
+}
+
+impl From<crate::accounts::PasswordError> for AppError {
+    fn from(error: crate::accounts::PasswordError) -> Self {
+        match error {
+            crate::accounts::PasswordError::Busy => AppError::Busy,
+            crate::accounts::PasswordError::Internal(cause) => AppError::Internal(cause),
         }
     }
 }
@@ -63,6 +82,12 @@ impl IntoResponse for AppError {
             tracing::error!(%cause, "request failed");
         }
         let body = serde_json::json!({ "error": self.message_fr() });
-        (self.status(), axum::Json(body)).into_response()
+        let mut response = (self.status(), axum::Json(body)).into_response();
+        if let AppError::Busy = self {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, BUSY_RETRY_AFTER);
+        }
+        response
     }
 }

@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod cybermeteo;
 pub mod db;
 pub mod error;
+pub mod fr;
 pub mod lists;
 pub mod probes;
 pub mod sensors;

@@ -32,9 +32,17 @@ pub struct ServerSettings {
     pub silent_after_secs: i64,
     /// How long a session lasts without activity.
     pub session_hours: i64,
-    /// Failed sign-ins per e-mail address allowed in `login_window_secs`.
+    /// Sign-in attempts allowed for one account from one client in
+    /// `login_window_secs` (see `accounts::limit`).
     pub login_max_failures: i64,
     pub login_window_secs: i64,
+    /// Sign-in attempts allowed from one client, whatever the account.
+    pub login_max_per_client: i64,
+    /// Attempts on one account from anywhere before each further one must
+    /// wait (1 s, then doubling).
+    pub login_account_free: i64,
+    /// The longest such wait: what a stranger can make the owner wait.
+    pub login_max_backoff_secs: i64,
     /// Reverse proxies whose `X-Forwarded-For` names the real client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
 }
@@ -47,6 +55,9 @@ impl Default for ServerSettings {
             session_hours: 12,
             login_max_failures: 5,
             login_window_secs: 900,
+            login_max_per_client: 30,
+            login_account_free: 10,
+            login_max_backoff_secs: 60,
             trusted_proxies: Vec::new(),
         }
     }

@@ -27,6 +27,7 @@ use crate::{AppError, AppState};
 
 pub use extract::bearer_token;
 pub use journal::audit;
+pub use password::PasswordError;
 pub use session::SESSION_COOKIE;
 pub use users::{AccountError, MIN_PASSWORD_CHARS, add_user, create_token, revoke_token};
 

@@ -13,9 +13,9 @@ use sqlx::Row;
 
 use super::extract::{is_local_path, session_secret};
 use super::journal::audit;
-use super::users::{check_new_password, normalize_email};
+use super::users::{AccountError, check_new_password, normalize_email};
 use super::{Caller, limit, password, session};
-use crate::web::{self, Chrome};
+use crate::web::{self, Chrome, ClientAddr};
 use crate::{AppError, AppState};
 
 /// What a failed sign-in says: never which of the two was wrong.
@@ -106,6 +106,7 @@ pub async fn sign_in_form(
 /// where what they type next would land).
 pub async fn sign_in(
     State(state): State<AppState>,
+    client: ClientAddr,
     headers: HeaderMap,
     form: Result<Form<SignInForm>, FormRejection>,
 ) -> Result<Response, AppError> {
@@ -121,14 +122,20 @@ pub async fn sign_in(
                 .to_owned(),
         );
     }
-    if limit::blocked(&state.db, &state.settings, &email).await? {
-        audit(&state.db, None, "login_blocked", &email).await;
-        return sign_in_again(
-            form,
-            StatusCode::TOO_MANY_REQUESTS,
-            AppError::TooManyRequests.message_fr(),
-        );
-    }
+    // Counted before the password is looked at, in one step: attempts
+    // sent together cannot all slip under the limit.
+    let reservation = match limit::reserve(&state.db, &state.settings, &email, &client).await? {
+        limit::Verdict::Allowed(reservation) => reservation,
+        limit::Verdict::Refused { retry_after_secs } => {
+            audit(&state.db, None, "login_blocked", &email).await;
+            let page = sign_in_again(
+                form,
+                StatusCode::TOO_MANY_REQUESTS,
+                wait_message(retry_after_secs),
+            )?;
+            return Ok(with_retry_after(page, retry_after_secs));
+        }
+    };
     let row = sqlx::query("SELECT id, password_hash FROM users WHERE email = $1 AND disabled = 0")
         .bind(&email)
         .fetch_optional(&state.db.pool)
@@ -142,16 +149,26 @@ pub async fn sign_in(
     };
     // An unknown address goes through `verify` too (against a dummy hash):
     // the answer takes the same time either way.
-    let verified = password::verify(&form.password, stored).await;
+    let verified = match password::verify(&form.password, stored).await {
+        Ok(verified) => verified,
+        Err(password::PasswordError::Busy) => {
+            let page = sign_in_again(
+                form,
+                StatusCode::SERVICE_UNAVAILABLE,
+                AppError::Busy.message_fr(),
+            )?;
+            return Ok(with_retry_after(page, 2));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let user_id = match user_id {
         Some(id) if verified => id,
         _ => {
-            limit::record_failure(&state.db, &state.settings, &email).await?;
             audit(&state.db, user_id, "login_failed", &email).await;
             return sign_in_again(form, StatusCode::UNAUTHORIZED, BAD_CREDENTIALS.to_owned());
         }
     };
-    limit::clear(&state.db, &email).await?;
+    limit::succeeded(&state.db, &reservation).await?;
     // A new secret at each sign-in: a session planted before it is useless.
     if let Some(old) = session_secret(&headers) {
         session::close(&state.db, old).await?;
@@ -216,42 +233,49 @@ pub async fn account(
 pub async fn change_password(
     caller: Caller,
     State(state): State<AppState>,
+    client: ClientAddr,
     headers: HeaderMap,
     form: Result<Form<PasswordForm>, FormRejection>,
 ) -> Result<Response, AppError> {
     let form = form.map(|Form(form)| form).unwrap_or_default();
     caller.check_csrf(&form.csrf)?;
-    // Guessing the current password from a stolen session is a sign-in
-    // attempt like any other: same counter, same limit.
-    if limit::blocked(&state.db, &state.settings, &caller.email).await? {
-        let message = AppError::TooManyRequests.message_fr();
-        return account_again(&state, &caller, StatusCode::TOO_MANY_REQUESTS, message).await;
-    }
     if form.new_password != form.new_password_again {
         let message = "Les deux saisies du nouveau mot de passe sont différentes.".to_owned();
         return account_again(&state, &caller, StatusCode::BAD_REQUEST, message).await;
     }
-    if let Err(e) = check_new_password(&form.new_password) {
-        return account_again(
-            &state,
-            &caller,
-            StatusCode::BAD_REQUEST,
-            capitalized(&e.to_string()),
-        )
-        .await;
+    let checked = check_new_password(&form.new_password, &caller.email).and_then(|()| {
+        if form.new_password == form.current_password {
+            Err(AccountError::PasswordUnchanged)
+        } else {
+            Ok(())
+        }
+    });
+    if let Err(e) = checked {
+        let message = capitalized(&e.to_string());
+        return account_again(&state, &caller, StatusCode::BAD_REQUEST, message).await;
     }
+    // Guessing the current password from a stolen session is a sign-in
+    // attempt like any other: same counters, same limits.
+    let reservation =
+        match limit::reserve(&state.db, &state.settings, &caller.email, &client).await? {
+            limit::Verdict::Allowed(reservation) => reservation,
+            limit::Verdict::Refused { retry_after_secs } => {
+                let message = wait_message(retry_after_secs);
+                let page =
+                    account_again(&state, &caller, StatusCode::TOO_MANY_REQUESTS, message).await?;
+                return Ok(with_retry_after(page, retry_after_secs));
+            }
+        };
     let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
         .bind(caller.user_id)
         .fetch_one(&state.db.pool)
         .await?;
-    if !password::verify(&form.current_password, Some(stored)).await {
-        limit::record_failure(&state.db, &state.settings, &caller.email).await?;
+    if !password::verify(&form.current_password, Some(stored)).await? {
         let message = "Le mot de passe actuel est incorrect.".to_owned();
         return account_again(&state, &caller, StatusCode::BAD_REQUEST, message).await;
     }
-    let hash = password::hash(&form.new_password)
-        .await
-        .map_err(AppError::Internal)?;
+    limit::succeeded(&state.db, &reservation).await?;
+    let hash = password::hash(&form.new_password).await?;
     sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
         .bind(&hash)
         .bind(caller.user_id)
@@ -281,13 +305,18 @@ pub async fn me(caller: Caller) -> Json<serde_json::Value> {
     }))
 }
 
-/// Whether the browser says the form came from another site: the
-/// `Sec-Fetch-Site` it sends, else an `Origin` whose host is not the
-/// `Host` asked. Scripts send neither and are not concerned.
+/// Whether the browser says the form came from anywhere but this origin:
+/// a `Sec-Fetch-Site` other than `same-origin` (or `none`, typed by the
+/// person), or an `Origin` whose host and port are not exactly the `Host`
+/// asked. A sibling subdomain is "same-site" for the browser, yet another
+/// origin (issue 14). Scripts send neither and are not concerned.
 fn sent_from_another_site(headers: &HeaderMap) -> bool {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if let Some(site) = text("sec-fetch-site") {
-        return site.eq_ignore_ascii_case("cross-site");
+    if let Some(site) = text("sec-fetch-site")
+        && !site.eq_ignore_ascii_case("same-origin")
+        && !site.eq_ignore_ascii_case("none")
+    {
+        return true;
     }
     let Some(origin) = text("origin") else {
         return false;
@@ -300,6 +329,22 @@ fn sent_from_another_site(headers: &HeaderMap) -> bool {
         // `Origin: null` (a sandboxed or file page), or no `Host`.
         _ => true,
     }
+}
+
+/// What a refused attempt says: how long to wait, in words.
+fn wait_message(retry_after_secs: i64) -> String {
+    format!(
+        "Trop de tentatives : réessayez dans {}.",
+        crate::fr::wait(retry_after_secs)
+    )
+}
+
+/// Adds `Retry-After` (RFC 9110 §10.2.3) to a refusal.
+fn with_retry_after(mut response: Response, seconds: i64) -> Response {
+    if let Ok(value) = HeaderValue::from_str(&seconds.max(1).to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
 }
 
 /// The sign-in page again, with what went wrong (the address kept).
@@ -419,6 +464,24 @@ mod tests {
         assert!(sent_from_another_site(&headers(&[
             host,
             ("sec-fetch-site", "cross-site")
+        ])));
+        // A sibling subdomain is the same site, not the same origin.
+        assert!(sent_from_another_site(&headers(&[
+            host,
+            ("sec-fetch-site", "same-site"),
+            ("origin", "https://blog.loire.fr")
+        ])));
+        assert!(sent_from_another_site(&headers(&[
+            host,
+            ("origin", "https://vigie.loire.fr.evil.example")
+        ])));
+        assert!(sent_from_another_site(&headers(&[
+            host,
+            ("origin", "https://vigie.loire.fr:8443")
+        ])));
+        assert!(!sent_from_another_site(&headers(&[
+            host,
+            ("sec-fetch-site", "none")
         ])));
     }
 

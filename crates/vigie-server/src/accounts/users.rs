@@ -27,6 +27,18 @@ pub enum AccountError {
         password::MAX_PASSWORD_CHARS
     )]
     PasswordTooLong,
+    #[error(
+        "mot de passe trop courant : il figure parmi les plus utilisés, choisissez une phrase à vous"
+    )]
+    PasswordCommon,
+    #[error(
+        "mot de passe trop répétitif : variez les caractères (une phrase de plusieurs mots convient)"
+    )]
+    PasswordRepetitive,
+    #[error("mot de passe refusé : il contient l'adresse e-mail du compte")]
+    PasswordContainsEmail,
+    #[error("le nouveau mot de passe doit être différent de l'actuel")]
+    PasswordUnchanged,
     #[error("le rôle « commune » demande une commune (--commune CODE)")]
     CommuneRequired,
     #[error("commune : seul le rôle « commune » est rattaché à une commune")]
@@ -53,7 +65,7 @@ pub async fn add_user(
     password: &str,
 ) -> Result<i64, AccountError> {
     let email = valid_email(email)?;
-    check_new_password(password)?;
+    check_new_password(password, &email)?;
     let commune = match (role, commune.map(str::trim)) {
         (Role::Commune, None | Some("")) => return Err(AccountError::CommuneRequired),
         (Role::Commune, Some(code)) => Some(existing_commune(db, code).await?),
@@ -65,7 +77,7 @@ pub async fn add_user(
     }
     let hash = password::hash(password)
         .await
-        .map_err(AccountError::Internal)?;
+        .map_err(|e| AccountError::Internal(e.to_string()))?;
     let inserted = sqlx::query(
         "INSERT INTO users (email, password_hash, role, commune, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
@@ -139,16 +151,61 @@ pub(super) fn normalize_email(email: &str) -> String {
         .collect()
 }
 
-/// Checks a new password's length (the same rule for the CLI and the page).
-pub(super) fn check_new_password(password: &str) -> Result<(), AccountError> {
+/// Checks a new password (the same rules for the CLI and the page): its
+/// length, and none of the obvious choices an attacker tries first: one of
+/// the most common passwords (give or take digits and punctuation around
+/// it), a repeated pattern, the account's own e-mail address.
+pub(super) fn check_new_password(password: &str, email: &str) -> Result<(), AccountError> {
     let chars = password.chars().count();
     if chars < MIN_PASSWORD_CHARS {
-        Err(AccountError::PasswordTooShort)
-    } else if chars > password::MAX_PASSWORD_CHARS {
-        Err(AccountError::PasswordTooLong)
-    } else {
-        Ok(())
+        return Err(AccountError::PasswordTooShort);
     }
+    if chars > password::MAX_PASSWORD_CHARS {
+        return Err(AccountError::PasswordTooLong);
+    }
+    let lowered = password.to_lowercase();
+    if is_repetitive(&lowered) {
+        return Err(AccountError::PasswordRepetitive);
+    }
+    let core = lowered.trim_matches(|c: char| !c.is_alphabetic());
+    if COMMON_PASSWORDS.contains(core) || COMMON_PASSWORDS.contains(lowered.as_str()) {
+        return Err(AccountError::PasswordCommon);
+    }
+    let email = normalize_email(email);
+    let local = email.split('@').next().unwrap_or_default();
+    if !email.is_empty()
+        && (lowered.contains(&email) || (local.chars().count() >= 4 && lowered.contains(local)))
+    {
+        return Err(AccountError::PasswordContainsEmail);
+    }
+    Ok(())
+}
+
+/// The most common passwords (`data/common-passwords.txt`), loaded once.
+static COMMON_PASSWORDS: std::sync::LazyLock<std::collections::HashSet<&'static str>> =
+    std::sync::LazyLock::new(|| {
+        include_str!("../../data/common-passwords.txt")
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && !line.starts_with('#'))
+            .collect()
+    });
+
+/// Fewer than five different characters, or one short pattern said again
+/// and again (`abcabcabcabc`, `123412341234`).
+fn is_repetitive(password: &str) -> bool {
+    let chars: Vec<char> = password.chars().collect();
+    let distinct: std::collections::HashSet<&char> = chars.iter().collect();
+    if distinct.len() < 5 {
+        return true;
+    }
+    (1..=chars.len() / 2).any(|period| {
+        chars.len() % period == 0
+            && chars
+                .iter()
+                .enumerate()
+                .all(|(i, c)| chars.get(i % period) == Some(c))
+    })
 }
 
 /// The normalized address if it has the shape `local@domain.tld`.
@@ -231,22 +288,59 @@ mod tests {
         check(&format!("{}@commune.fr", "a".repeat(250)), None);
     }
 
+    fn refused(password: &str) -> Option<AccountError> {
+        check_new_password(password, "secretariat.mairie@saint-just.fr").err()
+    }
+
     #[test]
     fn password_lengths() {
         assert!(matches!(
-            check_new_password("onze-caract"),
-            Err(AccountError::PasswordTooShort)
+            refused("onze-caract"),
+            Some(AccountError::PasswordTooShort)
         ));
-        assert!(check_new_password("douze-caract").is_ok());
+        assert!(refused("douze-caract").is_none());
         // Characters, not bytes: twelve accented letters are twelve.
-        assert!(check_new_password(&"é".repeat(12)).is_ok());
+        assert!(refused("éàèùçôêîûëïü").is_none());
         assert!(matches!(
-            check_new_password(&"é".repeat(11)),
-            Err(AccountError::PasswordTooShort)
+            refused("éàèùçôêîûëï"),
+            Some(AccountError::PasswordTooShort)
         ));
         assert!(matches!(
-            check_new_password(&"a".repeat(1025)),
-            Err(AccountError::PasswordTooLong)
+            refused(&"ab1-X".repeat(205)),
+            Some(AccountError::PasswordTooLong)
         ));
+    }
+
+    #[test]
+    fn passwords_obvious_choices_are_refused() {
+        for (password, expected) in [
+            ("aaaaaaaaaaaa", "répétitif"),
+            ("abcabcabcabc", "répétitif"),
+            ("123412341234", "répétitif"),
+            ("ababababcdcd", "répétitif"),
+            ("azertyuiop123", "courant"),
+            ("Password123456!", "courant"),
+            ("!!Motdepasse2024", "courant"),
+            ("SaintEtienne42000", "courant"),
+            ("secretariat.mairie@saint-just.fr", "adresse e-mail"),
+            ("xSecretariat.Mairie-2026", "adresse e-mail"),
+        ] {
+            let error = refused(password).map(|e| e.to_string()).unwrap_or_default();
+            assert!(error.contains(expected), "{password}: {error:?}");
+        }
+        for fine in [
+            "correct horse battery staple",
+            "la cloche de l'église sonne à midi",
+            "Tr0mb0ne-Vélo-Pluie",
+        ] {
+            assert!(refused(fine).is_none(), "{fine}");
+        }
+    }
+
+    #[test]
+    fn the_common_password_list_is_loaded() {
+        assert!(COMMON_PASSWORDS.len() > 10_000);
+        assert!(COMMON_PASSWORDS.contains("password"));
+        assert!(!COMMON_PASSWORDS.iter().any(|p| p.starts_with('#')));
     }
 }

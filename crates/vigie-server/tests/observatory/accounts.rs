@@ -490,6 +490,7 @@ async fn replica(db: &Db) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let app = vigie_server::router(AppState::new(db.clone(), ServerSettings::default()));
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     url
 }
@@ -499,12 +500,14 @@ async fn sign_in_rate_limit_is_shared_by_replicas() {
     let server = server_with_users().await;
     let other = replica(&server.db).await;
     let max = ServerSettings::default().login_max_failures;
-    // An old failure of someone else, outside the window: pruned.
-    sqlx::query("INSERT INTO login_failures (email, at) VALUES ('ancien@loire.fr', $1)")
-        .bind(vigie_server::db::now_ms() - 2 * 1000 * ServerSettings::default().login_window_secs)
-        .execute(&server.db.pool)
-        .await
-        .unwrap();
+    // An old counter of someone else, outside the window: pruned.
+    sqlx::query(
+        "INSERT INTO login_limits (key, count, window_start, next_at) VALUES ('ancien', 3, $1, 0)",
+    )
+    .bind(vigie_server::db::now_ms() - 2 * 1000 * ServerSettings::default().login_window_secs)
+    .execute(&server.db.pool)
+    .await
+    .unwrap();
 
     for _ in 0..max {
         let response =
@@ -540,15 +543,14 @@ async fn sign_in_rate_limit_is_shared_by_replicas() {
 
     // Other addresses are not affected; the old row is gone.
     signed_in(&server, "ops@prestataire.fr", PASSWORD).await;
-    let old: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE email = 'ancien@loire.fr'")
-            .fetch_one(&server.db.pool)
-            .await
-            .unwrap();
+    let old: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM login_limits WHERE key = 'ancien'")
+        .fetch_one(&server.db.pool)
+        .await
+        .unwrap();
     assert_eq!(old, 0);
 
-    // When the failures leave the window, the address may sign in again.
-    sqlx::query("UPDATE login_failures SET at = at - $1")
+    // When the attempts leave the window, the address may sign in again.
+    sqlx::query("UPDATE login_limits SET window_start = window_start - $1")
         .bind(1000 * ServerSettings::default().login_window_secs)
         .execute(&server.db.pool)
         .await

@@ -16,5 +16,6 @@ mod lists;
 mod pipeline;
 mod probes;
 mod sensors;
+mod sign_in_limits;
 mod territory;
 mod tls;

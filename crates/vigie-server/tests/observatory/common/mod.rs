@@ -63,9 +63,13 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
         tokio::spawn(async move {
-            axum::serve(listener, vigie_server::router(state))
-                .await
-                .unwrap();
+            let app = vigie_server::router(state);
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap();
         });
         TestServer {
             url: format!("http://{addr}"),

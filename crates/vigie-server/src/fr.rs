@@ -1,0 +1,107 @@
+//! French formatting, the one place pages and messages turn numbers,
+//! sizes, durations and plurals into words: `1 234`, `20,5 ko`,
+//! `2 heures et 5 minutes`, `3 secondes`.
+
+/// `1 seconde`, `2 secondes`: `count` and its noun, plural from 2 on (in
+/// French, 0 and 1 take the singular).
+pub fn plural(count: i64, one: &str, many: &str) -> String {
+    let word = if count.unsigned_abs() > 1 { many } else { one };
+    format!("{} {word}", number(count))
+}
+
+/// A short wait, to the second below a minute: `1 seconde`, `45 secondes`,
+/// `2 minutes` (rounded up: never shorter than the real wait).
+pub fn wait(secs: i64) -> String {
+    if secs < 60 {
+        plural(secs.max(1), "seconde", "secondes")
+    } else {
+        plural((secs + 59) / 60, "minute", "minutes")
+    }
+}
+
+/// `1 234 567`, with the narrow no-break space French uses between
+/// thousands.
+pub fn number(value: i64) -> String {
+    let digits = value.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 * 3 + 1);
+    if value < 0 {
+        out.push('-');
+    }
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            out.push('\u{202f}');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// `512 octets`, `20,5 ko`, `1,2 Go` (powers of 1000, as disks are sold).
+pub fn size(bytes: i64) -> String {
+    const UNITS: [&str; 5] = ["ko", "Mo", "Go", "To", "Po"];
+    if bytes < 1000 {
+        return format!("{} octet{}", bytes, if bytes > 1 { "s" } else { "" });
+    }
+    let mut value = bytes as f64 / 1000.0;
+    let mut unit = 0;
+    while value >= 999.95 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    let text = format!("{value:.1}").replace('.', ",");
+    format!("{text} {}", UNITS.get(unit).copied().unwrap_or("Po"))
+}
+
+/// `moins d'une minute`, `25 minutes`, `2 heures et 5 minutes`,
+/// `3 jours et 4 heures`.
+pub fn duration(secs: i64) -> String {
+    let minutes = secs.max(0) / 60;
+    let (days, hours, minutes) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
+    let part = |n: i64, unit: &str| format!("{n} {unit}{}", if n > 1 { "s" } else { "" });
+    match (days, hours, minutes) {
+        (0, 0, 0) => "moins d'une minute".to_owned(),
+        (0, 0, m) => part(m, "minute"),
+        (0, h, 0) => part(h, "heure"),
+        (0, h, m) => format!("{} et {}", part(h, "heure"), part(m, "minute")),
+        (d, 0, _) => part(d, "jour"),
+        (d, h, _) => format!("{} et {}", part(d, "jour"), part(h, "heure")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_sizes_and_durations_in_french() {
+        let check = |got: String, expected: &str| assert_eq!(got, expected);
+        check(number(0), "0");
+        check(number(999), "999");
+        check(number(1000), "1\u{202f}000");
+        check(number(123_456_789), "123\u{202f}456\u{202f}789");
+        check(number(-4321), "-4\u{202f}321");
+        check(size(1), "1 octet");
+        check(size(512), "512 octets");
+        check(size(20_480), "20,5 ko");
+        check(size(999_990), "1,0 Mo");
+        check(size(1_234_000_000), "1,2 Go");
+        check(duration(30), "moins d'une minute");
+        check(duration(60), "1 minute");
+        check(duration(25 * 60), "25 minutes");
+        check(duration(3600), "1 heure");
+        check(duration(2 * 3600 + 5 * 60), "2 heures et 5 minutes");
+        check(duration(86_400 + 30), "1 jour");
+        check(duration(3 * 86_400 + 4 * 3600 + 59), "3 jours et 4 heures");
+    }
+
+    #[test]
+    fn plurals_and_waits() {
+        assert_eq!(plural(0, "lot", "lots"), "0 lot");
+        assert_eq!(plural(1, "lot", "lots"), "1 lot");
+        assert_eq!(plural(2000, "lot", "lots"), "2\u{202f}000 lots");
+        assert_eq!(wait(0), "1 seconde");
+        assert_eq!(wait(45), "45 secondes");
+        assert_eq!(wait(60), "1 minute");
+        assert_eq!(wait(61), "2 minutes");
+    }
+}
