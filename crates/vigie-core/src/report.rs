@@ -25,6 +25,22 @@ pub const MAX_LABEL_LEN: usize = 128;
 pub const MAX_INDICATOR_LEN: usize = 253; // RFC 1035 §2.3.4: longest domain name
 pub const MAX_HOST_HASH_LEN: usize = 64;
 
+/// The most packets a box can see in one batch's period: a saturated
+/// 10 Gbit/s link carries 14.9 million minimal frames a second, so 2^48
+/// is more than six months of it, and far above a one-minute batch. A
+/// count above what a box can see is a forgery or a bug; refused, it
+/// cannot wrap a sum or fake a commune's weather (issue 14).
+pub const MAX_PACKETS: u64 = 1 << 48;
+/// The most bytes: 2^56 is more than two years of a saturated 10 Gbit/s link.
+pub const MAX_BYTES: u64 = 1 << 56;
+/// The most events one incident can count (each is at least a packet).
+pub const MAX_EVENTS: u64 = MAX_PACKETS;
+/// The most incidents whose detail a spool dropped, and the most addresses
+/// a filter blocked, in one batch: a spool of a few hundred MiB holds far
+/// fewer incidents, and a filter's set far fewer addresses.
+pub const MAX_DROPPED: u64 = 1 << 32;
+pub const MAX_BLOCKED: u64 = 1 << 32;
+
 /// What kind of attack an incident is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -246,6 +262,8 @@ pub enum ReportError {
     Daily { index: usize, problem: String },
     #[error("first_seen is after last_seen")]
     Period,
+    #[error("{field} is {value}, more than a sensor can see in one batch (at most {max})")]
+    TooLarge { field: String, value: u64, max: u64 },
 }
 
 impl Report {
@@ -300,12 +318,35 @@ impl Report {
         {
             return Err(ReportError::Period);
         }
+        for (field, value, max) in [
+            ("packets", self.packets, MAX_PACKETS),
+            ("bytes", self.bytes, MAX_BYTES),
+            ("malformed", self.malformed, MAX_PACKETS),
+            ("dropped", self.dropped, MAX_DROPPED),
+        ] {
+            bounded(field.to_owned(), value, max)?;
+        }
+        for (index, blocked) in self.blocked.iter().enumerate() {
+            bounded(
+                format!("blocked[{index}].addresses"),
+                blocked.addresses,
+                MAX_BLOCKED,
+            )?;
+        }
         for (index, incident) in self.incidents.iter().enumerate() {
+            bounded(
+                format!("incidents[{index}].events"),
+                incident.events,
+                MAX_EVENTS,
+            )?;
             incident
                 .check()
                 .map_err(|problem| ReportError::Incident { index, problem })?;
         }
+        // A day's counts cover at most the batch's incidents and dropped ones.
+        let max_daily = MAX_INCIDENTS as u64 + MAX_DROPPED;
         for (index, daily) in self.daily.iter().enumerate() {
+            bounded(format!("daily[{index}].count"), daily.count, max_daily)?;
             if daily.outbound > daily.count {
                 return Err(ReportError::Daily {
                     index,
@@ -316,6 +357,14 @@ impl Report {
                 });
             }
         }
+        Ok(())
+    }
+}
+
+fn bounded(field: String, value: u64, max: u64) -> Result<(), ReportError> {
+    if value > max {
+        Err(ReportError::TooLarge { field, value, max })
+    } else {
         Ok(())
     }
 }
@@ -446,6 +495,45 @@ mod tests {
         report.incidents.truncate(1);
         report.schema = "vigie.report/9".into();
         assert!(matches!(report.validate(), Err(ReportError::Schema { .. })));
+    }
+
+    #[test]
+    fn counts_beyond_what_a_box_can_see_are_refused() {
+        let mut report = Report::empty();
+        report.incidents.push(incident());
+        report.packets = MAX_PACKETS;
+        report.validate().unwrap();
+        report.packets = 1 << 62;
+        assert_eq!(
+            report.validate().unwrap_err().to_string(),
+            format!(
+                "packets is {}, more than a sensor can see in one batch (at most {MAX_PACKETS})",
+                1u64 << 62
+            )
+        );
+        report.packets = 0;
+        report.incidents[0].events = i64::MAX as u64;
+        assert!(matches!(
+            report.validate(),
+            Err(ReportError::TooLarge { field, .. }) if field == "incidents[0].events"
+        ));
+        report.incidents[0].events = 3;
+        report.dropped = 1 << 62;
+        assert!(matches!(
+            report.validate(),
+            Err(ReportError::TooLarge { .. })
+        ));
+        report.dropped = 0;
+        report.daily.push(DailyCount {
+            day: "2026-11-22".parse().unwrap(),
+            category: Category::Scan,
+            count: 1 << 62,
+            outbound: 0,
+        });
+        assert!(matches!(
+            report.validate(),
+            Err(ReportError::TooLarge { field, .. }) if field == "daily[0].count"
+        ));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use sqlx::Row;
 use vigie_core::Category;
 
 use super::today;
-use super::weather::{OUTBOUND_WEIGHT, Thresholds};
+use super::weather::{Thresholds, score};
 use crate::accounts::Caller;
 use crate::sensors::{self, SensorState};
 use crate::web::{Chrome, render};
@@ -125,7 +125,7 @@ async fn most_attacked(
             Ok((
                 row.try_get("commune")?,
                 row.try_get("name")?,
-                inbound + OUTBOUND_WEIGHT * outbound,
+                score(inbound, outbound),
                 outbound,
             ))
         })

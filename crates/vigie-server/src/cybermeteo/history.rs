@@ -6,7 +6,7 @@ use chrono::{Datelike, NaiveDate, Weekday};
 use serde::Serialize;
 use sqlx::Row;
 
-use super::weather::{Level, OUTBOUND_WEIGHT, Thresholds};
+use super::weather::{Level, Thresholds, score};
 use crate::db::Db;
 
 #[derive(Clone, Debug, Serialize)]
@@ -56,7 +56,7 @@ pub async fn days(
                 outbound = row.try_get("outbound")?;
             }
         }
-        let score = inbound + OUTBOUND_WEIGHT * outbound;
+        let score = score(inbound, outbound);
         let level = if reported.contains(&key) {
             thresholds.level(score)
         } else {

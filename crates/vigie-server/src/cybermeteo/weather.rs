@@ -14,6 +14,12 @@ use crate::db::Db;
 /// The weight of an outbound incident in the score.
 pub const OUTBOUND_WEIGHT: i64 = 10;
 
+/// A day's score: inbound + 10 × outbound incidents. Saturating: a score
+/// that wrapped around would show a storm as a cloud.
+pub fn score(inbound: i64, outbound: i64) -> i64 {
+    inbound.saturating_add(OUTBOUND_WEIGHT.saturating_mul(outbound))
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
@@ -154,7 +160,7 @@ pub async fn for_day(
             let inbound: i64 = row.try_get("inbound")?;
             let outbound: i64 = row.try_get("outbound")?;
             let silent_today = day == today && last_report.is_none_or(|at| at < silent_since_ms);
-            let score = inbound + OUTBOUND_WEIGHT * outbound;
+            let score = score(inbound, outbound);
             let level = if sensors == 0 || reported == 0 || silent_today {
                 Level::NoData
             } else {

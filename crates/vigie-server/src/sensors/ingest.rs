@@ -63,12 +63,17 @@ pub(super) async fn receive(
     let now = db::now_ms();
     let batch =
         parse(&body, now).map_err(|message| ApiError::Refused(StatusCode::BAD_REQUEST, message))?;
-    let stored = store(&state.db, &sensor, &batch, now).await?;
-    let answer = match stored {
-        Some(incidents) => serde_json::json!({ "status": "stored", "incidents": incidents }),
-        None => {
+    let answer = match store(&state.db, &sensor, &batch, now).await? {
+        Stored::New(incidents) => serde_json::json!({ "status": "stored", "incidents": incidents }),
+        Stored::Duplicate => {
             tracing::info!(sensor_id = %sensor.id, seq = batch.seq, "duplicate batch");
             serde_json::json!({ "status": "duplicate" })
+        }
+        Stored::Overflow => {
+            return Err(ApiError::Refused(
+                StatusCode::BAD_REQUEST,
+                "rapport refusé : les compteurs de la commune dépasseraient ce qu'un capteur peut voir ; rien n'a été enregistré".to_owned(),
+            ));
         }
     };
     Ok(Json(answer).into_response())
@@ -131,14 +136,18 @@ pub(super) fn parse(body: &[u8], now: i64) -> Result<Batch, String> {
         .map_err(|e| format!("rapport refusé : {e}"))?;
     check_dates(&report, now)?;
     let received = rows::utc(now).ok_or("horloge du serveur hors limites")?;
+    // The days the batch vouches for: the day it arrives (the sensor is
+    // watching), and the days its first and last packets and its incidents
+    // fall on. Not every day in between: one report whose first packet is
+    // 399 days old turned a year of "no data" into "sun" (issue 14). A
+    // live box's batches are a minute long, so they lose nothing by it.
     let mut days: BTreeSet<NaiveDate> = [vigie_core::local_day(received)].into();
-    if let (Some(first), Some(last)) = (report.first_seen, report.last_seen) {
-        days.extend(
-            vigie_core::local_day(first)
-                .iter_days()
-                .take_while(|day| *day <= vigie_core::local_day(last)),
-        );
-    }
+    days.extend(
+        [report.first_seen, report.last_seen]
+            .into_iter()
+            .flatten()
+            .map(vigie_core::local_day),
+    );
     let mut incidents = Vec::with_capacity(report.incidents.len());
     let mut daily: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
     for (index, incident) in report.incidents.iter().enumerate() {
@@ -157,9 +166,14 @@ pub(super) fn parse(body: &[u8], now: i64) -> Result<Batch, String> {
     merge_reported_daily(&report, &mut daily, &mut days)?;
     let mut blocked: BTreeMap<(String, String), i64> = BTreeMap::new();
     for entry in &report.blocked {
-        *blocked
+        let slot = blocked
             .entry((entry.day.to_string(), entry.category.as_str().to_owned()))
-            .or_default() += number("blocked.addresses", entry.addresses)?;
+            .or_default();
+        *slot = checked_sum(
+            "blocked.addresses",
+            *slot,
+            number("blocked.addresses", entry.addresses)?,
+        )?;
     }
     Ok(Batch {
         seq: number("seq", seq)?,
@@ -194,12 +208,12 @@ fn merge_reported_daily(
     for entry in &report.daily {
         let outbound = number("daily.outbound", entry.outbound)?;
         let count = number("daily.count", entry.count)?;
-        total = total.saturating_add(count);
+        total = checked_sum("daily.count", total, count)?;
         let slot = reported
             .entry((entry.day.to_string(), entry.category.as_str().to_owned()))
             .or_default();
-        slot.0 = slot.0.saturating_add(count - outbound);
-        slot.1 = slot.1.saturating_add(outbound);
+        slot.0 = checked_sum("daily.count", slot.0, count - outbound)?;
+        slot.1 = checked_sum("daily.outbound", slot.1, outbound)?;
         days.insert(entry.day);
     }
     let expected = (report.incidents.len() as u64).saturating_add(report.dropped);
@@ -238,6 +252,13 @@ fn deserialize(body: &[u8]) -> Result<Report, String> {
     })?;
     deserializer.end().map_err(|e| e.to_string())?;
     Ok(report)
+}
+
+/// `a + b`, or the refusal naming `field` (bounded counts cannot reach
+/// it, but a sum is never left to wrap).
+fn checked_sum(field: &str, a: i64, b: i64) -> Result<i64, String> {
+    a.checked_add(b)
+        .ok_or_else(|| format!("rapport refusé : la somme de {field} est trop grande"))
 }
 
 fn number(field: &str, value: u64) -> Result<i64, String> {
@@ -282,13 +303,19 @@ fn check_dates(report: &Report, now: i64) -> Result<(), String> {
     Ok(())
 }
 
-/// Stores a batch; `None` when (sensor, seq) was already stored.
-async fn store(
-    db: &Db,
-    sensor: &Sensor,
-    batch: &Batch,
-    now: i64,
-) -> Result<Option<usize>, sqlx::Error> {
+/// What became of a batch.
+enum Stored {
+    /// Stored, with this many incidents.
+    New(usize),
+    /// (sensor, seq) was already stored: nothing done.
+    Duplicate,
+    /// A commune's sum would have passed `rows::MAX_STORED_COUNT`: nothing
+    /// stored.
+    Overflow,
+}
+
+/// Stores a batch whole, or nothing of it.
+async fn store(db: &Db, sensor: &Sensor, batch: &Batch, now: i64) -> Result<Stored, sqlx::Error> {
     let mut tx = db.pool.begin().await?;
     let inserted = sqlx::query(
         "INSERT INTO reports (sensor_id, seq, received_at, packets, bytes, malformed,
@@ -316,7 +343,7 @@ async fn store(
     };
     if !inserted {
         tx.rollback().await?;
-        return Ok(None);
+        return Ok(Stored::Duplicate);
     }
     rows::insert_incidents(
         &mut tx,
@@ -327,15 +354,19 @@ async fn store(
         &batch.incidents,
     )
     .await?;
-    rows::upsert_daily(&mut tx, db.backend, &sensor.commune, &batch.daily).await?;
-    rows::upsert_blocked(&mut tx, db.backend, &sensor.commune, &batch.blocked).await?;
+    let within = rows::upsert_daily(&mut tx, db.backend, &sensor.commune, &batch.daily).await?
+        && rows::upsert_blocked(&mut tx, db.backend, &sensor.commune, &batch.blocked).await?;
+    if !within {
+        tx.rollback().await?;
+        return Ok(Stored::Overflow);
+    }
     rows::insert_days(&mut tx, db.backend, &sensor.commune, &batch.days).await?;
     let counted = i64::try_from(batch.incidents.len())
         .unwrap_or(i64::MAX)
         .saturating_add(batch.dropped);
     rows::update_sensor(&mut tx, &sensor.id, batch.seq, counted, now).await?;
     tx.commit().await?;
-    Ok(Some(batch.incidents.len()))
+    Ok(Stored::New(batch.incidents.len()))
 }
 
 #[cfg(test)]
@@ -364,11 +395,9 @@ mod tests {
     fn days_cover_the_period_and_the_day_received() {
         let batch = parse(&body("2026-07-10T21:30:00Z", "2026-07-12T08:00:00Z"), NOW).unwrap();
         let days: Vec<String> = batch.days.iter().map(|d| d.to_string()).collect();
-        // 21:30 UTC is 23:30 in Paris (summer); received on the 14th.
-        assert_eq!(
-            days,
-            ["2026-07-10", "2026-07-11", "2026-07-12", "2026-07-14"]
-        );
+        // 21:30 UTC is 23:30 in Paris (summer); received on the 14th. The
+        // 11th, between the first and last packets, is not vouched for.
+        assert_eq!(days, ["2026-07-10", "2026-07-12", "2026-07-14"]);
         assert_eq!(
             batch.daily.get(&("2026-07-10".into(), "scan".into())),
             Some(&(1, 0))

@@ -130,19 +130,26 @@ pub(super) async fn insert_incidents(
 /// Adds the batch's counts to `daily_counts`. Keys come sorted (a
 /// `BTreeMap`), so concurrent batches of one commune lock rows in the same
 /// order and cannot deadlock on PostgreSQL.
+///
+/// A sum that would pass [`MAX_STORED_COUNT`] is not made: the row is left
+/// as it is and the answer is `false`, for the caller to roll back. SQLite
+/// turns an integer overflow into a float, which made a commune's pages
+/// fail for good (issue 14).
 pub(super) async fn upsert_daily(
     tx: &mut Transaction<'_, Any>,
     backend: Backend,
     commune: &str,
     daily: &BTreeMap<(String, String), (i64, i64)>,
-) -> Result<(), sqlx::Error> {
+) -> Result<bool, sqlx::Error> {
     let entries: Vec<_> = daily.iter().collect();
     for chunk in entries.chunks(DAILY_PER_UPSERT) {
         let sql = format!(
             "INSERT INTO daily_counts (commune, day, category, inbound, outbound) VALUES {}
              ON CONFLICT (commune, day, category) DO UPDATE SET
                  inbound = daily_counts.inbound + excluded.inbound,
-                 outbound = daily_counts.outbound + excluded.outbound",
+                 outbound = daily_counts.outbound + excluded.outbound
+             WHERE daily_counts.inbound <= {MAX_STORED_COUNT} - excluded.inbound
+               AND daily_counts.outbound <= {MAX_STORED_COUNT} - excluded.outbound",
             placeholders(backend, chunk.len(), 5)
         );
         let mut query = sqlx::query(&sql);
@@ -154,9 +161,19 @@ pub(super) async fn upsert_daily(
                 .bind(*inbound)
                 .bind(*outbound);
         }
-        query.execute(&mut **tx).await?;
+        if !all_written(query.execute(&mut **tx).await?, chunk.len()) {
+            return Ok(false);
+        }
     }
-    Ok(())
+    Ok(true)
+}
+
+/// The largest count a stored sum may reach: 2^53, the largest integer a
+/// JSON reader keeping numbers as doubles reads exactly.
+pub const MAX_STORED_COUNT: i64 = 1 << 53;
+
+fn all_written(done: sqlx::any::AnyQueryResult, rows: usize) -> bool {
+    u64::try_from(rows).is_ok_and(|rows| done.rows_affected() == rows)
 }
 
 /// Adds the batch's blocked addresses to `blocked_counts`, in key order
@@ -166,13 +183,14 @@ pub(super) async fn upsert_blocked(
     backend: Backend,
     commune: &str,
     blocked: &BTreeMap<(String, String), i64>,
-) -> Result<(), sqlx::Error> {
+) -> Result<bool, sqlx::Error> {
     let entries: Vec<_> = blocked.iter().collect();
     for chunk in entries.chunks(DAILY_PER_UPSERT) {
         let sql = format!(
             "INSERT INTO blocked_counts (commune, day, category, addresses) VALUES {}
              ON CONFLICT (commune, day, category) DO UPDATE SET
-                 addresses = blocked_counts.addresses + excluded.addresses",
+                 addresses = blocked_counts.addresses + excluded.addresses
+             WHERE blocked_counts.addresses <= {MAX_STORED_COUNT} - excluded.addresses",
             placeholders(backend, chunk.len(), 4)
         );
         let mut query = sqlx::query(&sql);
@@ -183,9 +201,11 @@ pub(super) async fn upsert_blocked(
                 .bind(category)
                 .bind(*addresses);
         }
-        query.execute(&mut **tx).await?;
+        if !all_written(query.execute(&mut **tx).await?, chunk.len()) {
+            return Ok(false);
+        }
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Marks the days the sensor vouches for: a day with a row has data, even
@@ -222,13 +242,15 @@ pub(super) async fn update_sensor(
     sqlx::query(
         "UPDATE sensors SET last_report_at = $1,
              last_seq = CASE WHEN last_seq IS NULL OR last_seq < $2 THEN $2 ELSE last_seq END,
-             reports_total = reports_total + 1, incidents_total = incidents_total + $3
+             reports_total = reports_total + 1,
+             incidents_total = CASE WHEN incidents_total <= $5 - $3 THEN incidents_total + $3 ELSE $5 END
          WHERE id = $4",
     )
     .bind(now)
     .bind(seq)
     .bind(incidents)
     .bind(sensor_id)
+    .bind(MAX_STORED_COUNT)
     .execute(&mut **tx)
     .await?;
     Ok(())

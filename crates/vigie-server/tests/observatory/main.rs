@@ -12,6 +12,7 @@ mod browser;
 mod common;
 mod cybermeteo;
 mod heartbeat;
+mod ingest_bounds;
 mod lists;
 mod pipeline;
 mod probes;
