@@ -200,7 +200,7 @@ fn is_repetitive(password: &str) -> bool {
         return true;
     }
     (1..=chars.len() / 2).any(|period| {
-        chars.len() % period == 0
+        chars.len().is_multiple_of(period)
             && chars
                 .iter()
                 .enumerate()

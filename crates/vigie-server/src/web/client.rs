@@ -78,13 +78,15 @@ fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &[IpAddr]) -> I
     {
         return peer;
     }
+    // Only the proxy's own entry counts: an unreadable one is not replaced
+    // by an earlier entry, which the client wrote.
     headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
-        .filter_map(|entry| entry.trim().parse::<IpAddr>().ok())
-        .last()
+        .next_back()
+        .and_then(|entry| entry.trim().parse::<IpAddr>().ok())
         .map_or(peer, canonical)
 }
 
@@ -129,6 +131,7 @@ mod tests {
             "198.51.100.1",
         );
         check("127.0.0.1", Some("garbage"), &["127.0.0.1"], "127.0.0.1");
+        check("127.0.0.1", Some("198.51.100.1, garbage"), &["127.0.0.1"], "127.0.0.1");
         check(
             "::ffff:127.0.0.1",
             Some("198.51.100.1"),
