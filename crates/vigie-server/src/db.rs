@@ -20,11 +20,23 @@ pub enum Backend {
 }
 
 /// A handle on the database, cheap to clone.
+///
+/// `pool` is for writes (and reads that must see them in the same
+/// transaction); [`Db::read`] for reads. On SQLite they differ: one writer
+/// connection (SQLite serialises writers anyway, and one connection avoids
+/// "database is locked" when a read transaction would have to become a
+/// write one), and a few read-only connections that, in WAL mode, never
+/// wait for the writer: a sensor's large batch being stored does not hold
+/// up the pages (issue 14). On PostgreSQL both are the same pool.
 #[derive(Clone, Debug)]
 pub struct Db {
     pub pool: AnyPool,
+    read: AnyPool,
     pub backend: Backend,
 }
+
+/// Read-only connections to a SQLite file, beside its one writer.
+const SQLITE_READERS: u32 = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -54,30 +66,8 @@ impl Db {
             return Err(DbError::Url(url.to_owned()));
         };
         let options = sqlx::any::AnyConnectOptions::from_str(&url).map_err(DbError::Connect)?;
-        let pool = AnyPoolOptions::new()
-            // SQLite serialises writers anyway; one connection avoids
-            // "database is locked" under concurrent requests.
-            .max_connections(if backend == Backend::Sqlite { 1 } else { 16 })
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        sqlx::query("PRAGMA foreign_keys = ON")
-                            .execute(&mut *conn)
-                            .await?;
-                        sqlx::query("PRAGMA journal_mode = WAL")
-                            .execute(&mut *conn)
-                            .await?;
-                        sqlx::query("PRAGMA synchronous = FULL")
-                            .execute(&mut *conn)
-                            .await?;
-                        sqlx::query("PRAGMA busy_timeout = 5000")
-                            .execute(&mut *conn)
-                            .await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(options)
+        let pool = pool_options(backend, Access::ReadWrite)
+            .connect_with(options.clone())
             .await
             .map_err(DbError::Connect)?;
         let migrator = match backend {
@@ -85,8 +75,63 @@ impl Db {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await.map_err(DbError::Migrate)?;
-        Ok(Db { pool, backend })
+        let read = match backend {
+            // Opened after the migrations: the file and its WAL exist.
+            Backend::Sqlite => pool_options(backend, Access::ReadOnly)
+                .connect_with(options)
+                .await
+                .map_err(DbError::Connect)?,
+            Backend::Postgres => pool.clone(),
+        };
+        Ok(Db {
+            pool,
+            read,
+            backend,
+        })
     }
+
+    /// The pool for reads that need not see an uncommitted write of the
+    /// caller's: pages, API answers, lookups.
+    pub fn read(&self) -> &AnyPool {
+        &self.read
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    ReadWrite,
+    ReadOnly,
+}
+
+fn pool_options(backend: Backend, access: Access) -> AnyPoolOptions {
+    let connections = match (backend, access) {
+        (Backend::Sqlite, Access::ReadWrite) => 1,
+        (Backend::Sqlite, Access::ReadOnly) => SQLITE_READERS,
+        (Backend::Postgres, _) => 16,
+    };
+    AnyPoolOptions::new()
+        .max_connections(connections)
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                if backend == Backend::Sqlite {
+                    let pragmas: &[&str] = match access {
+                        Access::ReadWrite => &[
+                            "PRAGMA foreign_keys = ON",
+                            "PRAGMA journal_mode = WAL",
+                            "PRAGMA synchronous = FULL",
+                            "PRAGMA busy_timeout = 5000",
+                        ],
+                        Access::ReadOnly => {
+                            &["PRAGMA busy_timeout = 5000", "PRAGMA query_only = ON"]
+                        }
+                    };
+                    for pragma in pragmas {
+                        sqlx::query(pragma).execute(&mut *conn).await?;
+                    }
+                }
+                Ok(())
+            })
+        })
 }
 
 /// Now, in Unix milliseconds.

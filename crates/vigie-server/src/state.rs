@@ -14,6 +14,10 @@ use crate::territory::MapGeometry;
 pub struct AppState {
     pub db: Db,
     pub settings: Arc<ServerSettings>,
+    /// Report batches being parsed and stored at once: one per core. A
+    /// batch is up to 8 MiB of JSON; without a bound, a few sensors
+    /// catching up at once would take every core from the pages.
+    pub ingest_permits: Arc<tokio::sync::Semaphore>,
     /// The projected map, derived from the communes table and kept with
     /// the territory's revision it came from: every replica rebuilds its
     /// own when an import changes the territory.
@@ -68,6 +72,9 @@ impl AppState {
         AppState {
             db,
             settings: Arc::new(settings),
+            ingest_permits: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, usize::from),
+            )),
             map: Arc::default(),
         }
     }

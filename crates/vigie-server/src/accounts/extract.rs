@@ -112,7 +112,7 @@ async fn token_caller(db: &Db, token: &str) -> Result<Option<Caller>, AppError> 
          WHERE t.token_hash = $1 AND t.revoked = 0 AND u.disabled = 0",
     )
     .bind(token_hash(token))
-    .fetch_optional(&db.pool)
+    .fetch_optional(db.read())
     .await?;
     let Some(row) = row else {
         return Ok(None);

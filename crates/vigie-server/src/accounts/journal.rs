@@ -78,7 +78,7 @@ pub async fn page(
     )
     .bind(PAGE_SIZE + 1)
     .bind((page - 1) * PAGE_SIZE)
-    .fetch_all(&state.db.pool)
+    .fetch_all(state.db.read())
     .await?;
     let has_next = rows.len() as i64 > PAGE_SIZE;
     let mut entries = Vec::with_capacity(rows.len());

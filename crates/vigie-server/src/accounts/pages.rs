@@ -138,7 +138,7 @@ pub async fn sign_in(
     };
     let row = sqlx::query("SELECT id, password_hash FROM users WHERE email = $1 AND disabled = 0")
         .bind(&email)
-        .fetch_optional(&state.db.pool)
+        .fetch_optional(state.db.read())
         .await?;
     let (user_id, stored) = match row {
         Some(row) => (
@@ -268,7 +268,7 @@ pub async fn change_password(
         };
     let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
         .bind(caller.user_id)
-        .fetch_one(&state.db.pool)
+        .fetch_one(state.db.read())
         .await?;
     if !password::verify(&form.current_password, Some(stored)).await? {
         let message = "Le mot de passe actuel est incorrect.".to_owned();
@@ -386,7 +386,7 @@ async fn account_page(
             let name: Option<String> =
                 sqlx::query_scalar("SELECT name FROM communes WHERE code = $1")
                     .bind(code)
-                    .fetch_optional(&state.db.pool)
+                    .fetch_optional(state.db.read())
                     .await?;
             Some(match name {
                 Some(name) => format!("{name} ({code})"),

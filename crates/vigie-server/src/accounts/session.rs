@@ -50,7 +50,7 @@ pub async fn caller(
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND u.disabled = 0",
     )
     .bind(&id_hash)
-    .fetch_optional(&db.pool)
+    .fetch_optional(db.read())
     .await?;
     let Some(row) = row else {
         return Ok(None);

@@ -108,7 +108,7 @@ pub async fn create_token(db: &Db, email: &str) -> Result<String, AccountError> 
     let email = normalize_email(email);
     let row = sqlx::query("SELECT id FROM users WHERE email = $1 AND disabled = 0")
         .bind(&email)
-        .fetch_optional(&db.pool)
+        .fetch_optional(db.read())
         .await?;
     let Some(row) = row else {
         return Err(AccountError::UnknownUser(email));
@@ -236,7 +236,7 @@ fn valid_email(email: &str) -> Result<String, AccountError> {
 async fn existing_commune(db: &Db, code: &str) -> Result<String, AccountError> {
     let found = sqlx::query("SELECT code FROM communes WHERE code = $1")
         .bind(code)
-        .fetch_optional(&db.pool)
+        .fetch_optional(db.read())
         .await?;
     match found {
         Some(row) => Ok(row.try_get("code")?),
@@ -247,7 +247,7 @@ async fn existing_commune(db: &Db, code: &str) -> Result<String, AccountError> {
 async fn user_id(db: &Db, email: &str) -> Result<Option<i64>, sqlx::Error> {
     let row = sqlx::query("SELECT id FROM users WHERE email = $1")
         .bind(email)
-        .fetch_optional(&db.pool)
+        .fetch_optional(db.read())
         .await?;
     row.map(|row| row.try_get("id")).transpose()
 }

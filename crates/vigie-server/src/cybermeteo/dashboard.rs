@@ -57,7 +57,7 @@ pub async fn dashboard_page(
     )
     .bind(from.to_string())
     .bind(to.to_string())
-    .fetch_all(&state.db.pool)
+    .fetch_all(state.db.read())
     .await?;
     let mut days: Vec<(NaiveDate, Vec<i64>, i64)> = from
         .iter_days()
@@ -115,7 +115,7 @@ async fn most_attacked(
     )
     .bind(from.to_string())
     .bind(to.to_string())
-    .fetch_all(&state.db.pool)
+    .fetch_all(state.db.read())
     .await?;
     let mut out = rows
         .iter()

@@ -89,7 +89,7 @@ pub async fn geojson(
     let day = parse_day(query.day.as_deref(), "day")?;
     let weather = visible_weather(&state, &caller, day).await?;
     let rows = sqlx::query("SELECT code, geometry FROM communes")
-        .fetch_all(&state.db.pool)
+        .fetch_all(state.db.read())
         .await?;
     let mut features = Vec::with_capacity(weather.len());
     for w in weather {

@@ -34,14 +34,14 @@ pub async fn days(
     .bind(commune)
     .bind(&from_text)
     .bind(&to_text)
-    .fetch_all(&db.pool)
+    .fetch_all(db.read())
     .await?;
     let reported: Vec<String> =
         sqlx::query("SELECT day FROM sensor_days WHERE commune = $1 AND day >= $2 AND day <= $3")
             .bind(commune)
             .bind(&from_text)
             .bind(&to_text)
-            .fetch_all(&db.pool)
+            .fetch_all(db.read())
             .await?
             .iter()
             .map(|row| row.try_get::<String, _>(0))
@@ -95,7 +95,7 @@ pub async fn category_counts(
     .bind(commune)
     .bind(from.to_string())
     .bind(to.to_string())
-    .fetch_all(&db.pool)
+    .fetch_all(db.read())
     .await?
     .iter()
     .map(|row| {
@@ -146,7 +146,7 @@ pub async fn incidents(
     )
     .bind(commune)
     .bind(day.to_string())
-    .fetch_all(&db.pool)
+    .fetch_all(db.read())
     .await?
     .iter()
     .map(|row| {

@@ -309,7 +309,7 @@ async fn blocked_on(
     )
     .bind(commune)
     .bind(day.to_string())
-    .fetch_all(&db.pool)
+    .fetch_all(db.read())
     .await?;
     let mut blocked = Vec::with_capacity(rows.len());
     for row in rows {

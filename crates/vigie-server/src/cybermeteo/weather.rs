@@ -105,7 +105,7 @@ impl Thresholds {
 
     pub async fn load(db: &Db) -> Result<Thresholds, sqlx::Error> {
         let row = sqlx::query("SELECT cloud_min, rain_min, storm_min FROM territory WHERE id = 1")
-            .fetch_optional(&db.pool)
+            .fetch_optional(db.read())
             .await?;
         Ok(match row {
             Some(row) => Thresholds {
@@ -150,7 +150,7 @@ pub async fn for_day(
          FROM communes c ORDER BY c.code",
     )
     .bind(&day_text)
-    .fetch_all(&db.pool)
+    .fetch_all(db.read())
     .await?;
     rows.iter()
         .map(|row| {

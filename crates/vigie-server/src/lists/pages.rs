@@ -281,7 +281,7 @@ async fn lists_page(
 ) -> Result<ListsPage, AppError> {
     let lines = store::all(&state.db).await?.into_iter().map(line).collect();
     let communes = sqlx::query("SELECT code, name FROM communes ORDER BY code")
-        .fetch_all(&state.db.pool)
+        .fetch_all(state.db.read())
         .await?
         .iter()
         .map(|row| Ok((row.try_get("code")?, row.try_get("name")?)))

@@ -54,14 +54,14 @@ const LIST_FROM: &str =
 pub(super) async fn commune_exists(db: &Db, code: &str) -> Result<bool, sqlx::Error> {
     let row = sqlx::query("SELECT code FROM communes WHERE code = $1")
         .bind(code)
-        .fetch_optional(&db.pool)
+        .fetch_optional(db.read())
         .await?;
     Ok(row.is_some())
 }
 
 pub(super) async fn count(db: &Db) -> Result<i64, sqlx::Error> {
     let row = sqlx::query("SELECT COUNT(*) AS n FROM lists")
-        .fetch_one(&db.pool)
+        .fetch_one(db.read())
         .await?;
     row.try_get("n")
 }
@@ -99,7 +99,7 @@ pub(super) async fn by_name(db: &Db, name: &str) -> Result<Option<ListRow>, sqlx
         "SELECT {LIST_COLUMNS} {LIST_FROM} WHERE l.name = $1"
     ))
     .bind(name)
-    .fetch_optional(&db.pool)
+    .fetch_optional(db.read())
     .await?;
     row.as_ref().map(list_row).transpose()
 }
@@ -108,7 +108,7 @@ pub(super) async fn all(db: &Db) -> Result<Vec<ListRow>, sqlx::Error> {
     let rows = sqlx::query(&format!(
         "SELECT {LIST_COLUMNS} {LIST_FROM} ORDER BY l.name"
     ))
-    .fetch_all(&db.pool)
+    .fetch_all(db.read())
     .await?;
     rows.iter().map(list_row).collect()
 }
@@ -120,7 +120,7 @@ pub(super) async fn versions(db: &Db, list_id: i64) -> Result<Vec<VersionRow>, s
          FROM list_versions WHERE list_id = $1 ORDER BY version DESC",
     )
     .bind(list_id)
-    .fetch_all(&db.pool)
+    .fetch_all(db.read())
     .await?;
     rows.iter().map(version_row).collect()
 }
@@ -228,7 +228,7 @@ pub(super) async fn claim_due(db: &Db, now: i64) -> Result<Vec<ListRow>, sqlx::E
          WHERE l.url IS NOT NULL AND l.next_fetch_at <= $1 ORDER BY l.next_fetch_at"
     ))
     .bind(now)
-    .fetch_all(&db.pool)
+    .fetch_all(db.read())
     .await?;
     let mut claimed = Vec::with_capacity(rows.len());
     for row in &rows {
@@ -273,7 +273,7 @@ pub(super) async fn sensor_lists(db: &Db, commune: &str) -> Result<Vec<ListEntry
          WHERE l.commune IS NULL OR l.commune = $1 ORDER BY l.name",
     )
     .bind(commune)
-    .fetch_all(&db.pool)
+    .fetch_all(db.read())
     .await?;
     rows.iter()
         .map(|row| {
@@ -302,7 +302,7 @@ pub(super) async fn sensor_content(
     )
     .bind(name)
     .bind(commune)
-    .fetch_optional(&db.pool)
+    .fetch_optional(db.read())
     .await?;
     row.map(|row| Ok((row.try_get("sha256")?, row.try_get("content")?)))
         .transpose()

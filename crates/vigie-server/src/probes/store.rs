@@ -79,7 +79,7 @@ pub async fn store(
     }
     let row = sqlx::query("SELECT id FROM probe_runs WHERE digest = $1")
         .bind(&digest)
-        .fetch_one(&db.pool)
+        .fetch_one(db.read())
         .await?;
     Ok(Stored {
         id: row.try_get("id")?,
@@ -93,7 +93,7 @@ pub async fn history(db: &Db, commune: &str) -> Result<Vec<ScanSummary>, sqlx::E
         "SELECT {SUMMARY_COLUMNS} FROM probe_runs WHERE commune = $1 \
          ORDER BY started_at DESC, id DESC LIMIT {HISTORY_LIMIT}"
     );
-    let rows = sqlx::query(&sql).bind(commune).fetch_all(&db.pool).await?;
+    let rows = sqlx::query(&sql).bind(commune).fetch_all(db.read()).await?;
     rows.iter().map(summary).collect()
 }
 
@@ -105,7 +105,7 @@ pub async fn last_scan(db: &Db, commune: &str) -> Result<Option<ScanSummary>, sq
     );
     let row = sqlx::query(&sql)
         .bind(commune)
-        .fetch_optional(&db.pool)
+        .fetch_optional(db.read())
         .await?;
     row.as_ref().map(summary).transpose()
 }
@@ -113,7 +113,7 @@ pub async fn last_scan(db: &Db, commune: &str) -> Result<Option<ScanSummary>, sq
 /// One scan's summary, without its document.
 pub(super) async fn scan(db: &Db, id: i64) -> Result<Option<ScanSummary>, sqlx::Error> {
     let sql = format!("SELECT {SUMMARY_COLUMNS} FROM probe_runs WHERE id = $1");
-    let row = sqlx::query(&sql).bind(id).fetch_optional(&db.pool).await?;
+    let row = sqlx::query(&sql).bind(id).fetch_optional(db.read()).await?;
     row.as_ref().map(summary).transpose()
 }
 
@@ -121,7 +121,7 @@ pub(super) async fn scan(db: &Db, id: i64) -> Result<Option<ScanSummary>, sqlx::
 pub(super) async fn document(db: &Db, id: i64) -> Result<ProbeReport, AppError> {
     let row = sqlx::query("SELECT document FROM probe_runs WHERE id = $1")
         .bind(id)
-        .fetch_optional(&db.pool)
+        .fetch_optional(db.read())
         .await?
         .ok_or(AppError::NotFound)?;
     let text: String = row.try_get("document")?;
@@ -132,7 +132,7 @@ pub(super) async fn document(db: &Db, id: i64) -> Result<ProbeReport, AppError> 
 pub(super) async fn top_ten(db: &Db, id: i64) -> Result<Vec<TopFinding>, AppError> {
     let row = sqlx::query("SELECT top_ten FROM probe_runs WHERE id = $1")
         .bind(id)
-        .fetch_optional(&db.pool)
+        .fetch_optional(db.read())
         .await?
         .ok_or(AppError::NotFound)?;
     let text: String = row.try_get("top_ten")?;

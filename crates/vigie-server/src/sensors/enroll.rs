@@ -51,7 +51,7 @@ pub async fn add_sensor(db: &Db, commune: &str) -> Result<NewSensor, SensorError
 pub(super) async fn create(db: &Db, commune: &str) -> Result<NewSensor, SensorError> {
     let known = sqlx::query("SELECT code FROM communes WHERE code = $1")
         .bind(commune)
-        .fetch_optional(&db.pool)
+        .fetch_optional(db.read())
         .await?;
     if known.is_none() {
         return Err(SensorError::UnknownCommune(commune.to_owned()));
@@ -157,7 +157,7 @@ pub(super) async fn enroll(
     }
     let expired = sqlx::query("SELECT id FROM sensors WHERE enroll_code_hash = $1")
         .bind(&code_hash)
-        .fetch_optional(&state.db.pool)
+        .fetch_optional(state.db.read())
         .await?;
     Err(match expired {
         Some(_) => ApiError::Refused(

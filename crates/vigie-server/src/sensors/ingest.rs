@@ -20,8 +20,8 @@ use vigie_core::{Direction, Report};
 
 use super::ApiError;
 use super::rows::{self, IncidentRow};
-use crate::AppState;
 use crate::db::{self, Db};
+use crate::{AppError, AppState};
 
 /// Largest accepted body. A live sensor sends a batch every few minutes,
 /// far below this; a sensor catching up splits its backlog.
@@ -61,8 +61,18 @@ pub(super) async fn receive(
         }
     })?;
     let now = db::now_ms();
-    let batch =
-        parse(&body, now).map_err(|message| ApiError::Refused(StatusCode::BAD_REQUEST, message))?;
+    // Parsed off the async workers (a large batch is tens of milliseconds
+    // of CPU that would stall every other request on them), one batch per
+    // core at a time.
+    let _permit = state
+        .ingest_permits
+        .acquire()
+        .await
+        .map_err(|_| ApiError::App(AppError::Internal("ingest closed".to_owned())))?;
+    let batch = tokio::task::spawn_blocking(move || parse(&body, now))
+        .await
+        .map_err(|e| ApiError::App(AppError::Internal(format!("parsing task: {e}"))))?
+        .map_err(|message| ApiError::Refused(StatusCode::BAD_REQUEST, message))?;
     let answer = match store(&state.db, &sensor, &batch, now).await? {
         Stored::New(incidents) => serde_json::json!({ "status": "stored", "incidents": incidents }),
         Stored::Duplicate => {
@@ -90,7 +100,7 @@ pub(crate) async fn authenticate(db: &Db, headers: &HeaderMap) -> Result<Sensor,
         .ok_or_else(|| refused("jeton du capteur manquant (en-tête Authorization: Bearer ...)"))?;
     let row = sqlx::query("SELECT id, commune, revoked FROM sensors WHERE token_hash = $1")
         .bind(db::token_hash(token))
-        .fetch_optional(&db.pool)
+        .fetch_optional(db.read())
         .await?;
     let Some(row) = row else {
         return Err(refused("jeton du capteur inconnu"));

@@ -91,7 +91,7 @@ pub(super) async fn sensors(
                  WHERE s.commune = $1 ORDER BY s.id"
             ))
             .bind(code)
-            .fetch_all(&db.pool)
+            .fetch_all(db.read())
             .await?
         }
         None => {
@@ -99,7 +99,7 @@ pub(super) async fn sensors(
                 "SELECT {SENSOR_COLUMNS} FROM {SENSOR_TABLES}
                  ORDER BY s.commune, s.id"
             ))
-            .fetch_all(&db.pool)
+            .fetch_all(db.read())
             .await?
         }
     };
@@ -111,7 +111,7 @@ pub(super) async fn sensor(db: &Db, id: &str) -> Result<Option<SensorRecord>, sq
         "SELECT {SENSOR_COLUMNS} FROM {SENSOR_TABLES} WHERE s.id = $1"
     ))
     .bind(id)
-    .fetch_optional(&db.pool)
+    .fetch_optional(db.read())
     .await?;
     row.as_ref().map(record).transpose()
 }
@@ -144,7 +144,7 @@ pub(super) async fn last_report(
          FROM reports WHERE sensor_id = $1 ORDER BY received_at DESC, seq DESC LIMIT 1",
     )
     .bind(sensor_id)
-    .fetch_optional(&db.pool)
+    .fetch_optional(db.read())
     .await?;
     let Some(row) = row else {
         return Ok(None);
@@ -173,7 +173,7 @@ pub(super) async fn heartbeat(
          FROM sensor_heartbeats WHERE sensor_id = $1",
     )
     .bind(sensor_id)
-    .fetch_optional(&db.pool)
+    .fetch_optional(db.read())
     .await?;
     let Some(row) = row else {
         return Ok(None);
@@ -221,7 +221,7 @@ pub(super) async fn counts_since(
     )
     .bind(sensor_id)
     .bind(since)
-    .fetch_all(&db.pool)
+    .fetch_all(db.read())
     .await?;
     rows.iter()
         .map(|row| {
@@ -240,7 +240,7 @@ pub(super) async fn totals_since(db: &Db, since: i64) -> Result<HashMap<String, 
         "SELECT sensor_id, COUNT(*) AS n FROM incidents WHERE first_seen >= $1 GROUP BY sensor_id",
     )
     .bind(since)
-    .fetch_all(&db.pool)
+    .fetch_all(db.read())
     .await?;
     rows.iter()
         .map(|row| Ok((row.try_get("sensor_id")?, row.try_get("n")?)))
@@ -250,7 +250,7 @@ pub(super) async fn totals_since(db: &Db, since: i64) -> Result<HashMap<String, 
 /// Every commune of the territory (code, name), for the creation form.
 pub(super) async fn communes(db: &Db) -> Result<Vec<(String, String)>, sqlx::Error> {
     let rows = sqlx::query("SELECT code, name FROM communes ORDER BY name, code")
-        .fetch_all(&db.pool)
+        .fetch_all(db.read())
         .await?;
     rows.iter()
         .map(|row| Ok((row.try_get("code")?, row.try_get("name")?)))
@@ -260,7 +260,7 @@ pub(super) async fn communes(db: &Db) -> Result<Vec<(String, String)>, sqlx::Err
 /// The territory's name, if it has been set.
 pub(super) async fn territory_name(db: &Db) -> Result<Option<String>, sqlx::Error> {
     let row = sqlx::query("SELECT name FROM territory WHERE id = 1")
-        .fetch_optional(&db.pool)
+        .fetch_optional(db.read())
         .await?;
     row.map(|row| row.try_get("name")).transpose()
 }

@@ -96,7 +96,7 @@ pub async fn commune_sensor_state(
          WHERE s.commune = $1 AND s.revoked = 0 AND s.installed_at IS NOT NULL",
     )
     .bind(commune)
-    .fetch_one(&db.pool)
+    .fetch_one(db.read())
     .await?;
     let count: i64 = row.try_get("n")?;
     if count == 0 {
@@ -119,7 +119,7 @@ pub async fn commune_sensor_states(
          FROM sensors s LEFT JOIN sensor_heartbeats h ON h.sensor_id = s.id
          WHERE s.revoked = 0 AND s.installed_at IS NOT NULL GROUP BY s.commune",
     )
-    .fetch_all(&db.pool)
+    .fetch_all(db.read())
     .await?;
     let mut states = HashMap::with_capacity(rows.len());
     for row in rows {

@@ -67,7 +67,7 @@ pub async fn map_geometry(db: &Db) -> Result<MapGeometry, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT code, name, geometry FROM communes WHERE geometry IS NOT NULL ORDER BY code",
     )
-    .fetch_all(&db.pool)
+    .fetch_all(db.read())
     .await?;
     let mut contours = Vec::with_capacity(rows.len());
     for row in rows {

@@ -93,7 +93,7 @@ fn code_note(code: &Option<String>) -> String {
 /// start). Idempotent, and safe when several replicas start at once.
 pub async fn ensure_builtin(db: &Db) -> Result<(), TerritoryError> {
     let count: i64 = sqlx::query("SELECT COUNT(*) FROM communes")
-        .fetch_one(&db.pool)
+        .fetch_one(db.read())
         .await?
         .try_get(0)?;
     if count > 0 {
@@ -111,7 +111,7 @@ pub async fn ensure_builtin(db: &Db) -> Result<(), TerritoryError> {
 /// whatever their collations.
 pub async fn communes(db: &Db) -> Result<Vec<Commune>, sqlx::Error> {
     let sql = format!("SELECT {COMMUNE_COLUMNS} FROM communes");
-    let rows = sqlx::query(&sql).fetch_all(&db.pool).await?;
+    let rows = sqlx::query(&sql).fetch_all(db.read()).await?;
     let mut list = rows
         .iter()
         .map(commune_from_row)
@@ -148,7 +148,7 @@ pub async fn commune(db: &Db, code: &str) -> Result<Option<Commune>, sqlx::Error
     let sql = format!("SELECT {COMMUNE_COLUMNS} FROM communes WHERE code = $1");
     let row = sqlx::query(&sql)
         .bind(code)
-        .fetch_optional(&db.pool)
+        .fetch_optional(db.read())
         .await?;
     row.as_ref().map(commune_from_row).transpose()
 }
@@ -156,7 +156,7 @@ pub async fn commune(db: &Db, code: &str) -> Result<Option<Commune>, sqlx::Error
 /// The territory's name ("Département de la Loire").
 pub async fn territory_name(db: &Db) -> Result<String, sqlx::Error> {
     let row = sqlx::query("SELECT name FROM territory WHERE id = 1")
-        .fetch_optional(&db.pool)
+        .fetch_optional(db.read())
         .await?;
     match row {
         Some(row) => row.try_get(0),
@@ -167,7 +167,7 @@ pub async fn territory_name(db: &Db) -> Result<String, sqlx::Error> {
 /// The départements the territory is made of, in the order imported.
 pub async fn departement_codes(db: &Db) -> Result<Vec<String>, sqlx::Error> {
     let row = sqlx::query("SELECT departements FROM territory WHERE id = 1")
-        .fetch_optional(&db.pool)
+        .fetch_optional(db.read())
         .await?;
     let listed: String = match row {
         Some(row) => row.try_get(0)?,
@@ -186,7 +186,7 @@ pub async fn departement_codes(db: &Db) -> Result<Vec<String>, sqlx::Error> {
 /// it to know when to rebuild: one tiny query.
 pub async fn revision(db: &Db) -> Result<i64, sqlx::Error> {
     let row = sqlx::query("SELECT revision FROM territory WHERE id = 1")
-        .fetch_optional(&db.pool)
+        .fetch_optional(db.read())
         .await?;
     row.map_or(Ok(0), |row| row.try_get(0))
 }

@@ -219,3 +219,50 @@ async fn a_batch_marks_as_reported_only_the_days_its_events_cover() {
         );
     }
 }
+
+#[tokio::test]
+async fn readers_do_not_wait_for_a_writer() {
+    let server = TestServer::start().await;
+    vigie_server::territory::ensure_builtin(&server.db)
+        .await
+        .unwrap();
+    vigie_server::accounts::add_user(
+        &server.db,
+        "admin@loire.fr",
+        Role::Admin,
+        None,
+        "un mot de passe de test assez long",
+    )
+    .await
+    .unwrap();
+    let token = vigie_server::accounts::create_token(&server.db, "admin@loire.fr")
+        .await
+        .unwrap();
+    // A writer holds its transaction open, as a large batch being stored
+    // does: on SQLite, the only write connection.
+    let mut writer = server.db.pool.begin().await.unwrap();
+    sqlx::query(
+        "INSERT INTO audit_log (at, user_id, action, detail) VALUES (0, NULL, 'test', 'held')",
+    )
+    .execute(&mut *writer)
+    .await
+    .unwrap();
+    // Readers still get their answers. (Before: they queued behind the
+    // writer until the pool gave up, 30 s later, with a 500.)
+    let client = reqwest::Client::new();
+    for path in [
+        "/api/v1/me",
+        "/api/v1/communes",
+        &format!("/api/v1/weather?day={}", paris_day(0)),
+    ] {
+        let answer = tokio::time::timeout(
+            std::time::Duration::from_secs(20),
+            client.get(server.at(path)).bearer_auth(&token).send(),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{path} waited for the writer"))
+        .unwrap();
+        assert_eq!(answer.status(), StatusCode::OK, "{path}");
+    }
+    writer.rollback().await.unwrap();
+}
