@@ -19,6 +19,25 @@ pub fn wait(secs: i64) -> String {
     }
 }
 
+/// `14/07/2026 13:58`: a Unix time in milliseconds as a Paris date and
+/// time; empty if out of range.
+pub fn date_time(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(String::new, |t| {
+        t.with_timezone(&vigie_core::LOCAL_TZ)
+            .format("%d/%m/%Y %H:%M")
+            .to_string()
+    })
+}
+
+/// `14/07/2026`: the Paris day of a Unix time in milliseconds.
+pub fn date(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(String::new, |t| {
+        t.with_timezone(&vigie_core::LOCAL_TZ)
+            .format("%d/%m/%Y")
+            .to_string()
+    })
+}
+
 /// `1 234 567`, with the narrow no-break space French uses between
 /// thousands.
 pub fn number(value: i64) -> String {

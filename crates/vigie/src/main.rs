@@ -74,6 +74,18 @@ enum Command {
 enum UserCommand {
     /// Creates an account (the first administrator: `vigie user add --admin EMAIL`).
     Add(server::UserAddArgs),
+    /// Disables an account: its sessions end, its tokens stop working.
+    Disable {
+        email: String,
+        #[command(flatten)]
+        db: server::DatabaseArg,
+    },
+    /// Enables a disabled account again (its revoked tokens stay revoked).
+    Enable {
+        email: String,
+        #[command(flatten)]
+        db: server::DatabaseArg,
+    },
 }
 
 #[derive(Subcommand)]
@@ -82,6 +94,25 @@ enum TokenCommand {
     Create {
         #[arg(long)]
         email: String,
+        /// A name to recognise the token by ("script de sauvegarde").
+        #[arg(long, default_value = "")]
+        label: String,
+        /// Days until the token stops working (default: until revoked).
+        #[arg(long, value_name = "DAYS")]
+        expires_days: Option<u32>,
+        #[command(flatten)]
+        db: server::DatabaseArg,
+    },
+    /// Lists an account's tokens (prefix, name, dates, state; never the secret).
+    List {
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        db: server::DatabaseArg,
+    },
+    /// Revokes a token, given whole or by the prefix `list` shows.
+    Revoke {
+        token: String,
         #[command(flatten)]
         db: server::DatabaseArg,
     },
@@ -93,6 +124,13 @@ enum SensorsCommand {
     Add {
         #[arg(long)]
         commune: String,
+        #[command(flatten)]
+        db: server::DatabaseArg,
+    },
+    /// Revokes a sensor (lost, stolen, replaced): its token stops working.
+    Revoke {
+        /// The sensor's id (`cap-…`).
+        id: String,
         #[command(flatten)]
         db: server::DatabaseArg,
     },
@@ -219,8 +257,18 @@ fn main() -> ExitCode {
         Command::Probe(args) => probe::run(*args),
         Command::Serve(args) => server::serve(args),
         Command::User(UserCommand::Add(args)) => server::user_add(args),
-        Command::Token(TokenCommand::Create { email, db }) => server::token_create(email, db),
+        Command::User(UserCommand::Disable { email, db }) => server::user_disable(email, db),
+        Command::User(UserCommand::Enable { email, db }) => server::user_enable(email, db),
+        Command::Token(TokenCommand::Create {
+            email,
+            label,
+            expires_days,
+            db,
+        }) => server::token_create(email, label, expires_days, db),
+        Command::Token(TokenCommand::List { email, db }) => server::token_list(email, db),
+        Command::Token(TokenCommand::Revoke { token, db }) => server::token_revoke(token, db),
         Command::Sensors(SensorsCommand::Add { commune, db }) => server::sensors_add(commune, db),
+        Command::Sensors(SensorsCommand::Revoke { id, db }) => server::sensors_revoke(id, db),
         Command::Import {
             departement,
             geojson,

@@ -157,12 +157,99 @@ pub fn user_add(args: UserAddArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-pub fn token_create(email: String, db: DatabaseArg) -> anyhow::Result<ExitCode> {
+pub fn token_create(
+    email: String,
+    label: String,
+    expires_in_days: Option<u32>,
+    db: DatabaseArg,
+) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
         let db = open(&db).await?;
-        let token = accounts::create_token(&db, &email).await?;
+        let new = accounts::NewToken {
+            label,
+            expires_in_days,
+        };
+        let token = accounts::create_token_with(&db, &email, &new).await?;
         println!("{token}");
         Ok(ExitCode::SUCCESS)
+    })
+}
+
+pub fn token_list(email: String, db: DatabaseArg) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let db = open(&db).await?;
+        let tokens = accounts::tokens_of_email(&db, &email).await?;
+        if tokens.is_empty() {
+            println!("Aucun jeton pour {email}.");
+        }
+        let now = vigie_server::db::now_ms();
+        for token in tokens {
+            let state = if token.revoked {
+                "révoqué"
+            } else if token.active(now) {
+                "actif"
+            } else {
+                "expiré"
+            };
+            let expires = token
+                .expires_at
+                .map_or_else(|| "jamais".to_owned(), vigie_server::fr::date);
+            println!(
+                "{}…  {state:8}  créé le {}  expire : {expires}  {}",
+                token.prefix,
+                vigie_server::fr::date(token.created_at),
+                token.label
+            );
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+pub fn token_revoke(token: String, db: DatabaseArg) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let db = open(&db).await?;
+        if accounts::revoke_token(&db, &token, None).await? {
+            println!("Jeton révoqué : il ne fonctionne plus.");
+            Ok(ExitCode::SUCCESS)
+        } else {
+            bail!("aucun jeton actif ne correspond à « {} »", token.trim())
+        }
+    })
+}
+
+pub fn user_disable(email: String, db: DatabaseArg) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let db = open(&db).await?;
+        if accounts::disable_user(&db, &email).await? {
+            println!("Compte {email} désactivé : ses sessions sont fermées et ses jetons arrêtés.");
+        } else {
+            println!("Le compte {email} était déjà désactivé.");
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+pub fn user_enable(email: String, db: DatabaseArg) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let db = open(&db).await?;
+        if accounts::enable_user(&db, &email).await? {
+            println!("Compte {email} réactivé (ses jetons révoqués le restent).");
+        } else {
+            println!("Le compte {email} n'était pas désactivé.");
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+pub fn sensors_revoke(id: String, db: DatabaseArg) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let db = open(&db).await?;
+        if sensors::revoke_sensor(&db, &id).await? {
+            println!("Capteur {id} révoqué : son jeton ne fonctionne plus.");
+            Ok(ExitCode::SUCCESS)
+        } else {
+            bail!("aucun capteur « {id} » (voir la liste sur /capteurs)")
+        }
     })
 }
 

@@ -256,3 +256,118 @@ fn a_fixed_host_key_gives_stable_hashes() {
     };
     assert_eq!(run(), run());
 }
+
+/// `vigie user`, `vigie token` and `vigie sensors` end access from the
+/// command line (issue 14): tokens listed by prefix and revoked, accounts
+/// disabled and enabled, sensors revoked; bad input named in French.
+#[test]
+fn credentials_are_revoked_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("vigie.db").display());
+    let password = dir.path().join("password");
+    std::fs::write(&password, "une phrase de passe solide\n").unwrap();
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--database", &database]);
+        vigie(&all)
+    };
+    let password_arg = password.to_str().unwrap();
+    let created = run(&[
+        "user",
+        "add",
+        "--email",
+        "maire@saint-etienne.fr",
+        "--role",
+        "commune",
+        "--commune",
+        "42218",
+        "--password-file",
+        password_arg,
+    ]);
+    assert!(created.status.success(), "{}", text(&created.stderr));
+
+    let token = run(&[
+        "token",
+        "create",
+        "--email",
+        "maire@saint-etienne.fr",
+        "--label",
+        "sauvegarde",
+        "--expires-days",
+        "30",
+    ]);
+    assert!(token.status.success(), "{}", text(&token.stderr));
+    let token = text(&token.stdout).trim().to_owned();
+    assert!(token.starts_with("vgt_") && token.len() == 68, "{token}");
+    let listed = text(&run(&["token", "list", "--email", "maire@saint-etienne.fr"]).stdout);
+    assert!(
+        listed.contains(&token[..12]) && listed.contains("actif") && listed.contains("sauvegarde"),
+        "{listed}"
+    );
+    assert!(!listed.contains(&token[12..]), "the secret is never listed");
+
+    let revoked = run(&["token", "revoke", &token[..12]]);
+    assert!(revoked.status.success(), "{}", text(&revoked.stderr));
+    let listed = text(&run(&["token", "list", "--email", "maire@saint-etienne.fr"]).stdout);
+    assert!(listed.contains("révoqué"), "{listed}");
+    let again = run(&["token", "revoke", &token]);
+    assert!(!again.status.success());
+    assert!(
+        text(&again.stderr).contains("aucun jeton actif"),
+        "{}",
+        text(&again.stderr)
+    );
+    let garbage = run(&["token", "revoke", "n'importe quoi"]);
+    assert!(
+        text(&garbage.stderr).contains("ni un jeton"),
+        "{}",
+        text(&garbage.stderr)
+    );
+    let lifetime = run(&[
+        "token",
+        "create",
+        "--email",
+        "maire@saint-etienne.fr",
+        "--expires-days",
+        "0",
+    ]);
+    assert!(
+        text(&lifetime.stderr).contains("durée de validité"),
+        "{}",
+        text(&lifetime.stderr)
+    );
+
+    let disabled = run(&["user", "disable", "maire@saint-etienne.fr"]);
+    assert!(
+        text(&disabled.stdout).contains("désactivé"),
+        "{}",
+        text(&disabled.stderr)
+    );
+    let refused = run(&["token", "create", "--email", "maire@saint-etienne.fr"]);
+    assert!(!refused.status.success());
+    let enabled = run(&["user", "enable", "maire@saint-etienne.fr"]);
+    assert!(
+        text(&enabled.stdout).contains("réactivé"),
+        "{}",
+        text(&enabled.stderr)
+    );
+    let unknown = run(&["user", "disable", "personne@nulle-part.fr"]);
+    assert!(
+        text(&unknown.stderr).contains("aucun compte"),
+        "{}",
+        text(&unknown.stderr)
+    );
+
+    let sensor = run(&["sensors", "add", "--commune", "42218"]);
+    let sensor_text = text(&sensor.stdout);
+    let id = sensor_text.split_whitespace().nth(1).unwrap().to_owned();
+    assert!(id.starts_with("cap-"), "{sensor_text}");
+    let revoked = run(&["sensors", "revoke", &id]);
+    assert!(
+        text(&revoked.stdout).contains("révoqué"),
+        "{}",
+        text(&revoked.stderr)
+    );
+    let missing = run(&["sensors", "revoke", "cap-inconnu"]);
+    assert!(!missing.status.success());
+}

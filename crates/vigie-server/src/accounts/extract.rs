@@ -109,9 +109,11 @@ pub fn bearer_token(value: &str) -> Option<&str> {
 async fn token_caller(db: &Db, token: &str) -> Result<Option<Caller>, AppError> {
     let row = sqlx::query(
         "SELECT u.id, u.email, u.role, u.commune FROM api_tokens t JOIN users u ON u.id = t.user_id \
-         WHERE t.token_hash = $1 AND t.revoked = 0 AND u.disabled = 0",
+         WHERE t.token_hash = $1 AND t.revoked = 0 AND u.disabled = 0 \
+           AND (t.expires_at IS NULL OR t.expires_at > $2)",
     )
     .bind(token_hash(token))
+    .bind(crate::db::now_ms())
     .fetch_optional(db.read())
     .await?;
     let Some(row) = row else {

@@ -12,9 +12,11 @@
 //! [`Caller::check_csrf`]. What this module must never do: log a secret, or
 //! tell a stranger which of e-mail and password was wrong.
 
+mod credentials;
 mod extract;
 mod journal;
 mod limit;
+mod manage;
 mod pages;
 mod password;
 mod session;
@@ -25,11 +27,15 @@ use axum::routing::{get, post};
 
 use crate::{AppError, AppState};
 
+pub use credentials::{
+    MAX_TOKEN_DAYS, NewToken, TokenInfo, UserInfo, create_token_with, disable_user, enable_user,
+    revoke_all_tokens, revoke_token, tokens_of, tokens_of_email, users,
+};
 pub use extract::bearer_token;
 pub use journal::audit;
 pub use password::PasswordError;
 pub use session::SESSION_COOKIE;
-pub use users::{AccountError, MIN_PASSWORD_CHARS, add_user, create_token, revoke_token};
+pub use users::{AccountError, MIN_PASSWORD_CHARS, add_user, create_token};
 
 /// What a signed-in person or API token may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -133,6 +139,11 @@ pub fn router() -> Router<AppState> {
         .route("/deconnexion", post(pages::sign_out))
         .route("/compte", get(pages::account))
         .route("/compte/mot-de-passe", post(pages::change_password))
+        .route("/compte/jetons/revoquer", post(manage::revoke_own_token))
+        .route("/comptes", get(manage::users_page))
+        .route("/comptes/{id}/desactiver", post(manage::disable))
+        .route("/comptes/{id}/reactiver", post(manage::enable))
+        .route("/comptes/{id}/jetons/revoquer", post(manage::revoke_tokens))
         .route("/journal", get(journal::page))
         .route("/api/v1/me", get(pages::me))
 }

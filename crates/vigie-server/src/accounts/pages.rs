@@ -13,6 +13,7 @@ use sqlx::Row;
 
 use super::extract::{is_local_path, session_secret};
 use super::journal::audit;
+use super::manage::TokenView;
 use super::users::{AccountError, check_new_password, normalize_email};
 use super::{Caller, limit, password, session};
 use crate::web::{self, Chrome, ClientAddr};
@@ -53,12 +54,17 @@ pub struct PasswordForm {
     new_password: String,
     #[serde(default)]
     new_password_again: String,
+    /// Checked: the account's API tokens end with the old password.
+    #[serde(default)]
+    end_tokens: Option<String>,
 }
 
 #[derive(serde::Deserialize, Default)]
 pub struct AccountQuery {
     #[serde(default)]
     modifie: Option<String>,
+    #[serde(default)]
+    jeton: Option<String>,
 }
 
 #[derive(Template)]
@@ -79,6 +85,8 @@ struct AccountPage {
     commune: Option<String>,
     error: Option<String>,
     done: bool,
+    token_revoked: bool,
+    tokens: Vec<TokenView>,
 }
 
 /// `GET /connexion?suite=/where/to/go`.
@@ -225,6 +233,7 @@ pub async fn account(
 ) -> Result<Response, AppError> {
     let mut page = account_page(&state, &caller, None).await?;
     page.done = query.modifie.is_some();
+    page.token_revoked = query.jeton.is_some();
     web::render(&page)
 }
 
@@ -282,6 +291,9 @@ pub async fn change_password(
         .execute(&state.db.pool)
         .await?;
     session::close_others(&state.db, caller.user_id, session_secret(&headers)).await?;
+    if form.end_tokens.is_some() {
+        super::credentials::revoke_all_tokens(&state.db, caller.user_id).await?;
+    }
     audit(
         &state.db,
         Some(caller.user_id),
@@ -402,6 +414,8 @@ async fn account_page(
         commune,
         error,
         done: false,
+        token_revoked: false,
+        tokens: super::manage::own_tokens(state, caller).await?,
     })
 }
 

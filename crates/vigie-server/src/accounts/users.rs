@@ -5,7 +5,7 @@ use sqlx::Row;
 
 use super::journal::audit;
 use super::{Role, password};
-use crate::db::{Db, now_ms, random_hex, token_hash};
+use crate::db::{Db, now_ms};
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 12;
@@ -49,6 +49,19 @@ pub enum AccountError {
     DuplicateEmail(String),
     #[error("aucun compte actif pour l'adresse e-mail {0}")]
     UnknownUser(String),
+    #[error("aucun compte pour l'adresse e-mail {0}")]
+    NoSuchUser(String),
+    #[error(
+        "durée de validité d'un jeton : de 1 à {} jours",
+        super::credentials::MAX_TOKEN_DAYS
+    )]
+    TokenLifetime,
+    #[error(
+        "« {0} » n'est ni un jeton (vgt_ suivi de 64 chiffres hexadécimaux) ni son préfixe (vgt_ et 8 chiffres, affiché par `vigie token list`)"
+    )]
+    TokenShape(String),
+    #[error("plusieurs jetons actifs commencent par {0} : donnez le jeton entier")]
+    AmbiguousToken(String),
     #[error("erreur de la base de données : {0}")]
     Database(#[from] sqlx::Error),
     #[error("erreur interne : {0}")]
@@ -102,43 +115,10 @@ pub async fn add_user(
     Ok(id)
 }
 
-/// Creates a personal API token for the active account `email` and returns
-/// it (shown once: only its hash is stored).
+/// Creates a personal API token for the active account `email`, without
+/// expiry, and returns it (shown once: only its hash is stored).
 pub async fn create_token(db: &Db, email: &str) -> Result<String, AccountError> {
-    let email = normalize_email(email);
-    let row = sqlx::query("SELECT id FROM users WHERE email = $1 AND disabled = 0")
-        .bind(&email)
-        .fetch_optional(db.read())
-        .await?;
-    let Some(row) = row else {
-        return Err(AccountError::UnknownUser(email));
-    };
-    let user_id: i64 = row.try_get("id")?;
-    let token = format!("vgt_{}", random_hex(32));
-    sqlx::query("INSERT INTO api_tokens (token_hash, user_id, created_at) VALUES ($1, $2, $3)")
-        .bind(token_hash(&token))
-        .bind(user_id)
-        .bind(now_ms())
-        .execute(&db.pool)
-        .await?;
-    audit(db, Some(user_id), "token_create", &email).await;
-    Ok(token)
-}
-
-/// Revokes a personal API token; false if no such token was active.
-pub async fn revoke_token(db: &Db, token: &str) -> Result<bool, AccountError> {
-    let row = sqlx::query(
-        "UPDATE api_tokens SET revoked = 1 WHERE token_hash = $1 AND revoked = 0 RETURNING user_id",
-    )
-    .bind(token_hash(token))
-    .fetch_optional(&db.pool)
-    .await?;
-    let Some(row) = row else {
-        return Ok(false);
-    };
-    let user_id: i64 = row.try_get("user_id")?;
-    audit(db, Some(user_id), "token_revoke", "").await;
-    Ok(true)
+    super::credentials::create_token_with(db, email, &super::credentials::NewToken::default()).await
 }
 
 /// The form e-mail addresses are stored and looked up in.

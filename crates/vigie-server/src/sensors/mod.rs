@@ -97,5 +97,6 @@ pub fn router() -> Router<AppState> {
         )
         .route("/capteurs", get(pages::list).post(pages::create))
         .route("/capteurs/{id}", get(pages::detail))
+        .route("/capteurs/{id}/revoquer", post(pages::revoke))
         .route("/capteurs/{id}/attestation", get(pages::attestation))
 }

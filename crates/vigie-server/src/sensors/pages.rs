@@ -157,6 +157,48 @@ pub(super) async fn create(
     Ok(response)
 }
 
+#[derive(serde::Deserialize, Default)]
+pub(super) struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /capteurs/{id}/revoquer`: the staff revoke a sensor (lost,
+/// stolen, replaced): its token stops working at once.
+pub(super) async fn revoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    form: Result<Form<CsrfForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, AppError> {
+    caller.require_staff()?;
+    let form = form.map(|Form(form)| form).unwrap_or_default();
+    caller.check_csrf(&form.csrf)?;
+    let sensor = visible(&state, &caller, &id).await?;
+    match enroll::revoke_sensor(&state.db, &sensor.id).await {
+        Ok(_) => {}
+        Err(SensorError::Db(e)) => return Err(e.into()),
+        Err(e) => return Err(AppError::Internal(e.to_string())),
+    }
+    audit(
+        &state.db,
+        Some(caller.user_id),
+        "sensor_revoke_page",
+        &sensor.id,
+    )
+    .await;
+    let location = format!("/capteurs/{}", sensor.id);
+    Ok((
+        StatusCode::SEE_OTHER,
+        [(
+            header::LOCATION,
+            header::HeaderValue::from_str(&location)
+                .unwrap_or(header::HeaderValue::from_static("/capteurs")),
+        )],
+    )
+        .into_response())
+}
+
 /// `GET /capteurs/{id}`.
 pub(super) async fn detail(
     State(state): State<AppState>,
@@ -336,11 +378,7 @@ fn period(report: &LastReport) -> String {
 
 /// `22/11/2026 09:45`, Europe/Paris.
 pub(super) fn paris_time(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms).map_or_else(String::new, |t| {
-        t.with_timezone(&vigie_core::LOCAL_TZ)
-            .format("%d/%m/%Y %H:%M")
-            .to_string()
-    })
+    crate::fr::date_time(ms)
 }
 
 fn paris_date(ms: i64) -> Option<NaiveDate> {

@@ -24,6 +24,7 @@ pub struct Chrome {
     pub title: String,
     pub user_email: Option<String>,
     pub is_staff: bool,
+    pub is_admin: bool,
     pub own_commune: Option<String>,
     pub csrf: String,
 }
@@ -34,6 +35,7 @@ impl Chrome {
             title: title.into(),
             user_email: caller.map(|c| c.email.clone()),
             is_staff: caller.is_some_and(Caller::is_staff),
+            is_admin: caller.is_some_and(|c| c.role == Role::Admin),
             own_commune: caller
                 .filter(|c| c.role == Role::Commune)
                 .and_then(|c| c.commune.clone()),

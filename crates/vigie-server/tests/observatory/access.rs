@@ -25,7 +25,7 @@ enum Who {
 type Row = (&'static str, [u16; 4]);
 
 fn matrix(own_sensor: &str, other_sensor: &str, scans: (&str, &str)) -> Vec<(String, [u16; 4])> {
-    let pages: [Row; 20] = [
+    let pages: [Row; 21] = [
         ("/", [303, 200, 200, 200]),
         ("/territoire", [303, 200, 200, 200]),
         ("/compte", [303, 200, 200, 200]),
@@ -37,6 +37,7 @@ fn matrix(own_sensor: &str, other_sensor: &str, scans: (&str, &str)) -> Vec<(Str
         ("/capteurs/OTHER_SENSOR", [303, 200, 200, 404]),
         ("/capteurs/OTHER_SENSOR/attestation", [303, 200, 200, 404]),
         ("/journal", [303, 200, 403, 403]),
+        ("/comptes", [303, 200, 403, 403]),
         ("/tableau-de-bord", [303, 200, 200, 403]),
         ("/export/meteo.csv", [303, 200, 200, 200]),
         ("/export/meteo.geojson", [303, 200, 200, 200]),

@@ -350,8 +350,16 @@ async fn bearer_tokens() {
         call(format!("Bearer {other}")).await.unwrap().status(),
         StatusCode::UNAUTHORIZED
     );
-    assert!(accounts::revoke_token(&server.db, &token).await.unwrap());
-    assert!(!accounts::revoke_token(&server.db, &token).await.unwrap());
+    assert!(
+        accounts::revoke_token(&server.db, &token, None)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !accounts::revoke_token(&server.db, &token, None)
+            .await
+            .unwrap()
+    );
     assert_eq!(
         call(format!("Bearer {token}")).await.unwrap().status(),
         StatusCode::UNAUTHORIZED

@@ -10,6 +10,7 @@ mod access;
 mod accounts;
 mod browser;
 mod common;
+mod credentials;
 mod cybermeteo;
 mod heartbeat;
 mod ingest_bounds;

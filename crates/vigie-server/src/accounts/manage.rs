@@ -1,0 +1,215 @@
+//! The pages that end access (issue 14): a person's own API tokens on
+//! `/compte` (listed, revoked one by one), and the administrator's list of
+//! accounts at `/comptes` (disable, enable, revoke every token of one).
+//! Sensors are revoked from their own page (`sensors::pages`).
+
+use askama::Template;
+use axum::Form;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::{Caller, credentials};
+use crate::db::now_ms;
+use crate::web::{self, Chrome};
+use crate::{AppError, AppState};
+
+/// A token as a page lists it.
+pub struct TokenView {
+    pub prefix: String,
+    pub label: String,
+    pub created: String,
+    pub expires: String,
+    pub state: &'static str,
+    pub active: bool,
+}
+
+impl TokenView {
+    pub fn of(token: &credentials::TokenInfo, now: i64) -> TokenView {
+        let state = if token.revoked {
+            "révoqué"
+        } else if token.active(now) {
+            "actif"
+        } else {
+            "expiré"
+        };
+        TokenView {
+            prefix: token.prefix.clone(),
+            label: token.label.clone(),
+            created: crate::fr::date(token.created_at),
+            expires: token
+                .expires_at
+                .map_or_else(|| "jamais".to_owned(), crate::fr::date),
+            state,
+            active: token.active(now),
+        }
+    }
+}
+
+struct UserView {
+    id: i64,
+    email: String,
+    role: &'static str,
+    commune: String,
+    disabled: bool,
+    tokens: String,
+    is_self: bool,
+}
+
+#[derive(Template)]
+#[template(path = "accounts/comptes.html")]
+struct UsersPage {
+    chrome: Chrome,
+    users: Vec<UserView>,
+    message: Option<String>,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct TokenForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    prefix: String,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /compte/jetons/revoquer`: revokes one of the caller's own tokens.
+pub async fn revoke_own_token(
+    caller: Caller,
+    State(state): State<AppState>,
+    form: Result<Form<TokenForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let form = form.map(|Form(form)| form).unwrap_or_default();
+    caller.check_csrf(&form.csrf)?;
+    match credentials::revoke_token(&state.db, &form.prefix, Some(caller.user_id)).await {
+        Ok(true) => Ok(see_other("/compte?jeton=revoque")),
+        // Someone else's token, or none: the same answer.
+        Ok(false) => Err(AppError::NotFound),
+        Err(super::AccountError::Database(e)) => Err(e.into()),
+        Err(e) => Err(AppError::BadRequest(e.to_string())),
+    }
+}
+
+/// `GET /comptes`: every account, for the administrator.
+pub async fn users_page(
+    caller: Caller,
+    State(state): State<AppState>,
+) -> Result<Response, AppError> {
+    caller.require_admin()?;
+    render_users(&state, &caller, None, StatusCode::OK).await
+}
+
+/// `POST /comptes/{id}/desactiver`.
+pub async fn disable(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    form: Result<Form<CsrfForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let email = admin_action(&caller, &state, id, form).await?;
+    if id == caller.user_id {
+        let message = "Vous ne pouvez pas désactiver votre propre compte.".to_owned();
+        return render_users(&state, &caller, Some(message), StatusCode::BAD_REQUEST).await;
+    }
+    credentials::disable_user(&state.db, &email)
+        .await
+        .map_err(internal)?;
+    Ok(see_other("/comptes"))
+}
+
+/// `POST /comptes/{id}/reactiver`.
+pub async fn enable(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    form: Result<Form<CsrfForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let email = admin_action(&caller, &state, id, form).await?;
+    credentials::enable_user(&state.db, &email)
+        .await
+        .map_err(internal)?;
+    Ok(see_other("/comptes"))
+}
+
+/// `POST /comptes/{id}/jetons/revoquer`: every token of the account.
+pub async fn revoke_tokens(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    form: Result<Form<CsrfForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    admin_action(&caller, &state, id, form).await?;
+    credentials::revoke_all_tokens(&state.db, id).await?;
+    Ok(see_other("/comptes"))
+}
+
+/// The checks every administrator action shares: the role, the form's
+/// CSRF token, an existing account. Its e-mail address.
+async fn admin_action(
+    caller: &Caller,
+    state: &AppState,
+    id: i64,
+    form: Result<Form<CsrfForm>, FormRejection>,
+) -> Result<String, AppError> {
+    caller.require_admin()?;
+    let form = form.map(|Form(form)| form).unwrap_or_default();
+    caller.check_csrf(&form.csrf)?;
+    credentials::email_of(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+async fn render_users(
+    state: &AppState,
+    caller: &Caller,
+    message: Option<String>,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let users = credentials::users(&state.db)
+        .await?
+        .into_iter()
+        .map(|user| UserView {
+            is_self: user.id == caller.user_id,
+            id: user.id,
+            email: user.email,
+            role: user.role.label_fr(),
+            commune: user.commune.unwrap_or_default(),
+            disabled: user.disabled,
+            tokens: crate::fr::plural(user.active_tokens, "jeton actif", "jetons actifs"),
+        })
+        .collect();
+    let page = UsersPage {
+        chrome: Chrome::new("Comptes", Some(caller)),
+        users,
+        message,
+    };
+    Ok((status, web::render(&page)?).into_response())
+}
+
+/// Tokens listed on `/compte` for `caller`.
+pub async fn own_tokens(state: &AppState, caller: &Caller) -> Result<Vec<TokenView>, AppError> {
+    let now = now_ms();
+    Ok(credentials::tokens_of(&state.db, caller.user_id)
+        .await?
+        .iter()
+        .map(|token| TokenView::of(token, now))
+        .collect())
+}
+
+fn internal(error: super::AccountError) -> AppError {
+    match error {
+        super::AccountError::Database(e) => e.into(),
+        super::AccountError::NoSuchUser(_) => AppError::NotFound,
+        other => AppError::Internal(other.to_string()),
+    }
+}
+
+fn see_other(path: &'static str) -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, path)]).into_response()
+}
