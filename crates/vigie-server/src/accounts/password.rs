@@ -25,9 +25,8 @@ use tokio::sync::oneshot;
 pub const MAX_PASSWORD_CHARS: usize = 1024;
 
 /// Requests that may wait for each worker before new ones are refused: at
-/// a few tens of milliseconds a hash, the last one waits well under a
-/// second.
-pub const QUEUE_PER_WORKER: usize = 16;
+/// a few tens of milliseconds a hash, the last one waits about a second.
+pub const QUEUE_PER_WORKER: usize = 32;
 
 /// A stored hash asking for more memory than this is refused (a damaged or
 /// planted row must not make a sign-in allocate gigabytes).
@@ -63,7 +62,10 @@ pub async fn verify(password: &str, stored: Option<String>) -> Result<bool, Pass
 /// The process's pool: cores are a property of the process, like the
 /// memory the workers hold, so there is one whatever the number of
 /// servers a process starts (the tests start many).
-static POOL: LazyLock<Pool> = LazyLock::new(Pool::start);
+static POOL: LazyLock<Pool> = LazyLock::new(|| {
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    Pool::start(workers, QUEUE_PER_WORKER)
+});
 
 enum Work {
     Hash(String),
@@ -85,9 +87,8 @@ struct Pool {
 }
 
 impl Pool {
-    fn start() -> Pool {
-        let workers = std::thread::available_parallelism().map_or(1, usize::from);
-        let (queue, jobs) = mpsc::sync_channel(workers * QUEUE_PER_WORKER);
+    fn start(workers: usize, queue_per_worker: usize) -> Pool {
+        let (queue, jobs) = mpsc::sync_channel(workers * queue_per_worker);
         let jobs = Arc::new(Mutex::new(jobs));
         for index in 0..workers {
             let jobs = Arc::clone(&jobs);
@@ -261,6 +262,26 @@ mod tests {
             .to_string();
         assert!(verify("autre", Some(bigger.clone())).await.unwrap());
         assert!(!verify("autres", Some(bigger)).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn beyond_the_queue_requests_are_refused_at_once() {
+        let pool = Pool::start(1, 1);
+        let verify = || pool.run(Work::Verify("essai".to_owned(), None));
+        let outcomes = futures_util::future::join_all((0..6).map(|_| verify())).await;
+        let busy = outcomes
+            .iter()
+            .filter(|o| matches!(o, Err(PasswordError::Busy)))
+            .count();
+        let done = outcomes
+            .iter()
+            .filter(|o| matches!(o, Ok(Done::Verified(false))))
+            .count();
+        // One being hashed (or about to be), one waiting: the rest refused.
+        assert!(
+            busy >= 4 && done >= 1 && busy + done == 6,
+            "{busy} busy, {done} done"
+        );
     }
 
     #[test]
