@@ -84,7 +84,7 @@ fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &[IpAddr]) -> I
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
         .filter_map(|entry| entry.trim().parse::<IpAddr>().ok())
-        .last()
+        .next_back()
         .map_or(peer, canonical)
 }
 
