@@ -37,6 +37,9 @@ pub struct ServerSettings {
     pub login_window_secs: i64,
     /// Reverse proxies whose `X-Forwarded-For` names the real client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Host names a threat list may be fetched from even when they resolve
+    /// to an internal address (a territory's own mirror); exact names.
+    pub list_fetch_allowed_hosts: Vec<String>,
 }
 
 impl Default for ServerSettings {
@@ -48,6 +51,7 @@ impl Default for ServerSettings {
             login_max_failures: 5,
             login_window_secs: 900,
             trusted_proxies: Vec::new(),
+            list_fetch_allowed_hosts: Vec::new(),
         }
     }
 }
