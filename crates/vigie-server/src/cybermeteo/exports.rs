@@ -13,6 +13,7 @@ use sqlx::Row;
 use super::weather::{self, CommuneWeather, Communes};
 use super::{parse_day, today};
 use crate::accounts::Caller;
+use crate::web::csv::{Cell, CsvFile};
 use crate::{AppError, AppState};
 
 #[derive(Deserialize)]
@@ -76,31 +77,34 @@ pub async fn csv(
             "« from » doit précéder « to », sur {MAX_DAYS} jours au plus."
         )));
     }
-    let mut out = String::from("jour,commune,nom,score,entrantes,sortantes,meteo\n");
+    let mut file = CsvFile::new(&[
+        "jour",
+        "commune",
+        "nom",
+        "score",
+        "entrantes",
+        "sortantes",
+        "meteo",
+    ])?;
     for (day, weather) in visible_weather(&state, &caller, from, to).await? {
+        let day = day.to_string();
         for w in weather {
-            let name = w.name.replace('"', "\"\"");
             let level = serde_json::to_value(w.level)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_default();
-            out.push_str(&format!(
-                "{day},{},\"{name}\",{},{},{},{level}\n",
-                w.commune, w.score, w.inbound, w.outbound
-            ));
+            file.row(&[
+                Cell::Text(&day),
+                Cell::Text(&w.commune),
+                Cell::Text(&w.name),
+                Cell::Number(w.score),
+                Cell::Number(w.inbound),
+                Cell::Number(w.outbound),
+                Cell::Text(&level),
+            ])?;
         }
     }
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"cybermeteo.csv\"",
-            ),
-        ],
-        out,
-    )
-        .into_response())
+    file.into_response("cybermeteo.csv")
 }
 
 /// `GET /export/meteo.geojson?day=`: one day's weather with the contours.

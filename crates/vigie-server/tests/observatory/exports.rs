@@ -1,5 +1,6 @@
-//! The weather exports (issue 14): a commune user's export is computed for
-//! their commune only, with the filter in the queries.
+//! The weather exports (issue 14): a spreadsheet opening the CSV never
+//! runs a formula from an imported name, and a commune user's export is
+//! computed for their commune only, with the filter in the queries.
 
 use crate::common;
 
@@ -34,6 +35,49 @@ async fn export(browser: &reqwest::Client, server: &TestServer, query: &str) -> 
         .records()
         .map(|record| record.unwrap().iter().map(str::to_owned).collect())
         .collect()
+}
+
+#[tokio::test]
+async fn issue_14_csv_export_cells_cannot_run_formulas() {
+    let server = TestServer::start().await;
+    let formula = r#"=HYPERLINK("http://evil.example","x")"#;
+    commune(&server.db, "42990", formula).await;
+    commune(&server.db, "42991", "-2+3+cmd|' /C calc'!A0").await;
+    commune(&server.db, "42992", "@SUM(1+1)").await;
+    commune(&server.db, OWN, "Saint-Étienne").await;
+    let (admin, _) = sign_in_as(&server, "admin@loire.fr", Role::Admin, None).await;
+    let today = days_ago(0);
+    let rows = export(&admin, &server, &format!("?from={today}&to={today}")).await;
+    assert_eq!(
+        rows[0],
+        [
+            "jour",
+            "commune",
+            "nom",
+            "score",
+            "entrantes",
+            "sortantes",
+            "meteo"
+        ]
+    );
+    let name = |code: &str| {
+        rows.iter()
+            .find(|row| row[1] == code)
+            .map(|row| row[2].clone())
+            .unwrap()
+    };
+    assert_eq!(name("42990"), format!("'{formula}"));
+    assert_eq!(name("42991"), "'-2+3+cmd|' /C calc'!A0");
+    assert_eq!(name("42992"), "'@SUM(1+1)");
+    assert_eq!(name(OWN), "Saint-Étienne");
+    // The numbers the export computes stay numbers.
+    assert!(rows[1..].iter().all(|row| row[3] == "0"), "{rows:?}");
+
+    // The same for the commune's own user.
+    let (user, _) = sign_in_as(&server, "maire@evil.example", Role::Commune, Some("42990")).await;
+    let own = export(&user, &server, &format!("?from={today}&to={today}")).await;
+    assert_eq!(own.len(), 2);
+    assert_eq!(own[1][2], format!("'{formula}"));
 }
 
 #[tokio::test]
