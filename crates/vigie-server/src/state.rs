@@ -49,6 +49,9 @@ pub struct ServerSettings {
     pub login_max_backoff_secs: i64,
     /// Reverse proxies whose `X-Forwarded-For` names the real client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Host names a threat list may be fetched from even when they resolve
+    /// to an internal address (a territory's own mirror); exact names.
+    pub list_fetch_allowed_hosts: Vec<String>,
 }
 
 impl Default for ServerSettings {
@@ -63,6 +66,7 @@ impl Default for ServerSettings {
             login_account_free: 10,
             login_max_backoff_secs: 60,
             trusted_proxies: Vec::new(),
+            list_fetch_allowed_hosts: Vec::new(),
         }
     }
 }

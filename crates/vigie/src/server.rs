@@ -37,6 +37,11 @@ pub struct ServeArgs {
     /// The certificate's private key (PEM: PKCS#8, RSA or EC).
     #[arg(long, value_name = "KEY.pem")]
     pub tls_key: Option<PathBuf>,
+    /// Let threat lists be fetched from this host name even though it
+    /// resolves to an internal address (the territory's own mirror); the
+    /// exact name, repeat for several.
+    #[arg(long = "allow-list-host", value_name = "HOST")]
+    pub allow_list_hosts: Vec<String>,
 }
 
 #[derive(clap::Args)]
@@ -88,10 +93,11 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let db = open(&args.db).await?;
         let settings = ServerSettings {
             secure_cookies: args.secure_cookies || tls.is_some(),
+            list_fetch_allowed_hosts: args.allow_list_hosts.clone(),
             ..ServerSettings::default()
         };
         // Threat lists given by URL are fetched on their schedule.
-        vigie_server::lists::spawn_fetcher(db.clone());
+        vigie_server::lists::spawn_fetcher(db.clone(), settings.list_fetch_allowed_hosts.clone());
         let state = AppState::new(db, settings);
         match tls {
             Some(config) => {
@@ -299,7 +305,30 @@ mod tests {
             secure_cookies: false,
             tls_cert: cert.map(PathBuf::from),
             tls_key: key.map(PathBuf::from),
+            allow_list_hosts: Vec::new(),
         }
+    }
+
+    #[test]
+    fn allow_list_host_repeats() {
+        use clap::Parser;
+        #[derive(clap::Parser)]
+        struct Serve {
+            #[command(flatten)]
+            args: ServeArgs,
+        }
+        let serve = Serve::try_parse_from([
+            "serve",
+            "--allow-list-host",
+            "miroir.departement.local",
+            "--allow-list-host",
+            "listes.interne",
+        ])
+        .unwrap();
+        assert_eq!(
+            serve.args.allow_list_hosts,
+            ["miroir.departement.local", "listes.interne"]
+        );
     }
 
     #[test]

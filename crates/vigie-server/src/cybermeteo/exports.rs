@@ -1,17 +1,19 @@
 //! Exports of the daily weather: CSV over a range of days, GeoJSON of one
 //! day with the contours. The staff export every commune; a commune's
-//! users only their own (a commune's details are its own).
+//! users only their own (a commune's details are its own), and only their
+//! own is computed: the filter is in the queries (issue 14).
 
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use chrono::Duration;
+use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
 use sqlx::Row;
 
-use super::weather::{self, CommuneWeather};
+use super::weather::{self, CommuneWeather, Communes};
 use super::{parse_day, today};
 use crate::accounts::Caller;
+use crate::web::csv::{Cell, CsvFile};
 use crate::{AppError, AppState};
 
 #[derive(Deserialize)]
@@ -24,16 +26,38 @@ pub struct ExportQuery {
 /// The longest range one CSV export covers.
 const MAX_DAYS: i64 = 366;
 
+/// The communes `caller` may export: every one for the staff, their own
+/// for a commune user, none for an account without a commune.
+fn visible_communes(caller: &Caller) -> Option<Communes<'_>> {
+    if caller.is_staff() {
+        Some(Communes::All)
+    } else {
+        caller.commune.as_deref().map(Communes::One)
+    }
+}
+
+/// The weather of the communes `caller` may see, day by day.
 async fn visible_weather(
     state: &AppState,
     caller: &Caller,
-    day: chrono::NaiveDate,
-) -> Result<Vec<CommuneWeather>, AppError> {
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(NaiveDate, Vec<CommuneWeather>)>, AppError> {
+    let Some(communes) = visible_communes(caller) else {
+        return Ok(Vec::new());
+    };
     let silent_since = crate::db::now_ms() - state.settings.silent_after_secs * 1000;
-    let all = weather::for_day(&state.db, day, today(), silent_since).await?;
-    Ok(all
+    let days = weather::for_days(&state.db, communes, from, to, today(), silent_since).await?;
+    // Computed for the visible communes only; checked again all the same.
+    Ok(days
         .into_iter()
-        .filter(|w| caller.can_see_commune(&w.commune))
+        .map(|(day, weather)| {
+            let visible = weather
+                .into_iter()
+                .filter(|w| caller.can_see_commune(&w.commune))
+                .collect();
+            (day, visible)
+        })
         .collect())
 }
 
@@ -53,31 +77,34 @@ pub async fn csv(
             "« from » doit précéder « to », sur {MAX_DAYS} jours au plus."
         )));
     }
-    let mut out = String::from("jour,commune,nom,score,entrantes,sortantes,meteo\n");
-    for day in from.iter_days().take_while(|d| *d <= to) {
-        for w in visible_weather(&state, &caller, day).await? {
-            let name = w.name.replace('"', "\"\"");
+    let mut file = CsvFile::new(&[
+        "jour",
+        "commune",
+        "nom",
+        "score",
+        "entrantes",
+        "sortantes",
+        "meteo",
+    ])?;
+    for (day, weather) in visible_weather(&state, &caller, from, to).await? {
+        let day = day.to_string();
+        for w in weather {
             let level = serde_json::to_value(w.level)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_default();
-            out.push_str(&format!(
-                "{day},{},\"{name}\",{},{},{},{level}\n",
-                w.commune, w.score, w.inbound, w.outbound
-            ));
+            file.row(&[
+                Cell::Text(&day),
+                Cell::Text(&w.commune),
+                Cell::Text(&w.name),
+                Cell::Number(w.score),
+                Cell::Number(w.inbound),
+                Cell::Number(w.outbound),
+                Cell::Text(&level),
+            ])?;
         }
     }
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"cybermeteo.csv\"",
-            ),
-        ],
-        out,
-    )
-        .into_response())
+    file.into_response("cybermeteo.csv")
 }
 
 /// `GET /export/meteo.geojson?day=`: one day's weather with the contours.
@@ -87,11 +114,14 @@ pub async fn geojson(
     Query(query): Query<ExportQuery>,
 ) -> Result<Response, AppError> {
     let day = parse_day(query.day.as_deref(), "day")?;
-    let weather = visible_weather(&state, &caller, day).await?;
+    let weather = visible_weather(&state, &caller, day, day)
+        .await?
+        .into_iter()
+        .flat_map(|(_, weather)| weather);
     let rows = sqlx::query("SELECT code, geometry FROM communes")
         .fetch_all(state.db.read())
         .await?;
-    let mut features = Vec::with_capacity(weather.len());
+    let mut features = Vec::new();
     for w in weather {
         let geometry = rows
             .iter()

@@ -1,6 +1,8 @@
 //! Checks a list's content with the sensor's own parser, so that what the
 //! observatory accepts is what its sensors will load: content where
-//! nothing parses is refused, a few bad lines are counted and quoted.
+//! nothing parses is refused, a few bad lines are counted and, when the
+//! administrator uploaded them, quoted. Fetched content is never quoted
+//! (issue 14): the list page would show what an internal address answered.
 //!
 //! It must not block the server's threads: parsing tens of MiB takes a
 //! moment, so it runs on tokio's blocking pool.
@@ -22,19 +24,35 @@ pub(super) struct Checked {
     pub problems: String,
 }
 
+/// Where content comes from, which says whether its bad lines may be
+/// quoted back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Origin {
+    /// Pasted or uploaded by the administrator, who may read it again.
+    Uploaded,
+    /// Fetched from a URL: only line numbers are shown.
+    Fetched,
+}
+
 /// Checks `bytes` as the content of list `name` of `kind`.
 pub(super) async fn check(
     name: &str,
     kind: ListKind,
+    origin: Origin,
     bytes: Vec<u8>,
 ) -> Result<Checked, ListError> {
     let name = name.to_owned();
-    tokio::task::spawn_blocking(move || check_now(&name, kind, bytes))
+    tokio::task::spawn_blocking(move || check_now(&name, kind, origin, bytes))
         .await
         .map_err(|e| ListError::Content(format!("vérification interrompue : {e}")))?
 }
 
-fn check_now(name: &str, kind: ListKind, bytes: Vec<u8>) -> Result<Checked, ListError> {
+fn check_now(
+    name: &str,
+    kind: ListKind,
+    origin: Origin,
+    bytes: Vec<u8>,
+) -> Result<Checked, ListError> {
     if bytes.len() > MAX_LIST_BYTES {
         return Err(ListError::Content(format!(
             "{} octets, au plus {} Mio",
@@ -63,7 +81,7 @@ fn check_now(name: &str, kind: ListKind, bytes: Vec<u8>) -> Result<Checked, List
             format!(
                 " ; {} ligne(s) illisible(s), dont {}",
                 stats.malformed,
-                problems(&stats)
+                problems(&stats, origin)
             )
         } else {
             String::new()
@@ -76,17 +94,21 @@ fn check_now(name: &str, kind: ListKind, bytes: Vec<u8>) -> Result<Checked, List
         sha256: sha256_hex(text.as_bytes()),
         entries: count(stats.entries()),
         malformed: count(stats.malformed),
-        problems: problems(&stats),
+        problems: problems(&stats, origin),
         text,
     })
 }
 
-/// `ligne 3 (« 1.2.3 »), ligne 9 (« foo bar »)`.
-fn problems(stats: &ListStats) -> String {
+/// `ligne 3 (« 1.2.3 »), ligne 9 (« foo bar »)`; for fetched content,
+/// `ligne 3, ligne 9`.
+fn problems(stats: &ListStats, origin: Origin) -> String {
     stats
         .problems
         .iter()
-        .map(|p| format!("ligne {} (« {} »)", p.line, p.excerpt))
+        .map(|p| match origin {
+            Origin::Uploaded => format!("ligne {} (« {} »)", p.line, p.excerpt),
+            Origin::Fetched => format!("ligne {}", p.line),
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -104,6 +126,7 @@ mod tests {
         let checked = check_now(
             "spamhaus_drop",
             ListKind::Threat,
+            Origin::Uploaded,
             b"; Spamhaus DROP\n1.10.16.0/20 ; SBL256894\nnot an address\n198.51.100.7\n".to_vec(),
         )
         .unwrap();
@@ -119,11 +142,23 @@ mod tests {
 
     #[test]
     fn nothing_parsing_is_refused() {
-        let error = check_now("x", ListKind::Threat, b"<html>404</html>\n".to_vec()).unwrap_err();
+        let error = check_now(
+            "x",
+            ListKind::Threat,
+            Origin::Uploaded,
+            b"<html>404</html>\n".to_vec(),
+        )
+        .unwrap_err();
         assert!(error.to_string().contains("aucune adresse"), "{error}");
-        let empty = check_now("x", ListKind::Threat, Vec::new()).unwrap_err();
+        let empty = check_now("x", ListKind::Threat, Origin::Uploaded, Vec::new()).unwrap_err();
         assert!(matches!(empty, ListError::Content(_)));
-        let binary = check_now("x", ListKind::Threat, vec![0x1f, 0x8b, 0, 1]).unwrap_err();
+        let binary = check_now(
+            "x",
+            ListKind::Threat,
+            Origin::Uploaded,
+            vec![0x1f, 0x8b, 0, 1],
+        )
+        .unwrap_err();
         assert!(binary.to_string().contains("binaire"), "{binary}");
     }
 
@@ -132,9 +167,29 @@ mod tests {
         let checked = check_now(
             "allowlist_x",
             ListKind::Allow,
+            Origin::Uploaded,
             b"mairie.example.fr\n".to_vec(),
         )
         .unwrap();
         assert_eq!(checked.entries, 1);
+    }
+
+    #[test]
+    fn fetched_content_is_never_quoted() {
+        let secret = b"203.0.113.7\nroot:x:0:0:root:/root:/bin/bash\n".to_vec();
+        let checked = check_now("x", ListKind::Threat, Origin::Fetched, secret.clone()).unwrap();
+        assert_eq!(checked.problems, "ligne 2");
+        let quoted = check_now("x", ListKind::Threat, Origin::Uploaded, secret).unwrap();
+        assert!(quoted.problems.contains("root:x"), "{}", quoted.problems);
+        let error = check_now(
+            "x",
+            ListKind::Threat,
+            Origin::Fetched,
+            b"<html>secret interne</html>\n".to_vec(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(!error.contains("secret"), "{error}");
+        assert!(error.contains("ligne 1"), "{error}");
     }
 }

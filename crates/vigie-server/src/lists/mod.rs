@@ -12,11 +12,14 @@
 //!
 //! What this module must never do: serve a commune's allowlist to another
 //! commune's sensor, replace a working list with content where nothing
-//! parses, lose the current version because a fetch failed, or let anyone
-//! but the administrator change a list.
+//! parses, lose the current version because a fetch failed, let anyone
+//! but the administrator change a list, or fetch from this machine or its
+//! internal network a host the administrator did not allow by name
+//! (`destination`, issue 14).
 
 mod api;
 mod content;
+mod destination;
 mod fetch;
 mod pages;
 mod store;
@@ -29,6 +32,7 @@ use vigie_core::lists::{ListKind, MAX_MANIFEST_LISTS, check_list_name};
 use crate::db::{Db, now_ms};
 use crate::{AppError, AppState};
 
+pub use destination::{Kind as AddressKind, Refused};
 pub use fetch::{FetchSummary, fetch_due, fetch_due_at, spawn_fetcher};
 pub use store::KEEP_VERSIONS;
 
@@ -60,6 +64,8 @@ pub enum ListError {
     Mismatch { name: String },
     #[error("adresse de la liste : {0}")]
     BadUrl(String),
+    #[error("adresse refusée : {0}")]
+    Refused(destination::Refused),
     #[error("contenu refusé : {0}")]
     Content(String),
     #[error("récupération impossible : {0}")]
@@ -115,8 +121,9 @@ impl Saved {
 }
 
 /// Creates a list (a URL list is fetched by the next [`fetch_due`]);
-/// returns its id.
-pub async fn create(db: &Db, list: &NewList) -> Result<i64, ListError> {
+/// returns its id. A URL's host may be an internal address only if it is
+/// one of `allowed_hosts` (`ServerSettings::list_fetch_allowed_hosts`).
+pub async fn create(db: &Db, list: &NewList, allowed_hosts: &[String]) -> Result<i64, ListError> {
     check_list_name(&list.name, list.kind).map_err(ListError::BadName)?;
     if store::count(db).await? >= MAX_MANIFEST_LISTS as i64 {
         return Err(ListError::TooMany);
@@ -130,7 +137,7 @@ pub async fn create(db: &Db, list: &NewList) -> Result<i64, ListError> {
         }
     }
     if let Source::Url { url, interval_secs } = &list.source {
-        fetch::check_url(url)?;
+        fetch::check_destination(url, allowed_hosts).await?;
         if *interval_secs < MIN_INTERVAL_SECS {
             return Err(ListError::BadUrl(format!(
                 "intervalle trop court : au moins {} heure",
@@ -145,14 +152,16 @@ pub async fn create(db: &Db, list: &NewList) -> Result<i64, ListError> {
 /// if needed: a new version when the content changed.
 pub async fn upload(db: &Db, list: &NewList, text: &str) -> Result<Saved, ListError> {
     let existing = store::by_name(db, &list.name).await?;
-    let checked = content::check(&list.name, list.kind, text.as_bytes().to_vec()).await?;
+    let bytes = text.as_bytes().to_vec();
+    let checked = content::check(&list.name, list.kind, content::Origin::Uploaded, bytes).await?;
     let id = match existing {
         Some(known) if known.url.is_some() => return Err(ListError::FetchedList(known.name)),
         Some(known) if known.kind != list.kind || known.commune != list.commune => {
             return Err(ListError::Mismatch { name: known.name });
         }
         Some(known) => known.id,
-        None => create(db, list).await?,
+        // An uploaded list has no URL: no host to allow.
+        None => create(db, list, &[]).await?,
     };
     Ok(store::save_version(db, id, &checked, now_ms()).await?)
 }

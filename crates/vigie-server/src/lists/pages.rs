@@ -186,7 +186,10 @@ pub(super) async fn add_url(
         };
         new_list(&form.name, &form.kind, &form.commune, source)
     }) {
-        Ok(list) => super::create(&state.db, &list).await,
+        Ok(list) => {
+            let allowed = &state.settings.list_fetch_allowed_hosts;
+            super::create(&state.db, &list, allowed).await
+        }
         Err(e) => Err(e),
     };
     match created {
@@ -224,7 +227,8 @@ pub(super) async fn fetch_now(
     }
     // The outcome, failure included, is recorded on the list and shown
     // on its page.
-    let detail = match fetch::refresh(&state.db, &list).await? {
+    let allowed = &state.settings.list_fetch_allowed_hosts;
+    let detail = match fetch::refresh(&state.db, allowed, &list).await? {
         Ok(saved) => format!("{name} : version {}", saved.version()),
         Err(error) => format!("{name} : échec ({error})"),
     };

@@ -9,6 +9,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
 mod client;
+pub mod csv;
 
 pub use client::ClientAddr;
 

@@ -9,6 +9,7 @@
 
 mod access;
 use crate::common;
+mod destinations;
 mod sensor_sync;
 mod support;
 
@@ -16,7 +17,9 @@ use common::enrolled_sensor;
 use reqwest::StatusCode;
 use serde_json::Value;
 use sqlx::Row;
-use support::{A, B, Upstream, add_url, admin, list, manifest, names, page, server, upload};
+use support::{
+    A, B, Upstream, add_url, admin, allowed, list, manifest, names, page, server, upload,
+};
 use vigie_server::db::now_ms;
 use vigie_server::lists::{FetchSummary, KEEP_VERSIONS, fetch_due, fetch_due_at};
 
@@ -148,7 +151,7 @@ async fn url_lists_follow_their_schedule_and_a_failure_keeps_the_version() {
             .is_empty()
     );
 
-    let round = fetch_due(&server.db).await.unwrap();
+    let round = fetch_due(&server.db, &allowed()).await.unwrap();
     assert_eq!(
         round,
         FetchSummary {
@@ -162,9 +165,11 @@ async fn url_lists_follow_their_schedule_and_a_failure_keeps_the_version() {
         1
     );
     // Fetched a moment ago: not due again before its interval.
-    assert_eq!(fetch_due(&server.db).await.unwrap().fetched, 0);
+    assert_eq!(fetch_due(&server.db, &allowed()).await.unwrap().fetched, 0);
     let tomorrow = now_ms() + 25 * 3600 * 1000;
-    let same = fetch_due_at(&server.db, tomorrow).await.unwrap();
+    let same = fetch_due_at(&server.db, &allowed(), tomorrow)
+        .await
+        .unwrap();
     assert_eq!(
         same,
         FetchSummary {
@@ -176,7 +181,7 @@ async fn url_lists_follow_their_schedule_and_a_failure_keeps_the_version() {
 
     // The source fails a day later: the version stays, the error shows.
     upstream.set(500, "oops");
-    let failed = fetch_due_at(&server.db, tomorrow + 25 * 3600 * 1000)
+    let failed = fetch_due_at(&server.db, &allowed(), tomorrow + 25 * 3600 * 1000)
         .await
         .unwrap();
     assert_eq!(failed.failed, 1);

@@ -12,6 +12,7 @@ mod browser;
 mod common;
 mod credentials;
 mod cybermeteo;
+mod exports;
 mod heartbeat;
 mod ingest_bounds;
 mod lists;

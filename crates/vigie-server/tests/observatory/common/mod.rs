@@ -47,6 +47,10 @@ impl Drop for TestServer {
 
 impl TestServer {
     pub async fn start() -> TestServer {
+        TestServer::start_with_settings(ServerSettings::default()).await
+    }
+
+    pub async fn start_with_settings(settings: ServerSettings) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let (url, postgres) = match std::env::var("VIGIE_TEST_POSTGRES") {
             Ok(admin) => {
@@ -59,7 +63,7 @@ impl TestServer {
             ),
         };
         let db = Db::connect(&url).await.unwrap();
-        let state = AppState::new(db.clone(), ServerSettings::default());
+        let state = AppState::new(db.clone(), settings);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
         tokio::spawn(async move {

@@ -1,8 +1,10 @@
 //! What the lists' tests share: a server with two communes, the
 //! administrator's forms, the sensor's manifest, and a list source on
-//! 127.0.0.1.
+//! 127.0.0.1, reached as `localhost`: the one host the test server allows
+//! on its own machine (issue 14).
 
 use std::io::{Read, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use reqwest::StatusCode;
@@ -15,8 +17,24 @@ use crate::common::{TestServer, sign_in_as};
 pub const A: &str = "42218";
 pub const B: &str = "42059";
 
+/// The hosts the lists' test server fetches from although they are on its
+/// own machine (`--allow-list-host localhost`).
+pub fn allowed() -> Vec<String> {
+    vec!["localhost".to_owned()]
+}
+
+/// A server with two communes that may fetch from [`allowed`] hosts.
 pub async fn server() -> TestServer {
-    let server = TestServer::start().await;
+    server_allowing(allowed()).await
+}
+
+/// A server with two communes that may fetch from `allowed_hosts` only.
+pub async fn server_allowing(allowed_hosts: Vec<String>) -> TestServer {
+    let settings = vigie_server::ServerSettings {
+        list_fetch_allowed_hosts: allowed_hosts,
+        ..vigie_server::ServerSettings::default()
+    };
+    let server = TestServer::start_with_settings(settings).await;
     for (code, name) in [(A, "Saint-Étienne"), (B, "Chazelles-sur-Lyon")] {
         sqlx::query(
             "INSERT INTO communes (code, name, departement, population) VALUES ($1, $2, '42', 1000)",
@@ -130,24 +148,38 @@ pub fn names(manifest: &ListManifest) -> Vec<&str> {
     manifest.lists.iter().map(|l| l.name.as_str()).collect()
 }
 
-/// A list source on 127.0.0.1: answers every request with the status and
-/// body currently set.
+/// A list source on 127.0.0.1: answers every request with the status,
+/// body and redirect currently set, and counts the connections it gets.
 pub struct Upstream {
+    /// `http://localhost:PORT/firehol_level1.netset`.
     pub url: String,
-    answer: Arc<Mutex<(u16, String)>>,
+    pub port: u16,
+    answer: Arc<Mutex<Answer>>,
+    hits: Arc<AtomicUsize>,
+}
+
+#[derive(Clone)]
+struct Answer {
+    status: u16,
+    body: String,
+    location: Option<String>,
 }
 
 impl Upstream {
     pub fn start(body: &str) -> Upstream {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!(
-            "http://{}/firehol_level1.netset",
-            listener.local_addr().unwrap()
-        );
-        let answer = Arc::new(Mutex::new((200, body.to_owned())));
-        let shared = answer.clone();
+        let port = listener.local_addr().unwrap().port();
+        let url = format!("http://localhost:{port}/firehol_level1.netset");
+        let answer = Arc::new(Mutex::new(Answer {
+            status: 200,
+            body: body.to_owned(),
+            location: None,
+        }));
+        let hits = Arc::new(AtomicUsize::new(0));
+        let (shared, counted) = (answer.clone(), hits.clone());
         std::thread::spawn(move || {
             for mut socket in listener.incoming().flatten() {
+                counted.fetch_add(1, Ordering::SeqCst);
                 let mut request = Vec::new();
                 let mut buf = [0u8; 1024];
                 while !request.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -156,9 +188,14 @@ impl Upstream {
                         Ok(n) => request.extend_from_slice(&buf[..n]),
                     }
                 }
-                let (status, body) = shared.lock().unwrap().clone();
+                let Answer {
+                    status,
+                    body,
+                    location,
+                } = shared.lock().unwrap().clone();
+                let location = location.map_or_else(String::new, |l| format!("Location: {l}\r\n"));
                 let head = format!(
-                    "HTTP/1.1 {status} Test\r\nContent-Type: text/plain\r\n\
+                    "HTTP/1.1 {status} Test\r\nContent-Type: text/plain\r\n{location}\
                      Content-Length: {}\r\nConnection: close\r\n\r\n",
                     body.len()
                 );
@@ -166,10 +203,33 @@ impl Upstream {
                 let _ = socket.write_all(body.as_bytes());
             }
         });
-        Upstream { url, answer }
+        Upstream {
+            url,
+            port,
+            answer,
+            hits,
+        }
     }
 
     pub fn set(&self, status: u16, body: &str) {
-        *self.answer.lock().unwrap() = (status, body.to_owned());
+        *self.answer.lock().unwrap() = Answer {
+            status,
+            body: body.to_owned(),
+            location: None,
+        };
+    }
+
+    /// Answers with a 302 to `location`.
+    pub fn redirect(&self, location: &str) {
+        *self.answer.lock().unwrap() = Answer {
+            status: 302,
+            body: String::new(),
+            location: Some(location.to_owned()),
+        };
+    }
+
+    /// Connections received so far.
+    pub fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
     }
 }
