@@ -218,7 +218,12 @@ fn which(program: &str) -> Option<PathBuf> {
 
 /// A line of /proc/self/status, in KiB (0 where there is no /proc).
 pub fn memory_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+    process_memory_kib("self", field)
+}
+
+/// A `/proc/PID/status` memory field of process `pid` (or `self`), in KiB.
+pub fn process_memory_kib(pid: &str, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|status| {
             status

@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod bench;
+mod bench_hostile;
 mod bench_live;
 mod bench_probe;
 mod bench_server;
@@ -230,6 +231,9 @@ enum BenchCommand {
         #[arg(long, value_name = "DIR")]
         referential: Option<PathBuf>,
     },
+    /// The observatory under a sign-in flood, slow-header clients and
+    /// large batches at once, beside a normal reader on the quiet server.
+    Hostile(bench_hostile::HostileArgs),
 }
 
 fn main() -> ExitCode {
@@ -254,6 +258,7 @@ fn main() -> ExitCode {
             postgres,
             referential,
         }) => bench_server::observatory(incidents, batch, postgres, referential),
+        Command::Bench(BenchCommand::Hostile(args)) => bench_hostile::run(args),
         Command::Probe(args) => probe::run(*args),
         Command::Serve(args) => server::serve(args),
         Command::User(UserCommand::Add(args)) => server::user_add(args),
