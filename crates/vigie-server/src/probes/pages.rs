@@ -172,5 +172,10 @@ pub(super) async fn report(
         scan,
         report,
     };
-    render(&page)
+    let mut response = render(&page)?;
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        header::HeaderValue::from_static(crate::web::headers::REPORT_CONTENT_SECURITY_POLICY),
+    );
+    Ok(response)
 }

@@ -8,7 +8,12 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
+pub mod body;
 mod client;
+mod clients;
+pub mod flood;
+pub mod headers;
+pub mod serve;
 
 pub use client::ClientAddr;
 
