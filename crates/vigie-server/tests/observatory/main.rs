@@ -11,6 +11,7 @@ mod accounts;
 mod browser;
 mod common;
 mod cybermeteo;
+mod hardening;
 mod heartbeat;
 mod lists;
 mod pipeline;

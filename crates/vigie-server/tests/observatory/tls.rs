@@ -79,6 +79,13 @@ async fn the_observatory_speaks_https_to_those_who_trust_it() {
         .await
         .unwrap();
     assert_eq!(response.status(), reqwest::StatusCode::OK);
+    // Vigie holds the certificate itself: browsers are told to stay on
+    // HTTPS (issue 14).
+    assert_eq!(
+        response.headers()["strict-transport-security"],
+        "max-age=31536000"
+    );
+    assert_eq!(response.headers()["x-frame-options"], "DENY");
     assert!(
         response
             .text()
