@@ -88,6 +88,16 @@ async fn slow_headers_are_cut() {
     // A connection that sends nothing at all, too.
     let mut silent = connect_from("127.0.0.1", server.addr).await;
     assert!(closed_within(&mut silent, Duration::from_secs(30)).await);
+    // And a keep-alive connection left idle after its answer: hyper arms
+    // the header timer again while it waits for the next request.
+    let mut idle = connect_from("127.0.0.1", server.addr).await;
+    idle.write_all(b"GET /static/vigie.css HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buffer = [0u8; 16];
+    idle.read_exact(&mut buffer).await.unwrap();
+    assert!(buffer.starts_with(b"HTTP/1.1 200"));
+    assert!(closed_within(&mut idle, Duration::from_secs(30)).await);
 }
 
 #[tokio::test]
