@@ -7,7 +7,7 @@
 //! anonymous client make the server buffer more than its route allows.
 
 use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, Version, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -41,7 +41,15 @@ pub async fn refuse_oversized(request: Request, next: Next) -> Response {
     let limit = limit_for(request.uri().path());
     let api = request.uri().path().starts_with("/api/");
     if declared.is_some_and(|length| length > limit as u64) {
-        return too_large(limit, api);
+        let mut response = too_large(limit, api);
+        if request.version() < Version::HTTP_2 {
+            // The body is left unread: this HTTP/1 connection cannot carry
+            // another request (HTTP/2 resets just the stream).
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        return response;
     }
     let response = next.run(request).await;
     let json = response
@@ -58,29 +66,20 @@ pub async fn refuse_oversized(request: Request, next: Next) -> Response {
 /// plain text elsewhere (readable in a browser).
 fn too_large(limit: usize, api: bool) -> Response {
     let message = format!("requête trop grosse : au plus {limit} octets pour cette adresse");
-    let mut response = if api {
-        (
+    if api {
+        return (
             StatusCode::PAYLOAD_TOO_LARGE,
             axum::Json(serde_json::json!({ "error": message })),
         )
-            .into_response()
-    } else {
-        let mut response = (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("Requête trop grosse : au plus {} Kio.\n", limit / 1024),
-        )
             .into_response();
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        );
-        response
-    };
-    // The body was not read: the connection cannot carry another request.
-    response
-        .headers_mut()
-        .insert(header::CONNECTION, HeaderValue::from_static("close"));
-    response
+    }
+    let text = format!("Requête trop grosse : au plus {} Kio.\n", limit / 1024);
+    (
+        StatusCode::PAYLOAD_TOO_LARGE,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        text,
+    )
+        .into_response()
 }
 
 #[cfg(test)]
