@@ -20,16 +20,27 @@ pub mod territory;
 pub mod tls;
 pub mod web;
 
-use std::net::SocketAddr;
+use std::sync::Arc;
 
-use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::{Router, middleware};
+use tower_http::timeout::TimeoutLayer;
 
 pub use db::Db;
 pub use error::AppError;
-pub use state::{AppState, ServerSettings};
+pub use state::{AppState, ConnectionLimits, FloodLimits, ServerSettings};
+pub use web::serve::{serve, serve_until};
 
-/// The whole application, every capability's routes merged.
+/// The whole application, every capability's routes merged, behind the
+/// layers every answer goes through (outermost first): security headers,
+/// the flood limit, body limits, the per-request timeout.
 pub fn router(state: AppState) -> Router {
+    let settings = state.settings.clone();
+    let flood = Arc::new(web::flood::Flood::new(
+        &settings.flood,
+        settings.trusted_proxies.clone(),
+    ));
     Router::new()
         .merge(accounts::router())
         .merge(sensors::router())
@@ -39,15 +50,14 @@ pub fn router(state: AppState) -> Router {
         .merge(probes::router())
         .merge(web::router())
         .with_state(state)
-}
-
-/// Serves until the process is stopped (Ctrl-C or SIGTERM).
-pub async fn serve(state: AppState, listen: SocketAddr) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen).await?;
-    tracing::info!("listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            settings.connections.request_timeout,
+        ))
+        .layer(DefaultBodyLimit::max(web::body::MAX_FORM_BYTES))
+        .layer(middleware::from_fn(web::body::refuse_oversized))
+        .layer(middleware::from_fn_with_state(flood, web::flood::limit))
+        .layer(middleware::map_response(web::headers::secure))
 }
 
 /// Resolves on Ctrl-C or SIGTERM (what systemd sends to stop a service).

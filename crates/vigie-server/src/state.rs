@@ -3,6 +3,7 @@
 //! same, whichever one a request reaches.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::RwLock;
 
@@ -48,10 +49,91 @@ pub struct ServerSettings {
     /// The longest such wait: what a stranger can make the owner wait.
     pub login_max_backoff_secs: i64,
     /// Reverse proxies whose `X-Forwarded-For` names the real client.
+    /// They carry many clients: no per-client connection cap applies to
+    /// them (the flood limits still count each forwarded client).
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Host names a threat list may be fetched from even when they resolve
     /// to an internal address (a territory's own mirror); exact names.
     pub list_fetch_allowed_hosts: Vec<String>,
+    /// What one connection, and one client, may hold (issue 14).
+    pub connections: ConnectionLimits,
+    /// The request rates anonymous clients get (issue 14).
+    pub flood: FloodLimits,
+}
+
+/// What the server loop ([`crate::serve`]) allows connections; defaults
+/// in `Default`. A connection beyond a cap is accepted and closed at once.
+#[derive(Clone, Debug)]
+pub struct ConnectionLimits {
+    /// Connections open at once, all clients together (lowered at start
+    /// to stay below the process's open-file limit).
+    pub max_connections: usize,
+    /// Connections open at once from one client address (an IPv6 client by
+    /// its /64); 0 = no cap. Trusted proxies are never capped.
+    pub per_client: usize,
+    /// Time a client gets to send a request's headers, counted from the
+    /// connection's start or the end of the previous answer: it also
+    /// closes idle HTTP/1.1 keep-alive connections.
+    pub header_read_timeout: Duration,
+    /// An HTTP/2 connection with no request in flight for this long is
+    /// closed (HTTP/1.1 is closed by `header_read_timeout` first).
+    pub idle_timeout: Duration,
+    /// Time for a whole request, its body and the handler's answer: beyond
+    /// it the client gets 408.
+    pub request_timeout: Duration,
+    /// Time a client gets to finish its TLS handshake.
+    pub tls_handshake_timeout: Duration,
+    /// After Ctrl-C or SIGTERM, how long open connections get to finish.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits {
+            max_connections: 4096,
+            per_client: 64,
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            // A box on a slow municipal uplink sends up to 8 MiB, a probe
+            // up to 32 MiB; a PDF report takes seconds to lay out.
+            request_timeout: Duration::from_secs(120),
+            tls_handshake_timeout: Duration::from_secs(10),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Token buckets per client (`ClientAddr`), kept in this process only: a
+/// coarse flood limit, not the sign-in counters (those are in the
+/// database). Requests made in-process, without a connection, are not
+/// counted.
+#[derive(Clone, Debug)]
+pub struct FloodLimits {
+    /// Guesses a client may make at once: enrolment codes, sign-in forms
+    /// posted, requests whose bearer token was refused.
+    pub guess_burst: u32,
+    /// Then one more guess every this long.
+    pub guess_every: Duration,
+    /// Requests without a bearer token a client may make at once (pages,
+    /// static files, the sign-in form).
+    pub anonymous_burst: u32,
+    /// Then one more every this long.
+    pub anonymous_every: Duration,
+    /// Clients remembered; beyond, the oldest are forgotten, so memory
+    /// does not grow with the number of attacking addresses.
+    pub clients: usize,
+}
+
+impl Default for FloodLimits {
+    fn default() -> Self {
+        FloodLimits {
+            guess_burst: 20,
+            guess_every: Duration::from_secs(3),
+            anonymous_burst: 600,
+            anonymous_every: Duration::from_millis(10),
+            clients: 65_536,
+        }
+    }
 }
 
 impl Default for ServerSettings {
@@ -67,6 +149,8 @@ impl Default for ServerSettings {
             login_max_backoff_secs: 60,
             trusted_proxies: Vec::new(),
             list_fetch_allowed_hosts: Vec::new(),
+            connections: ConnectionLimits::default(),
+            flood: FloodLimits::default(),
         }
     }
 }

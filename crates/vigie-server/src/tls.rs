@@ -1,8 +1,8 @@
 //! HTTPS for `vigie serve --tls-cert CERT.pem --tls-key KEY.pem`: loads a
 //! certificate chain and its private key from PEM files into a rustls
-//! configuration, and serves the application over it. The sensors talk
-//! HTTPS to their observatory; without certificate the observatory serves
-//! plain HTTP behind a reverse proxy that holds it ([`crate::serve`]).
+//! configuration, which [`crate::serve`] serves the application over. The
+//! sensors talk HTTPS to their observatory; without certificate the
+//! observatory serves plain HTTP behind a reverse proxy that holds it.
 //!
 //! What it must never do: show or log the private key, or start serving
 //! with a certificate its key does not match (every client would fail with
@@ -10,22 +10,15 @@
 //! The crypto provider (ring) is carried by the configuration itself, not
 //! installed process-wide, so nothing else in the process depends on it.
 
+use rustls::pki_types::pem::{self, PemObject};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
-
-use axum::Router;
-use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
-use rustls::pki_types::pem::{self, PemObject};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 /// The configuration [`load_tls_config`] builds, for callers that do not
 /// depend on rustls themselves.
 pub use rustls::ServerConfig;
-
-/// How long open connections get to finish after Ctrl-C.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// Why the certificate or its key cannot be used. The messages are read by
 /// the person starting the observatory.
@@ -69,27 +62,6 @@ pub fn load_tls_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, Tls
         .map_err(|e| config_error(e, cert, key))?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(Arc::new(config))
-}
-
-/// Serves `router` over TLS on `listener` until Ctrl-C or SIGTERM, then lets open
-/// connections finish for a few seconds.
-pub async fn serve_tls(
-    listener: tokio::net::TcpListener,
-    router: Router,
-    config: Arc<ServerConfig>,
-) -> io::Result<()> {
-    tracing::info!("listening on https://{}", listener.local_addr()?);
-    let handle = axum_server::Handle::<std::net::SocketAddr>::new();
-    let on_signal = handle.clone();
-    tokio::spawn(async move {
-        crate::shutdown_signal().await;
-        on_signal.graceful_shutdown(Some(SHUTDOWN_GRACE));
-    });
-    axum_server::Server::from_listener(listener)
-        .acceptor(RustlsAcceptor::new(RustlsConfig::from_config(config)))
-        .handle(handle)
-        .serve(router.into_make_service())
-        .await
 }
 
 fn read_chain(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {

@@ -79,9 +79,12 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         println!("Ctrl-C pour arrêter.");
-        vigie_server::serve(state, args.listen)
+        let listener = tokio::net::TcpListener::bind(args.listen)
             .await
-            .with_context(|| format!("cannot listen on {}", args.listen))?;
+            .with_context(|| format!("impossible d'écouter sur {}", args.listen))?;
+        vigie_server::serve(state, listener, None)
+            .await
+            .with_context(|| format!("service sur {}", args.listen))?;
         Ok(ExitCode::SUCCESS)
     })
 }

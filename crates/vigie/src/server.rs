@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use vigie_server::accounts::{self, Role};
-use vigie_server::{AppState, Db, ServerSettings, sensors, territory, tls};
+use vigie_server::{AppState, ConnectionLimits, Db, ServerSettings, sensors, territory, tls};
 
 /// Where the observatory keeps its data; the embedded default is one
 /// SQLite file in the current directory.
@@ -42,6 +42,19 @@ pub struct ServeArgs {
     /// exact name, repeat for several.
     #[arg(long = "allow-list-host", value_name = "HOST")]
     pub allow_list_hosts: Vec<String>,
+    /// Connections open at once, all clients together (lowered to fit the
+    /// open-file limit).
+    #[arg(long, value_name = "N", default_value_t = ConnectionLimits::default().max_connections)]
+    pub max_connections: usize,
+    /// Connections open at once from one client address (IPv6: its /64);
+    /// 0 = no cap. A trusted proxy is not capped.
+    #[arg(long, value_name = "N", default_value_t = ConnectionLimits::default().per_client)]
+    pub max_connections_per_client: usize,
+    /// A reverse proxy in front of the observatory (repeatable): its
+    /// X-Forwarded-For names the client, and its connections are not
+    /// capped per client.
+    #[arg(long = "trusted-proxy", value_name = "IP")]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(clap::Args)]
@@ -94,28 +107,25 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let settings = ServerSettings {
             secure_cookies: args.secure_cookies || tls.is_some(),
             list_fetch_allowed_hosts: args.allow_list_hosts.clone(),
+            trusted_proxies: args.trusted_proxies.clone(),
+            connections: ConnectionLimits {
+                max_connections: args.max_connections,
+                per_client: args.max_connections_per_client,
+                ..ConnectionLimits::default()
+            },
             ..ServerSettings::default()
         };
         // Threat lists given by URL are fetched on their schedule.
         vigie_server::lists::spawn_fetcher(db.clone(), settings.list_fetch_allowed_hosts.clone());
         let state = AppState::new(db, settings);
-        match tls {
-            Some(config) => {
-                let listener = tokio::net::TcpListener::bind(args.listen)
-                    .await
-                    .with_context(|| format!("impossible d'écouter sur {}", args.listen))?;
-                println!("Vigie : observatoire sur https://{}", args.listen);
-                tls::serve_tls(listener, vigie_server::router(state), config)
-                    .await
-                    .with_context(|| format!("service HTTPS sur {}", args.listen))?;
-            }
-            None => {
-                println!("Vigie : observatoire sur http://{}", args.listen);
-                vigie_server::serve(state, args.listen)
-                    .await
-                    .with_context(|| format!("cannot listen on {}", args.listen))?;
-            }
-        }
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("impossible d'écouter sur {}", args.listen))?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        println!("Vigie : observatoire sur {scheme}://{}", args.listen);
+        vigie_server::serve(state, listener, tls)
+            .await
+            .with_context(|| format!("service sur {}", args.listen))?;
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -306,6 +316,9 @@ mod tests {
             tls_cert: cert.map(PathBuf::from),
             tls_key: key.map(PathBuf::from),
             allow_list_hosts: Vec::new(),
+            max_connections: 4096,
+            max_connections_per_client: 64,
+            trusted_proxies: Vec::new(),
         }
     }
 

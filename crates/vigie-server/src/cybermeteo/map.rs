@@ -26,12 +26,10 @@ pub fn render(
     let mut svg = String::with_capacity(geometry.shapes.iter().map(|s| s.path.len() + 64).sum());
     let _ = write!(
         svg,
-        r#"<svg viewBox="{x:.1} {y:.1} {w:.1} {h:.1}" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Carte de la cybermétéo du territoire"><style>"#
+        r#"<svg viewBox="{x:.1} {y:.1} {w:.1} {h:.1}" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Carte de la cybermétéo du territoire">"#
     );
-    for level in Level::ALL {
-        let _ = write!(svg, ".{}{{fill:{}}}", class(level), level.color());
-    }
-    svg.push_str("</style>");
+    // The levels' colours are in vigie.css (`.map .s` ...): an inline
+    // <style> would need 'unsafe-inline' in the Content-Security-Policy.
     let find = |code: &str| {
         weather
             .binary_search_by(|c| c.commune.as_str().cmp(code))
@@ -84,13 +82,7 @@ pub fn render(
 
 /// A one-letter CSS class per level keeps a country-wide map small.
 fn class(level: Level) -> &'static str {
-    match level {
-        Level::Sun => "s",
-        Level::Cloud => "c",
-        Level::Rain => "r",
-        Level::Storm => "o",
-        Level::NoData => "n",
-    }
+    level.css_class()
 }
 
 /// Commune names go into SVG text: escape what XML needs.

@@ -64,6 +64,18 @@ impl Level {
         }
     }
 
+    /// The class the stylesheet colours this level by (the map's paths,
+    /// the legend's swatches): one letter, a map has thousands of paths.
+    pub fn css_class(self) -> &'static str {
+        match self {
+            Level::Sun => "s",
+            Level::Cloud => "c",
+            Level::Rain => "r",
+            Level::Storm => "o",
+            Level::NoData => "n",
+        }
+    }
+
     pub const ALL: [Level; 5] = [
         Level::Sun,
         Level::Cloud,

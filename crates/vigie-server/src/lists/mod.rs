@@ -39,6 +39,9 @@ pub use store::KEEP_VERSIONS;
 /// Largest list accepted, uploaded or fetched. FireHOL's biggest sets are a
 /// few MiB; this leaves room without letting a runaway URL fill the memory.
 pub const MAX_LIST_BYTES: usize = 64 * 1024 * 1024;
+/// Largest upload form (`/listes/depot`): an urlencoded form takes up to
+/// three bytes per byte of content.
+pub const MAX_UPLOAD_BYTES: usize = 3 * MAX_LIST_BYTES + 64 * 1024;
 /// How often a URL is fetched unless the administrator says otherwise.
 pub const DEFAULT_INTERVAL_SECS: i64 = 24 * 3600;
 /// Shortest interval between two scheduled fetches of one URL.
@@ -174,8 +177,7 @@ pub async fn delete(db: &Db, name: &str) -> Result<bool, ListError> {
 /// Administrator's pages (`/listes`), the staff's JSON view and the
 /// sensors' API.
 pub fn router() -> Router<AppState> {
-    // An urlencoded form takes up to three bytes per byte of content.
-    let upload_limit = DefaultBodyLimit::max(3 * MAX_LIST_BYTES + 64 * 1024);
+    let upload_limit = DefaultBodyLimit::max(MAX_UPLOAD_BYTES);
     Router::new()
         .route("/listes", get(pages::list))
         .route("/listes/depot", post(pages::upload).layer(upload_limit))

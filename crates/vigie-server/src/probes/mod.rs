@@ -10,7 +10,7 @@
 //! anyone but that commune's users and the staff (404 otherwise, the
 //! same answer as for a scan that does not exist).
 
-mod pages;
+pub(crate) mod pages;
 mod scan;
 mod store;
 mod upload;

@@ -26,8 +26,8 @@ struct HistoryRow {
 struct TopRow {
     title: String,
     label: &'static str,
-    colour: &'static str,
-    ink: &'static str,
+    /// The severity's class in vigie.css (colour and ink).
+    class: &'static str,
     cvss: String,
     hosts: String,
     recommendation: String,
@@ -105,12 +105,11 @@ pub(super) async fn history(
 }
 
 fn top_row(top: &TopFinding) -> TopRow {
-    use vigie_probe::report::{severity_colour, severity_ink, severity_label};
+    use vigie_probe::report::severity_label;
     TopRow {
         title: top.title.clone(),
         label: severity_label(top.severity),
-        colour: severity_colour(top.severity),
-        ink: severity_ink(top.severity),
+        class: severity_class(top.severity),
         cvss: format!("{:.1}", top.cvss).replace('.', ","),
         hosts: top
             .hosts
@@ -122,6 +121,18 @@ fn top_row(top: &TopFinding) -> TopRow {
             .collect::<Vec<_>>()
             .join(", "),
         recommendation: top.recommendation.clone(),
+    }
+}
+
+/// The class vigie.css colours a severity's badge with (the colours of
+/// `vigie_probe::report::severity_colour`, checked by a test).
+pub(crate) fn severity_class(severity: vigie_core::Severity) -> &'static str {
+    use vigie_core::Severity;
+    match severity {
+        Severity::Critical => "sev-critical",
+        Severity::High => "sev-high",
+        Severity::Medium => "sev-medium",
+        Severity::Low => "sev-low",
     }
 }
 
@@ -172,5 +183,10 @@ pub(super) async fn report(
         scan,
         report,
     };
-    render(&page)
+    let mut response = render(&page)?;
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        header::HeaderValue::from_static(crate::web::headers::REPORT_CONTENT_SECURITY_POLICY),
+    );
+    Ok(response)
 }

@@ -8,8 +8,13 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
+pub mod body;
 mod client;
+mod clients;
 pub mod csv;
+pub mod flood;
+pub mod headers;
+pub mod serve;
 
 pub use client::ClientAddr;
 
@@ -67,4 +72,35 @@ pub fn router() -> Router<AppState> {
                 )
             }),
         )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CSS;
+    use crate::cybermeteo::weather::Level;
+
+    /// The colours moved out of inline styles (the Content-Security-Policy
+    /// allows none) still match their Rust source.
+    #[test]
+    fn the_stylesheet_has_every_level_and_severity_colour() {
+        for level in Level::ALL {
+            let rule = format!(".map .{} {{ fill: {}; }}", level.css_class(), level.color());
+            assert!(CSS.contains(&rule), "{rule}");
+        }
+        use vigie_core::Severity;
+        for severity in [
+            Severity::Critical,
+            Severity::High,
+            Severity::Medium,
+            Severity::Low,
+        ] {
+            let rule = format!(
+                ".{} {{ background: {}; color: {}; }}",
+                crate::probes::pages::severity_class(severity),
+                vigie_probe::report::severity_colour(severity),
+                vigie_probe::report::severity_ink(severity)
+            );
+            assert!(CSS.contains(&rule), "{rule}");
+        }
+    }
 }

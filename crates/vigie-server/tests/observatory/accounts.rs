@@ -497,9 +497,8 @@ async fn password_change() {
 async fn replica(db: &Db) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let app = vigie_server::router(AppState::new(db.clone(), ServerSettings::default()));
-    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let state = AppState::new(db.clone(), ServerSettings::default());
+    tokio::spawn(async move { vigie_server::serve(state, listener, None).await.unwrap() });
     url
 }
 

@@ -13,6 +13,7 @@ mod common;
 mod credentials;
 mod cybermeteo;
 mod exports;
+mod hardening;
 mod heartbeat;
 mod ingest_bounds;
 mod lists;

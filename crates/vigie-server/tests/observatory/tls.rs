@@ -1,5 +1,5 @@
 //! HTTPS for the observatory: the real application served with
-//! `tls::serve_tls` on 127.0.0.1:0 with a self-signed certificate made for
+//! `vigie_server::serve` on 127.0.0.1:0 with a self-signed certificate made for
 //! the test. A client trusting that certificate gets the sign-in page; a
 //! client that does not, or that speaks plain HTTP, gets nothing. Bad
 //! certificate or key files give their own clear message.
@@ -44,11 +44,13 @@ async fn serve(files: &Files) -> u16 {
         secure_cookies: true,
         ..ServerSettings::default()
     };
-    let router = vigie_server::router(AppState::new(db, settings));
+    let state = AppState::new(db, settings);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {
-        tls::serve_tls(listener, router, config).await.unwrap();
+        vigie_server::serve(state, listener, Some(config))
+            .await
+            .unwrap();
     });
     port
 }
@@ -77,6 +79,13 @@ async fn the_observatory_speaks_https_to_those_who_trust_it() {
         .await
         .unwrap();
     assert_eq!(response.status(), reqwest::StatusCode::OK);
+    // Vigie holds the certificate itself: browsers are told to stay on
+    // HTTPS (issue 14).
+    assert_eq!(
+        response.headers()["strict-transport-security"],
+        "max-age=31536000"
+    );
+    assert_eq!(response.headers()["x-frame-options"], "DENY");
     assert!(
         response
             .text()

@@ -11,6 +11,7 @@ use vigie_server::{AppState, Db, ServerSettings};
 
 pub struct TestServer {
     pub url: String,
+    pub addr: SocketAddr,
     pub db: Db,
     _dir: tempfile::TempDir,
     /// The PostgreSQL database made for this test: (admin URL, name).
@@ -46,11 +47,14 @@ impl Drop for TestServer {
 }
 
 impl TestServer {
+    /// The server with the default settings, as `vigie serve` runs it.
     pub async fn start() -> TestServer {
-        TestServer::start_with_settings(ServerSettings::default()).await
+        TestServer::start_with(ServerSettings::default()).await
     }
 
-    pub async fn start_with_settings(settings: ServerSettings) -> TestServer {
+    /// The server with `settings` (small limits for the hardening tests),
+    /// served by the observatory's own server loop.
+    pub async fn start_with(settings: ServerSettings) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let (url, postgres) = match std::env::var("VIGIE_TEST_POSTGRES") {
             Ok(admin) => {
@@ -67,16 +71,11 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
         tokio::spawn(async move {
-            let app = vigie_server::router(state);
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await
-            .unwrap();
+            vigie_server::serve(state, listener, None).await.unwrap();
         });
         TestServer {
             url: format!("http://{addr}"),
+            addr,
             db,
             _dir: dir,
             postgres,

@@ -34,7 +34,7 @@ pub async fn server_allowing(allowed_hosts: Vec<String>) -> TestServer {
         list_fetch_allowed_hosts: allowed_hosts,
         ..vigie_server::ServerSettings::default()
     };
-    let server = TestServer::start_with_settings(settings).await;
+    let server = TestServer::start_with(settings).await;
     for (code, name) in [(A, "Saint-Étienne"), (B, "Chazelles-sur-Lyon")] {
         sqlx::query(
             "INSERT INTO communes (code, name, departement, population) VALUES ($1, $2, '42', 1000)",
