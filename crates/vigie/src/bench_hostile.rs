@@ -282,6 +282,10 @@ async fn slow_headers(port: u16, count: u32, stop: Arc<AtomicBool>, counters: Ar
                         read = tokio::io::AsyncReadExt::read(&mut stream, &mut byte) => {
                             if matches!(read, Ok(0) | Err(_)) {
                                 counters.slow_closed.fetch_add(1, Ordering::Relaxed);
+                                // Back after a short pause: reconnecting in a
+                                // tight loop would measure this process's own
+                                // CPU, which shares the machine's cores.
+                                tokio::time::sleep(Duration::from_millis(250)).await;
                                 break;
                             }
                         }

@@ -6,7 +6,7 @@
 
 use crate::common;
 
-use common::{TestServer, commune};
+use common::{TestServer, commune, post_sign_in};
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, COOKIE, LOCATION, SET_COOKIE};
 use serde_json::Value;
@@ -43,20 +43,6 @@ async fn server_with_users() -> TestServer {
     .await
     .unwrap();
     server
-}
-
-async fn post_sign_in(
-    client: &reqwest::Client,
-    server: &TestServer,
-    email: &str,
-    password: &str,
-) -> reqwest::Response {
-    client
-        .post(server.at("/connexion"))
-        .form(&[("email", email), ("password", password)])
-        .send()
-        .await
-        .unwrap()
 }
 
 /// A browser signed in as `email`, and its session secret.

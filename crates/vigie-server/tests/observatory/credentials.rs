@@ -21,6 +21,19 @@ async fn me_with(server: &TestServer, token: &str) -> StatusCode {
         .status()
 }
 
+/// A token of the mayor's, named `label`, living `days` days.
+async fn mayor_token(
+    server: &TestServer,
+    label: &str,
+    days: u32,
+) -> Result<String, accounts::AccountError> {
+    let new = NewToken {
+        label: label.to_owned(),
+        expires_in_days: Some(days),
+    };
+    accounts::create_token_with(&server.db, "maire@saint-etienne.fr", &new).await
+}
+
 fn prefix(token: &str) -> &str {
     &token[..12]
 }
@@ -39,16 +52,9 @@ async fn credentials_can_be_revoked() {
     let kept = accounts::create_token(&server.db, "maire@saint-etienne.fr")
         .await
         .unwrap();
-    let leaked = accounts::create_token_with(
-        &server.db,
-        "maire@saint-etienne.fr",
-        &NewToken {
-            label: "script de la mairie".to_owned(),
-            expires_in_days: Some(30),
-        },
-    )
-    .await
-    .unwrap();
+    let leaked = mayor_token(&server, "script de la mairie", 30)
+        .await
+        .unwrap();
     assert_eq!(me_with(&server, &leaked).await, StatusCode::OK);
 
     // The account page lists them, by prefix only, and revokes one.
@@ -117,16 +123,7 @@ async fn credentials_can_be_revoked() {
     assert_eq!(me_with(&server, &other).await, StatusCode::UNAUTHORIZED);
 
     // An expired token is refused.
-    let expiring = accounts::create_token_with(
-        &server.db,
-        "maire@saint-etienne.fr",
-        &NewToken {
-            label: String::new(),
-            expires_in_days: Some(1),
-        },
-    )
-    .await
-    .unwrap();
+    let expiring = mayor_token(&server, "", 1).await.unwrap();
     assert_eq!(me_with(&server, &expiring).await, StatusCode::OK);
     sqlx::query("UPDATE api_tokens SET expires_at = 1 WHERE id_prefix = $1")
         .bind(prefix(&expiring))
@@ -135,15 +132,7 @@ async fn credentials_can_be_revoked() {
         .unwrap();
     assert_eq!(me_with(&server, &expiring).await, StatusCode::UNAUTHORIZED);
     assert!(matches!(
-        accounts::create_token_with(
-            &server.db,
-            "maire@saint-etienne.fr",
-            &NewToken {
-                label: String::new(),
-                expires_in_days: Some(0),
-            },
-        )
-        .await,
+        mayor_token(&server, "", 0).await,
         Err(accounts::AccountError::TokenLifetime)
     ));
 

@@ -11,7 +11,7 @@ use reqwest::header::{RETRY_AFTER, SET_COOKIE};
 use vigie_server::ServerSettings;
 use vigie_server::accounts::{self, AccountError, Role};
 
-use crate::common::TestServer;
+use crate::common::{TestServer, post_sign_in as sign_in, sign_in_as};
 
 const OWNER: &str = "secretariat@mairie-exemple.fr";
 const PASSWORD: &str = "la cloche sonne à midi";
@@ -31,20 +31,6 @@ fn client_from(ip: Ipv4Addr) -> reqwest::Client {
         .local_address(IpAddr::V4(ip))
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .unwrap()
-}
-
-async fn sign_in(
-    client: &reqwest::Client,
-    server: &TestServer,
-    email: &str,
-    password: &str,
-) -> reqwest::Response {
-    client
-        .post(server.at("/connexion"))
-        .form(&[("email", email), ("password", password)])
-        .send()
-        .await
         .unwrap()
 }
 
@@ -268,27 +254,10 @@ async fn obvious_passwords_are_refused() {
         assert!(error.to_string().contains(expected), "{password}: {error}");
     }
     // The page refuses them too, and the current password as the new one.
-    accounts::add_user(&server.db, OWNER, Role::Admin, None, PASSWORD)
-        .await
-        .unwrap();
-    let browser = server.browser();
-    assert_eq!(
-        sign_in(&browser, &server, OWNER, PASSWORD).await.status(),
-        StatusCode::SEE_OTHER
-    );
-    let html = browser
-        .get(server.at("/compte"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).unwrap() + marker.len();
-    let csrf = html[start..start + 64].to_owned();
+    let (browser, csrf) = sign_in_as(&server, OWNER, Role::Admin, None).await;
+    let current = "un mot de passe de test assez long";
     for (new, expected) in [
-        (PASSWORD, "doit être différent"),
+        (current, "doit être différent"),
         ("motdepasse2024!", "trop courant"),
         ("abcabcabcabc", "trop répétitif"),
     ] {
@@ -296,7 +265,7 @@ async fn obvious_passwords_are_refused() {
             .post(server.at("/compte/mot-de-passe"))
             .form(&[
                 ("csrf", csrf.as_str()),
-                ("current_password", PASSWORD),
+                ("current_password", current),
                 ("new_password", new),
                 ("new_password_again", new),
             ])

@@ -113,6 +113,21 @@ async fn fresh_postgres(admin: &str) -> (String, String) {
     (format!("{base}/{name}"), name)
 }
 
+/// Posts the sign-in form from `client`, as a browser would.
+pub async fn post_sign_in(
+    client: &reqwest::Client,
+    server: &TestServer,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    client
+        .post(server.at("/connexion"))
+        .form(&[("email", email), ("password", password)])
+        .send()
+        .await
+        .unwrap()
+}
+
 /// A user of the given role, created through the accounts module, signed
 /// in through the login form like a browser. Returns the browser (holding
 /// the session cookie) and the session's CSRF token for forms.
