@@ -1,6 +1,7 @@
-//! The sensor's engine: reads packets (a capture file now, a live interface
-//! later), decodes them, qualifies attacks with independent detectors, and
-//! turns them into a `vigie.report/1` report.
+//! The sensor's engine: reads packets (a capture file, or a live interface
+//! through libpcap loaded at run time), decodes them, qualifies attacks
+//! with independent detectors, and turns them into a `vigie.report/1`
+//! report.
 //!
 //! What it must never do: let a payload, a URI, a header value, an internal
 //! (home-net) address or a domain that is not on a threat list reach a

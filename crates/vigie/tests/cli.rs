@@ -371,3 +371,26 @@ fn credentials_are_revoked_from_the_command_line() {
     let missing = run(&["sensors", "revoke", "cap-inconnu"]);
     assert!(!missing.status.success());
 }
+
+/// libpcap is loaded at run time by the live box only: the binary must not
+/// link it, or every machine would need it to run the observatory or the
+/// demo (and its development package to build them).
+#[test]
+fn the_binary_does_not_link_libpcap() {
+    let exe = env!("CARGO_BIN_EXE_vigie");
+    let out = match Command::new("ldd").arg(exe).output() {
+        Ok(out) => out,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            println!("the_binary_does_not_link_libpcap: skipped, no ldd on this machine");
+            return;
+        }
+        Err(error) => panic!("ldd {exe}: {error}"),
+    };
+    assert!(out.status.success(), "ldd {exe}: {}", text(&out.stderr));
+    let listed = text(&out.stdout);
+    assert!(listed.contains("libc.so"), "{listed}");
+    assert!(
+        !listed.lines().any(|line| line.contains("libpcap")),
+        "{exe} links libpcap:\n{listed}"
+    );
+}

@@ -4,7 +4,8 @@
 //! Opening errors are what an installer reads when the box does not start,
 //! so they are in plain French and say what to do. libpcap only gives text
 //! for its failures, so the kind of failure is read from the interface list
-//! and from that text; the text itself is always kept in the message.
+//! and from that text; the text itself is always kept in the message. A
+//! machine without libpcap is told which Debian package to install.
 
 use std::fs;
 
@@ -39,6 +40,11 @@ pub enum CaptureOpenError {
     },
     #[error("impossible d'ouvrir la capture sur l'interface « {interface} » : {reason}")]
     Open { interface: String, reason: String },
+    #[error(
+        "la bibliothèque de capture libpcap est introuvable sur cette machine : installer le \
+         paquet Debian libpcap0.8 (apt-get install libpcap0.8) [{reason}]"
+    )]
+    NoLibpcap { reason: String },
 }
 
 /// A failure while capturing; logged by the daemon, which decides whether
@@ -99,8 +105,18 @@ fn listed_in_net_dev(table: &str, name: &str) -> bool {
 }
 
 /// Sorts a failed activation into the error an installer can act on.
-pub(super) fn classify_open_failure(interface: &str, error: &pcap::Error) -> CaptureOpenError {
-    let reason = pcap_reason(error);
+pub(super) fn classify_open_failure(
+    interface: &str,
+    error: &vigie_pcap::Error,
+) -> CaptureOpenError {
+    let reason = match error {
+        vigie_pcap::Error::Unavailable { reason } => {
+            return CaptureOpenError::NoLibpcap {
+                reason: reason.clone(),
+            };
+        }
+        other => other.to_string(),
+    };
     if !interface_exists(interface) {
         return CaptureOpenError::NoSuchInterface {
             interface: interface.to_owned(),
@@ -118,14 +134,6 @@ pub(super) fn classify_open_failure(interface: &str, error: &pcap::Error) -> Cap
     CaptureOpenError::Open {
         interface: interface.to_owned(),
         reason,
-    }
-}
-
-/// libpcap's own message, without the crate's "libpcap error: " prefix.
-pub(super) fn pcap_reason(error: &pcap::Error) -> String {
-    match error {
-        pcap::Error::PcapError(message) => message.clone(),
-        other => other.to_string(),
     }
 }
 
@@ -174,13 +182,13 @@ veth-long-name1:       0       0    0    0    0     0          0         0      
 
     #[test]
     fn open_failures_are_sorted() {
-        let denied = pcap::Error::PcapError(
+        let denied = vigie_pcap::Error::Pcap(
             "You don't have permission to perform this capture on that device \
              (socket: Operation not permitted)"
                 .into(),
         );
-        let missing = pcap::Error::PcapError("No such device exists".into());
-        let other = pcap::Error::PcapError("Message too long".into());
+        let missing = vigie_pcap::Error::Pcap("No such device exists".into());
+        let other = vigie_pcap::Error::Pcap("Message too long".into());
         assert!(matches!(
             classify_open_failure("lo", &denied),
             CaptureOpenError::PermissionDenied { .. }
@@ -195,5 +203,20 @@ veth-long-name1:       0       0    0    0    0     0          0         0      
             error.to_string(),
             "impossible d'ouvrir la capture sur l'interface « lo » : Message too long"
         );
+    }
+
+    #[test]
+    fn a_missing_libpcap_names_the_package_to_install() {
+        let reason = "libpcap.so.0.8: cannot open shared object file: No such file or directory";
+        let missing = vigie_pcap::Error::Unavailable {
+            reason: reason.to_owned(),
+        };
+        // Before the interface check: the interface may well exist.
+        let error = classify_open_failure("vigie-none0", &missing);
+        assert!(matches!(error, CaptureOpenError::NoLibpcap { .. }));
+        let message = error.to_string();
+        assert!(message.contains("libpcap est introuvable"), "{message}");
+        assert!(message.contains("apt-get install libpcap0.8"), "{message}");
+        assert!(message.contains(reason), "{message}");
     }
 }

@@ -1,6 +1,9 @@
 //! Live capture from one or more interfaces through libpcap: AF_PACKET with
 //! a TPACKET_V3 ring per interface, an optional BPF filter run in the
-//! kernel, nanosecond timestamps and the kernel's drop counters.
+//! kernel, nanosecond timestamps and the kernel's drop counters. libpcap is
+//! loaded at run time by `vigie-pcap` when the first capture opens, so
+//! nothing else in Vigie needs it; without it, opening says which Debian
+//! package to install.
 //!
 //! One thread reads every interface: the handles are non-blocking and the
 //! thread sleeps in poll(2) on all their descriptors at once, then takes
@@ -22,12 +25,11 @@ use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use pcap::{Active, Capture, PacketHeader, Precision};
+use vigie_pcap::{Capture, Inactive};
 
-use error::{ANY, classify_open_failure, pcap_reason};
+use error::{ANY, classify_open_failure};
 use options::check_options;
 
-const NANOS_PER_SEC: i64 = 1_000_000_000;
 /// Frames taken in a row from one interface before looking at the next:
 /// enough to make the cost of looking negligible, few enough that a busy
 /// interface delays a quiet one by microseconds.
@@ -80,7 +82,7 @@ pub struct LiveCapture {
 /// One interface's handle and counters.
 struct Source {
     interface: String,
-    capture: Capture<Active>,
+    capture: Capture,
     linktype: u32,
     /// libpcap's counters at the previous `stats` call.
     last: [u32; 3],
@@ -177,23 +179,23 @@ impl LiveCapture {
                 continue;
             };
             match source.capture.next_packet() {
-                Ok(packet) => {
+                Ok(Some(packet)) => {
                     self.frame.clear();
                     self.frame.extend_from_slice(packet.data);
                     let taken = Taken {
-                        ts_nanos: timestamp_nanos(packet.header),
+                        ts_nanos: packet.ts_nanos,
                         linktype: source.linktype,
-                        orig_len: packet.header.len,
+                        orig_len: packet.len,
                     };
                     self.advance(index, count);
                     return Ok(Some(taken));
                 }
                 // What a non-blocking handle answers when its ring is empty.
-                Err(pcap::Error::TimeoutExpired) => {}
+                Ok(None) => {}
                 Err(error) => {
                     return Err(LiveError::Read {
                         interface: source.interface.clone(),
-                        reason: pcap_reason(&error),
+                        reason: error.to_string(),
                     });
                 }
             }
@@ -246,34 +248,41 @@ impl LiveCapture {
 
 impl Source {
     fn open(interface: &str, options: &CaptureOptions) -> Result<Source, CaptureOpenError> {
-        let failed = |error: pcap::Error| classify_open_failure(interface, &error);
+        let failed = |error: vigie_pcap::Error| classify_open_failure(interface, &error);
         // In TPACKET_V3 the read timeout is how long the kernel holds a
         // partly filled block before handing it over.
         let block_timeout = i32::try_from(options.poll_timeout.as_millis())
             .unwrap_or(i32::MAX)
             .max(1);
-        let capture = Capture::from_device(interface)
-            .map_err(failed)?
-            .snaplen(options.snaplen)
-            .buffer_size(options.buffer_bytes)
-            // libpcap refuses promiscuous mode on `any` (it is no device).
-            .promisc(options.promiscuous && interface != ANY)
-            .timeout(block_timeout)
-            // Linux libpcap always offers nanoseconds (pcap-linux.c).
-            .precision(Precision::Nano)
-            .open()
+        let mut setup = Inactive::create(interface).map_err(failed)?;
+        setup.set_snaplen(options.snaplen).map_err(failed)?;
+        setup
+            .set_buffer_size(options.buffer_bytes)
             .map_err(failed)?;
-        let mut capture = capture.setnonblock().map_err(failed)?;
+        // libpcap refuses promiscuous mode on `any` (it is no device).
+        let promiscuous = options.promiscuous && interface != ANY;
+        setup.set_promisc(promiscuous).map_err(failed)?;
+        setup.set_timeout(block_timeout).map_err(failed)?;
+        // Linux libpcap always offers nanoseconds (pcap-linux.c).
+        setup.set_nanosecond_precision().map_err(failed)?;
+        let activated = setup.activate().map_err(failed)?;
+        // A warning means a capture not set up as asked (promiscuous mode
+        // refused, say): on a mirror port it would see nothing, quietly.
+        if let Some(warning) = activated.warning {
+            return Err(failed(vigie_pcap::Error::Pcap(warning)));
+        }
+        let mut capture = activated.capture;
+        capture.set_nonblocking().map_err(failed)?;
         if let Some(expression) = &options.bpf {
             capture
-                .filter(expression, true)
+                .set_filter(expression)
                 .map_err(|error| CaptureOpenError::BadFilter {
                     interface: interface.to_owned(),
                     expression: expression.clone(),
-                    reason: pcap_reason(&error),
+                    reason: error.to_string(),
                 })?;
         }
-        let linktype = u32::try_from(capture.get_datalink().0).unwrap_or(u32::MAX);
+        let linktype = u32::try_from(capture.datalink()).unwrap_or(u32::MAX);
         Ok(Source {
             interface: interface.to_owned(),
             capture,
@@ -286,7 +295,7 @@ impl Source {
     fn update_stats(&mut self) -> Result<KernelStats, LiveError> {
         let stat = self.capture.stats().map_err(|error| LiveError::Stats {
             interface: self.interface.clone(),
-            reason: pcap_reason(&error),
+            reason: error.to_string(),
         })?;
         let now = [stat.received, stat.dropped, stat.if_dropped];
         let [received, dropped, if_dropped] =
@@ -297,15 +306,6 @@ impl Source {
         self.totals.if_dropped += if_dropped;
         Ok(self.totals)
     }
-}
-
-/// The timestamp libpcap gives with `Precision::Nano`: its `tv_usec` field
-/// then holds nanoseconds.
-#[allow(clippy::useless_conversion)] // time_t is i32 on some 32-bit targets
-fn timestamp_nanos(header: &PacketHeader) -> i64 {
-    let seconds = i64::from(header.ts.tv_sec);
-    let nanos = i64::from(header.ts.tv_usec);
-    seconds.saturating_mul(NANOS_PER_SEC).saturating_add(nanos)
 }
 
 /// Rounds up to whole milliseconds: rounding down would turn the last
