@@ -128,13 +128,38 @@ impl Rule {
         }
     }
 
-    /// When the attempt after the `count`-th may come.
+    /// When the attempt after the `count`-th may come; 0, at once, before
+    /// the backoff starts. (Never "now": attempts sent together read the
+    /// clock in any order, and a later one must not be held back by one
+    /// that read it a millisecond after it.)
     fn next_at(&self, count: i64, now: i64) -> i64 {
         if count < self.free {
-            return now;
+            return 0;
         }
         let doublings = u32::try_from((count - self.free).min(30)).unwrap_or(30);
         now + (1000_i64 << doublings).min(self.max_backoff_ms)
+    }
+}
+
+impl Rule {
+    /// [`Rule::next_at`] as SQL, for the count `count` (an expression) at
+    /// the time `now` (a parameter): the doubling steps spelled out, since
+    /// SQLite has no power function. Only integers of ours go into it.
+    fn next_at_sql(&self, count: &str, now: &str) -> String {
+        if self.free == i64::MAX {
+            return "0".to_owned();
+        }
+        let mut sql = format!("CASE WHEN {count} < {} THEN 0", self.free);
+        for doublings in 0..31u32 {
+            let wait = 1000_i64 << doublings;
+            if wait >= self.max_backoff_ms {
+                break;
+            }
+            let at = self.free.saturating_add(i64::from(doublings));
+            sql.push_str(&format!(" WHEN {count} = {at} THEN {now} + {wait}"));
+        }
+        sql.push_str(&format!(" ELSE {now} + {} END", self.max_backoff_ms));
+        sql
     }
 }
 
@@ -163,10 +188,16 @@ impl Counter {
     }
 }
 
-/// Counts one attempt under `key`, as a compare-and-swap on its row: the
-/// row is read, the new value computed, and written only if the row is
-/// still what was read (both SQLite and PostgreSQL check the `WHERE` of an
-/// `UPDATE` on the row's latest version). `Err(ms)` when refused.
+/// Counts one attempt under `key`. `Err(ms)` when refused.
+///
+/// The usual case is one statement: the row's count goes up only if it is
+/// in its window, under the maximum and past its backoff, and the answer
+/// says whether it did. Both SQLite and PostgreSQL evaluate an `UPDATE`'s
+/// `WHERE` on the row's latest version, so attempts sent together are
+/// counted one after the other and no more than the maximum get through,
+/// however many arrive at once. Only a new key or a window that has ended
+/// is written by compare-and-swap, and retried if another attempt did it
+/// first.
 async fn take(
     db: &Db,
     key: &str,
@@ -175,56 +206,73 @@ async fn take(
 ) -> Result<Result<(), i64>, sqlx::Error> {
     for _ in 0..MAX_RACES {
         let now = now_ms();
+        let counted = sqlx::query(&format!(
+            "UPDATE login_limits SET count = count + 1, next_at = {} \
+             WHERE key = $1 AND window_start > $2 AND count < $3 AND next_at <= $4",
+            rule.next_at_sql("count + 1", "$4")
+        ))
+        .bind(key)
+        .bind(now - window_ms)
+        .bind(rule.max)
+        .bind(now)
+        .execute(&db.pool)
+        .await?;
+        if counted.rows_affected() == 1 {
+            return Ok(Ok(()));
+        }
         let row: Option<(i64, i64, i64)> =
             sqlx::query_as("SELECT count, window_start, next_at FROM login_limits WHERE key = $1")
                 .bind(key)
                 .fetch_optional(&db.pool)
                 .await?;
-        let Some((count, window_start, next_at)) = row else {
-            prune(db, window_ms, now).await?;
-            let first = Counter {
-                count: 1,
-                window_start: now,
-                next_at: rule.next_at(1, now),
-            };
-            let done = sqlx::query(
-                "INSERT INTO login_limits (key, count, window_start, next_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (key) DO NOTHING",
-            )
-            .bind(key)
-            .bind(first.count)
-            .bind(first.window_start)
-            .bind(first.next_at)
-            .execute(&db.pool)
-            .await?;
-            if done.rows_affected() == 1 {
-                return Ok(Ok(()));
+        let first = Counter {
+            count: 1,
+            window_start: now,
+            next_at: rule.next_at(1, now),
+        };
+        let written = match row {
+            None => {
+                prune(db, window_ms, now).await?;
+                sqlx::query(
+                    "INSERT INTO login_limits (key, count, window_start, next_at) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING",
+                )
+                .bind(key)
+                .bind(first.count)
+                .bind(first.window_start)
+                .bind(first.next_at)
+                .execute(&db.pool)
+                .await?
             }
-            continue;
+            Some((count, window_start, next_at)) => {
+                let old = Counter {
+                    count,
+                    window_start,
+                    next_at,
+                };
+                if let Err(wait_ms) = old.after_attempt(rule, window_ms, now) {
+                    return Ok(Err(wait_ms));
+                }
+                if window_start + window_ms > now {
+                    // Still in its window and now allowed: the backoff or
+                    // the window ended between the two statements. Again.
+                    continue;
+                }
+                // The window has ended: start a new one, once.
+                sqlx::query(
+                    "UPDATE login_limits SET count = $1, window_start = $2, next_at = $3 \
+                     WHERE key = $4 AND window_start = $5",
+                )
+                .bind(first.count)
+                .bind(first.window_start)
+                .bind(first.next_at)
+                .bind(key)
+                .bind(window_start)
+                .execute(&db.pool)
+                .await?
+            }
         };
-        let old = Counter {
-            count,
-            window_start,
-            next_at,
-        };
-        let new = match old.after_attempt(rule, window_ms, now) {
-            Ok(new) => new,
-            Err(wait_ms) => return Ok(Err(wait_ms)),
-        };
-        let done = sqlx::query(
-            "UPDATE login_limits SET count = $1, window_start = $2, next_at = $3 \
-             WHERE key = $4 AND count = $5 AND window_start = $6 AND next_at = $7",
-        )
-        .bind(new.count)
-        .bind(new.window_start)
-        .bind(new.next_at)
-        .bind(key)
-        .bind(old.count)
-        .bind(old.window_start)
-        .bind(old.next_at)
-        .execute(&db.pool)
-        .await?;
-        if done.rows_affected() == 1 {
+        if written.rows_affected() == 1 {
             return Ok(Ok(()));
         }
     }
@@ -262,9 +310,33 @@ mod tests {
         let full = counter(5, 1_000, 1_000);
         assert_eq!(full.after_attempt(rule, WINDOW, 2_000), Err(WINDOW - 1_000));
         let next = full.after_attempt(rule, WINDOW, 1_000 + WINDOW).unwrap();
-        assert_eq!(next, counter(1, 1_000 + WINDOW, 1_000 + WINDOW));
+        assert_eq!(next, counter(1, 1_000 + WINDOW, 0));
         let four = counter(4, 1_000, 1_000);
         assert_eq!(four.after_attempt(rule, WINDOW, 5_000).unwrap().count, 5);
+    }
+
+    #[test]
+    fn the_backoff_in_sql_is_the_backoff_in_rust() {
+        let rule = Rule {
+            max: i64::MAX,
+            free: 10,
+            max_backoff_ms: 60_000,
+        };
+        assert_eq!(
+            rule.next_at_sql("c", "$4"),
+            "CASE WHEN c < 10 THEN 0 WHEN c = 10 THEN $4 + 1000 WHEN c = 11 THEN $4 + 2000 \
+             WHEN c = 12 THEN $4 + 4000 WHEN c = 13 THEN $4 + 8000 WHEN c = 14 THEN $4 + 16000 \
+             WHEN c = 15 THEN $4 + 32000 ELSE $4 + 60000 END"
+        );
+        for count in [9, 10, 12, 15, 16, 40] {
+            let step = rule.next_at(count, 0);
+            let sql = rule.next_at_sql("c", "$4");
+            assert!(
+                step == 0 || sql.contains(&format!("$4 + {step}")),
+                "{count}: {step}"
+            );
+        }
+        assert_eq!(Rule::plain(5).next_at_sql("c", "$4"), "0");
     }
 
     #[test]
