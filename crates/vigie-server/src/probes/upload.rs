@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use vigie_core::probe::ProbeReport;
 
 use super::store;
-use crate::accounts::{Caller, audit};
+use crate::accounts::{Staff, audit};
 use crate::db::now_ms;
 use crate::{AppError, AppState};
 
@@ -30,7 +30,7 @@ const CSRF_HEADER: &str = "x-csrf-token";
 
 pub(super) async fn receive(
     State(state): State<AppState>,
-    caller: Caller,
+    Staff(caller): Staff,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
@@ -39,7 +39,6 @@ pub(super) async fn receive(
         .and_then(|value| value.to_str().ok())
         .unwrap_or_default();
     caller.check_csrf(csrf)?;
-    caller.require_staff()?;
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             AppError::BadRequest(format!(

@@ -418,7 +418,8 @@ async fn the_administrator_sets_the_thresholds_on_the_dashboard() {
         bad.text()
             .await
             .unwrap()
-            .contains("nuageux < pluie < orage")
+            .contains("nuageux &lt; pluie &lt; orage"),
+        "the page says why, in French"
     );
     assert_eq!(
         set(csrf.clone(), ["x", "3", "4"]).await.unwrap().status(),
