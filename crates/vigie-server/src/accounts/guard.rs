@@ -10,6 +10,8 @@
 //!   otherwise; bearer-token callers need none). Role extractors run
 //!   first, so a caller without the role is told 403 before its form is
 //!   read.
+//! - [`CsrfHeader`]: the same check for a script's request (JSON body),
+//!   the token in `X-CSRF-Token`.
 //!
 //! A handler that takes none of them (nor `Caller`) is public, and is
 //! declared so in the route table (`web::routes`).
@@ -99,6 +101,32 @@ impl FromRequestParts<AppState> for VisibleCommune {
             Ok(None) => Err(AppError::NotFound.into_response()),
             Err(e) => Err(AppError::from(e).into_response()),
         }
+    }
+}
+
+/// The header a session caller (a browser's script) carries its CSRF
+/// token in, for a request whose body is not a form.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// A request of a signed-in caller whose `X-CSRF-Token` header is the
+/// session's CSRF token (bearer-token callers need none).
+#[derive(Clone, Copy, Debug)]
+pub struct CsrfHeader;
+
+impl FromRequestParts<AppState> for CsrfHeader {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        let token = parts
+            .headers
+            .get(CSRF_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default();
+        caller
+            .check_csrf(token)
+            .map(|()| CsrfHeader)
+            .map_err(IntoResponse::into_response)
     }
 }
 

@@ -33,7 +33,7 @@ pub use credentials::{
     revoke_all_tokens, revoke_token, tokens_of, tokens_of_email, users,
 };
 pub use extract::bearer_token;
-pub use guard::{Admin, CsrfForm, NoFields, Staff, VisibleCommune};
+pub use guard::{Admin, CsrfForm, CsrfHeader, NoFields, Staff, VisibleCommune};
 pub use journal::audit;
 pub use password::PasswordError;
 pub use session::SESSION_COOKIE;
