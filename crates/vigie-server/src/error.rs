@@ -1,5 +1,10 @@
 //! One error type for every handler: it maps to a status and a plain French
 //! message; the technical cause is logged, never shown.
+//!
+//! An error answers JSON (`{"error": "…"}`) and carries its French message
+//! in an [`ErrorPage`] extension: `web::errors::pages`, the one place that
+//! decides, turns it into an HTML page in the site's layout for every
+//! request outside `/api/`.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -13,6 +18,9 @@ pub enum AppError {
     Unauthorized,
     #[error("forbidden")]
     Forbidden,
+    /// A form whose CSRF token is missing or is not the session's.
+    #[error("forbidden: CSRF token refused")]
+    CsrfRefused,
     #[error("not found")]
     NotFound,
     /// Bad input: the message (French) says what is wrong and where.
@@ -33,7 +41,7 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::CsrfRefused => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
@@ -48,6 +56,9 @@ impl AppError {
         match self {
             AppError::Unauthorized => "Connexion nécessaire.".to_owned(),
             AppError::Forbidden => "Vous n'avez pas accès à cette page.".to_owned(),
+            AppError::CsrfRefused => "Ce formulaire a expiré ou ne vient pas de ce site : \
+                                      rechargez la page et envoyez-le de nouveau."
+                .to_owned(),
             AppError::NotFound => "Page introuvable.".to_owned(),
             AppError::BadRequest(message) | AppError::Conflict(message) => message.clone(),
             AppError::TooManyRequests => {
@@ -58,6 +69,24 @@ impl AppError {
             }
             AppError::Internal(_) => "Erreur interne : l'équipe technique est prévenue.".to_owned(),
         }
+    }
+}
+
+/// What an error page says, carried by an error answer for the layer that
+/// renders pages (`web::errors::pages`); an answer without it gets the
+/// default text of its status.
+#[derive(Clone, Debug)]
+pub struct ErrorPage {
+    pub message: String,
+}
+
+impl ErrorPage {
+    /// Attaches `message` to `response`, for the page a browser will see.
+    pub fn attach(mut response: Response, message: impl Into<String>) -> Response {
+        response.extensions_mut().insert(ErrorPage {
+            message: message.into(),
+        });
+        response
     }
 }
 
@@ -81,8 +110,10 @@ impl IntoResponse for AppError {
         if let AppError::Internal(cause) = &self {
             tracing::error!(%cause, "request failed");
         }
-        let body = serde_json::json!({ "error": self.message_fr() });
-        let mut response = (self.status(), axum::Json(body)).into_response();
+        let message = self.message_fr();
+        let body = serde_json::json!({ "error": message });
+        let mut response =
+            ErrorPage::attach((self.status(), axum::Json(body)).into_response(), message);
         if let AppError::Busy = self {
             response
                 .headers_mut()

@@ -34,21 +34,17 @@ pub use web::serve::{serve, serve_until};
 
 /// The whole application, every capability's routes merged, behind the
 /// layers every answer goes through (outermost first): security headers,
-/// the flood limit, body limits, the per-request timeout.
+/// error pages (`web::errors`: French HTML outside `/api/`), the flood
+/// limit, body limits, the per-request timeout.
 pub fn router(state: AppState) -> Router {
     let settings = state.settings.clone();
     let flood = Arc::new(web::flood::Flood::new(
         &settings.flood,
         settings.trusted_proxies.clone(),
     ));
-    Router::new()
-        .merge(accounts::router())
-        .merge(sensors::router())
-        .merge(lists::router())
-        .merge(territory::router())
-        .merge(cybermeteo::router())
-        .merge(probes::router())
-        .merge(web::router())
+    routes()
+        .into_router()
+        .fallback(web::errors::not_found)
         .with_state(state)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -57,7 +53,21 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(web::body::MAX_FORM_BYTES))
         .layer(middleware::from_fn(web::body::refuse_oversized))
         .layer(middleware::from_fn_with_state(flood, web::flood::limit))
+        .layer(middleware::from_fn(web::errors::pages))
         .layer(middleware::map_response(web::headers::secure))
+}
+
+/// Every capability's routes, declared with who may use them
+/// (`web::routes`).
+pub fn routes() -> web::Routes {
+    web::Routes::new()
+        .merge(accounts::router())
+        .merge(sensors::router())
+        .merge(lists::router())
+        .merge(territory::router())
+        .merge(cybermeteo::router())
+        .merge(probes::router())
+        .merge(web::router())
 }
 
 /// Resolves on Ctrl-C or SIGTERM (what systemd sends to stop a service).

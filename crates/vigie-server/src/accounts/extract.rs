@@ -2,7 +2,12 @@
 //! request carries an `Authorization` header, else the session cookie. A
 //! request without a valid one is refused: 401 JSON under `/api/`, a
 //! redirect to the sign-in page (coming back afterwards) for pages.
-//! `Option<Caller>` gives `None` instead, for pages anyone may see.
+//! `Option<Caller>` gives `None` instead, for pages anyone may see. A page
+//! asked with a session cookie the server no longer knows (expired) goes to
+//! the sign-in page with `session=expiree`, which says so.
+//!
+//! Who may do what is then said by the handler's other extractors
+//! ([`super::guard`]): `Staff`, `Admin`, `VisibleCommune`, `CsrfForm`.
 
 use axum::extract::{FromRequestParts, OptionalFromRequestParts, OriginalUri};
 use axum::http::request::Parts;
@@ -74,6 +79,9 @@ pub fn sign_in_url(suite: &str) -> String {
     }
 }
 
+/// What the sign-in address carries when a session has expired.
+pub const EXPIRED_PARAMETER: &str = "session=expiree";
+
 /// Authenticates the request once; the caller is kept in the request's
 /// extensions so a second extraction costs nothing.
 async fn identify(parts: &mut Parts, state: &AppState) -> Result<Option<Caller>, AppError> {
@@ -94,6 +102,9 @@ async fn identify(parts: &mut Parts, state: &AppState) -> Result<Option<Caller>,
     };
     if let Some(caller) = &caller {
         parts.extensions.insert(caller.clone());
+        if let Some(slot) = parts.extensions.get::<crate::web::errors::CallerSlot>() {
+            slot.fill(caller);
+        }
     }
     Ok(caller)
 }
@@ -146,11 +157,16 @@ fn refuse(parts: &Parts) -> Response {
         Method::GET | Method::HEAD => uri.path_and_query().map_or("/", |pq| pq.as_str()),
         _ => "/",
     };
-    (
-        StatusCode::SEE_OTHER,
-        [(header::LOCATION, sign_in_url(suite))],
-    )
-        .into_response()
+    let mut location = sign_in_url(suite);
+    // A session cookie the server no longer knows: the session has expired
+    // (or was closed elsewhere), and the sign-in page says so.
+    if !parts.headers.contains_key(header::AUTHORIZATION)
+        && session_secret(&parts.headers).is_some()
+    {
+        location.push_str(if location.contains('?') { "&" } else { "?" });
+        location.push_str(EXPIRED_PARAMETER);
+    }
+    (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
 }
 
 /// Percent-encodes a query parameter's value (RFC 3986 §3.4: '/' may stay).

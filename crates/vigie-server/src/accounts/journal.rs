@@ -9,7 +9,7 @@ use axum::response::Response;
 use chrono::TimeZone;
 use sqlx::Row;
 
-use super::Caller;
+use super::Admin;
 use crate::db::{Db, now_ms};
 use crate::web::{self, Chrome};
 use crate::{AppError, AppState};
@@ -61,11 +61,10 @@ struct JournalPage {
 
 /// `GET /journal?page=N`: newest first, for the administrator only.
 pub async fn page(
-    caller: Caller,
+    Admin(caller): Admin,
     State(state): State<AppState>,
     Query(query): Query<JournalQuery>,
 ) -> Result<Response, AppError> {
-    caller.require_admin()?;
     let page = query
         .page
         .as_deref()

@@ -4,13 +4,11 @@
 //! Sensors are revoked from their own page (`sensors::pages`).
 
 use askama::Template;
-use axum::Form;
-use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::{Caller, credentials};
+use super::{Admin, Caller, CsrfForm, credentials};
 use crate::db::now_ms;
 use crate::web::{self, Chrome};
 use crate::{AppError, AppState};
@@ -68,25 +66,15 @@ struct UsersPage {
 #[derive(serde::Deserialize, Default)]
 pub struct TokenForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     prefix: String,
-}
-
-#[derive(serde::Deserialize, Default)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
 }
 
 /// `POST /compte/jetons/revoquer`: revokes one of the caller's own tokens.
 pub async fn revoke_own_token(
     caller: Caller,
     State(state): State<AppState>,
-    form: Result<Form<TokenForm>, FormRejection>,
+    CsrfForm(form): CsrfForm<TokenForm>,
 ) -> Result<Response, AppError> {
-    let form = form.map(|Form(form)| form).unwrap_or_default();
-    caller.check_csrf(&form.csrf)?;
     match credentials::revoke_token(&state.db, &form.prefix, Some(caller.user_id)).await {
         Ok(true) => Ok(see_other("/compte?jeton=revoque")),
         // Someone else's token, or none: the same answer.
@@ -98,21 +86,20 @@ pub async fn revoke_own_token(
 
 /// `GET /comptes`: every account, for the administrator.
 pub async fn users_page(
-    caller: Caller,
+    Admin(caller): Admin,
     State(state): State<AppState>,
 ) -> Result<Response, AppError> {
-    caller.require_admin()?;
     render_users(&state, &caller, None, StatusCode::OK).await
 }
 
 /// `POST /comptes/{id}/desactiver`.
 pub async fn disable(
-    caller: Caller,
+    Admin(caller): Admin,
     State(state): State<AppState>,
     Path(id): Path<i64>,
-    form: Result<Form<CsrfForm>, FormRejection>,
+    _: CsrfForm,
 ) -> Result<Response, AppError> {
-    let email = admin_action(&caller, &state, id, form).await?;
+    let email = account_email(&state, id).await?;
     if id == caller.user_id {
         let message = "Vous ne pouvez pas désactiver votre propre compte.".to_owned();
         return render_users(&state, &caller, Some(message), StatusCode::BAD_REQUEST).await;
@@ -125,12 +112,12 @@ pub async fn disable(
 
 /// `POST /comptes/{id}/reactiver`.
 pub async fn enable(
-    caller: Caller,
+    _: Admin,
     State(state): State<AppState>,
     Path(id): Path<i64>,
-    form: Result<Form<CsrfForm>, FormRejection>,
+    _: CsrfForm,
 ) -> Result<Response, AppError> {
-    let email = admin_action(&caller, &state, id, form).await?;
+    let email = account_email(&state, id).await?;
     credentials::enable_user(&state.db, &email)
         .await
         .map_err(internal)?;
@@ -139,27 +126,18 @@ pub async fn enable(
 
 /// `POST /comptes/{id}/jetons/revoquer`: every token of the account.
 pub async fn revoke_tokens(
-    caller: Caller,
+    _: Admin,
     State(state): State<AppState>,
     Path(id): Path<i64>,
-    form: Result<Form<CsrfForm>, FormRejection>,
+    _: CsrfForm,
 ) -> Result<Response, AppError> {
-    admin_action(&caller, &state, id, form).await?;
+    account_email(&state, id).await?;
     credentials::revoke_all_tokens(&state.db, id).await?;
     Ok(see_other("/comptes"))
 }
 
-/// The checks every administrator action shares: the role, the form's
-/// CSRF token, an existing account. Its e-mail address.
-async fn admin_action(
-    caller: &Caller,
-    state: &AppState,
-    id: i64,
-    form: Result<Form<CsrfForm>, FormRejection>,
-) -> Result<String, AppError> {
-    caller.require_admin()?;
-    let form = form.map(|Form(form)| form).unwrap_or_default();
-    caller.check_csrf(&form.csrf)?;
+/// The e-mail address of account `id` (404 when there is none).
+async fn account_email(state: &AppState, id: i64) -> Result<String, AppError> {
     credentials::email_of(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)

@@ -2,18 +2,21 @@
 //!
 //! Roles: the territory's administrator (everything), the operator (the
 //! technical provider: sensors and their data, all communes), and commune
-//! users (their own commune). Every handler that shows a commune's details
-//! takes a [`Caller`] and asks [`Caller::can_see_commune`].
+//! users (their own commune). Who may call a handler is in its signature
+//! (`guard`): [`Staff`], [`Admin`], [`VisibleCommune`] (the `{code}` of a
+//! commune the caller may see), [`CsrfForm`]; a handler showing another
+//! thing of a commune (a sensor, a scan) asks [`Caller::can_see_commune`].
 //!
 //! A caller is known by a session cookie (`vigie_session`, signed in through
 //! `/connexion`) or by a personal API token (`Authorization: Bearer vgt_...`).
 //! Secrets are stored only as hashes; passwords with argon2id. Every form
-//! that changes state checks the session's CSRF token with
-//! [`Caller::check_csrf`]. What this module must never do: log a secret, or
+//! that changes state is a [`CsrfForm`], checked against the session's
+//! CSRF token. What this module must never do: log a secret, or
 //! tell a stranger which of e-mail and password was wrong.
 
 mod credentials;
 mod extract;
+mod guard;
 mod journal;
 mod limit;
 mod manage;
@@ -22,16 +25,15 @@ mod password;
 mod session;
 mod users;
 
-use axum::Router;
-use axum::routing::{get, post};
-
-use crate::{AppError, AppState};
+use crate::AppError;
+use crate::web::{Access, Routes};
 
 pub use credentials::{
     MAX_TOKEN_DAYS, NewToken, TokenInfo, UserInfo, create_token_with, disable_user, enable_user,
     revoke_all_tokens, revoke_token, tokens_of, tokens_of_email, users,
 };
 pub use extract::bearer_token;
+pub use guard::{Admin, CsrfForm, CsrfHeader, NoFields, Staff, VisibleCommune};
 pub use journal::audit;
 pub use password::PasswordError;
 pub use session::SESSION_COOKIE;
@@ -103,7 +105,7 @@ impl Caller {
         match &self.csrf {
             None => Ok(()),
             Some(expected) if !submitted.is_empty() && secrets_equal(expected, submitted) => Ok(()),
-            Some(_) => Err(AppError::Forbidden),
+            Some(_) => Err(AppError::CsrfRefused),
         }
     }
 
@@ -133,19 +135,32 @@ fn secrets_equal(a: &str, b: &str) -> bool {
 }
 
 /// Sign-in, sign-out, the account page, the audit log and `/api/v1/me`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/connexion", get(pages::sign_in_form).post(pages::sign_in))
-        .route("/deconnexion", post(pages::sign_out))
-        .route("/compte", get(pages::account))
-        .route("/compte/mot-de-passe", post(pages::change_password))
-        .route("/compte/jetons/revoquer", post(manage::revoke_own_token))
-        .route("/comptes", get(manage::users_page))
-        .route("/comptes/{id}/desactiver", post(manage::disable))
-        .route("/comptes/{id}/reactiver", post(manage::enable))
-        .route("/comptes/{id}/jetons/revoquer", post(manage::revoke_tokens))
-        .route("/journal", get(journal::page))
-        .route("/api/v1/me", get(pages::me))
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/connexion", Access::Public, pages::sign_in_form)
+        .post("/connexion", Access::Public, pages::sign_in)
+        .post("/deconnexion", Access::SignedIn, pages::sign_out)
+        .get("/compte", Access::SignedIn, pages::account)
+        .post(
+            "/compte/mot-de-passe",
+            Access::SignedIn,
+            pages::change_password,
+        )
+        .post(
+            "/compte/jetons/revoquer",
+            Access::SignedIn,
+            manage::revoke_own_token,
+        )
+        .get("/comptes", Access::Admin, manage::users_page)
+        .post("/comptes/{user}/desactiver", Access::Admin, manage::disable)
+        .post("/comptes/{user}/reactiver", Access::Admin, manage::enable)
+        .post(
+            "/comptes/{user}/jetons/revoquer",
+            Access::Admin,
+            manage::revoke_tokens,
+        )
+        .get("/journal", Access::Admin, journal::page)
+        .get("/api/v1/me", Access::SignedIn, pages::me)
 }
 
 #[cfg(test)]
@@ -167,15 +182,15 @@ mod tests {
         assert!(caller(Some("abc")).check_csrf("abc").is_ok());
         assert!(matches!(
             caller(Some("abc")).check_csrf("abd"),
-            Err(AppError::Forbidden)
+            Err(AppError::CsrfRefused)
         ));
         assert!(matches!(
             caller(Some("abc")).check_csrf(""),
-            Err(AppError::Forbidden)
+            Err(AppError::CsrfRefused)
         ));
         assert!(matches!(
             caller(Some("")).check_csrf(""),
-            Err(AppError::Forbidden)
+            Err(AppError::CsrfRefused)
         ));
         assert!(caller(None).check_csrf("").is_ok());
     }

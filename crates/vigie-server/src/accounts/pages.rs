@@ -15,7 +15,7 @@ use super::extract::{is_local_path, session_secret};
 use super::journal::audit;
 use super::manage::TokenView;
 use super::users::{AccountError, check_new_password, normalize_email};
-use super::{Caller, limit, password, session};
+use super::{Caller, CsrfForm, limit, password, session};
 use crate::web::{self, Chrome, ClientAddr};
 use crate::{AppError, AppState};
 
@@ -26,6 +26,10 @@ const BAD_CREDENTIALS: &str = "Adresse e-mail ou mot de passe incorrect.";
 pub struct SuiteQuery {
     #[serde(default)]
     suite: String,
+    /// `expiree` when a page sent the person here because their session
+    /// had expired.
+    #[serde(default)]
+    session: String,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -39,15 +43,7 @@ pub struct SignInForm {
 }
 
 #[derive(serde::Deserialize, Default)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
-#[derive(serde::Deserialize, Default)]
 pub struct PasswordForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     current_password: String,
     #[serde(default)]
@@ -99,11 +95,13 @@ pub async fn sign_in_form(
     } else {
         String::new()
     };
+    let expired = query.session == "expiree" && caller.is_none();
     web::render(&SignInPage {
         chrome: Chrome::new("Connexion", caller.as_ref()),
         email: String::new(),
         suite,
-        error: None,
+        error: expired
+            .then(|| "Votre session a expiré : reconnectez-vous pour continuer.".to_owned()),
     })
 }
 
@@ -207,10 +205,8 @@ pub async fn sign_out(
     caller: Caller,
     State(state): State<AppState>,
     headers: HeaderMap,
-    form: Result<Form<CsrfForm>, FormRejection>,
+    _: CsrfForm,
 ) -> Result<Response, AppError> {
-    let form = form.map(|Form(form)| form).unwrap_or_default();
-    caller.check_csrf(&form.csrf)?;
     if let Some(secret) = session_secret(&headers) {
         session::close(&state.db, secret).await?;
     }
@@ -244,10 +240,8 @@ pub async fn change_password(
     State(state): State<AppState>,
     client: ClientAddr,
     headers: HeaderMap,
-    form: Result<Form<PasswordForm>, FormRejection>,
+    CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> Result<Response, AppError> {
-    let form = form.map(|Form(form)| form).unwrap_or_default();
-    caller.check_csrf(&form.csrf)?;
     if form.new_password != form.new_password_again {
         let message = "Les deux saisies du nouveau mot de passe sont différentes.".to_owned();
         return account_again(&state, &caller, StatusCode::BAD_REQUEST, message).await;

@@ -11,7 +11,7 @@ use vigie_core::Category;
 
 use super::today;
 use super::weather::{Thresholds, score};
-use crate::accounts::Caller;
+use crate::accounts::{Admin, CsrfForm, Staff};
 use crate::sensors::{self, SensorState};
 use crate::web::{Chrome, render};
 use crate::{AppError, AppState};
@@ -39,9 +39,8 @@ struct DashboardPage {
 
 pub async fn dashboard_page(
     State(state): State<AppState>,
-    caller: Caller,
+    Staff(caller): Staff,
 ) -> Result<Response, AppError> {
-    caller.require_staff()?;
     let now = crate::db::now_ms();
     let states =
         sensors::commune_sensor_states(&state.db, now, state.settings.silent_after_secs).await?;
@@ -137,7 +136,6 @@ async fn most_attacked(
 
 #[derive(serde::Deserialize)]
 pub struct ThresholdsForm {
-    csrf: String,
     cloud_min: String,
     rain_min: String,
     storm_min: String,
@@ -147,11 +145,9 @@ pub struct ThresholdsForm {
 /// weather thresholds.
 pub async fn set_thresholds(
     State(state): State<AppState>,
-    caller: Caller,
-    axum::Form(form): axum::Form<ThresholdsForm>,
+    Admin(caller): Admin,
+    CsrfForm(form): CsrfForm<ThresholdsForm>,
 ) -> Result<Response, AppError> {
-    caller.require_admin()?;
-    caller.check_csrf(&form.csrf)?;
     let number = |text: &str, name: &str| {
         text.trim().parse::<i64>().ok().filter(|n| (1..=1_000_000).contains(n)).ok_or_else(|| {
             AppError::BadRequest(format!("Le seuil « {name} » doit être un nombre entier entre 1 et 1 000 000, pas « {text} »."))

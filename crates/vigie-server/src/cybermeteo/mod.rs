@@ -12,28 +12,33 @@ pub mod weather;
 
 mod pages;
 
-use axum::Router;
-use axum::routing::get;
 use chrono::NaiveDate;
 
-use crate::{AppError, AppState};
+use crate::AppError;
+use crate::web::{Access, Routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(pages::map_page))
-        .route("/communes/{code}", get(pages::commune_page))
-        .route("/tableau-de-bord", get(dashboard::dashboard_page))
-        .route(
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/", Access::SignedIn, pages::map_page)
+        .get("/communes/{code}", Access::Visible, pages::commune_page)
+        .get("/tableau-de-bord", Access::Staff, dashboard::dashboard_page)
+        .post(
             "/tableau-de-bord/seuils",
-            axum::routing::post(dashboard::set_thresholds),
+            Access::Admin,
+            dashboard::set_thresholds,
         )
-        .route("/export/meteo.csv", get(exports::csv))
-        .route("/export/meteo.geojson", get(exports::geojson))
-        .route("/api/v1/weather", get(pages::weather_api))
-        .route("/api/v1/communes/{code}/days", get(pages::days_api))
-        .route(
+        .get("/export/meteo.csv", Access::SignedIn, exports::csv)
+        .get("/export/meteo.geojson", Access::SignedIn, exports::geojson)
+        .get("/api/v1/weather", Access::SignedIn, pages::weather_api)
+        .get(
+            "/api/v1/communes/{code}/days",
+            Access::Visible,
+            pages::days_api,
+        )
+        .get(
             "/api/v1/communes/{code}/incidents",
-            get(pages::incidents_api),
+            Access::Visible,
+            pages::incidents_api,
         )
 }
 

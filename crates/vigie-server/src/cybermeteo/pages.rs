@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -11,7 +11,7 @@ use sqlx::Row;
 use super::history::{self, DayWeather, IncidentRow};
 use super::weather::{self, CommuneWeather, Level, Thresholds};
 use super::{charts, map, parse_day, today};
-use crate::accounts::Caller;
+use crate::accounts::{Caller, VisibleCommune};
 use crate::territory::{self, Commune};
 use crate::web::{Chrome, render};
 use crate::{AppError, AppState};
@@ -110,21 +110,6 @@ pub async fn weather_api(
     ))
 }
 
-/// The commune, if the caller may see its details; otherwise the same 404
-/// as for a commune that does not exist (no existence leak).
-async fn visible_commune(
-    state: &AppState,
-    caller: &Caller,
-    code: &str,
-) -> Result<Commune, AppError> {
-    if !caller.can_see_commune(code) {
-        return Err(AppError::NotFound);
-    }
-    territory::commune(&state.db, code)
-        .await?
-        .ok_or(AppError::NotFound)
-}
-
 #[derive(Deserialize)]
 pub struct RangeQuery {
     from: Option<String>,
@@ -135,11 +120,9 @@ pub struct RangeQuery {
 /// direction (default: the last 90 days).
 pub async fn days_api(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(code): Path<String>,
+    VisibleCommune(commune): VisibleCommune,
     Query(query): Query<RangeQuery>,
 ) -> Result<Json<Vec<history::CategoryCount>>, AppError> {
-    let commune = visible_commune(&state, &caller, &code).await?;
     let to = parse_day(query.to.as_deref(), "to")?;
     let from = match query.from.as_deref() {
         Some(_) => parse_day(query.from.as_deref(), "from")?,
@@ -158,11 +141,9 @@ pub async fn days_api(
 /// `GET /api/v1/communes/{code}/incidents?day=`: the day's incidents.
 pub async fn incidents_api(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(code): Path<String>,
+    VisibleCommune(commune): VisibleCommune,
     Query(query): Query<DayQuery>,
 ) -> Result<Json<Vec<IncidentRow>>, AppError> {
-    let commune = visible_commune(&state, &caller, &code).await?;
     let day = parse_day(query.day.as_deref(), "day")?;
     Ok(Json(
         history::incidents(&state.db, &commune.code, day).await?,
@@ -197,10 +178,9 @@ struct CommunePage {
 pub async fn commune_page(
     State(state): State<AppState>,
     caller: Caller,
-    Path(code): Path<String>,
+    VisibleCommune(commune): VisibleCommune,
     Query(query): Query<DayQuery>,
 ) -> Result<Response, AppError> {
-    let commune = visible_commune(&state, &caller, &code).await?;
     let day = parse_day(query.jour.as_deref(), "jour")?;
     let outside_hours_only = query.hors_heures.is_some();
     let thresholds = Thresholds::load(&state.db).await?;

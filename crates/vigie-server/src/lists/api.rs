@@ -14,7 +14,7 @@ use vigie_core::lists::{ListEntry, ListManifest};
 use vigie_sensor::live::lists::sha256_hex;
 
 use super::store;
-use crate::accounts::Caller;
+use crate::accounts::Staff;
 use crate::sensors::ApiError;
 use crate::{AppError, AppState};
 
@@ -86,9 +86,8 @@ struct ListView {
 /// `GET /api/v1/lists`: every list, for the staff.
 pub(super) async fn staff_lists(
     State(state): State<AppState>,
-    caller: Caller,
+    _: Staff,
 ) -> Result<Response, AppError> {
-    caller.require_staff()?;
     let views: Vec<ListView> = store::all(&state.db)
         .await?
         .into_iter()

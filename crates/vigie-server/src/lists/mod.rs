@@ -24,13 +24,14 @@ mod fetch;
 mod pages;
 mod store;
 
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::http::Method;
+use axum::routing::post;
 use vigie_core::lists::{ListKind, MAX_MANIFEST_LISTS, check_list_name};
 
+use crate::AppError;
 use crate::db::{Db, now_ms};
-use crate::{AppError, AppState};
+use crate::web::{Access, Routes};
 
 pub use destination::{Kind as AddressKind, Refused};
 pub use fetch::{FetchSummary, fetch_due, fetch_due_at, spawn_fetcher};
@@ -176,18 +177,27 @@ pub async fn delete(db: &Db, name: &str) -> Result<bool, ListError> {
 
 /// Administrator's pages (`/listes`), the staff's JSON view and the
 /// sensors' API.
-pub fn router() -> Router<AppState> {
+pub fn router() -> Routes {
     let upload_limit = DefaultBodyLimit::max(MAX_UPLOAD_BYTES);
-    Router::new()
-        .route("/listes", get(pages::list))
-        .route("/listes/depot", post(pages::upload).layer(upload_limit))
-        .route("/listes/url", post(pages::add_url))
-        .route("/listes/{name}", get(pages::detail))
-        .route("/listes/{name}/actualiser", post(pages::fetch_now))
-        .route("/listes/{name}/supprimer", post(pages::delete))
-        .route("/api/v1/lists", get(api::staff_lists))
-        .route(vigie_core::lists::MANIFEST_PATH, get(api::manifest))
-        .route("/api/v1/sensors/lists/{name}", get(api::content))
+    Routes::new()
+        .get("/listes", Access::Staff, pages::list)
+        .method(
+            Method::POST,
+            "/listes/depot",
+            Access::Admin,
+            post(pages::upload).layer(upload_limit),
+        )
+        .post("/listes/url", Access::Admin, pages::add_url)
+        .get("/listes/{list}", Access::Staff, pages::detail)
+        .post("/listes/{list}/actualiser", Access::Admin, pages::fetch_now)
+        .post("/listes/{list}/supprimer", Access::Admin, pages::delete)
+        .get("/api/v1/lists", Access::Staff, api::staff_lists)
+        .get(
+            vigie_core::lists::MANIFEST_PATH,
+            Access::Sensor,
+            api::manifest,
+        )
+        .get("/api/v1/sensors/lists/{list}", Access::Sensor, api::content)
 }
 
 /// Time as shown on the pages: `22/11/2026 09:45`, Europe/Paris.

@@ -6,7 +6,6 @@
 //! the session's CSRF token, and every change goes to the audit log.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -15,7 +14,7 @@ use vigie_core::lists::ListKind;
 
 use super::store::{self, ListRow, VersionRow};
 use super::{ListError, NewList, Saved, Source, fetch, paris_time};
-use crate::accounts::{Caller, Role, audit};
+use crate::accounts::{Admin, Caller, CsrfForm, Role, Staff, audit};
 use crate::web::{self, Chrome};
 use crate::{AppError, AppState};
 
@@ -70,8 +69,6 @@ struct DetailPage {
 #[derive(serde::Deserialize)]
 pub(super) struct UploadForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     name: String,
     #[serde(default)]
     kind: String,
@@ -84,8 +81,6 @@ pub(super) struct UploadForm {
 #[derive(serde::Deserialize)]
 pub(super) struct UrlForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     name: String,
     #[serde(default)]
     kind: String,
@@ -97,28 +92,20 @@ pub(super) struct UrlForm {
     interval_hours: String,
 }
 
-#[derive(serde::Deserialize)]
-pub(super) struct ActionForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// `GET /listes`.
 pub(super) async fn list(
     State(state): State<AppState>,
-    caller: Caller,
+    Staff(caller): Staff,
 ) -> Result<Response, AppError> {
-    caller.require_staff()?;
     web::render(&lists_page(&state, &caller, None).await?)
 }
 
 /// `GET /listes/{name}`.
 pub(super) async fn detail(
     State(state): State<AppState>,
-    caller: Caller,
+    Staff(caller): Staff,
     Path(name): Path<String>,
 ) -> Result<Response, AppError> {
-    caller.require_staff()?;
     let list = store::by_name(&state.db, &name)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -135,11 +122,9 @@ pub(super) async fn detail(
 /// needed).
 pub(super) async fn upload(
     State(state): State<AppState>,
-    caller: Caller,
-    Form(form): Form<UploadForm>,
+    Admin(caller): Admin,
+    CsrfForm(form): CsrfForm<UploadForm>,
 ) -> Result<Response, AppError> {
-    caller.require_admin()?;
-    caller.check_csrf(&form.csrf)?;
     // A browser's textarea sends CRLF: the same file uploaded twice, or
     // fetched elsewhere, must keep the same digest.
     let text = form.content.replace("\r\n", "\n");
@@ -165,11 +150,9 @@ pub(super) async fn upload(
 /// fetch comes within a minute.
 pub(super) async fn add_url(
     State(state): State<AppState>,
-    caller: Caller,
-    Form(form): Form<UrlForm>,
+    Admin(caller): Admin,
+    CsrfForm(form): CsrfForm<UrlForm>,
 ) -> Result<Response, AppError> {
-    caller.require_admin()?;
-    caller.check_csrf(&form.csrf)?;
     let hours = match form.interval_hours.trim() {
         "" => Ok(super::DEFAULT_INTERVAL_SECS / 3600),
         text => text.parse::<i64>().map_err(|_| {
@@ -211,12 +194,10 @@ pub(super) async fn add_url(
 /// `POST /listes/{name}/actualiser`: fetch a URL list now.
 pub(super) async fn fetch_now(
     State(state): State<AppState>,
-    caller: Caller,
+    Admin(caller): Admin,
     Path(name): Path<String>,
-    Form(form): Form<ActionForm>,
+    _: CsrfForm,
 ) -> Result<Response, AppError> {
-    caller.require_admin()?;
-    caller.check_csrf(&form.csrf)?;
     let list = store::by_name(&state.db, &name)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -239,12 +220,10 @@ pub(super) async fn fetch_now(
 /// `POST /listes/{name}/supprimer`.
 pub(super) async fn delete(
     State(state): State<AppState>,
-    caller: Caller,
+    Admin(caller): Admin,
     Path(name): Path<String>,
-    Form(form): Form<ActionForm>,
+    _: CsrfForm,
 ) -> Result<Response, AppError> {
-    caller.require_admin()?;
-    caller.check_csrf(&form.csrf)?;
     if !super::delete(&state.db, &name).await? {
         return Err(AppError::NotFound);
     }

@@ -15,23 +15,25 @@ mod scan;
 mod store;
 mod upload;
 
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::http::Method;
+use axum::routing::post;
 
-use crate::AppState;
+use crate::web::{Access, Routes};
 
 pub use scan::{ScanSummary, SeverityCounts, trend};
 pub use store::{Stored, history, last_scan, store};
 pub use upload::{MAX_PROBE_BYTES, parse};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
+pub fn router() -> Routes {
+    Routes::new()
+        .method(
+            Method::POST,
             "/api/v1/probes",
+            Access::Staff,
             post(upload::receive).layer(DefaultBodyLimit::max(MAX_PROBE_BYTES)),
         )
-        .route("/communes/{code}/sonde", get(pages::history))
-        // `{id}` or `{id}.pdf`: one segment, told apart by the handler.
-        .route("/sondes/{id}", get(pages::report))
+        .get("/communes/{code}/sonde", Access::Visible, pages::history)
+        // `{scan}` or `{scan}.pdf`: one segment, told apart by the handler.
+        .get("/sondes/{scan}", Access::Visible, pages::report)
 }

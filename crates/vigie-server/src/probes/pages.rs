@@ -11,7 +11,7 @@ use vigie_core::probe::TopFinding;
 
 use super::scan::{ScanSummary, trend};
 use super::store;
-use crate::accounts::Caller;
+use crate::accounts::{Caller, VisibleCommune};
 use crate::territory::{self, Commune};
 use crate::web::{Chrome, render};
 use crate::{AppError, AppState};
@@ -70,9 +70,8 @@ async fn visible_commune(
 pub(super) async fn history(
     State(state): State<AppState>,
     caller: Caller,
-    Path(code): Path<String>,
+    VisibleCommune(commune): VisibleCommune,
 ) -> Result<Response, AppError> {
-    let commune = visible_commune(&state, &caller, &code).await?;
     let scans = store::history(&state.db, &commune.code).await?;
     let rows = scans
         .iter()

@@ -7,12 +7,12 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use vigie_core::probe::ProbeReport;
 
 use super::store;
-use crate::accounts::{Caller, audit};
+use crate::accounts::{CsrfHeader, Staff, audit};
 use crate::db::now_ms;
 use crate::{AppError, AppState};
 
@@ -25,21 +25,12 @@ pub const MAX_PROBE_BYTES: usize = 32 * 1024 * 1024;
 /// clock on the probe's laptop, not a scan of tomorrow).
 const MAX_AHEAD_MS: i64 = 24 * 3600 * 1000;
 
-/// The header a session caller (a browser's script) carries its CSRF token in.
-const CSRF_HEADER: &str = "x-csrf-token";
-
 pub(super) async fn receive(
     State(state): State<AppState>,
-    caller: Caller,
-    headers: HeaderMap,
+    Staff(caller): Staff,
+    _: CsrfHeader,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AppError> {
-    let csrf = headers
-        .get(CSRF_HEADER)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default();
-    caller.check_csrf(csrf)?;
-    caller.require_staff()?;
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             AppError::BadRequest(format!(

@@ -21,13 +21,14 @@ mod queries;
 mod rows;
 mod state;
 
+use axum::Json;
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::routing::post;
 
-use crate::{AppError, AppState};
+use crate::AppError;
+use crate::web::{Access, Routes};
 
 pub use enroll::{CODE_LIFETIME_MS, NewSensor, add_sensor, revoke_sensor};
 pub use heartbeat::MAX_HEARTBEAT_BYTES;
@@ -84,19 +85,29 @@ impl IntoResponse for ApiError {
 }
 
 /// The sensors' API and pages.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/sensors/enroll", post(enroll::enroll))
-        .route(
+pub fn router() -> Routes {
+    Routes::new()
+        // The one-time enrolment code is the credential, checked by the handler.
+        .post("/api/v1/sensors/enroll", Access::Public, enroll::enroll)
+        .method(
+            Method::POST,
             "/api/v1/reports",
+            Access::Sensor,
             post(ingest::receive).layer(DefaultBodyLimit::max(MAX_REPORT_BYTES)),
         )
-        .route(
+        .method(
+            Method::POST,
             "/api/v1/sensors/heartbeat",
+            Access::Sensor,
             post(heartbeat::receive).layer(DefaultBodyLimit::max(MAX_HEARTBEAT_BYTES)),
         )
-        .route("/capteurs", get(pages::list).post(pages::create))
-        .route("/capteurs/{id}", get(pages::detail))
-        .route("/capteurs/{id}/revoquer", post(pages::revoke))
-        .route("/capteurs/{id}/attestation", get(pages::attestation))
+        .get("/capteurs", Access::SignedIn, pages::list)
+        .post("/capteurs", Access::Staff, pages::create)
+        .get("/capteurs/{sensor}", Access::Visible, pages::detail)
+        .post("/capteurs/{sensor}/revoquer", Access::Staff, pages::revoke)
+        .get(
+            "/capteurs/{sensor}/attestation",
+            Access::Visible,
+            pages::attestation,
+        )
 }

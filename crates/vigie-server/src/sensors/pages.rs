@@ -7,7 +7,6 @@
 //! commune; any other sensor is "not found", so its existence is not told.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -17,7 +16,7 @@ use super::heartbeat::view::{self, Health};
 use super::queries::{self, CategoryCount, LastReport, SensorRecord};
 use super::state::{SensorState, last_sign_of_life, state as sensor_state};
 use super::{AGREEMENT_YEARS, SensorError, enroll};
-use crate::accounts::{Caller, audit};
+use crate::accounts::{Caller, CsrfForm, Staff, audit};
 use crate::db::now_ms;
 use crate::web::{self, Chrome};
 use crate::{AppError, AppState};
@@ -108,8 +107,6 @@ struct AttestationPage {
 #[derive(serde::Deserialize)]
 pub(super) struct CreateForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     commune: String,
 }
 
@@ -124,11 +121,9 @@ pub(super) async fn list(
 /// `POST /capteurs`: the staff creates a sensor for a commune.
 pub(super) async fn create(
     State(state): State<AppState>,
-    caller: Caller,
-    Form(form): Form<CreateForm>,
+    Staff(caller): Staff,
+    CsrfForm(form): CsrfForm<CreateForm>,
 ) -> Result<Response, AppError> {
-    caller.require_staff()?;
-    caller.check_csrf(&form.csrf)?;
     // The field may hold "42059" or "42059 — Name" (the list's suggestion).
     let commune = form.commune.split_whitespace().next().unwrap_or_default();
     let sensor = match enroll::create(&state.db, commune).await {
@@ -157,23 +152,14 @@ pub(super) async fn create(
     Ok(response)
 }
 
-#[derive(serde::Deserialize, Default)]
-pub(super) struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// `POST /capteurs/{id}/revoquer`: the staff revoke a sensor (lost,
 /// stolen, replaced): its token stops working at once.
 pub(super) async fn revoke(
     State(state): State<AppState>,
-    caller: Caller,
+    Staff(caller): Staff,
     Path(id): Path<String>,
-    form: Result<Form<CsrfForm>, axum::extract::rejection::FormRejection>,
+    _: CsrfForm,
 ) -> Result<Response, AppError> {
-    caller.require_staff()?;
-    let form = form.map(|Form(form)| form).unwrap_or_default();
-    caller.check_csrf(&form.csrf)?;
     let sensor = visible(&state, &caller, &id).await?;
     match enroll::revoke_sensor(&state.db, &sensor.id).await {
         Ok(_) => {}

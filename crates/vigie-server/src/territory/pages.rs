@@ -3,20 +3,19 @@
 //! name links to its page only for those who may open it.
 
 use askama::Template;
+use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::get;
-use axum::{Json, Router};
 
 use super::{Commune, communes, departement_codes, departements, territory_name};
 use crate::accounts::Caller;
-use crate::web::{Chrome, render};
+use crate::web::{Access, Chrome, Routes, render};
 use crate::{AppError, AppState};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/communes", get(communes_api))
-        .route("/territoire", get(communes_page))
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/api/v1/communes", Access::SignedIn, communes_api)
+        .get("/territoire", Access::SignedIn, communes_page)
 }
 
 /// One commune in `GET /api/v1/communes`.

@@ -62,8 +62,8 @@ pub async fn refuse_oversized(request: Request, next: Next) -> Response {
     response
 }
 
-/// The 413 answer in French: JSON under `/api/` like every API error,
-/// plain text elsewhere (readable in a browser).
+/// The 413 answer in French: JSON under `/api/` like every API error, a
+/// page elsewhere (`web::errors` renders the message it carries).
 fn too_large(limit: usize, api: bool) -> Response {
     let message = format!("requête trop grosse : au plus {limit} octets pour cette adresse");
     if api {
@@ -73,13 +73,8 @@ fn too_large(limit: usize, api: bool) -> Response {
         )
             .into_response();
     }
-    let text = format!("Requête trop grosse : au plus {} Kio.\n", limit / 1024);
-    (
-        StatusCode::PAYLOAD_TOO_LARGE,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        text,
-    )
-        .into_response()
+    let text = format!("Envoi trop volumineux : au plus {} Kio.", limit / 1024);
+    crate::error::ErrorPage::attach(StatusCode::PAYLOAD_TOO_LARGE.into_response(), text)
 }
 
 #[cfg(test)]

@@ -116,7 +116,7 @@ fn lock(buckets: &Mutex<Buckets>) -> std::sync::MutexGuard<'_, Buckets> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// 429, French, JSON under `/api/` and text elsewhere.
+/// 429, French, JSON under `/api/`, a page elsewhere (`web::errors`).
 fn too_many(path: &str, wait: Duration) -> Response {
     let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
     let message = format!("Trop de requêtes : réessayez dans {seconds} s.");
@@ -127,7 +127,7 @@ fn too_many(path: &str, wait: Duration) -> Response {
         )
             .into_response()
     } else {
-        (StatusCode::TOO_MANY_REQUESTS, format!("{message}\n")).into_response()
+        crate::error::ErrorPage::attach(StatusCode::TOO_MANY_REQUESTS.into_response(), message)
     };
     response
         .headers_mut()

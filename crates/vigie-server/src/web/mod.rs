@@ -3,23 +3,24 @@
 //! rendering a template into a response.
 
 use askama::Template;
-use axum::Router;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
 
 pub mod body;
 mod client;
 mod clients;
 pub mod csv;
+pub mod errors;
 pub mod flood;
 pub mod headers;
+pub mod routes;
 pub mod serve;
 
 pub use client::ClientAddr;
+pub use routes::{Access, Routes};
 
+use crate::AppError;
 use crate::accounts::{Caller, Role};
-use crate::{AppError, AppState};
 
 const CSS: &str = include_str!("../../static/vigie.css");
 const JS: &str = include_str!("../../static/vigie.js");
@@ -57,21 +58,17 @@ pub fn render<T: Template>(page: &T) -> Result<Response, AppError> {
         .map_err(|e| AppError::Internal(format!("template: {e}")))
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/static/vigie.css",
-            get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSS) }),
-        )
-        .route(
-            "/static/vigie.js",
-            get(|| async {
-                (
-                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-                    JS,
-                )
-            }),
-        )
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/static/vigie.css", Access::Public, || async {
+            ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSS)
+        })
+        .get("/static/vigie.js", Access::Public, || async {
+            (
+                [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+                JS,
+            )
+        })
 }
 
 #[cfg(test)]

@@ -1,78 +1,25 @@
 //! Who may see what, route by route and role by role: a commune never sees
 //! another commune's details; the staff see everything; the journal is the
 //! administrator's; nothing but the sign-in page is open to strangers.
+//!
+//! The main test is generated from the route table
+//! (`vigie_server::web::routes::table()`): every route, GET and POST, is
+//! tried by every role and by strangers, with each path parameter
+//! replaced by fixtures (own, other, unknown), and the answer expected is
+//! derived from the route's declared access. A new route is covered as
+//! soon as it is declared.
 
 #![allow(clippy::unwrap_used)] // a test: a panic is the failure report
 
 use crate::common;
 
-use common::{TestServer, enrolled_sensor, sign_in_as};
+use common::{TestServer, enrolled_sensor, sign_in_again, sign_in_as};
 use reqwest::StatusCode;
 use vigie_server::accounts::{self, Role};
+use vigie_server::web::Access;
 
 const OWN: &str = "42218"; // Saint-Étienne, the commune user's
 const OTHER: &str = "42095"; // Firminy
-
-#[derive(Clone, Copy, Debug)]
-enum Who {
-    Anonymous,
-    Admin,
-    Operator,
-    Commune,
-}
-
-/// What each role gets on a route: (anonymous, admin, operator, commune).
-type Row = (&'static str, [u16; 4]);
-
-fn matrix(own_sensor: &str, other_sensor: &str, scans: (&str, &str)) -> Vec<(String, [u16; 4])> {
-    let pages: [Row; 21] = [
-        ("/", [303, 200, 200, 200]),
-        ("/territoire", [303, 200, 200, 200]),
-        ("/compte", [303, 200, 200, 200]),
-        ("/communes/OWN", [303, 200, 200, 200]),
-        ("/communes/OTHER", [303, 200, 200, 404]),
-        ("/communes/99999", [303, 404, 404, 404]),
-        ("/capteurs", [303, 200, 200, 200]),
-        ("/capteurs/OWN_SENSOR", [303, 200, 200, 200]),
-        ("/capteurs/OTHER_SENSOR", [303, 200, 200, 404]),
-        ("/capteurs/OTHER_SENSOR/attestation", [303, 200, 200, 404]),
-        ("/journal", [303, 200, 403, 403]),
-        ("/comptes", [303, 200, 403, 403]),
-        ("/tableau-de-bord", [303, 200, 200, 403]),
-        ("/export/meteo.csv", [303, 200, 200, 200]),
-        ("/export/meteo.geojson", [303, 200, 200, 200]),
-        ("/communes/OWN/sonde", [303, 200, 200, 200]),
-        ("/communes/OTHER/sonde", [303, 200, 200, 404]),
-        ("/communes/99999/sonde", [303, 404, 404, 404]),
-        ("/sondes/OWN_SCAN", [303, 200, 200, 200]),
-        ("/sondes/OTHER_SCAN", [303, 200, 200, 404]),
-        ("/sondes/OTHER_SCAN.pdf", [303, 200, 200, 404]),
-    ];
-    let api: [Row; 8] = [
-        ("/api/v1/me", [401, 200, 200, 200]),
-        ("/api/v1/weather", [401, 200, 200, 200]),
-        ("/api/v1/communes", [401, 200, 200, 200]),
-        ("/api/v1/communes/OWN/days", [401, 200, 200, 200]),
-        ("/api/v1/communes/OTHER/days", [401, 200, 200, 404]),
-        ("/api/v1/communes/OWN/incidents", [401, 200, 200, 200]),
-        ("/api/v1/communes/OTHER/incidents", [401, 200, 200, 404]),
-        ("/connexion", [200, 200, 200, 200]),
-    ];
-    pages
-        .iter()
-        .chain(api.iter())
-        .map(|(path, expected)| {
-            let path = path
-                .replace("OWN_SENSOR", own_sensor)
-                .replace("OTHER_SENSOR", other_sensor)
-                .replace("OWN_SCAN", scans.0)
-                .replace("OTHER_SCAN", scans.1)
-                .replace("OWN", OWN)
-                .replace("OTHER", OTHER);
-            (path, *expected)
-        })
-        .collect()
-}
 
 async fn sensor_id(server: &TestServer, commune: &str) -> String {
     use sqlx::Row;
@@ -101,53 +48,429 @@ async fn scan_id(server: &TestServer, commune: &str) -> String {
     stored.id.to_string()
 }
 
+/// Who tries a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Who {
+    Anonymous,
+    Admin,
+    Operator,
+    /// A user of the commune `OWN`.
+    Commune,
+    /// The bearer token of a sensor of `OWN`.
+    Sensor,
+}
+
+const EVERYONE: [Who; 5] = [
+    Who::Anonymous,
+    Who::Admin,
+    Who::Operator,
+    Who::Commune,
+    Who::Sensor,
+];
+
+/// Whose a path parameter's fixture is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Owner {
+    /// No commune's (a territory-wide list, an account).
+    Shared,
+    /// `OWN`'s.
+    Own,
+    /// `OTHER`'s.
+    Other,
+    /// Nothing by that name.
+    Unknown,
+}
+
+/// The answer a caller gets, as the test classifies it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    /// Sent to sign in (303 to `/connexion` for a page, 401 under `/api/`).
+    SignIn,
+    Forbidden,
+    NotFound,
+    /// Let through: whatever the handler answers (200, 303 elsewhere, a
+    /// 400 for the empty form the test posts), never a server error.
+    Allowed,
+}
+
+/// What `who` must get on a route of `access` whose parameter is `owner`'s.
+fn expected(access: Access, who: Who, owner: Owner) -> Outcome {
+    let signed_in = matches!(who, Who::Admin | Who::Operator | Who::Commune);
+    let admitted = match access {
+        Access::Public => true,
+        Access::Sensor => who == Who::Sensor,
+        Access::SignedIn | Access::Visible => signed_in,
+        Access::Staff => {
+            if who == Who::Commune {
+                return Outcome::Forbidden;
+            }
+            signed_in
+        }
+        Access::Admin => {
+            if matches!(who, Who::Operator | Who::Commune) {
+                return Outcome::Forbidden;
+            }
+            signed_in
+        }
+    };
+    if !admitted {
+        return Outcome::SignIn;
+    }
+    match owner {
+        Owner::Unknown => Outcome::NotFound,
+        // Callers bound to `OWN` never see `OTHER`'s things.
+        Owner::Other if matches!(who, Who::Commune | Who::Sensor) => Outcome::NotFound,
+        _ => Outcome::Allowed,
+    }
+}
+
+fn classify(path: &str, access: Access, response: &reqwest::Response) -> Result<Outcome, String> {
+    let status = response.status().as_u16();
+    let api = path.starts_with("/api/");
+    let location = response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    Ok(match status {
+        401 if api => Outcome::SignIn,
+        // (Signing out also ends there, but clears the cookie.)
+        303 if !api
+            && location.starts_with("/connexion")
+            && !response.headers().contains_key("set-cookie") =>
+        {
+            Outcome::SignIn
+        }
+        // The sign-in form shown again after wrong credentials.
+        401 if !api && access == Access::Public => Outcome::Allowed,
+        403 => Outcome::Forbidden,
+        404 => Outcome::NotFound,
+        500.. | 401 => return Err(format!("status {status}")),
+        _ => Outcome::Allowed,
+    })
+}
+
+/// The things path parameters name. Those a POST may change (a sensor it
+/// revokes, a list it deletes, an account it disables) are renewed
+/// before each POST.
+struct Fixtures {
+    sensors: (String, String),
+    scans: (String, String),
+    victim: i64,
+}
+
+const LIST: &str = "menaces_essai";
+const OTHER_ALLOWLIST: &str = "allowlist_firminy";
+
+impl Fixtures {
+    /// Each parameter's fixtures: (value, owner).
+    fn values(&self, name: &str) -> Vec<(String, Owner)> {
+        let three = |own: &str, other: &str, unknown: &str| {
+            vec![
+                (own.to_owned(), Owner::Own),
+                (other.to_owned(), Owner::Other),
+                (unknown.to_owned(), Owner::Unknown),
+            ]
+        };
+        match name {
+            "code" => three(OWN, OTHER, "99999"),
+            "sensor" => three(&self.sensors.0, &self.sensors.1, "capteur-inconnu"),
+            "scan" => three(&self.scans.0, &self.scans.1, "999999"),
+            "list" => vec![
+                (LIST.to_owned(), Owner::Shared),
+                (OTHER_ALLOWLIST.to_owned(), Owner::Other),
+                ("liste_inconnue".to_owned(), Owner::Unknown),
+            ],
+            "user" => vec![
+                (self.victim.to_string(), Owner::Shared),
+                ("999999".to_owned(), Owner::Unknown),
+            ],
+            other => panic!("no fixture for the path parameter {{{other}}}: add one"),
+        }
+    }
+
+    /// The concrete paths of `pattern`: one per fixture of its parameter.
+    fn paths(&self, pattern: &str) -> Vec<(String, Owner)> {
+        let Some(open) = pattern.find('{') else {
+            return vec![(pattern.to_owned(), Owner::Shared)];
+        };
+        let close = open + pattern[open..].find('}').unwrap();
+        assert!(
+            !pattern[close..].contains('{'),
+            "{pattern}: one parameter per route"
+        );
+        self.values(&pattern[open + 1..close])
+            .into_iter()
+            .map(|(value, owner)| {
+                (
+                    format!("{}{value}{}", &pattern[..open], &pattern[close + 1..]),
+                    owner,
+                )
+            })
+            .collect()
+    }
+
+    /// Puts back what a POST may have changed.
+    async fn renew(&mut self, server: &TestServer) {
+        use vigie_core::lists::ListKind;
+        use vigie_server::lists::{NewList, Source};
+        let add = |commune: &'static str| vigie_server::sensors::add_sensor(&server.db, commune);
+        self.sensors = (
+            add(OWN).await.unwrap().sensor_id,
+            add(OTHER).await.unwrap().sensor_id,
+        );
+        for (name, kind, commune, text) in [
+            (LIST, ListKind::Threat, None, "203.0.113.9\n"),
+            (
+                OTHER_ALLOWLIST,
+                ListKind::Allow,
+                Some(OTHER),
+                "198.51.100.7\n",
+            ),
+        ] {
+            let list = NewList {
+                name: name.to_owned(),
+                kind,
+                commune: commune.map(str::to_owned),
+                source: Source::Upload,
+            };
+            vigie_server::lists::upload(&server.db, &list, text)
+                .await
+                .unwrap();
+        }
+        accounts::enable_user(&server.db, VICTIM).await.unwrap();
+    }
+}
+
+const VICTIM: &str = "victime@firminy.fr";
+
+/// A signed-in role: its email, browser and CSRF token.
+struct Session {
+    email: &'static str,
+    browser: reqwest::Client,
+    csrf: String,
+}
+
+/// Every route of the table, every role, every fixture.
 #[tokio::test]
 async fn every_route_for_every_role() {
+    let mut settings = vigie_server::ServerSettings::default();
+    settings.flood.anonymous_burst = 1_000_000;
+    settings.flood.guess_burst = 10_000;
+    let server = TestServer::start_with(settings).await;
+    vigie_server::territory::ensure_builtin(&server.db)
+        .await
+        .unwrap();
+    let sensor_token = enrolled_sensor(&server, OWN).await;
+    accounts::add_user(
+        &server.db,
+        VICTIM,
+        Role::Commune,
+        Some(OTHER),
+        common::PASSWORD,
+    )
+    .await
+    .unwrap();
+    let victim: i64 = {
+        use sqlx::Row;
+        sqlx::query("SELECT id FROM users WHERE email = $1")
+            .bind(VICTIM)
+            .fetch_one(&server.db.pool)
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap()
+    };
+    let mut fixtures = Fixtures {
+        sensors: (
+            sensor_id(&server, OWN).await,
+            sensor_id(&server, OTHER).await,
+        ),
+        scans: (scan_id(&server, OWN).await, scan_id(&server, OTHER).await),
+        victim,
+    };
+    // The GET fixtures stay; POSTs get fresh sensors of their own.
+    let stable_sensors = fixtures.sensors.clone();
+    fixtures.renew(&server).await;
+
+    let mut sessions = Vec::new();
+    for (who, email, role, commune) in [
+        (Who::Admin, "admin@loire.fr", Role::Admin, None),
+        (
+            Who::Operator,
+            "operateur@prestataire.fr",
+            Role::Operator,
+            None,
+        ),
+        (
+            Who::Commune,
+            "secretariat@saint-etienne.fr",
+            Role::Commune,
+            Some(OWN),
+        ),
+    ] {
+        let (browser, csrf) = sign_in_as(&server, email, role, commune).await;
+        sessions.push((
+            who,
+            Session {
+                email,
+                browser,
+                csrf,
+            },
+        ));
+    }
+    let stranger = server.browser();
+
+    let table = vigie_server::web::routes::table();
+    let mut failures = Vec::new();
+    let mut tried = 0;
+    for route in &table {
+        let post = route.method == reqwest::Method::POST;
+        let variants = fixtures.paths(route.path).len();
+        for variant in 0..variants {
+            for who in EVERYONE {
+                if post && route.path.contains('{') {
+                    fixtures.renew(&server).await;
+                } else {
+                    fixtures.sensors = stable_sensors.clone();
+                }
+                let (path, owner) = fixtures.paths(route.path).swap_remove(variant);
+                let session = sessions.iter().find(|(w, _)| *w == who).map(|(_, s)| s);
+                let (client, csrf) = match session {
+                    Some(session) => (&session.browser, session.csrf.as_str()),
+                    None => (&stranger, ""),
+                };
+                let mut request = client.request(route.method.clone(), server.at(&path));
+                if who == Who::Sensor {
+                    request = request.bearer_auth(&sensor_token);
+                }
+                if post {
+                    // A valid token: what is tried is the access rule.
+                    request = request.header("x-csrf-token", csrf).form(&[("csrf", csrf)]);
+                }
+                let response = request.send().await.unwrap();
+                tried += 1;
+                let want = expected(route.access, who, owner);
+                let status = response.status();
+                let content_type = response
+                    .headers()
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned();
+                match classify(&path, route.access, &response) {
+                    Ok(got) if got == want => {}
+                    Ok(got) => failures.push(format!(
+                        "{who:?} {} {path} ({:?}): {status} = {got:?}, expected {want:?}",
+                        route.method, route.access
+                    )),
+                    Err(e) => failures.push(format!("{who:?} {} {path}: {e}", route.method)),
+                }
+                // A browser never sees JSON for an error; the API always does.
+                let api = path.starts_with("/api/");
+                if status.is_client_error() && !api && !content_type.starts_with("text/html") {
+                    failures.push(format!(
+                        "{who:?} {} {path}: {status} as {content_type}",
+                        route.method
+                    ));
+                }
+                if matches!(status.as_u16(), 401 | 403 | 404)
+                    && api
+                    && !content_type.starts_with("application/json")
+                {
+                    failures.push(format!(
+                        "{who:?} {} {path}: {status} as {content_type}",
+                        route.method
+                    ));
+                }
+                // A POST may have ended the session (`/deconnexion`): sign in again.
+                if let (true, Some(session)) = (post, session) {
+                    let me = session
+                        .browser
+                        .get(server.at("/api/v1/me"))
+                        .send()
+                        .await
+                        .unwrap();
+                    if me.status() == reqwest::StatusCode::UNAUTHORIZED {
+                        let (browser, csrf) = sign_in_again(&server, session.email).await;
+                        let index = sessions.iter().position(|(w, _)| *w == who).unwrap();
+                        sessions[index].1 = Session {
+                            email: session.email,
+                            browser,
+                            csrf,
+                        };
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        table.iter().any(|r| r.method == reqwest::Method::POST) && tried > table.len() * 5,
+        "{tried} tries"
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// `pattern` with its `{code}` replaced by `OWN`, and any other
+/// parameter by `1`.
+fn fill_parameters(pattern: &str) -> String {
+    let mut path = String::new();
+    let mut rest = pattern;
+    while let Some(open) = rest.find('{') {
+        let close = open + rest[open..].find('}').unwrap();
+        path.push_str(&rest[..open]);
+        path.push_str(if &rest[open..=close] == "{code}" {
+            OWN
+        } else {
+            "1"
+        });
+        rest = &rest[close + 1..];
+    }
+    path.push_str(rest);
+    path
+}
+
+/// Every form of a signed-in caller is refused without its CSRF token, with
+/// a French page (JSON under `/api/`).
+#[tokio::test]
+async fn every_form_needs_its_csrf_token() {
     let server = TestServer::start().await;
     vigie_server::territory::ensure_builtin(&server.db)
         .await
         .unwrap();
-    let (own_sensor, other_sensor) = (
-        sensor_id(&server, OWN).await,
-        sensor_id(&server, OTHER).await,
-    );
-    let browsers = [
-        (Who::Anonymous, server.browser()),
-        (
-            Who::Admin,
-            sign_in_as(&server, "admin@loire.fr", Role::Admin, None)
-                .await
-                .0,
-        ),
-        (
-            Who::Operator,
-            sign_in_as(&server, "operateur@prestataire.fr", Role::Operator, None)
-                .await
-                .0,
-        ),
-        (
-            Who::Commune,
-            sign_in_as(
-                &server,
-                "secretariat@saint-etienne.fr",
-                Role::Commune,
-                Some(OWN),
-            )
-            .await
-            .0,
-        ),
-    ];
+    let (admin, _) = sign_in_as(&server, "admin@loire.fr", Role::Admin, None).await;
     let mut failures = Vec::new();
-    let scans = (scan_id(&server, OWN).await, scan_id(&server, OTHER).await);
-    for (path, expected) in matrix(&own_sensor, &other_sensor, (&scans.0, &scans.1)) {
-        for (column, (who, browser)) in browsers.iter().enumerate() {
-            let status = browser.get(server.at(&path)).send().await.unwrap().status();
-            if status.as_u16() != expected[column] {
-                failures.push(format!(
-                    "{who:?} GET {path}: {status}, expected {}",
-                    expected[column]
-                ));
-            }
+    for route in vigie_server::web::routes::table() {
+        if route.method != reqwest::Method::POST
+            || matches!(route.access, Access::Public | Access::Sensor)
+        {
+            continue;
+        }
+        // Any value: the token is checked before the thing is looked up.
+        let path = fill_parameters(route.path);
+        let response = admin
+            .post(server.at(&path))
+            .form(&[("csrf", "")])
+            .send()
+            .await
+            .unwrap();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let wanted = if path.starts_with("/api/") {
+            "application/json"
+        } else {
+            "text/html"
+        };
+        if response.status() != reqwest::StatusCode::FORBIDDEN || !content_type.starts_with(wanted)
+        {
+            failures.push(format!(
+                "POST {path}: {} as {content_type}",
+                response.status()
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

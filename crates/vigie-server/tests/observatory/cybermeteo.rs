@@ -418,7 +418,8 @@ async fn the_administrator_sets_the_thresholds_on_the_dashboard() {
         bad.text()
             .await
             .unwrap()
-            .contains("nuageux < pluie < orage")
+            .contains("nuageux &#60; pluie &#60; orage"),
+        "the page says why, in French"
     );
     assert_eq!(
         set(csrf.clone(), ["x", "3", "4"]).await.unwrap().status(),

@@ -12,6 +12,7 @@ mod browser;
 mod common;
 mod credentials;
 mod cybermeteo;
+mod error_pages;
 mod exports;
 mod hardening;
 mod heartbeat;

@@ -137,10 +137,18 @@ pub async fn sign_in_as(
     role: vigie_server::accounts::Role,
     commune: Option<&str>,
 ) -> (reqwest::Client, String) {
-    const PASSWORD: &str = "un mot de passe de test assez long";
     vigie_server::accounts::add_user(&server.db, email, role, commune, PASSWORD)
         .await
         .unwrap();
+    sign_in_again(server, email).await
+}
+
+/// The password of the users `sign_in_as` creates.
+pub const PASSWORD: &str = "un mot de passe de test assez long";
+
+/// A new session for a user `sign_in_as` created: the browser and the
+/// session's CSRF token.
+pub async fn sign_in_again(server: &TestServer, email: &str) -> (reqwest::Client, String) {
     let browser = server.browser();
     let response = browser
         .post(server.at("/connexion"))
