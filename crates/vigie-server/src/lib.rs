@@ -8,11 +8,14 @@
 //! staff; keep state only in one process's memory that other replicas need.
 
 pub mod accounts;
+pub mod config;
 pub mod cybermeteo;
 pub mod db;
 pub mod error;
 pub mod fr;
+pub mod jobs;
 pub mod lists;
+pub mod outbox;
 pub mod probes;
 pub mod sensors;
 pub mod state;
@@ -67,6 +70,7 @@ pub fn routes() -> web::Routes {
         .merge(territory::router())
         .merge(cybermeteo::router())
         .merge(probes::router())
+        .merge(outbox::router())
         .merge(web::router())
 }
 

@@ -59,6 +59,13 @@ pub struct ServerSettings {
     pub connections: ConnectionLimits,
     /// The request rates anonymous clients get (issue 14).
     pub flood: FloodLimits,
+    /// The observatory's address as people reach it, without a final
+    /// `/`: every link sent starts with it (issue 9).
+    pub public_url: String,
+    /// The relay e-mails leave through; none: they stay queued.
+    pub smtp: Option<crate::config::Smtp>,
+    /// How long records are kept (the retention job).
+    pub retention: crate::config::Retention,
 }
 
 /// What the server loop ([`crate::serve`]) allows connections; defaults
@@ -151,6 +158,9 @@ impl Default for ServerSettings {
             list_fetch_allowed_hosts: Vec::new(),
             connections: ConnectionLimits::default(),
             flood: FloodLimits::default(),
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            smtp: None,
+            retention: crate::config::Retention::default(),
         }
     }
 }

@@ -16,6 +16,7 @@ mod bench_server;
 mod demo;
 mod probe;
 mod sensor;
+mod serve_config;
 mod server;
 
 #[derive(Parser)]

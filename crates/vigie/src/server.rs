@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use vigie_server::accounts::{self, Role};
-use vigie_server::{AppState, ConnectionLimits, Db, ServerSettings, sensors, territory, tls};
+use vigie_server::config::Config;
+use vigie_server::{AppState, Db, sensors, territory, tls};
 
 /// Where the observatory keeps its data; the embedded default is one
 /// SQLite file in the current directory.
@@ -19,12 +20,23 @@ pub struct DatabaseArg {
     pub database: String,
 }
 
+/// `vigie serve`: every option may also be set in the `--config` file;
+/// an option given here wins over the file.
 #[derive(clap::Args)]
 pub struct ServeArgs {
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    pub listen: SocketAddr,
-    #[command(flatten)]
-    pub db: DatabaseArg,
+    /// The configuration file (vigie.toml); see --print-config.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print the commented example configuration and exit.
+    #[arg(long, conflicts_with = "config")]
+    pub print_config: bool,
+    /// Address and port to listen on [default: 127.0.0.1:8080].
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+    /// sqlite://FILE (created on first start) or postgres://USER@HOST/DB
+    /// [default: sqlite://vigie.db].
+    #[arg(long, env = "VIGIE_DATABASE")]
+    pub database: Option<String>,
     /// Mark cookies Secure: use when served behind HTTPS (always so with
     /// --tls-cert).
     #[arg(long)]
@@ -43,18 +55,22 @@ pub struct ServeArgs {
     #[arg(long = "allow-list-host", value_name = "HOST")]
     pub allow_list_hosts: Vec<String>,
     /// Connections open at once, all clients together (lowered to fit the
-    /// open-file limit).
-    #[arg(long, value_name = "N", default_value_t = ConnectionLimits::default().max_connections)]
-    pub max_connections: usize,
+    /// open-file limit) [default: 4096].
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
     /// Connections open at once from one client address (IPv6: its /64);
-    /// 0 = no cap. A trusted proxy is not capped.
-    #[arg(long, value_name = "N", default_value_t = ConnectionLimits::default().per_client)]
-    pub max_connections_per_client: usize,
+    /// 0 = no cap. A trusted proxy is not capped [default: 64].
+    #[arg(long, value_name = "N")]
+    pub max_connections_per_client: Option<usize>,
     /// A reverse proxy in front of the observatory (repeatable): its
     /// X-Forwarded-For names the client, and its connections are not
     /// capped per client.
     #[arg(long = "trusted-proxy", value_name = "IP")]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The observatory's public address, the start of every link it sends
+    /// (e-mails) [default: http://127.0.0.1:8080].
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -100,40 +116,47 @@ async fn connect(db: &DatabaseArg) -> anyhow::Result<Db> {
 }
 
 pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    if args.print_config {
+        print!("{}", vigie_server::config::EXAMPLE);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let config = crate::serve_config::merged(&args)?;
     // Checked before the database is opened: a wrong file fails at once.
-    let tls = tls_config(&args)?;
+    let tls = tls_config(&config)?;
+    let relay = match &config.smtp {
+        Some(smtp) => Some(vigie_server::outbox::Relay::new(smtp).context("relais SMTP")?),
+        None => None,
+    };
     runtime()?.block_on(async {
-        let db = open(&args.db).await?;
-        let settings = ServerSettings {
-            secure_cookies: args.secure_cookies || tls.is_some(),
-            list_fetch_allowed_hosts: args.allow_list_hosts.clone(),
-            trusted_proxies: args.trusted_proxies.clone(),
-            connections: ConnectionLimits {
-                max_connections: args.max_connections,
-                per_client: args.max_connections_per_client,
-                ..ConnectionLimits::default()
-            },
-            ..ServerSettings::default()
-        };
-        // Threat lists given by URL are fetched on their schedule.
-        vigie_server::lists::spawn_fetcher(db.clone(), settings.list_fetch_allowed_hosts.clone());
-        let state = AppState::new(db, settings);
-        let listener = tokio::net::TcpListener::bind(args.listen)
+        let db = open(&DatabaseArg {
+            database: config.database.clone(),
+        })
+        .await?;
+        let state = AppState::new(db.clone(), config.settings());
+        // List fetches, silence alerts, e-mails and purges, each claimed
+        // in the database so that replicas run each once.
+        let jobs = vigie_server::jobs::standard(&state, relay);
+        vigie_server::jobs::Runner::new(db, jobs).spawn(vigie_server::jobs::TICK);
+        let listener = tokio::net::TcpListener::bind(config.listen)
             .await
-            .with_context(|| format!("impossible d'écouter sur {}", args.listen))?;
+            .with_context(|| format!("impossible d'écouter sur {}", config.listen))?;
         let scheme = if tls.is_some() { "https" } else { "http" };
-        println!("Vigie : observatoire sur {scheme}://{}", args.listen);
+        println!("Vigie : observatoire sur {scheme}://{}", config.listen);
+        if config.smtp.is_none() {
+            println!("Aucun relais SMTP configuré : les courriels restent en file d'attente.");
+        }
         vigie_server::serve(state, listener, tls)
             .await
-            .with_context(|| format!("service sur {}", args.listen))?;
+            .with_context(|| format!("service sur {}", config.listen))?;
         Ok(ExitCode::SUCCESS)
     })
 }
 
 /// The TLS configuration of `--tls-cert` and `--tls-key`: both or neither.
-fn tls_config(args: &ServeArgs) -> anyhow::Result<Option<Arc<tls::ServerConfig>>> {
-    match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => Ok(Some(tls::load_tls_config(cert, key)?)),
+fn tls_config(config: &Config) -> anyhow::Result<Option<Arc<tls::ServerConfig>>> {
+    let given = |path: &PathBuf| (!path.as_os_str().is_empty()).then(|| path.clone());
+    match (given(&config.tls_cert), given(&config.tls_key)) {
+        (Some(cert), Some(key)) => Ok(Some(tls::load_tls_config(&cert, &key)?)),
         (None, None) => Ok(None),
         (Some(_), None) => {
             bail!("--tls-cert demande aussi --tls-key (la clé privée du certificat)")
@@ -306,19 +329,12 @@ pub fn import(
 mod tests {
     use super::*;
 
-    fn args(cert: Option<&str>, key: Option<&str>) -> ServeArgs {
-        ServeArgs {
-            listen: ([127, 0, 0, 1], 8080).into(),
-            db: DatabaseArg {
-                database: "sqlite://unused.db".to_owned(),
-            },
-            secure_cookies: false,
-            tls_cert: cert.map(PathBuf::from),
-            tls_key: key.map(PathBuf::from),
-            allow_list_hosts: Vec::new(),
-            max_connections: 4096,
-            max_connections_per_client: 64,
-            trusted_proxies: Vec::new(),
+    /// The configuration of `--tls-cert` and `--tls-key` given so.
+    fn args(cert: Option<&str>, key: Option<&str>) -> Config {
+        Config {
+            tls_cert: cert.map(PathBuf::from).unwrap_or_default(),
+            tls_key: key.map(PathBuf::from).unwrap_or_default(),
+            ..Config::default()
         }
     }
 

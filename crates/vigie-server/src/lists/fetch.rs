@@ -1,5 +1,5 @@
 //! Fetches the URL lists: on their schedule ([`fetch_due`], every minute
-//! from [`spawn_fetcher`]) or when the administrator asks ([`refresh`]).
+//! from the `lists.fetch` job, [`crate::jobs`]) or when the administrator asks ([`refresh`]).
 //!
 //! Only http and https, at most [`super::MAX_LIST_BYTES`], within
 //! [`FETCH_TIMEOUT`], and never from this machine or an internal network
@@ -27,7 +27,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 /// After a failure, the next attempt comes after this or the list's
 /// interval, whichever is shorter.
 pub const RETRY_AFTER_FAILURE_SECS: i64 = 3600;
-/// How often [`spawn_fetcher`] looks for due lists.
+/// How often the `lists.fetch` job looks for due lists.
 pub const FETCHER_PERIOD: Duration = Duration::from_secs(60);
 
 /// What one round of [`fetch_due`] did.
@@ -93,30 +93,6 @@ pub(super) async fn refresh(
     let allowed = Allowed::new(allowed_hosts);
     let client = client(&allowed);
     refresh_with(db, &allowed, client.as_ref(), list, now).await
-}
-
-/// Runs [`fetch_due`] every minute until the runtime stops; errors are
-/// logged and the next round goes on.
-pub fn spawn_fetcher(db: Db, allowed_hosts: Vec<String>) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(FETCHER_PERIOD);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticks.tick().await;
-            match fetch_due(&db, &allowed_hosts).await {
-                Ok(summary) if summary.fetched > 0 => {
-                    tracing::info!(
-                        fetched = summary.fetched,
-                        new_versions = summary.new_versions,
-                        failed = summary.failed,
-                        "lists fetched"
-                    );
-                }
-                Ok(_) => {}
-                Err(e) => tracing::warn!("cannot fetch the due lists: {e}"),
-            }
-        }
-    })
 }
 
 /// Checks an administrator's URL without the DNS: http or https, with a

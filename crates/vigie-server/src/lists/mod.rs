@@ -2,7 +2,7 @@
 //! served to its sensors.
 //!
 //! A list is uploaded by the administrator or fetched from a URL on a
-//! schedule ([`fetch_due`], called every minute by [`spawn_fetcher`]); its
+//! schedule ([`fetch_due`], called every minute by the `lists.fetch` job of [`crate::jobs`]); its
 //! content is checked with the sensor's own parser (FireHOL, Spamhaus DROP,
 //! abuse.ch CSV, plain lists) and each change makes a new version, numbered
 //! and digested (SHA-256). Threat lists are territory-wide; an allowlist is
@@ -34,7 +34,7 @@ use crate::db::{Db, now_ms};
 use crate::web::{Access, Routes};
 
 pub use destination::{Kind as AddressKind, Refused};
-pub use fetch::{FetchSummary, fetch_due, fetch_due_at, spawn_fetcher};
+pub use fetch::{FETCHER_PERIOD, FetchSummary, fetch_due, fetch_due_at};
 pub use store::KEEP_VERSIONS;
 
 /// Largest list accepted, uploaded or fetched. FireHOL's biggest sets are a

@@ -13,6 +13,7 @@
 //! any part of a refused batch, count a batch twice, or show a commune's
 //! sensors to another commune's users.
 
+pub mod alerts;
 mod enroll;
 mod heartbeat;
 pub(crate) mod ingest;

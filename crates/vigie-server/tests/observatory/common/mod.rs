@@ -13,6 +13,8 @@ pub struct TestServer {
     pub url: String,
     pub addr: SocketAddr,
     pub db: Db,
+    /// The database's URL, for a second replica on it.
+    pub database_url: String,
     _dir: tempfile::TempDir,
     /// The PostgreSQL database made for this test: (admin URL, name).
     postgres: Option<(String, String)>,
@@ -77,6 +79,7 @@ impl TestServer {
             url: format!("http://{addr}"),
             addr,
             db,
+            database_url: url,
             _dir: dir,
             postgres,
         }

@@ -1,0 +1,452 @@
+//! The observatory's configuration file (`vigie serve --config vigie.toml`):
+//! one serde struct, a doc line per field, the defaults in `Default` (and
+//! the same values in the example, `data/vigie.example.toml`, which a test
+//! parses back). The binary merges its command-line flags over it, then
+//! turns it into [`ServerSettings`] with [`Config::settings`].
+//!
+//! What it must not do: accept a key it does not know (a typo would
+//! silently keep a default), or hold a secret itself (the SMTP password
+//! stays in its own file, read when the relay is built).
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::state::{ConnectionLimits, ServerSettings};
+
+/// The commented example `vigie serve --print-config` prints.
+pub const EXAMPLE: &str = include_str!("../data/vigie.example.toml");
+
+/// Everything `vigie.toml` may hold. The keys are a contract scripts rely
+/// on (docs/api.md): rename none.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// The observatory's address as people reach it; every link sent
+    /// (e-mails, documents) starts with it.
+    pub public_url: String,
+    /// Address and port to listen on.
+    pub listen: SocketAddr,
+    /// `sqlite://FILE` or `postgres://USER@HOST/DB`.
+    pub database: String,
+    /// Mark cookies `Secure` (always so with `tls_cert`).
+    pub secure_cookies: bool,
+    /// HTTPS certificate (PEM); empty: plain HTTP.
+    pub tls_cert: PathBuf,
+    /// Its private key (PEM); empty: plain HTTP.
+    pub tls_key: PathBuf,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Host names a list may be fetched from at an internal address.
+    pub allow_list_hosts: Vec<String>,
+    /// Connections open at once, all clients together.
+    pub max_connections: usize,
+    /// Connections open at once from one client (0: no cap).
+    pub max_connections_per_client: usize,
+    /// A sensor silent for this long raises an alert (minutes).
+    pub silent_after_minutes: u32,
+    /// The relay e-mails leave through; none: they stay queued.
+    pub smtp: Option<Smtp>,
+    /// What documents carry of the territory.
+    pub branding: Branding,
+    /// How long records are kept.
+    pub retention: Retention,
+}
+
+/// The SMTP relay (`[smtp]`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Smtp {
+    /// The relay's host name (also the name its certificate must carry).
+    pub host: String,
+    /// Its port: 587 for STARTTLS, 465 for TLS, 25 for none.
+    pub port: u16,
+    /// How the connection is protected.
+    pub security: SmtpSecurity,
+    /// The account to authenticate as; empty: no authentication.
+    pub username: String,
+    /// A file whose first line is the password; empty: none.
+    pub password_file: PathBuf,
+    /// The sender, `Name <address>`.
+    pub from: String,
+}
+
+/// `smtp.security`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// Plain SMTP (a relay on this machine).
+    None,
+    /// Plain connection upgraded with STARTTLS, required (RFC 3207).
+    Starttls,
+    /// TLS from the first byte (RFC 8314).
+    Tls,
+}
+
+/// Document branding (`[branding]`): stored and checked now, used by the
+/// document engine.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Branding {
+    /// The territory's name, at the head of documents.
+    pub territory_name: String,
+    /// Logo file (PNG or SVG); empty: none. Relative to the config file.
+    pub logo: PathBuf,
+    /// Who signs documents, and as what.
+    pub signatory_name: String,
+    pub signatory_title: String,
+    /// Colours, `#rrggbb`.
+    pub primary_color: String,
+    pub accent_color: String,
+}
+
+/// Retention periods in days, 0 = kept forever (`[retention]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Retention {
+    /// Audit journal entries.
+    pub audit_days: u32,
+    /// Incident detail (the daily counts behind the weather are kept).
+    pub incidents_days: u32,
+    /// E-mails sent or failed, in the outbox.
+    pub mail_days: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let connections = ConnectionLimits::default();
+        Config {
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database: "sqlite://vigie.db".to_owned(),
+            secure_cookies: false,
+            tls_cert: PathBuf::new(),
+            tls_key: PathBuf::new(),
+            trusted_proxies: Vec::new(),
+            allow_list_hosts: Vec::new(),
+            max_connections: connections.max_connections,
+            max_connections_per_client: connections.per_client,
+            silent_after_minutes: 60,
+            smtp: None,
+            branding: Branding::default(),
+            retention: Retention::default(),
+        }
+    }
+}
+
+impl Default for Smtp {
+    fn default() -> Self {
+        Smtp {
+            host: "127.0.0.1".to_owned(),
+            port: 587,
+            security: SmtpSecurity::Starttls,
+            username: String::new(),
+            password_file: PathBuf::new(),
+            from: "Observatoire <noreply@example.fr>".to_owned(),
+        }
+    }
+}
+
+impl Default for Branding {
+    fn default() -> Self {
+        Branding {
+            territory_name: "Territoire de démonstration".to_owned(),
+            logo: PathBuf::new(),
+            signatory_name: String::new(),
+            signatory_title: String::new(),
+            primary_color: "#1f4e79".to_owned(),
+            accent_color: "#c0392b".to_owned(),
+        }
+    }
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            audit_days: 730,
+            incidents_days: 400,
+            mail_days: 90,
+        }
+    }
+}
+
+/// A configuration refused, in French, naming the file and where.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}{at} : {message}")]
+pub struct ConfigError {
+    file: String,
+    /// ", ligne N" when known.
+    at: String,
+    message: String,
+}
+
+impl ConfigError {
+    fn new(file: &Path, line: Option<usize>, message: String) -> Self {
+        ConfigError {
+            file: file.display().to_string(),
+            at: line.map(|n| format!(", ligne {n}")).unwrap_or_default(),
+            message,
+        }
+    }
+}
+
+impl Config {
+    /// Reads and checks `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::new(path, None, format!("lecture impossible ({e})")))?;
+        let mut config = Config::parse(path, &text)?;
+        // A relative logo is found beside the configuration file.
+        if !config.branding.logo.as_os_str().is_empty()
+            && config.branding.logo.is_relative()
+            && let Some(dir) = path.parent()
+        {
+            config.branding.logo = dir.join(&config.branding.logo);
+        }
+        config.check(path, &text)?;
+        Ok(config)
+    }
+
+    /// Parses `text` (the content of `path`, named in errors); checks
+    /// only what needs no file system.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|span| line_of(text, span.start));
+            ConfigError::new(path, line, french(&e, text))
+        })?;
+        config.check_values(path, text)?;
+        Ok(config)
+    }
+
+    fn check_values(&self, path: &Path, text: &str) -> Result<(), ConfigError> {
+        let refuse = |key: &str, why: String| {
+            let line = find_key(text, key);
+            Err(ConfigError::new(path, line, format!("« {key} » : {why}")))
+        };
+        let url = self.public_url.trim_end_matches('/');
+        if !(url.starts_with("http://") || url.starts_with("https://")) || url.contains(' ') {
+            return refuse(
+                "public_url",
+                format!(
+                    "« {} » n'est pas une adresse http:// ou https://",
+                    self.public_url
+                ),
+            );
+        }
+        for (key, colour) in [
+            ("primary_color", &self.branding.primary_color),
+            ("accent_color", &self.branding.accent_color),
+        ] {
+            let hex = colour.strip_prefix('#').unwrap_or("");
+            if hex.len() != 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+                return refuse(key, format!("« {colour} » n'est pas une couleur #rrggbb"));
+            }
+        }
+        if self.tls_cert.as_os_str().is_empty() != self.tls_key.as_os_str().is_empty() {
+            return refuse(
+                "tls_cert",
+                "tls_cert et tls_key vont ensemble : les deux ou aucun".to_owned(),
+            );
+        }
+        if self.silent_after_minutes == 0 {
+            return refuse("silent_after_minutes", "doit valoir au moins 1".to_owned());
+        }
+        if let Some(smtp) = &self.smtp {
+            if smtp.host.trim().is_empty() {
+                return refuse("host", "le relais SMTP n'a pas de nom d'hôte".to_owned());
+            }
+            if smtp.from.parse::<lettre::message::Mailbox>().is_err() {
+                return refuse(
+                    "from",
+                    format!(
+                        "« {} » n'est pas une adresse d'expéditeur valide",
+                        smtp.from
+                    ),
+                );
+            }
+            if !smtp.username.is_empty() && smtp.password_file.as_os_str().is_empty() {
+                return refuse(
+                    "password_file",
+                    "un nom d'utilisateur SMTP demande un fichier de mot de passe".to_owned(),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// What needs the file system: the logo and the password file exist.
+    fn check(&self, path: &Path, text: &str) -> Result<(), ConfigError> {
+        let logo = &self.branding.logo;
+        if !logo.as_os_str().is_empty() && !logo.is_file() {
+            return Err(ConfigError::new(
+                path,
+                find_key(text, "logo"),
+                format!("« logo » : le fichier {} est introuvable", logo.display()),
+            ));
+        }
+        if let Some(smtp) = &self.smtp
+            && !smtp.password_file.as_os_str().is_empty()
+            && !smtp.password_file.is_file()
+        {
+            return Err(ConfigError::new(
+                path,
+                find_key(text, "password_file"),
+                format!(
+                    "« password_file » : le fichier {} est introuvable",
+                    smtp.password_file.display()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The settings the server runs with.
+    pub fn settings(&self) -> ServerSettings {
+        let defaults = ServerSettings::default();
+        ServerSettings {
+            secure_cookies: self.secure_cookies || !self.tls_cert.as_os_str().is_empty(),
+            silent_after_secs: i64::from(self.silent_after_minutes) * 60,
+            trusted_proxies: self.trusted_proxies.clone(),
+            list_fetch_allowed_hosts: self.allow_list_hosts.clone(),
+            connections: ConnectionLimits {
+                max_connections: self.max_connections,
+                per_client: self.max_connections_per_client,
+                ..defaults.connections.clone()
+            },
+            public_url: self.public_url.trim_end_matches('/').to_owned(),
+            smtp: self.smtp.clone(),
+            retention: self.retention,
+            ..defaults
+        }
+    }
+}
+
+/// The 1-based line of byte `offset` in `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.get(..offset)
+        .map_or(0, |before| before.matches('\n').count())
+        + 1
+}
+
+/// The line where `key` is set in `text` (for checks made after parsing,
+/// which have no position).
+fn find_key(text: &str, key: &str) -> Option<usize> {
+    text.lines()
+        .position(|line| {
+            line.trim_start()
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .map(|index| index + 1)
+}
+
+/// The parser's message in French, naming the key.
+fn french(error: &toml::de::Error, text: &str) -> String {
+    let message = error.message();
+    if let Some(rest) = message.strip_prefix("unknown field `")
+        && let Some((key, _)) = rest.split_once('`')
+    {
+        return format!("clé inconnue « {key} »");
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant `")
+        && let Some((value, _)) = rest.split_once('`')
+    {
+        return format!("valeur inconnue « {value} » (voir vigie serve --print-config)");
+    }
+    let line = error
+        .span()
+        .and_then(|span| text.get(..span.start))
+        .map(|before| before.rsplit('\n').next().unwrap_or(before));
+    let key = error
+        .span()
+        .and_then(|span| text.get(span.start..))
+        .map(|from| line.unwrap_or("").to_owned() + from.lines().next().unwrap_or(""))
+        .map(|whole| whole.trim().to_owned())
+        .unwrap_or_default();
+    if key.is_empty() {
+        format!("fichier invalide ({message})")
+    } else {
+        format!("« {key} » refusé ({message})")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, String> {
+        Config::parse(Path::new("vigie.toml"), text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_example_is_the_defaults() {
+        assert_eq!(parse(EXAMPLE), Ok(Config::default()));
+    }
+
+    #[test]
+    fn the_example_smtp_section_is_the_smtp_defaults() {
+        let uncommented: String = EXAMPLE
+            .lines()
+            .map(|line| match line.strip_prefix("# ") {
+                Some(rest) if rest.starts_with("[smtp]") || rest.contains(" = ") => rest,
+                _ => line,
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let config = parse(&uncommented).unwrap_or_default();
+        assert_eq!(config.smtp, Some(Smtp::default()));
+    }
+
+    #[test]
+    fn the_contract_keys() {
+        let config = parse(
+            r#"public_url = "https://observatoire.example.fr"
+[smtp]
+host = "127.0.0.1"
+port = 587
+security = "starttls"      # "none" | "starttls" | "tls"
+username = ""              # empty: no authentication
+password_file = ""
+from = "Observatoire <noreply@example.fr>"
+"#,
+        )
+        .unwrap_or_default();
+        assert_eq!(config.public_url, "https://observatoire.example.fr");
+        assert_eq!(config.smtp, Some(Smtp::default()));
+    }
+
+    #[test]
+    fn unknown_keys_name_file_line_and_key() {
+        let error = parse("public_url = \"https://a.fr\"\n\n[smtp]\nhots = \"x\"\n");
+        assert_eq!(
+            error,
+            Err("vigie.toml, ligne 4 : clé inconnue « hots »".to_owned())
+        );
+        let error = parse("[retention]\naudit_days = -3\n");
+        let message = error.err().unwrap_or_default();
+        assert!(message.starts_with("vigie.toml, ligne 2 : "), "{message}");
+        assert!(message.contains("audit_days"), "{message}");
+        let error = parse("[smtp]\nsecurity = \"ssl\"\n")
+            .err()
+            .unwrap_or_default();
+        assert!(
+            error.contains("ligne 2") && error.contains("ssl"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn values_are_checked() {
+        let error = parse("[branding]\nprimary_color = \"bleu\"\n")
+            .err()
+            .unwrap_or_default();
+        assert!(error.contains("primary_color"), "{error}");
+        let error = parse("public_url = \"observatoire\"\n")
+            .err()
+            .unwrap_or_default();
+        assert!(error.contains("public_url"), "{error}");
+        let error = parse("tls_cert = \"a.pem\"\n").err().unwrap_or_default();
+        assert!(error.contains("tls_key"), "{error}");
+    }
+}
