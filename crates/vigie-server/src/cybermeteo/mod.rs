@@ -3,11 +3,13 @@
 //! behind them. The map shows every commune's weather to every signed-in
 //! user; a commune's details are for that commune and the staff only.
 
+pub mod advice;
 pub mod charts;
 pub mod dashboard;
 pub mod exports;
 pub mod history;
 pub mod map;
+pub mod outlook;
 pub mod weather;
 
 mod pages;
@@ -21,6 +23,7 @@ use crate::{AppError, AppState};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(pages::map_page))
+        .route("/carte", get(pages::territory_map_page))
         .route("/communes/{code}", get(pages::commune_page))
         .route("/tableau-de-bord", get(dashboard::dashboard_page))
         .route(
@@ -52,4 +55,12 @@ pub fn parse_day(text: Option<&str>, field: &str) -> Result<NaiveDate, AppError>
             ))
         }),
     }
+}
+
+/// A category's French label, `Autre` for one this version does not know.
+pub(crate) fn category_label(category: &str) -> &'static str {
+    vigie_core::Category::ALL
+        .iter()
+        .find(|c| c.as_str() == category)
+        .map_or("Autre", |c| c.label_fr())
 }

@@ -25,8 +25,9 @@ enum Who {
 type Row = (&'static str, [u16; 4]);
 
 fn matrix(own_sensor: &str, other_sensor: &str, scans: (&str, &str)) -> Vec<(String, [u16; 4])> {
-    let pages: [Row; 21] = [
+    let pages: [Row; 22] = [
         ("/", [303, 200, 200, 200]),
+        ("/carte", [303, 200, 200, 200]),
         ("/territoire", [303, 200, 200, 200]),
         ("/compte", [303, 200, 200, 200]),
         ("/communes/OWN", [303, 200, 200, 200]),
