@@ -2,6 +2,8 @@
 //! runs a formula from an imported name, and a commune user's export is
 //! computed for their commune only, with the filter in the queries.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a panic is the failure report
+
 use crate::common;
 
 use chrono::{Duration, NaiveDate, Utc};
