@@ -23,6 +23,9 @@ pub struct Advice {
     pub steps: Vec<String>,
     /// Keys of `contacts.toml`, in the order to call them.
     pub call: Vec<String>,
+    /// The one thing to do at once, when it cannot wait for the steps.
+    #[serde(default)]
+    pub urgent: Option<String>,
 }
 
 /// Someone to call.
@@ -203,7 +206,7 @@ mod tests {
                 assert!(text.ends_with('.') || text.ends_with(')'), "{text:?}");
             }
         }
-        assert!(!book.outbound().steps.is_empty());
+        assert!(!book.outbound().steps.is_empty() && book.outbound().urgent.is_some());
         assert_eq!(book.national_help().len(), 2);
         assert_eq!(book.service("IMAP"), Some("la messagerie"));
         let contacts = book.contacts(book.outbound(), "Département de la Loire");

@@ -34,6 +34,7 @@ pub struct Outlook {
 /// Advice ready for a template.
 #[derive(Clone, Debug)]
 pub struct AdviceView {
+    pub urgent: Option<String>,
     pub summary: String,
     pub steps: Vec<String>,
     pub contacts: Vec<Contact>,
@@ -133,6 +134,7 @@ pub fn tell(day: &Day<'_>) -> Outlook {
 
 fn view(book: &Book, advice: &super::advice::Advice, territory: &str) -> AdviceView {
     AdviceView {
+        urgent: advice.urgent.clone(),
         summary: advice.summary.clone(),
         steps: advice.steps.clone(),
         contacts: book.contacts(advice, territory),

@@ -286,7 +286,7 @@ async fn the_map_draws_the_territory_and_links_what_the_reader_may_open() {
         .await
         .unwrap();
     assert!(
-        home.contains("<h1>Saint-Étienne</h1>") && home.contains("href=\"/carte\""),
+        home.contains(">Saint-Étienne <span class=\"level\">") && home.contains("href=\"/carte\""),
         "{home}"
     );
     let page = mayor
@@ -373,8 +373,8 @@ async fn the_commune_page_tells_the_day() {
         "Saint-Étienne",
         "Pluie",
         "3 tentatives d'attaque, surtout des essais de mots de passe",
-        "Alerte : une machine de la mairie a contacté une adresse malveillante",
-        "À faire maintenant",
+        "Une machine de la mairie a contacté une adresse malveillante",
+        "À faire maintenant :",
         "Que faire ?",
         "Essais de mots de passe",
         "Adresse malveillante connue",
