@@ -201,7 +201,11 @@ pub async fn revoke_all_tokens(db: &Db, user_id: i64) -> Result<u64, sqlx::Error
         .execute(&db.pool)
         .await?;
     if done.rows_affected() > 0 {
-        let detail = format!("{} jeton(s)", done.rows_affected());
+        let detail = crate::fr::plural(
+            i64::try_from(done.rows_affected()).unwrap_or(i64::MAX),
+            "jeton",
+            "jetons",
+        );
         audit(db, Some(user_id), "token_revoke_all", &detail).await;
     }
     Ok(done.rows_affected())

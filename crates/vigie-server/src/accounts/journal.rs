@@ -6,7 +6,6 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use chrono::TimeZone;
 use sqlx::Row;
 
 use super::Admin;
@@ -84,7 +83,7 @@ pub async fn page(
     for row in rows.iter().take(PAGE_SIZE as usize) {
         let action: String = row.try_get("action")?;
         entries.push(Entry {
-            at: paris_time(row.try_get("at")?),
+            at: crate::fr::date_time(row.try_get("at")?),
             who: row
                 .try_get::<Option<String>, _>("email")?
                 .unwrap_or_else(|| "—".to_owned()),
@@ -102,28 +101,35 @@ pub async fn page(
     })
 }
 
-/// What the administrator reads for this module's actions; the other
-/// modules' actions are shown as recorded.
+/// What the administrator reads for each action any module records: a
+/// test checks that every action literal given to the audit function in
+/// the sources has one.
 fn action_label_fr(action: &str) -> Option<&'static str> {
     Some(match action {
         "login" => "connexion",
         "login_failed" => "échec de connexion",
         "login_blocked" => "connexion bloquée (trop d'échecs)",
+        "login_cross_site" => "connexion refusée (formulaire envoyé par un autre site)",
         "logout" => "déconnexion",
         "password_change" => "changement de mot de passe",
         "user_add" => "création de compte",
+        "user_disable" => "compte désactivé",
+        "user_enable" => "compte réactivé",
         "token_create" => "création de jeton d'API",
         "token_revoke" => "révocation de jeton d'API",
+        "token_revoke_all" => "révocation de tous les jetons d'API",
+        "sensor_add" => "boîtier créé",
+        "sensor_enroll" => "boîtier enrôlé",
+        "sensor_revoke" => "boîtier révoqué",
+        "sensor_revoke_page" => "boîtier révoqué (depuis sa page)",
+        "list_upload" => "liste envoyée",
+        "list_add_url" => "liste ajoutée par adresse web",
+        "list_fetch" => "liste téléchargée",
+        "list_delete" => "liste supprimée",
+        "probe_upload" => "rapport de sonde reçu",
+        "thresholds.set" => "seuils de la météo modifiés",
         _ => return None,
     })
-}
-
-/// A Unix-milliseconds time as Paris local time, to the second.
-fn paris_time(ms: i64) -> String {
-    match chrono_tz::Europe::Paris.timestamp_millis_opt(ms).single() {
-        Some(time) => time.format("%Y-%m-%d %H:%M:%S").to_string(),
-        None => ms.to_string(),
-    }
 }
 
 #[cfg(test)]
@@ -131,16 +137,65 @@ mod tests {
     use super::*;
 
     #[test]
-    fn times_are_paris_local() {
+    fn times_are_paris_local_in_french() {
         // 2024-07-01T10:00:00Z is noon in Paris (summer time).
-        assert_eq!(paris_time(1_719_828_000_000), "2024-07-01 12:00:00");
+        assert_eq!(crate::fr::date_time(1_719_828_000_000), "01/07/2024 12:00");
         // 2024-01-15T23:30:00Z is already the 16th in Paris.
-        assert_eq!(paris_time(1_705_361_400_000), "2024-01-16 00:30:00");
+        assert_eq!(crate::fr::date_time(1_705_361_400_000), "16/01/2024 00:30");
+    }
+
+    /// Every action literal given to `audit(` anywhere in `src/`.
+    fn recorded_actions() -> Vec<(String, String)> {
+        let mut found = Vec::new();
+        let mut dirs = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src"
+        ))];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                // Tests may quote calls; the code before them is what runs.
+                let text = text.split("#[cfg(test)]").next().unwrap_or_default();
+                for (at, _) in text.match_indices("audit(") {
+                    let call = &text[at..];
+                    // The definition itself.
+                    if text[..at].ends_with("fn ") {
+                        continue;
+                    }
+                    let args = &call[..call.find(");").unwrap_or(call.len()).min(400)];
+                    let action = args
+                        .split('"')
+                        .nth(1)
+                        .unwrap_or("<no literal action>")
+                        .to_owned();
+                    found.push((path.display().to_string(), action));
+                }
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn every_recorded_action_has_a_french_label() {
+        let actions = recorded_actions();
+        assert!(actions.len() >= 20, "the scan finds the calls: {actions:?}");
+        for (file, action) in actions {
+            assert!(
+                action_label_fr(&action).is_some(),
+                "{file}: action {action:?} has no label in action_label_fr"
+            );
+        }
     }
 
     #[test]
     fn unknown_actions_keep_their_name() {
         assert_eq!(action_label_fr("login"), Some("connexion"));
-        assert_eq!(action_label_fr("sensor_add"), None);
+        assert_eq!(action_label_fr("sensor_add"), Some("boîtier créé"));
+        assert_eq!(action_label_fr("something_new"), None);
     }
 }

@@ -61,6 +61,17 @@ async fn visible_weather(
         .collect())
 }
 
+/// The CSV's header line, in French (issue 13).
+pub const HEADER: [&str; 7] = [
+    "Jour",
+    "Code INSEE",
+    "Commune",
+    "Score",
+    "Attaques entrantes",
+    "Attaques sortantes",
+    "Météo",
+];
+
 /// `GET /export/meteo.csv?from=&to=` (default: the last 90 days).
 pub async fn csv(
     State(state): State<AppState>,
@@ -77,22 +88,11 @@ pub async fn csv(
             "« from » doit précéder « to », sur {MAX_DAYS} jours au plus."
         )));
     }
-    let mut file = CsvFile::new(&[
-        "jour",
-        "commune",
-        "nom",
-        "score",
-        "entrantes",
-        "sortantes",
-        "meteo",
-    ])?;
+    let mut file = CsvFile::new(&HEADER)?;
     for (day, weather) in visible_weather(&state, &caller, from, to).await? {
-        let day = day.to_string();
+        let day = day.format("%d/%m/%Y").to_string();
         for w in weather {
-            let level = serde_json::to_value(w.level)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
+            let level = w.level.label_fr();
             file.row(&[
                 Cell::Text(&day),
                 Cell::Text(&w.commune),
@@ -100,7 +100,7 @@ pub async fn csv(
                 Cell::Number(w.score),
                 Cell::Number(w.inbound),
                 Cell::Number(w.outbound),
-                Cell::Text(&level),
+                Cell::Text(level),
             ])?;
         }
     }
@@ -140,8 +140,13 @@ pub async fn geojson(
         }));
     }
     let collection = serde_json::json!({ "type": "FeatureCollection", "features": features });
+    // A download, not a page of JSON (issue 13).
+    let disposition = format!("attachment; filename=\"cybermeteo-{day}.geojson\"");
     Ok((
-        [(header::CONTENT_TYPE, "application/geo+json")],
+        [
+            (header::CONTENT_TYPE, "application/geo+json".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
         collection.to_string(),
     )
         .into_response())

@@ -124,6 +124,9 @@ pub struct IncidentRow {
     pub last_seen: i64,
     pub hour: i64,
     pub events: i64,
+    /// The town-hall machine involved, as the box's keyed hash (`h:…`):
+    /// no internal address leaves the box.
+    pub internal_host: Option<String>,
 }
 
 impl IncidentRow {
@@ -141,7 +144,7 @@ pub async fn incidents(
 ) -> Result<Vec<IncidentRow>, sqlx::Error> {
     sqlx::query(
         "SELECT category, rule, label, severity, source, direction, target_port, service,
-                first_seen, last_seen, hour, events
+                first_seen, last_seen, hour, events, internal_host
          FROM incidents WHERE commune = $1 AND day = $2 ORDER BY events DESC, first_seen",
     )
     .bind(commune)
@@ -163,6 +166,7 @@ pub async fn incidents(
             last_seen: row.try_get("last_seen")?,
             hour: row.try_get("hour")?,
             events: row.try_get("events")?,
+            internal_host: row.try_get("internal_host")?,
         })
     })
     .collect()

@@ -20,6 +20,7 @@ pub fn render(
     geometry: &MapGeometry,
     weather: &[CommuneWeather],
     may_open: impl Fn(&str) -> bool,
+    own: Option<&str>,
 ) -> String {
     let (x, y, w, h) = geometry.view_box;
     let detailed = geometry.shapes.len() <= MAX_DETAILED;
@@ -41,17 +42,32 @@ pub fn render(
         let name = escape(&shape.name);
         // Grey already says "no data" (the legend tells): the name suffices.
         let title = match level {
-            Level::NoData => name,
-            _ => format!("{name} : {} (score {score})", level.label_fr()),
+            Level::NoData => format!("{name} : pas de données"),
+            _ => format!(
+                "{name} : {} (score {})",
+                level.label_fr(),
+                crate::fr::number(score)
+            ),
+        };
+        let own_class = if own == Some(shape.code.as_str()) {
+            " own"
+        } else {
+            ""
         };
         let path = format!(
-            r#"<path d="{}" class="{}" id="c{}"><title>{title}</title></path>"#,
+            r#"<path d="{}" class="{}{own_class}" id="c{}"><title>{title}</title></path>"#,
             shape.path,
             class(level),
             shape.code
         );
         if detailed && may_open(&shape.code) {
-            let _ = write!(svg, r#"<a href="/communes/{}">{path}</a>"#, shape.code);
+            // A link, so that the keyboard (Tab) and screen readers reach
+            // the commune: its name is the link's accessible name.
+            let _ = write!(
+                svg,
+                r#"<a href="/communes/{}" aria-label="{title}">{path}</a>"#,
+                shape.code
+            );
         } else {
             svg.push_str(&path);
         }

@@ -3,11 +3,13 @@
 //! behind them. The map shows every commune's weather to every signed-in
 //! user; a commune's details are for that commune and the staff only.
 
+pub mod advice;
 pub mod charts;
 pub mod dashboard;
 pub mod exports;
 pub mod history;
 pub mod map;
+pub mod outlook;
 pub mod weather;
 
 mod pages;
@@ -20,6 +22,7 @@ use crate::web::{Access, Routes};
 pub fn router() -> Routes {
     Routes::new()
         .get("/", Access::SignedIn, pages::map_page)
+        .get("/carte", Access::SignedIn, pages::territory_map_page)
         .get("/communes/{code}", Access::Visible, pages::commune_page)
         .get("/tableau-de-bord", Access::Staff, dashboard::dashboard_page)
         .post(
@@ -57,4 +60,12 @@ pub fn parse_day(text: Option<&str>, field: &str) -> Result<NaiveDate, AppError>
             ))
         }),
     }
+}
+
+/// A category's French label, `Autre` for one this version does not know.
+pub(crate) fn category_label(category: &str) -> &'static str {
+    vigie_core::Category::ALL
+        .iter()
+        .find(|c| c.as_str() == category)
+        .map_or("Autre", |c| c.label_fr())
 }

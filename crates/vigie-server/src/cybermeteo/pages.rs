@@ -9,9 +9,11 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use super::history::{self, DayWeather, IncidentRow};
+use super::outlook;
 use super::weather::{self, CommuneWeather, Level, Thresholds};
 use super::{charts, map, parse_day, today};
 use crate::accounts::{Caller, VisibleCommune};
+use crate::fr;
 use crate::territory::{self, Commune};
 use crate::web::{Chrome, render};
 use crate::{AppError, AppState};
@@ -39,23 +41,67 @@ struct MapPage {
     territory: String,
     day: NaiveDate,
     today: NaiveDate,
+    day_fr: String,
     svg: String,
-    legend: Vec<(Level, usize)>,
-    worst: Vec<CommuneWeather>,
+    legend: Vec<(Level, String)>,
+    worst: Vec<WorstRow>,
+    /// A commune user's own commune (code, name), highlighted.
+    own: Option<(String, String)>,
 }
 
+/// `GET /`: a commune user's home is their commune (the map is one tap
+/// away, at `/carte`); the staff's is the territory's map.
 pub async fn map_page(
     State(state): State<AppState>,
     caller: Caller,
     Query(query): Query<DayQuery>,
 ) -> Result<Response, AppError> {
+    if caller.role == crate::accounts::Role::Commune
+        && let Some(code) = caller.commune.clone()
+    {
+        // Their own commune: always theirs to see.
+        let commune = territory::commune(&state.db, &code)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        return commune_view(&state, &caller, commune, &query, true).await;
+    }
+    territory_map(&state, &caller, &query).await
+}
+
+/// `GET /carte`: the territory's map, for everyone signed in.
+pub async fn territory_map_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<DayQuery>,
+) -> Result<Response, AppError> {
+    territory_map(&state, &caller, &query).await
+}
+
+async fn territory_map(
+    state: &AppState,
+    caller: &Caller,
+    query: &DayQuery,
+) -> Result<Response, AppError> {
     let day = parse_day(query.jour.as_deref(), "jour")?;
-    let weather = territory_weather(&state, day).await?;
+    let weather = territory_weather(state, day).await?;
     let geometry = state.map_geometry().await?;
-    let svg = map::render(&geometry, &weather, |code| caller.can_see_commune(code));
+    let own = caller
+        .commune
+        .as_deref()
+        .filter(|_| caller.role == crate::accounts::Role::Commune);
+    let svg = map::render(
+        &geometry,
+        &weather,
+        |code| caller.can_see_commune(code),
+        own,
+    );
     let legend = Level::ALL
         .iter()
-        .map(|level| (*level, weather.iter().filter(|c| c.level == *level).count()))
+        .map(|level| {
+            let count = weather.iter().filter(|c| c.level == *level).count();
+            let count = i64::try_from(count).unwrap_or(i64::MAX);
+            (*level, fr::plural(count, "commune", "communes"))
+        })
         .collect();
     let mut worst: Vec<CommuneWeather> = weather
         .iter()
@@ -64,16 +110,42 @@ pub async fn map_page(
         .collect();
     worst.sort_by_key(|c| std::cmp::Reverse(c.score));
     worst.truncate(10);
+    let own_name = own
+        .and_then(|code| weather.iter().find(|c| c.commune == code))
+        .map(|c| (c.commune.clone(), c.name.clone()));
     let page = MapPage {
-        chrome: Chrome::new("Cybermétéo", Some(&caller)),
+        chrome: Chrome::new("Cybermétéo", Some(caller)),
         territory: territory::territory_name(&state.db).await?,
         day,
         today: today(),
+        day_fr: day.format("%d/%m/%Y").to_string(),
         svg,
         legend,
-        worst,
+        worst: worst
+            .into_iter()
+            .map(|c| {
+                let link = caller.can_see_commune(&c.commune);
+                WorstRow {
+                    score: fr::number(c.score),
+                    inbound: fr::number(c.inbound),
+                    outbound: fr::number(c.outbound),
+                    link,
+                    c,
+                }
+            })
+            .collect(),
+        own: own_name,
     };
     render(&page)
+}
+
+/// A row of "the most attacked communes", formatted.
+struct WorstRow {
+    c: CommuneWeather,
+    link: bool,
+    score: String,
+    inbound: String,
+    outbound: String,
 }
 
 #[derive(Serialize)]
@@ -155,22 +227,34 @@ pub async fn incidents_api(
 struct CommunePage {
     chrome: Chrome,
     commune: Commune,
+    /// The commune user's home (`/`): the map is one tap away.
+    is_home: bool,
+    population: String,
     day: NaiveDate,
     today: NaiveDate,
+    day_fr: String,
     outside_hours_only: bool,
+    /// The day's weather as shown: only outside working hours when the
+    /// filter is on.
     weather: DayWeather,
+    /// "12 sur 91": how many of the day's attacks the filter kept.
+    filter_note: String,
+    outlook: outlook::Outlook,
     last8: String,
     last90: String,
     hourly: String,
-    categories: Vec<(String, i64, i64)>,
-    sources: Vec<(String, usize, i64)>,
-    outbound_today: bool,
+    /// The 8 days as a table (the charts' text alternative).
+    last8_rows: Vec<charts::DayRow>,
+    /// (label, inbound, outbound), formatted.
+    categories: Vec<(String, String, String, bool)>,
+    /// (address, attacks, events), formatted.
+    sources: Vec<(String, String, String)>,
     sensor: Option<&'static str>,
-    /// Attacks counted that day whose detail the box dropped (its spool
-    /// was full during a long cut).
-    undetailed: i64,
+    /// "Plus 3 attaques comptées sans détail ..." (the box's spool was
+    /// full during a long cut), empty if none.
+    undetailed: String,
     /// Remote addresses the box (filter mode) blocked that day, by reason.
-    blocked: Vec<(String, i64)>,
+    blocked: Vec<(String, String)>,
     /// The network probe's latest scan of the commune.
     probe: Option<crate::probes::ScanSummary>,
 }
@@ -180,6 +264,18 @@ pub async fn commune_page(
     caller: Caller,
     VisibleCommune(commune): VisibleCommune,
     Query(query): Query<DayQuery>,
+) -> Result<Response, AppError> {
+    commune_view(&state, &caller, commune, &query, false).await
+}
+
+/// The commune's page: the day in words and what to do first, then the
+/// charts and the details.
+async fn commune_view(
+    state: &AppState,
+    caller: &Caller,
+    commune: Commune,
+    query: &DayQuery,
+    is_home: bool,
 ) -> Result<Response, AppError> {
     let day = parse_day(query.jour.as_deref(), "jour")?;
     let outside_hours_only = query.hors_heures.is_some();
@@ -195,14 +291,15 @@ pub async fn commune_page(
     let last8 = last90
         .get(last90.len().saturating_sub(8)..)
         .unwrap_or_default();
-    let weather = last90
+    let whole = last90
         .last()
         .cloned()
         .ok_or(AppError::Internal("empty history".into()))?;
-    let incidents: Vec<IncidentRow> = history::incidents(&state.db, &commune.code, day)
-        .await?
-        .into_iter()
+    let all_incidents = history::incidents(&state.db, &commune.code, day).await?;
+    let incidents: Vec<IncidentRow> = all_incidents
+        .iter()
         .filter(|i| !outside_hours_only || i.outside_working_hours(day))
+        .cloned()
         .collect();
     let (mut inbound, mut outbound) = ([0i64; 24], [0i64; 24]);
     let mut categories: Vec<(String, i64, i64)> = Vec::new();
@@ -215,7 +312,7 @@ pub async fn commune_page(
         } else {
             inbound[hour] += 1
         }
-        let label = category_label(&incident.category).to_owned();
+        let label = super::category_label(&incident.category).to_owned();
         match categories.iter_mut().find(|(name, _, _)| *name == label) {
             Some(entry) => {
                 if out {
@@ -226,7 +323,7 @@ pub async fn commune_page(
             }
             None => categories.push((label, i64::from(!out), i64::from(out))),
         }
-        if let Some(source) = &incident.source {
+        if let Some(source) = incident.source.as_ref().filter(|_| !out) {
             match sources.iter_mut().find(|(ip, _, _)| ip == source) {
                 Some(entry) => {
                     entry.1 += 1;
@@ -238,39 +335,119 @@ pub async fn commune_page(
     }
     sources.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)));
     sources.truncate(10);
+    categories.sort_by_key(|(_, i, o)| std::cmp::Reverse(i + 10 * o));
+    // The filter applies to the headline too: the day's figures are then
+    // those of the incidents it kept.
+    let (weather, filter_note) = if outside_hours_only {
+        let count = |dir: bool| {
+            let n = incidents
+                .iter()
+                .filter(|i| (i.direction == "outbound") == dir)
+                .count();
+            i64::try_from(n).unwrap_or(i64::MAX)
+        };
+        let (i, o) = (count(false), count(true));
+        let score = weather::score(i, o);
+        let level = if whole.level == Level::NoData {
+            Level::NoData
+        } else {
+            thresholds.level(score)
+        };
+        let filtered = DayWeather {
+            day,
+            score,
+            inbound: i,
+            outbound: o,
+            level,
+        };
+        let total = i64::try_from(all_incidents.len()).unwrap_or(i64::MAX);
+        let note = format!(
+            "Filtre actif : seulement les soirs, nuits et week-ends ({} sur {} ce jour).",
+            fr::plural(i + o, "attaque", "attaques"),
+            fr::number(total)
+        );
+        (filtered, note)
+    } else {
+        (whole.clone(), String::new())
+    };
     let undetailed = if outside_hours_only {
         0
     } else {
         let listed = i64::try_from(incidents.len()).unwrap_or(i64::MAX);
-        (weather.inbound + weather.outbound - listed).max(0)
+        (whole.inbound + whole.outbound - listed).max(0)
+    };
+    let undetailed = if undetailed > 0 {
+        format!(
+            "Plus {} sans détail : le boîtier a manqué de place pendant une coupure du lien avec l'observatoire. Elles comptent dans la météo.",
+            fr::plural(undetailed, "attaque comptée", "attaques comptées")
+        )
+    } else {
+        String::new()
     };
     let blocked = blocked_on(&state.db, &commune.code, day).await?;
     let now = crate::db::now_ms();
-    let sensor = crate::sensors::commune_sensor_state(
+    let sensing = crate::sensors::commune_sensing(
         &state.db,
         &commune.code,
         now,
         state.settings.silent_after_secs,
     )
-    .await?
-    .map(|s| s.label_fr());
+    .await?;
+    let territory_name = territory::territory_name(&state.db).await?;
+    let before = last90
+        .get(..last90.len().saturating_sub(1))
+        .unwrap_or_default();
+    let outlook = outlook::tell(&outlook::Day {
+        day,
+        today: today(),
+        weather: &weather,
+        before,
+        incidents: &incidents,
+        all_incidents: &all_incidents,
+        sensing: outlook::Sensing {
+            state: sensing.map(|(s, _)| s),
+            last_alive: sensing.and_then(|(_, at)| at),
+            now_ms: now,
+        },
+        territory: &territory_name,
+    });
     let probe = crate::probes::last_scan(&state.db, &commune.code).await?;
+    // One scale for both charts: the 8 days keep the 90 days' proportions,
+    // so that 2 attacks never look like 91.
+    let scale = charts::scale_max(&last90, thresholds);
     let page = CommunePage {
-        chrome: Chrome::new(commune.name.clone(), Some(&caller)),
-        outbound_today: weather.outbound > 0,
-        last8: charts::day_bars(last8),
-        last90: charts::day_bars(&last90),
+        chrome: Chrome::new(commune.name.clone(), Some(caller)),
+        is_home,
+        population: fr::plural(commune.population, "habitant", "habitants"),
+        last8: charts::day_bars(last8, scale, "Les 8 derniers jours"),
+        last90: charts::day_bars(&last90, scale, "Les 90 derniers jours"),
+        last8_rows: last8.iter().rev().map(charts::DayRow::from).collect(),
         hourly: charts::hourly(&inbound, &outbound),
         commune,
         day,
         today: today(),
+        day_fr: day.format("%d/%m/%Y").to_string(),
         outside_hours_only,
         weather,
-        categories,
-        sources,
-        sensor,
+        filter_note,
+        outlook,
+        categories: categories
+            .into_iter()
+            .map(|(name, i, o)| (name, fr::number(i), fr::number(o), o > 0))
+            .collect(),
+        sources: sources
+            .into_iter()
+            .map(|(ip, n, events)| {
+                let n = i64::try_from(n).unwrap_or(i64::MAX);
+                (ip, fr::number(n), fr::number(events))
+            })
+            .collect(),
+        sensor: sensing.map(|(s, _)| s.label_fr()),
         undetailed,
-        blocked,
+        blocked: blocked
+            .into_iter()
+            .map(|(reason, n)| (reason, fr::number(n)))
+            .collect(),
         probe,
     };
     render(&page)
@@ -295,16 +472,9 @@ async fn blocked_on(
     for row in rows {
         let category: String = row.try_get("category")?;
         blocked.push((
-            category_label(&category).to_owned(),
+            super::category_label(&category).to_owned(),
             row.try_get("addresses")?,
         ));
     }
     Ok(blocked)
-}
-
-fn category_label(category: &str) -> &'static str {
-    vigie_core::Category::ALL
-        .iter()
-        .find(|c| c.as_str() == category)
-        .map_or("Autre", |c| c.label_fr())
 }

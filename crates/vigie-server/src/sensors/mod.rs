@@ -35,7 +35,7 @@ pub use enroll::{CODE_LIFETIME_MS, NewSensor, add_sensor, revoke_sensor};
 pub use heartbeat::MAX_HEARTBEAT_BYTES;
 pub use ingest::{MAX_AGE_DAYS, MAX_AHEAD_MS, MAX_REPORT_BYTES};
 pub use state::{
-    REPORTING_WINDOW_MS, SensorState, commune_sensor_state, commune_sensor_states,
+    REPORTING_WINDOW_MS, SensorState, commune_sensing, commune_sensor_state, commune_sensor_states,
     last_sign_of_life, state,
 };
 

@@ -89,6 +89,19 @@ pub async fn commune_sensor_state(
     now: i64,
     silent_after_secs: i64,
 ) -> Result<Option<SensorState>, sqlx::Error> {
+    Ok(commune_sensing(db, commune, now, silent_after_secs)
+        .await?
+        .map(|(state, _)| state))
+}
+
+/// The same, with the last sign of life (Unix ms; `None`: never), so that
+/// a page can say "since when".
+pub async fn commune_sensing(
+    db: &Db,
+    commune: &str,
+    now: i64,
+    silent_after_secs: i64,
+) -> Result<Option<(SensorState, Option<i64>)>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT COUNT(*) AS n, MAX(s.last_report_at) AS last_report,
              MAX(h.received_at) AS last_heartbeat
@@ -103,7 +116,7 @@ pub async fn commune_sensor_state(
         return Ok(None);
     }
     let last = last_sign_of_life(row.try_get("last_report")?, row.try_get("last_heartbeat")?);
-    Ok(Some(state(last, now, silent_after_secs)))
+    Ok(Some((state(last, now, silent_after_secs), last)))
 }
 
 /// The same for every commune that has a sensor, in one query (for the map

@@ -1,4 +1,7 @@
-//! CSV files as the exports write them (RFC 4180, UTF-8, a header line),
+//! CSV files as the exports write them, for a French spreadsheet (issue
+//! 13): semicolons between cells (a comma is the decimal separator in
+//! French), UTF-8 with a byte-order mark (without it Excel reads the
+//! accents as Windows-1252), quoting as RFC 4180, a header line,
 //! and the one place that keeps them from running formulas in a
 //! spreadsheet (issue 14, "CSV formula injection"): a text cell starting
 //! with `=`, `+`, `-`, `@`, a tab or a carriage return (spaces before it
@@ -14,6 +17,9 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 use crate::AppError;
+
+/// The UTF-8 byte-order mark a French spreadsheet needs to read UTF-8.
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// One cell of a row.
 #[derive(Clone, Copy, Debug)]
@@ -33,7 +39,9 @@ impl CsvFile {
     /// A file starting with its `header` line.
     pub fn new(header: &[&str]) -> Result<CsvFile, AppError> {
         let mut file = CsvFile {
-            writer: csv::Writer::from_writer(Vec::new()),
+            writer: csv::WriterBuilder::new()
+                .delimiter(b';')
+                .from_writer(BOM.to_vec()),
         };
         let cells: Vec<Cell<'_>> = header.iter().map(|name| Cell::Text(name)).collect();
         file.row(&cells)?;
@@ -113,9 +121,12 @@ mod tests {
     fn numbers_are_written_as_they_are_and_text_is_quoted_when_needed() {
         let mut file = CsvFile::new(&["nom", "score"]).unwrap();
         file.row(&[Cell::Text("=1+1"), Cell::Number(-3)]).unwrap();
-        file.row(&[Cell::Text("Roche, \"la\""), Cell::Number(7)])
+        file.row(&[Cell::Text("Roche; \"la\""), Cell::Number(7)])
             .unwrap();
         let text = String::from_utf8(file.writer.into_inner().unwrap()).unwrap();
-        assert_eq!(text, "nom,score\n'=1+1,-3\n\"Roche, \"\"la\"\"\",7\n");
+        assert_eq!(
+            text,
+            "\u{feff}nom;score\n'=1+1;-3\n\"Roche; \"\"la\"\"\";7\n"
+        );
     }
 }

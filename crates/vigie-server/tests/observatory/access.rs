@@ -565,7 +565,7 @@ async fn a_commune_exports_only_its_own_weather() {
         .unwrap();
     let rows: Vec<&str> = csv.lines().skip(1).collect();
     assert_eq!(rows.len(), 90, "90 days of one commune");
-    assert!(rows.iter().all(|row| row.contains(",42218,")), "{csv}");
+    assert!(rows.iter().all(|row| row.contains(";42218;")), "{csv}");
     let geojson: serde_json::Value = mayor
         .get(server.at("/export/meteo.geojson"))
         .send()

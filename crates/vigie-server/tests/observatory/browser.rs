@@ -126,3 +126,236 @@ async fn the_map_is_drawn_in_a_browser() {
         "Saint-Étienne's storm is drawn: {storm} purple pixels"
     );
 }
+
+/// What the probe script injected into a page measured, at one width.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Measure {
+    scroll_width: f64,
+    client_width: f64,
+    /// Bottom of `.sentence` (the weather in words), if on the page.
+    sentence_bottom: Option<f64>,
+    /// Bottom of the advice's first paragraph, if on the page.
+    advice_bottom: Option<f64>,
+    viewport_height: f64,
+    /// The class of `main`'s first element.
+    first_in_main: String,
+    /// The map's first commune link is in the Tab order and takes focus.
+    map_link_focusable: bool,
+    /// Elements wider than the screen (tag.class), for the failure message.
+    too_wide: Vec<String>,
+}
+
+/// Measures the page the browser would get for `path`, in Chromium at
+/// `width` × 844: the document's width, where the weather sentence and the
+/// advice end, what comes first, whether the map's communes take the
+/// keyboard focus. The page is saved with its stylesheet inlined and a
+/// measuring script appended (the file has no Content-Security-Policy);
+/// `--dump-dom` returns the DOM once the script has run.
+async fn measure(
+    browser_bin: &Path,
+    client: &reqwest::Client,
+    server: &TestServer,
+    path: &str,
+    width: u32,
+    shots: &Path,
+) -> Measure {
+    let response = client.get(server.at(path)).send().await.unwrap();
+    assert_eq!(response.status(), 200, "{path}");
+    let html = response.text().await.unwrap();
+    let css = client
+        .get(server.at("/static/vigie.css"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let html = html.replace(
+        r#"<link rel="stylesheet" href="/static/vigie.css">"#,
+        &format!("<style>{css}</style>"),
+    );
+    let probe = r#"<script>
+window.addEventListener("load", () => {
+  const doc = document.documentElement;
+  const bottom = (sel) => { const e = document.querySelector(sel); return e ? e.getBoundingClientRect().bottom : null; };
+  const first = document.querySelector("main") && document.querySelector("main").firstElementChild;
+  const focusable = [...document.querySelectorAll("a[href], button, input, select, textarea, [tabindex]")]
+    .filter((e) => e.tabIndex >= 0 && !e.disabled && e.getClientRects().length > 0);
+  const link = focusable.find((e) => e.closest(".map svg") && e.tagName.toLowerCase() === "a");
+  let focused = false;
+  if (link) { link.focus(); focused = document.activeElement === link; }
+  const tooWide = [...document.querySelectorAll("body *")]
+    .filter((e) => e.getBoundingClientRect().right > doc.clientWidth + 1 && !e.closest(".scroll-x") && !e.closest("svg"))
+    .slice(0, 8).map((e) => e.tagName.toLowerCase() + "." + e.className);
+  const out = {};
+  out.textContent = JSON.stringify({
+    scrollWidth: doc.scrollWidth, clientWidth: doc.clientWidth,
+    sentenceBottom: bottom(".weather-now .sentence"), adviceBottom: bottom(".advice p"),
+    viewportHeight: window.innerHeight,
+    firstInMain: first ? String(first.className || first.tagName.toLowerCase()) : "",
+    mapLinkFocusable: focused, tooWide,
+  });
+  parent.postMessage(out.textContent, "*");
+});
+</script></body>"#;
+    let page_name = format!(
+        "{}-{width}",
+        path.trim_start_matches('/')
+            .replace(['/', '?', '=', '&'], "_")
+    );
+    let page = shots.join(format!("{page_name}.html"));
+    std::fs::write(&page, html.replace("</body>", probe)).unwrap();
+    // Headless Chromium's window is at least 500 px wide: the page is
+    // measured in an iframe of the phone's size, which is its viewport
+    // (media queries included); it posts its measure to this frame.
+    let frame = shots.join(format!("{page_name}-frame.html"));
+    std::fs::write(
+        &frame,
+        format!(
+            r#"<!doctype html><html><body style="margin:0"><iframe src="{page_name}.html" width="{width}" height="844" style="border:0;display:block"></iframe><script>
+window.addEventListener("message", (e) => {{ const p = document.createElement("pre"); p.id = "vigie-measure"; p.textContent = e.data; document.body.appendChild(p); }});
+</script></body></html>"#
+        ),
+    )
+    .unwrap();
+    let run = |extra: &[String]| {
+        Command::new(browser_bin)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--hide-scrollbars",
+            ])
+            .arg(format!(
+                "--user-data-dir={}",
+                shots.join(format!("profile-{page_name}")).display()
+            ))
+            .arg(format!("--window-size={},1000", width.max(500)))
+            .arg("--virtual-time-budget=5000")
+            .args(extra)
+            .arg(format!("file://{}", frame.display()))
+            .stderr(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let shot = shots.join(format!("{page_name}.png"));
+    run(&[format!("--screenshot={}", shot.display())]);
+    let dom = String::from_utf8(run(&["--dump-dom".to_owned()]).stdout).unwrap();
+    let start = dom
+        .find(r#"<pre id="vigie-measure">"#)
+        .unwrap_or_else(|| panic!("{path} at {width}px: the measure did not run"));
+    let json = &dom[start + r#"<pre id="vigie-measure">"#.len()..];
+    let json = &json[..json.find("</pre>").unwrap()];
+    let json = json
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    serde_json::from_str(&json).unwrap_or_else(|e| panic!("{path}: {e}: {json}"))
+}
+
+/// Issue 13: every role's pages at 1400 px and on a 390 px phone: no
+/// horizontal scrolling; on a mayor's home the outbound alert comes first
+/// and the weather in words and the advice show without scrolling; the
+/// keyboard reaches the map's communes.
+#[tokio::test]
+async fn issue_13_every_page_fits_a_phone_and_a_mayor_reads_their_day() {
+    let Some(browser_bin) = chromium() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install chromium (Debian package `chromium`)"
+        );
+        eprintln!("skipped: no Chromium on this machine (apt-get install chromium)");
+        return;
+    };
+    let server = TestServer::start().await;
+    vigie_server::territory::ensure_builtin(&server.db)
+        .await
+        .unwrap();
+    let today = vigie_core::local_day(Utc::now());
+    let token = enrolled_sensor(&server, "42218").await;
+    for (seq, back) in (1..).zip((0..10).rev()) {
+        let day = today - Duration::days(back);
+        let at = format!("{day}T09:30:00Z");
+        let mut incidents = vec![incident("brute_force", "inbound", &at); 3 + 4 * back as usize];
+        if back == 0 {
+            incidents.extend(vec![incident("brute_force", "inbound", &at); 88]);
+            let mut out = incident("reputation", "outbound", &at);
+            out["internal_host"] = serde_json::json!("h:3f2a9c0172be");
+            incidents.push(out);
+        }
+        assert_eq!(
+            post_report(&server, &token, seq, &at, &at, incidents).await,
+            200
+        );
+    }
+    let shots = std::env::var_os("VIGIE_BROWSER_SHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("vigie-browser-shots"));
+    std::fs::create_dir_all(&shots).unwrap();
+    let (admin, _) = sign_in_as(&server, "admin@loire.fr", Role::Admin, None).await;
+    let (operator, _) = sign_in_as(&server, "ops@loire.fr", Role::Operator, None).await;
+    let (mayor, _) = sign_in_as(
+        &server,
+        "maire@saint-etienne.fr",
+        Role::Commune,
+        Some("42218"),
+    )
+    .await;
+    let pages: [(&str, &reqwest::Client, &[&str]); 3] = [
+        (
+            "admin",
+            &admin,
+            &[
+                "/",
+                "/communes/42218",
+                "/tableau-de-bord",
+                "/capteurs",
+                "/journal",
+                "/comptes",
+                "/listes",
+                "/territoire",
+            ],
+        ),
+        (
+            "operator",
+            &operator,
+            &["/", "/capteurs", "/tableau-de-bord"],
+        ),
+        ("commune", &mayor, &["/", "/carte", "/capteurs", "/compte"]),
+    ];
+    for (role, client, paths) in pages {
+        for path in paths {
+            for width in [1400, 390] {
+                let m = measure(&browser_bin, client, &server, path, width, &shots).await;
+                eprintln!("{role} {path} {width}px: {m:?}");
+                assert!(
+                    m.scroll_width <= m.client_width,
+                    "{role} {path} at {width}px scrolls sideways, too wide: {:?}",
+                    m.too_wide
+                );
+                let map_page =
+                    (role == "commune" && *path == "/carte") || (role != "commune" && *path == "/");
+                if map_page {
+                    assert!(m.map_link_focusable, "{role} {path}: Tab reaches a commune");
+                }
+                if role == "commune" && *path == "/" {
+                    assert_eq!(m.first_in_main, "alert", "the outbound alert first");
+                    let sentence = m.sentence_bottom.unwrap();
+                    let advice = m.advice_bottom.unwrap();
+                    assert!(
+                        sentence <= m.viewport_height && advice <= m.viewport_height,
+                        "{width}px: the weather in words and the advice without scrolling: {m:?}"
+                    );
+                }
+            }
+        }
+    }
+    eprintln!("screenshots in {}", shots.display());
+}

@@ -276,7 +276,8 @@ async fn the_map_draws_the_territory_and_links_what_the_reader_may_open() {
         Some("42218"),
     )
     .await;
-    let page = mayor
+    // Issue 13: a mayor's home is their commune, the map one tap away.
+    let home = mayor
         .get(server.at(&format!("/?jour={day}")))
         .send()
         .await
@@ -284,7 +285,23 @@ async fn the_map_draws_the_territory_and_links_what_the_reader_may_open() {
         .text()
         .await
         .unwrap();
+    assert!(
+        home.contains(">Saint-Étienne <span class=\"level\">") && home.contains("href=\"/carte\""),
+        "{home}"
+    );
+    let page = mayor
+        .get(server.at(&format!("/carte?jour={day}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let html = &page[page.find("<svg").unwrap()..page.find("</svg>").unwrap()];
+    assert!(
+        html.contains(r#"class="o own""#),
+        "their commune highlighted"
+    );
     let shapes = html.matches("<path ").count();
     assert!(shapes >= 300, "the Loire drawn: {shapes} shapes");
     assert_eq!(
@@ -351,11 +368,14 @@ async fn the_commune_page_tells_the_day() {
         .text()
         .await
         .unwrap();
+    let html = html.replace("&#39;", "'").replace("&quot;", "\"");
     for expected in [
         "Saint-Étienne",
         "Pluie",
-        "Score 13",
-        "OUT",
+        "3 tentatives d'attaque, surtout des essais de mots de passe",
+        "Une machine de la mairie a contacté une adresse malveillante",
+        "À faire maintenant :",
+        "Que faire ?",
         "Essais de mots de passe",
         "Adresse malveillante connue",
         "203.0.113.7",
@@ -375,6 +395,9 @@ async fn the_commune_page_tells_the_day() {
         .unwrap();
     assert!(night.contains("Essais de mots de passe"));
     assert!(!night.contains("Adresse malveillante connue"));
+    // The filter says it is on, and applies to the headline too.
+    assert!(night.contains("Filtre actif"), "{night}");
+    assert!(night.contains("3 attaques sur 4 ce jour"), "{night}");
 }
 
 #[tokio::test]

@@ -2,6 +2,8 @@
 //! runs a formula from an imported name, and a commune user's export is
 //! computed for their commune only, with the filter in the queries.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a panic is the failure report
+
 use crate::common;
 
 use chrono::{Duration, NaiveDate, Utc};
@@ -28,10 +30,23 @@ async fn export(browser: &reqwest::Client, server: &TestServer, query: &str) -> 
         response.headers()["content-type"],
         "text/csv; charset=utf-8"
     );
+    assert!(
+        response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename="),
+        "a download"
+    );
     let bytes = response.bytes().await.unwrap();
+    // As a French spreadsheet opens it: a UTF-8 byte-order mark, then
+    // semicolon-separated cells.
+    let body = bytes
+        .strip_prefix(b"\xEF\xBB\xBF".as_slice())
+        .expect("a UTF-8 byte-order mark");
     csv::ReaderBuilder::new()
         .has_headers(false)
-        .from_reader(bytes.as_ref())
+        .delimiter(b';')
+        .from_reader(body)
         .records()
         .map(|record| record.unwrap().iter().map(str::to_owned).collect())
         .collect()
@@ -51,13 +66,13 @@ async fn issue_14_csv_export_cells_cannot_run_formulas() {
     assert_eq!(
         rows[0],
         [
-            "jour",
-            "commune",
-            "nom",
-            "score",
-            "entrantes",
-            "sortantes",
-            "meteo"
+            "Jour",
+            "Code INSEE",
+            "Commune",
+            "Score",
+            "Attaques entrantes",
+            "Attaques sortantes",
+            "Météo"
         ]
     );
     let name = |code: &str| {
@@ -135,4 +150,12 @@ async fn issue_14_a_commune_users_export_is_computed_for_their_commune_only() {
     let every = export(&admin, &server, &format!("?from={from}&to={to}")).await;
     assert_eq!(every.len(), 1 + 2 * 10);
     assert!(every.iter().any(|row| row[1] == OTHER && row[3] == "3"));
+    // Issue 13: French days and weather levels, one cell each.
+    let yesterday = days_ago(1).format("%d/%m/%Y").to_string();
+    let row = rows.iter().find(|row| row[0] == yesterday).unwrap();
+    assert_eq!(row.len(), 7, "{row:?}");
+    assert_eq!((row[3].as_str(), row[6].as_str()), ("1", "Nuageux"));
+    assert!(rows[1..].iter().all(|row| {
+        ["Soleil", "Nuageux", "Pluie", "Orage", "Pas de données"].contains(&row[6].as_str())
+    }));
 }

@@ -812,7 +812,7 @@ async fn sensor_page_shows_last_report_and_counters() {
         "{html}"
     );
     assert!(
-        html.contains("<span class=\"out\">OUT</span> 1"),
+        html.contains("<span class=\"out\">machine de la mairie</span> 1"),
         "outbound marked: {html}"
     );
 
