@@ -28,6 +28,8 @@ use std::sync::Arc;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::{Router, middleware};
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::timeout::TimeoutLayer;
 
 pub use db::Db;
@@ -36,9 +38,11 @@ pub use state::{AppState, ConnectionLimits, FloodLimits, ServerSettings};
 pub use web::serve::{serve, serve_until};
 
 /// The whole application, every capability's routes merged, behind the
-/// layers every answer goes through (outermost first): security headers,
-/// error pages (`web::errors`: French HTML outside `/api/`), the flood
-/// limit, body limits, the per-request timeout.
+/// layers every answer goes through (outermost first): a tracing span per
+/// request (method, route, status), security headers, gzip for large
+/// answers (the map of France is megabytes of SVG), error pages
+/// (`web::errors`: French HTML outside `/api/`), the flood limit, body
+/// limits, the per-request timeout.
 pub fn router(state: AppState) -> Router {
     let settings = state.settings.clone();
     let flood = Arc::new(web::flood::Flood::new(
@@ -57,8 +61,22 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(web::body::refuse_oversized))
         .layer(middleware::from_fn_with_state(flood, web::flood::limit))
         .layer(middleware::from_fn(web::errors::pages))
+        .layer(
+            CompressionLayer::new().gzip(true).compress_when(
+                SizeAbove::new(COMPRESS_ABOVE_BYTES)
+                    // Already compressed, or meant for a PDF reader.
+                    .and(NotForContentType::new("application/pdf"))
+                    .and(NotForContentType::new("application/gzip"))
+                    .and(NotForContentType::const_new("image/")),
+            ),
+        )
         .layer(middleware::map_response(web::headers::secure))
+        .layer(middleware::from_fn(web::trace::request_span))
 }
+
+/// Answers smaller than this are sent as they are: gzip would save
+/// little and cost a little CPU on every small API answer.
+const COMPRESS_ABOVE_BYTES: u16 = 2048;
 
 /// Every capability's routes, declared with who may use them
 /// (`web::routes`).

@@ -15,6 +15,7 @@ pub mod flood;
 pub mod headers;
 pub mod routes;
 pub mod serve;
+pub mod trace;
 
 pub use client::ClientAddr;
 pub use routes::{Access, Routes};

@@ -283,3 +283,51 @@ async fn refused_tokens_count_as_guesses() {
     assert_eq!(statuses[0], StatusCode::UNAUTHORIZED);
     assert_eq!(statuses[7], StatusCode::TOO_MANY_REQUESTS, "{statuses:?}");
 }
+
+/// Issue 9: large pages go out compressed to a browser that accepts it
+/// (the map of France is megabytes of SVG), small API answers as they are.
+#[tokio::test]
+async fn large_pages_are_compressed() {
+    use std::io::Read;
+    let server = TestServer::start().await;
+    vigie_server::territory::ensure_builtin(&server.db)
+        .await
+        .unwrap();
+    let (browser, _) = crate::common::sign_in_as(
+        &server,
+        "admin@loire.fr",
+        vigie_server::accounts::Role::Admin,
+        None,
+    )
+    .await;
+    let map = browser
+        .get(server.at("/carte"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(map.status(), StatusCode::OK);
+    assert_eq!(map.headers()["content-encoding"], "gzip");
+    let compressed = map.bytes().await.unwrap();
+    let mut page = String::new();
+    flate2::read::GzDecoder::new(&compressed[..])
+        .read_to_string(&mut page)
+        .unwrap();
+    assert!(page.contains("<svg"), "{page}");
+    assert!(
+        compressed.len() * 3 < page.len(),
+        "{} -> {}",
+        page.len(),
+        compressed.len()
+    );
+    // Without Accept-Encoding, or for a small answer: as it is.
+    let plain = browser.get(server.at("/carte")).send().await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    let me = browser
+        .get(server.at("/api/v1/me"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert!(me.headers().get("content-encoding").is_none());
+}

@@ -20,6 +20,7 @@ mod ingest_bounds;
 mod jobs;
 mod lists;
 mod mail;
+mod migrations;
 mod pipeline;
 mod probes;
 mod sensors;

@@ -110,6 +110,7 @@ impl Sensor {
     /// Starts `vigie sensor --config` and waits until it captures.
     pub fn start(&mut self) {
         assert!(self.process.is_none(), "the box runs already");
+        let started_before = self.times_in_service();
         let vigie = env!("CARGO_BIN_EXE_vigie");
         let config = self.config.to_str().expect("UTF-8 path");
         let mut process = match &self.prelude {
@@ -147,11 +148,32 @@ impl Sensor {
             self.capture_interface,
             tail(&self.log)
         );
+        // The packet socket exists before libpcap has bound it, set its
+        // filter and mapped its ring (it drops what came before): an attack
+        // started then is not seen. "en service" is logged once the capture
+        // is ready.
+        let in_service = wait_until(
+            "the box to say it is in service",
+            Duration::from_secs(30),
+            || self.times_in_service() > started_before,
+        );
+        assert!(
+            in_service,
+            "the box never said « en service »:\n{}",
+            tail(&self.log)
+        );
         self.process = Some(process);
         progress(&format!(
             "box running (pid {pid}), capturing on {}",
             self.capture_interface
         ));
+    }
+
+    /// How many times the box's log says it started its service.
+    fn times_in_service(&self) -> usize {
+        std::fs::read_to_string(&self.log)
+            .map(|log| log.matches("vigie-sensor: en service").count())
+            .unwrap_or(0)
     }
 
     /// SIGTERM: the box writes its last batch and stops.
