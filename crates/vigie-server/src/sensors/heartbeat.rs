@@ -57,7 +57,7 @@ pub(super) async fn receive(
 
 /// A checked heartbeat, in the shape it is stored (the columns of
 /// `sensor_heartbeats` bear the fields' names).
-struct Checked {
+pub(super) struct Checked {
     version: String,
     mode: String,
     started_at: i64,
@@ -78,7 +78,7 @@ struct Checked {
 
 /// Parses and checks a body; the error is the message the sensor gets, in
 /// French, naming the field.
-fn parse(body: &[u8]) -> Result<Checked, String> {
+pub(super) fn parse(body: &[u8]) -> Result<Checked, String> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let heartbeat: Heartbeat = serde_path_to_error::deserialize(&mut deserializer)
         .map_err(|e| {

@@ -34,6 +34,19 @@ use crate::web::{Access, Routes};
 pub use enroll::{CODE_LIFETIME_MS, NewSensor, add_sensor, revoke_sensor};
 pub use heartbeat::MAX_HEARTBEAT_BYTES;
 pub use ingest::{MAX_AGE_DAYS, MAX_AHEAD_MS, MAX_REPORT_BYTES};
+
+/// What the observatory makes of a report batch's bytes received at `now`
+/// (Unix ms): the number of incidents it would store, or the refusal the
+/// sensor would read. The ingest's checks without the database, for the
+/// fuzz target `server_inputs`.
+pub fn check_report(body: &[u8], now: i64) -> Result<usize, String> {
+    ingest::parse(body, now).map(|batch| batch.incidents.len())
+}
+
+/// The same for a heartbeat's bytes.
+pub fn check_heartbeat(body: &[u8]) -> Result<(), String> {
+    heartbeat::parse(body).map(|_| ())
+}
 pub use state::{
     REPORTING_WINDOW_MS, SensorState, commune_sensing, commune_sensor_state, commune_sensor_states,
     last_sign_of_life, state,
