@@ -7,35 +7,13 @@
 use reqwest::StatusCode;
 use vigie_server::lists::{FetchSummary, fetch_due};
 
-use super::support::{Upstream, add_url, admin, allowed, list, page, server, server_allowing};
+use super::support::{
+    Upstream, add_url, add_url_page, admin, allowed, list, page, server, server_allowing,
+};
 use crate::common::TestServer;
 
 /// What a server on the internal network could answer.
 const SECRET: &str = "root:x:0:0:secret-interne:/root:/bin/bash";
-
-/// Posts the URL form; the status and the page.
-async fn add_url_page(
-    server: &TestServer,
-    (browser, csrf): &(reqwest::Client, String),
-    name: &str,
-    url: &str,
-) -> (StatusCode, String) {
-    let form = [
-        ("csrf", csrf.as_str()),
-        ("name", name),
-        ("kind", "threat"),
-        ("commune", ""),
-        ("url", url),
-        ("interval_hours", "24"),
-    ];
-    let response = browser
-        .post(server.at("/listes/url"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    (response.status(), response.text().await.unwrap())
-}
 
 /// A URL list written straight into the database, as one saved before
 /// the rules (or whose name resolved elsewhere when it was saved).

@@ -76,12 +76,13 @@ pub async fn upload(
     (response.status(), response.text().await.unwrap())
 }
 
-pub async fn add_url(
+/// Posts the URL form; the status and the page.
+pub async fn add_url_page(
     server: &TestServer,
     (browser, csrf): &(reqwest::Client, String),
     name: &str,
     url: &str,
-) -> StatusCode {
+) -> (StatusCode, String) {
     let form = [
         ("csrf", csrf.as_str()),
         ("name", name),
@@ -96,7 +97,17 @@ pub async fn add_url(
         .send()
         .await
         .unwrap();
-    response.status()
+    (response.status(), response.text().await.unwrap())
+}
+
+/// Posts the URL form; the status.
+pub async fn add_url(
+    server: &TestServer,
+    admin: &(reqwest::Client, String),
+    name: &str,
+    url: &str,
+) -> StatusCode {
+    add_url_page(server, admin, name, url).await.0
 }
 
 /// The staff's JSON view of list `name`.
