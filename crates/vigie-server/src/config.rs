@@ -84,8 +84,7 @@ pub enum SmtpSecurity {
     Tls,
 }
 
-/// Document branding (`[branding]`): stored and checked now, used by the
-/// document engine.
+/// Document branding (`[branding]`), given to the document engine.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Branding {
@@ -99,6 +98,10 @@ pub struct Branding {
     /// Colours, `#rrggbb`.
     pub primary_color: String,
     pub accent_color: String,
+    /// A directory whose files replace the built-in document templates of
+    /// the same name (`vigie documents templates DIR` writes them out to
+    /// start from); empty: the built-in ones. Relative to the config file.
+    pub templates_dir: PathBuf,
 }
 
 /// Retention periods in days, 0 = kept forever (`[retention]`).
@@ -157,6 +160,7 @@ impl Default for Branding {
             signatory_title: String::new(),
             primary_color: "#1f4e79".to_owned(),
             accent_color: "#c0392b".to_owned(),
+            templates_dir: PathBuf::new(),
         }
     }
 }
@@ -197,12 +201,17 @@ impl Config {
         let text = std::fs::read_to_string(path)
             .map_err(|e| ConfigError::new(path, None, format!("lecture impossible ({e})")))?;
         let mut config = Config::parse(path, &text)?;
-        // A relative logo is found beside the configuration file.
-        if !config.branding.logo.as_os_str().is_empty()
-            && config.branding.logo.is_relative()
-            && let Some(dir) = path.parent()
-        {
-            config.branding.logo = dir.join(&config.branding.logo);
+        // A relative logo or templates directory is found beside the
+        // configuration file.
+        if let Some(dir) = path.parent() {
+            for file in [
+                &mut config.branding.logo,
+                &mut config.branding.templates_dir,
+            ] {
+                if !file.as_os_str().is_empty() && file.is_relative() {
+                    *file = dir.join(&*file);
+                }
+            }
         }
         config.check(path, &text)?;
         Ok(config)
@@ -275,7 +284,8 @@ impl Config {
         Ok(())
     }
 
-    /// What needs the file system: the logo and the password file exist.
+    /// What needs the file system: the logo and the password file exist,
+    /// the logo is an image, the templates directory is one.
     fn check(&self, path: &Path, text: &str) -> Result<(), ConfigError> {
         let logo = &self.branding.logo;
         if !logo.as_os_str().is_empty() && !logo.is_file() {
@@ -283,6 +293,17 @@ impl Config {
                 path,
                 find_key(text, "logo"),
                 format!("« logo » : le fichier {} est introuvable", logo.display()),
+            ));
+        }
+        if let Err(error) = self.documents() {
+            let key = match error {
+                vigie_docs::DocError::Logo(..) => "logo",
+                _ => "templates_dir",
+            };
+            return Err(ConfigError::new(
+                path,
+                find_key(text, key),
+                format!("« {key} » : {error}"),
             ));
         }
         if let Some(smtp) = &self.smtp
@@ -301,10 +322,40 @@ impl Config {
         Ok(())
     }
 
+    /// The document engine with the territory's branding and templates.
+    pub fn documents(&self) -> Result<vigie_docs::Engine, vigie_docs::DocError> {
+        let branding = &self.branding;
+        let logo = if branding.logo.as_os_str().is_empty() {
+            None
+        } else {
+            Some(vigie_docs::Logo::read(&branding.logo)?)
+        };
+        let templates_dir = (!branding.templates_dir.as_os_str().is_empty())
+            .then(|| branding.templates_dir.clone());
+        vigie_docs::Engine::new(
+            vigie_docs::Branding {
+                territory_name: branding.territory_name.clone(),
+                signatory_name: branding.signatory_name.clone(),
+                signatory_title: branding.signatory_title.clone(),
+                primary_color: branding.primary_color.clone(),
+                accent_color: branding.accent_color.clone(),
+                logo,
+            },
+            templates_dir,
+        )
+    }
+
     /// The settings the server runs with.
     pub fn settings(&self) -> ServerSettings {
         let defaults = ServerSettings::default();
+        // `load` checked the branding; a logo removed since falls back to
+        // Vigie's own, said in the log.
+        let documents = self.documents().unwrap_or_else(|error| {
+            tracing::warn!(%error, "document branding unusable: Vigie's own is used");
+            vigie_docs::Engine::built_in()
+        });
         ServerSettings {
+            documents,
             secure_cookies: self.secure_cookies || !self.tls_cert.as_os_str().is_empty(),
             silent_after_secs: i64::from(self.silent_after_minutes) * 60,
             trusted_proxies: self.trusted_proxies.clone(),
@@ -448,5 +499,36 @@ from = "Observatoire <noreply@example.fr>"
         assert!(error.contains("public_url"), "{error}");
         let error = parse("tls_cert = \"a.pem\"\n").err().unwrap_or_default();
         assert!(error.contains("tls_key"), "{error}");
+    }
+
+    #[test]
+    fn the_branding_files_are_checked_beside_the_config() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vigie.toml");
+        let load = |text: &str| {
+            std::fs::write(&path, text).unwrap();
+            Config::load(&path).map_err(|e| e.to_string())
+        };
+        let error = load("[branding]\nlogo = \"logo.gif\"\n").unwrap_err();
+        assert!(
+            error.contains("ligne 2") && error.contains("logo.gif"),
+            "{error}"
+        );
+        std::fs::write(dir.path().join("logo.gif"), b"GIF89a").unwrap();
+        let error = load("[branding]\nlogo = \"logo.gif\"\n").unwrap_err();
+        assert!(error.contains("ni PNG, ni JPEG, ni SVG"), "{error}");
+        let error = load("[branding]\n\ntemplates_dir = \"modeles\"\n").unwrap_err();
+        assert!(
+            error.contains("ligne 3") && error.contains("« templates_dir »"),
+            "{error}"
+        );
+        std::fs::create_dir(dir.path().join("modeles")).unwrap();
+        let config =
+            load("[branding]\nterritory_name = \"Loire\"\ntemplates_dir = \"modeles\"\n").unwrap();
+        assert_eq!(config.branding.templates_dir, dir.path().join("modeles"));
+        assert_eq!(
+            config.settings().documents.branding().territory_name,
+            "Loire"
+        );
     }
 }

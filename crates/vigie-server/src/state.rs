@@ -66,6 +66,8 @@ pub struct ServerSettings {
     pub smtp: Option<crate::config::Smtp>,
     /// How long records are kept (the retention job).
     pub retention: crate::config::Retention,
+    /// The document engine, with the territory's branding and templates.
+    pub documents: vigie_docs::Engine,
 }
 
 /// What the server loop ([`crate::serve`]) allows connections; defaults
@@ -161,6 +163,7 @@ impl Default for ServerSettings {
             public_url: "http://127.0.0.1:8080".to_owned(),
             smtp: None,
             retention: crate::config::Retention::default(),
+            documents: vigie_docs::Engine::built_in(),
         }
     }
 }

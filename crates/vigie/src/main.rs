@@ -14,6 +14,7 @@ mod bench_live;
 mod bench_probe;
 mod bench_server;
 mod demo;
+mod documents;
 mod probe;
 mod sensor;
 mod serve_config;
@@ -49,6 +50,10 @@ enum Command {
     /// The network probe ("sonde réseau"): finds the ten most critical
     /// vulnerabilities of the networks a commune's scope file authorises.
     Probe(Box<probe::ProbeArgs>),
+    /// Document templates: write Vigie's out to adapt them, render a probe
+    /// report with a territory's branding.
+    #[command(subcommand)]
+    Documents(documents::DocumentsCommand),
     /// Accounts of the observatory.
     #[command(subcommand)]
     User(UserCommand),
@@ -262,6 +267,7 @@ fn main() -> ExitCode {
         Command::Bench(BenchCommand::Hostile(args)) => bench_hostile::run(args),
         Command::Probe(args) => probe::run(*args),
         Command::Serve(args) => server::serve(args),
+        Command::Documents(command) => documents::run(command),
         Command::User(UserCommand::Add(args)) => server::user_add(args),
         Command::User(UserCommand::Disable { email, db }) => server::user_disable(email, db),
         Command::User(UserCommand::Enable { email, db }) => server::user_enable(email, db),

@@ -14,9 +14,10 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::ValueEnum;
 use vigie_core::probe::ProbeReport;
-use vigie_probe::report::{self, Trust};
+use vigie_docs::probe as report;
 use vigie_probe::scan::{self, CancellationToken, Progress, Settings};
 use vigie_probe::scope::Scope;
+use vigie_probe::upload::{self, Trust};
 
 /// Exit code of an interrupted scan: the results cover what was done.
 const EXIT_PARTIAL: u8 = 2;
@@ -90,7 +91,7 @@ pub fn run(args: ProbeArgs) -> anyhow::Result<ExitCode> {
     write(&rendered, args.output.as_deref())?;
     if let (Some(url), Some(token)) = (&args.upload, &args.token) {
         let answer =
-            report::upload(url, token, &report, &trust).context("envoi à l'observatoire")?;
+            upload::upload(url, token, &report, &trust).context("envoi à l'observatoire")?;
         eprintln!("Rapport envoyé à l'observatoire : {}", answer.page);
     }
     if report.interrupted {
@@ -132,7 +133,7 @@ fn render(report: &ProbeReport, format: ProbeFormat) -> anyhow::Result<Vec<u8>> 
             json
         }
         ProbeFormat::Html => report::html(report)?.into_bytes(),
-        ProbeFormat::Pdf => report::pdf(report)?,
+        ProbeFormat::Pdf => report::pdf(&vigie_docs::Engine::built_in(), report)?,
     })
 }
 

@@ -394,3 +394,83 @@ fn the_binary_does_not_link_libpcap() {
         "{exe} links libpcap:\n{listed}"
     );
 }
+
+/// `vigie documents`: Vigie's templates written out, one adapted, and a
+/// probe report rendered with the territory's branding and that template.
+#[test]
+fn a_territory_adapts_its_documents() {
+    let dir = tempfile::tempdir().unwrap();
+    let templates = dir.path().join("modeles");
+    let out = vigie(&["documents", "templates", templates.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let layout = std::fs::read_to_string(templates.join("vigie.typ")).unwrap();
+    assert!(layout.contains("#let layout("));
+    assert!(templates.join("rapport-sonde.typ").is_file());
+    // An adapted template is not overwritten by a second run.
+    std::fs::write(
+        templates.join("rapport-sonde.typ"),
+        std::fs::read_to_string(templates.join("rapport-sonde.typ"))
+            .unwrap()
+            .replace(
+                "#text(fill: muted, data.dates)",
+                "Rapport remis au maire. #text(fill: muted, data.dates)",
+            ),
+    )
+    .unwrap();
+    let out = vigie(&["documents", "templates", templates.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert!(
+        text(&out.stdout).contains("existe déjà"),
+        "{}",
+        text(&out.stdout)
+    );
+    let config = dir.path().join("vigie.toml");
+    std::fs::write(
+        &config,
+        "[branding]\nterritory_name = \"Syndicat mixte de test\"\ntemplates_dir = \"modeles\"\n",
+    )
+    .unwrap();
+    let scan = dir.path().join("scan.json");
+    std::fs::write(
+        &scan,
+        r#"{"schema":"vigie.probe/1","commune":"42218","started_at":"2026-03-02T08:00:00Z",
+            "finished_at":"2026-03-02T09:00:00Z","lab":false,"interrupted":false,
+            "scope":{"networks":["192.168.1.0/24"],"excluded":[],"intensity":"polite"},
+            "hosts":[],"findings":[],"top":[]}"#,
+    )
+    .unwrap();
+    let pdf = dir.path().join("rapport.pdf");
+    let out = vigie(&[
+        "documents",
+        "probe-report",
+        scan.to_str().unwrap(),
+        "--output",
+        pdf.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
+    if let Some(words) = vigie_docs::read_back::pdf_text(&std::fs::read(&pdf).unwrap()) {
+        assert!(words.contains("Syndicat mixte de test"), "{words}");
+        assert!(words.contains("Rapport remis au maire."), "{words}");
+        assert!(words.contains("Aucune vulnérabilité trouvée"), "{words}");
+    }
+    // A broken template: the command fails and says where.
+    std::fs::write(templates.join("rapport-sonde.typ"), "#let x = (\n").unwrap();
+    let out = vigie(&[
+        "documents",
+        "probe-report",
+        scan.to_str().unwrap(),
+        "--output",
+        pdf.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("modèle de document « rapport-sonde.typ », ligne"),
+        "{}",
+        text(&out.stderr)
+    );
+}

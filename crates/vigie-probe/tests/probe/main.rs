@@ -8,7 +8,7 @@
 
 mod infra;
 mod remote;
-mod report;
 mod scan;
 mod support;
+mod upload;
 mod web;

@@ -104,7 +104,7 @@ pub(super) async fn history(
 }
 
 fn top_row(top: &TopFinding) -> TopRow {
-    use vigie_probe::report::severity_label;
+    use vigie_docs::probe::severity_label;
     TopRow {
         title: top.title.clone(),
         label: severity_label(top.severity),
@@ -124,7 +124,7 @@ fn top_row(top: &TopFinding) -> TopRow {
 }
 
 /// The class vigie.css colours a severity's badge with (the colours of
-/// `vigie_probe::report::severity_colour`, checked by a test).
+/// `vigie_docs::probe::severity_colour`, checked by a test).
 pub(crate) fn severity_class(severity: vigie_core::Severity) -> &'static str {
     use vigie_core::Severity;
     match severity {
@@ -153,10 +153,12 @@ pub(super) async fn report(
     let document = store::document(&state.db, number).await?;
     if as_pdf {
         // Laying out a long report takes a while: off the async threads.
-        let bytes = tokio::task::spawn_blocking(move || vigie_probe::report::pdf(&document))
-            .await
-            .map_err(|e| AppError::Internal(format!("PDF task: {e}")))?
-            .map_err(|e| AppError::Internal(format!("PDF: {e}")))?;
+        let documents = state.settings.documents.clone();
+        let bytes =
+            tokio::task::spawn_blocking(move || vigie_docs::probe::pdf(&documents, &document))
+                .await
+                .map_err(|e| AppError::Internal(format!("PDF task: {e}")))?
+                .map_err(|e| AppError::Internal(format!("PDF: {e}")))?;
         let disposition = format!(
             "inline; filename=\"sonde-{}-{}.pdf\"",
             commune.code,
@@ -171,7 +173,7 @@ pub(super) async fn report(
         )
             .into_response());
     }
-    let report = vigie_probe::report::html_fragment(&document)
+    let report = vigie_docs::probe::html_fragment(&document)
         .map_err(|e| AppError::Internal(format!("report: {e}")))?;
     let page = ReportPage {
         chrome: Chrome::new(

@@ -46,7 +46,7 @@ pub async fn store(
     let document = serde_json::to_string(report).map_err(|e| json("document", e))?;
     let top = serde_json::to_string(&report.top).map_err(|e| json("top ten", e))?;
     let digest = blake3::hash(document.as_bytes()).to_hex().to_string();
-    let counts = vigie_probe::report::Counts::of(&report.findings);
+    let counts = vigie_docs::probe::Counts::of(&report.findings);
     let number = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
     let inserted = sqlx::query(
         "INSERT INTO probe_runs (commune, digest, started_at, finished_at, lab, interrupted, hosts, \

@@ -95,8 +95,8 @@ mod tests {
             let rule = format!(
                 ".{} {{ background: {}; color: {}; }}",
                 crate::probes::pages::severity_class(severity),
-                vigie_probe::report::severity_colour(severity),
-                vigie_probe::report::severity_ink(severity)
+                vigie_docs::probe::severity_colour(severity),
+                vigie_docs::probe::severity_ink(severity)
             );
             assert!(CSS.contains(&rule), "{rule}");
         }

@@ -16,13 +16,27 @@ use vigie_core::probe::{
     Finding, Host, HostPort, PROBE_SCHEMA, ProbeReport, ScopeSummary, TopFinding, Transport,
     severity_of,
 };
+use vigie_server::ServerSettings;
 use vigie_server::accounts::{self, Role};
 
 const OWN: &str = "42218"; // Saint-Étienne, the commune user's
 const OTHER: &str = "42095"; // Firminy
 
+/// The observatory of a territory that named itself for its documents.
 async fn server() -> TestServer {
-    let server = TestServer::start().await;
+    let documents = vigie_docs::Engine::new(
+        vigie_docs::Branding {
+            territory_name: "Département de la Loire".to_owned(),
+            ..vigie_docs::Branding::default()
+        },
+        None,
+    )
+    .unwrap();
+    let server = TestServer::start_with(ServerSettings {
+        documents,
+        ..ServerSettings::default()
+    })
+    .await;
     vigie_server::territory::ensure_builtin(&server.db)
         .await
         .unwrap();
@@ -170,11 +184,11 @@ async fn an_operator_upload_is_stored_once() {
     // And through the probe's own upload client.
     let url = server.url.clone();
     let answer = tokio::task::spawn_blocking(move || {
-        vigie_probe::report::upload(
+        vigie_probe::upload::upload(
             &url,
             &operator,
             &report,
-            &vigie_probe::report::Trust::PublicRoots,
+            &vigie_probe::upload::Trust::PublicRoots,
         )
     })
     .await
@@ -262,7 +276,17 @@ async fn a_commune_user_cannot_upload_and_sees_only_its_own_scans() {
     let pdf = get(format!("/sondes/{own}.pdf")).await.unwrap();
     assert_eq!(pdf.status(), StatusCode::OK);
     assert_eq!(pdf.headers()["content-type"], "application/pdf");
-    assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF-"));
+    let pdf = pdf.bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    if let Some(text) = vigie_docs::read_back::pdf_text(&pdf) {
+        for words in [
+            "Département de la Loire",
+            "Rapport de la sonde réseau — commune 42218",
+            "Désactiver SMBv1 sur le serveur.",
+        ] {
+            assert!(text.contains(words), "{words:?} missing from {text}");
+        }
+    }
 
     // Another commune's scans: the 404 of a page that does not exist.
     assert_eq!(

@@ -164,7 +164,7 @@ fn bad_certificate_or_key_files_say_what_is_wrong() {
 /// report leaves, naming the fingerprint seen.
 #[tokio::test]
 async fn the_probe_uploads_only_to_the_pinned_certificate() {
-    use vigie_probe::report::{Trust, UploadError, upload};
+    use vigie_probe::upload::{Trust, UploadError, upload};
     let files = files();
     let port = serve(&files).await;
     let der = rustls::pki_types::pem::PemObject::from_pem_slice(files.cert_pem.as_bytes())

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use vigie_core::probe::ProbeReport;
 
-use super::french::{LAB_BANNER, NO_FINDING, PARTIAL_BANNER, TOP_HEADING, plural};
+use super::french::{LAB_BANNER, NO_FINDING, PARTIAL_BANNER, TOP_HEADING};
 use super::view::View;
 
 /// The terminal summary, lines ending with `\n`.
@@ -16,24 +16,14 @@ pub fn text(report: &ProbeReport) -> String {
     let mut out = String::new();
     // Writing to a String cannot fail.
     let _ = writeln!(out, "{}", view.title);
-    let _ = writeln!(
-        out,
-        "Analyse du {} au {} (heure de Paris, durée {}).",
-        view.started, view.finished, view.duration
-    );
+    let _ = writeln!(out, "{}", view.dates());
     if view.lab {
         let _ = writeln!(out, "{LAB_BANNER}");
     }
     if view.interrupted {
         let _ = writeln!(out, "{}", PARTIAL_BANNER.to_uppercase());
     }
-    let _ = writeln!(
-        out,
-        "{} examinée{} · {}.",
-        plural(view.host_count, "machine", "machines"),
-        if view.host_count > 1 { "s" } else { "" },
-        view.counts.sentence()
-    );
+    let _ = writeln!(out, "{}", view.summary());
     let _ = writeln!(out, "\n{TOP_HEADING}");
     if view.top.is_empty() {
         let _ = writeln!(out, "  {NO_FINDING}");

@@ -1,12 +1,11 @@
-//! The report for people, on a handcrafted `vigie.probe/1` document: the
-//! top ten first and in order, French labels, the lab and partial banners,
-//! a real PDF read back, the terminal summary, and the upload client
-//! against a small local HTTP responder.
+//! The probe's report for people, on a handcrafted `vigie.probe/1`
+//! document: the top ten first and in order, French labels, the lab and
+//! partial banners, the PDF through the document engine read back with
+//! `pdftotext`, and the terminal summary.
 
 #![allow(clippy::unwrap_used)] // a test: a panic is the failure report
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{IpAddr, TcpListener};
+use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use vigie_core::Severity;
@@ -14,7 +13,9 @@ use vigie_core::probe::{
     Finding, Host, HostPort, PROBE_SCHEMA, ProbeReport, ScopeSummary, Service, TopFinding,
     Transport, severity_of,
 };
-use vigie_probe::report::{self, Trust, UploadError};
+use vigie_docs::Engine;
+use vigie_docs::probe as report;
+use vigie_docs::read_back::pdf_text;
 
 /// (id, title, cvss, host, port): eleven checks, the first ten ranked.
 const CHECKS: [(&str, &str, f32, &str, u16); 11] = [
@@ -327,12 +328,13 @@ fn lab_and_interrupted_runs_say_so() {
     let text = report::text(&run);
     assert!(text.contains("Mode laboratoire"));
     assert!(text.contains("ANALYSE INTERROMPUE : RÉSULTATS PARTIELS"));
-    let pdf = pdf_text(&report::pdf(&run).unwrap());
-    assert!(pdf.contains("Mode laboratoire"), "{pdf}");
-    assert!(
-        pdf.contains("Analyse interrompue : résultats partiels"),
-        "{pdf}"
-    );
+    if let Some(pdf) = pdf_text(&report::pdf(&engine(), &run).unwrap()) {
+        assert!(pdf.contains("Mode laboratoire"), "{pdf}");
+        assert!(
+            pdf.contains("Analyse interrompue : résultats partiels"),
+            "{pdf}"
+        );
+    }
 }
 
 #[test]
@@ -358,30 +360,36 @@ fn a_clean_network_reads_aucune_vulnerabilite() {
     assert!(!html.contains("Critique"));
     let text = report::text(&empty());
     assert!(text.contains("Aucune vulnérabilité trouvée"), "{text}");
-    let pdf = pdf_text(&report::pdf(&empty()).unwrap());
-    assert!(pdf.contains("Aucune vulnérabilité trouvée"), "{pdf}");
+    if let Some(pdf) = pdf_text(&report::pdf(&engine(), &empty()).unwrap()) {
+        assert!(pdf.contains("Aucune vulnérabilité trouvée"), "{pdf}");
+    }
 }
 
-/// The text of every page, read back with printpdf's own reader.
-fn pdf_text(bytes: &[u8]) -> String {
-    let mut warnings = Vec::new();
-    let document =
-        printpdf::PdfDocument::parse(bytes, &printpdf::PdfParseOptions::default(), &mut warnings)
-            .unwrap();
-    document
-        .extract_text()
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join("\n")
+/// The engine with Vigie's own branding and templates.
+fn engine() -> Engine {
+    Engine::built_in()
+}
+
+/// What the PDF says it is: PDF/A-2u in its XMP metadata.
+fn assert_pdf_a(bytes: &[u8]) {
+    assert!(bytes.starts_with(b"%PDF-"));
+    let text = String::from_utf8_lossy(bytes);
+    assert!(
+        text.contains("<pdfaid:part>2</pdfaid:part>"),
+        "no PDF/A part"
+    );
+    assert!(
+        text.contains("<pdfaid:conformance>U</pdfaid:conformance>"),
+        "not PDF/A-2u"
+    );
+    assert!(text.trim_end().ends_with("%%EOF"));
 }
 
 #[test]
-fn the_pdf_is_a_pdf_with_the_same_order() {
-    let bytes = report::pdf(&sample()).unwrap();
-    assert!(bytes.starts_with(b"%PDF-"));
-    assert!(bytes.ends_with(b"%%EOF\n") || bytes.ends_with(b"%%EOF"));
-    let text = pdf_text(&bytes);
+fn the_pdf_is_pdf_a_with_the_same_order() {
+    let bytes = report::pdf(&engine(), &sample()).unwrap();
+    assert_pdf_a(&bytes);
+    let Some(text) = pdf_text(&bytes) else { return };
     assert!(
         text.contains("1. Partage de fichiers en SMBv1 (WannaCry)"),
         "{text}"
@@ -394,10 +402,17 @@ fn the_pdf_is_a_pdf_with_the_same_order() {
         "SECRETARIAT (192.168.1.10), port 445",
         "Pour le prestataire informatique :",
         "Constat :",
-        "page 1 /",
+        "CVE-2017-0144",
+        "Windows 7 Professional",
+        "11 vulnérabilités : 2 critiques, 4 élevées, 4 moyennes, 1 faible",
+        "Analyse du 12/03/2025 à 09:14 au 12/03/2025 à 11:02",
+        "Aucune vulnérabilité trouvée sur cette machine.",
+        "page 1 sur ",
     ] {
         assert!(text.contains(words), "{words:?} missing from {text}");
     }
+    // The territory heads every page.
+    assert!(text.starts_with("Vigie"), "{text}");
 }
 
 #[test]
@@ -405,13 +420,22 @@ fn the_pdf_survives_long_and_strange_texts() {
     let mut run = sample();
     run.findings[0].evidence = format!("{}\u{7}中文 é", "x".repeat(5000));
     run.hosts[0].names = vec!["名前".to_owned()];
+    run.hosts[0].services[0].banner =
+        Some("#set page(width: 1cm) $x$ [*gras*] <script>".to_owned());
     for _ in 0..3 {
         run.findings.extend(run.findings.clone());
     }
-    let bytes = report::pdf(&run).unwrap();
-    assert!(bytes.starts_with(b"%PDF-"));
-    let text = pdf_text(&bytes);
-    assert!(text.contains("page 2 /"), "several pages expected");
+    let bytes = report::pdf(&engine(), &run).unwrap();
+    assert_pdf_a(&bytes);
+    let Some(text) = pdf_text(&bytes) else { return };
+    assert!(text.contains("page 2 sur "), "several pages expected");
+    // What a device sent is printed as it came, never read as markup; what
+    // no embedded font can draw becomes « ? ».
+    assert!(
+        text.contains("#set page(width: 1cm) $x$ [*gras*] <script>"),
+        "{text}"
+    );
+    assert!(text.contains("??"), "{text}");
 }
 
 #[test]
@@ -430,120 +454,4 @@ fn the_terminal_summary_has_the_counts_and_the_top_ten() {
 fn severity_labels_and_colours_are_public_for_the_observatory() {
     assert_eq!(report::severity_label(Severity::High), "Élevée");
     assert_eq!(report::severity_colour(Severity::Critical), "#a4161a");
-}
-
-/// Serves one HTTP request on 127.0.0.1 with `status` and `body`; returns
-/// the address and a handle giving back the request's head and body.
-fn responder(status: &str, body: &str) -> (String, std::thread::JoinHandle<(String, Vec<u8>)>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = format!("http://{}", listener.local_addr().unwrap());
-    let answer = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    let handle = std::thread::spawn(move || {
-        let (stream, _) = listener.accept().unwrap();
-        let mut reader = BufReader::new(stream);
-        let mut head = String::new();
-        loop {
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            if line == "\r\n" || line.is_empty() {
-                break;
-            }
-            head.push_str(&line);
-        }
-        let length: usize = head
-            .lines()
-            .find_map(|l| {
-                l.to_ascii_lowercase()
-                    .strip_prefix("content-length:")
-                    .map(|v| v.trim().parse().unwrap())
-            })
-            .unwrap_or(0);
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body).unwrap();
-        reader.get_mut().write_all(answer.as_bytes()).unwrap();
-        (head, body)
-    });
-    (address, handle)
-}
-
-#[test]
-fn upload_sends_the_document_with_the_token() {
-    let (url, request) = responder(
-        "201 Created",
-        r#"{"status":"stored","id":7,"page":"/sondes/7"}"#,
-    );
-    let answer = report::upload(&url, "vgt_secret", &sample(), &Trust::PublicRoots).unwrap();
-    assert_eq!(answer.status, "stored");
-    assert_eq!(answer.id, 7);
-    assert_eq!(answer.page, format!("{url}/sondes/7"));
-    let (head, body) = request.join().unwrap();
-    assert!(
-        head.starts_with("POST /api/v1/probes HTTP/1.1\r\n"),
-        "{head}"
-    );
-    assert!(
-        head.to_ascii_lowercase()
-            .contains("authorization: bearer vgt_secret\r\n")
-    );
-    let sent: ProbeReport = serde_json::from_slice(&body).unwrap();
-    assert_eq!(sent, sample());
-}
-
-#[test]
-fn upload_reports_the_observatory_refusal() {
-    let (url, request) = responder(
-        "400 Bad Request",
-        r#"{"error":"champ « findings[0].cvss » : 12 n'est pas entre 0 et 10"}"#,
-    );
-    let error = report::upload(&url, "vgt_x", &sample(), &Trust::PublicRoots).unwrap_err();
-    request.join().unwrap();
-    assert!(
-        matches!(&error, UploadError::Refused { status: 400, message } if message.contains("findings[0].cvss")),
-        "{error}"
-    );
-    let (url, request) = responder("401 Unauthorized", r#"{"error":"Connexion nécessaire."}"#);
-    let error = report::upload(&url, "vgt_x", &sample(), &Trust::PublicRoots).unwrap_err();
-    request.join().unwrap();
-    assert!(matches!(error, UploadError::Unauthorized), "{error}");
-    assert!(error.to_string().contains("jeton refusé"));
-}
-
-#[test]
-fn upload_checks_before_sending() {
-    // A closed port: a clear message, and the reminder that a retry is safe.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let url = format!("http://127.0.0.1:{port}");
-    let error = report::upload(&url, "vgt_x", &sample(), &Trust::PublicRoots).unwrap_err();
-    assert!(matches!(error, UploadError::Unreachable { .. }), "{error}");
-    assert!(error.to_string().contains("renvoyé sans risque"));
-    // No commune, no upload; an invalid document is not sent either.
-    let mut nameless = sample();
-    nameless.commune = None;
-    let error = report::upload(&url, "vgt_x", &nameless, &Trust::PublicRoots).unwrap_err();
-    assert!(error.to_string().contains("commune"), "{error}");
-    let mut wrong = sample();
-    wrong.findings[2].cvss = 12.0;
-    let error = report::upload(&url, "vgt_x", &wrong, &Trust::PublicRoots).unwrap_err();
-    assert!(error.to_string().contains("findings[2]"), "{error}");
-    // The token never travels in clear to another machine.
-    let error = report::upload(
-        "http://vigie.example.fr",
-        "vgt_x",
-        &sample(),
-        &Trust::PublicRoots,
-    )
-    .unwrap_err();
-    assert!(matches!(error, UploadError::Url { .. }), "{error}");
-    let error = report::upload(&url, "vgt x\n", &sample(), &Trust::PublicRoots).unwrap_err();
-    assert!(matches!(error, UploadError::Token(_)), "{error}");
-    let missing = Trust::CaFile("/nonexistent/ca.pem".into());
-    let error = report::upload("https://127.0.0.1:1", "vgt_x", &sample(), &missing).unwrap_err();
-    assert!(matches!(error, UploadError::Trust(_)), "{error}");
 }

@@ -8,16 +8,18 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
+use serde::Serialize;
+
 use vigie_core::Severity;
 use vigie_core::probe::{Finding, Host, HostPort, ProbeReport, Service, TopFinding};
 
 use super::french::{
-    Counts, duration, intensity, paris_time, plain_action, score, severity_colour, severity_ink,
-    severity_label,
+    Counts, duration, intensity, paris_time, plain_action, plural, score, severity_colour,
+    severity_ink, severity_label,
 };
 
 /// The report's content, French and formatted.
-#[derive(Debug)]
+#[derive(Debug, Serialize)]
 pub(crate) struct View {
     pub title: String,
     pub commune: Option<String>,
@@ -36,7 +38,7 @@ pub(crate) struct View {
 }
 
 /// One line of the top ten.
-#[derive(Debug)]
+#[derive(Debug, Serialize)]
 pub(crate) struct TopLine {
     pub rank: usize,
     pub title: String,
@@ -52,7 +54,7 @@ pub(crate) struct TopLine {
 }
 
 /// A machine and everything found on it.
-#[derive(Debug)]
+#[derive(Debug, Serialize)]
 pub(crate) struct HostSection {
     pub address: String,
     pub names: String,
@@ -61,7 +63,7 @@ pub(crate) struct HostSection {
     pub findings: Vec<FindingLine>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize)]
 pub(crate) struct ServiceLine {
     pub port: String,
     pub name: String,
@@ -71,7 +73,7 @@ pub(crate) struct ServiceLine {
     pub banner: Option<String>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize)]
 pub(crate) struct FindingLine {
     pub id: String,
     pub title: String,
@@ -86,7 +88,7 @@ pub(crate) struct FindingLine {
 }
 
 /// A severity as shown: French label and colours.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub(crate) struct Badge {
     pub label: &'static str,
     /// Background, `#rrggbb`.
@@ -132,6 +134,27 @@ impl View {
                 .collect(),
             hosts: host_sections(report),
         }
+    }
+}
+
+impl View {
+    /// « Analyse du 12/03/2025 à 09:14 au 12/03/2025 à 11:02 (heure de
+    /// Paris, durée 1 h 48 min). »
+    pub fn dates(&self) -> String {
+        format!(
+            "Analyse du {} au {} (heure de Paris, durée {}).",
+            self.started, self.finished, self.duration
+        )
+    }
+
+    /// « 4 machines examinées · 11 vulnérabilités : 2 critiques, … »
+    pub fn summary(&self) -> String {
+        format!(
+            "{} examinée{} · {}.",
+            plural(self.host_count, "machine", "machines"),
+            if self.host_count > 1 { "s" } else { "" },
+            self.counts.sentence()
+        )
     }
 }
 

@@ -8,7 +8,7 @@
 use askama::Template;
 use vigie_core::probe::ProbeReport;
 
-use super::ReportError;
+use super::HtmlError;
 use super::view::View;
 
 #[derive(Template)]
@@ -25,18 +25,18 @@ struct Fragment<'a> {
 
 /// The whole report as a standalone HTML page: it opens with the ten most
 /// critical vulnerabilities, then everything by host, then the scope.
-pub fn html(report: &ProbeReport) -> Result<String, ReportError> {
+pub fn html(report: &ProbeReport) -> Result<String, HtmlError> {
     let view = View::of(report);
     Page { v: &view }
         .render()
-        .map_err(|e| ReportError::Html(e.to_string()))
+        .map_err(|e| HtmlError(e.to_string()))
 }
 
 /// The same report as an HTML fragment (its `<style>` scoped to
 /// `.vigie-rapport`, then an `<article>`), to embed in another page.
-pub fn html_fragment(report: &ProbeReport) -> Result<String, ReportError> {
+pub fn html_fragment(report: &ProbeReport) -> Result<String, HtmlError> {
     let view = View::of(report);
     Fragment { v: &view }
         .render()
-        .map_err(|e| ReportError::Html(e.to_string()))
+        .map_err(|e| HtmlError(e.to_string()))
 }

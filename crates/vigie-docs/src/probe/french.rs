@@ -18,7 +18,7 @@ pub(crate) const PARTIAL_BANNER: &str =
 pub(crate) const OBSERVE_ONLY: &str = "La sonde observe sans rien modifier : aucune configuration changée, aucun compte bloqué ; les mots de passe trouvés ne sont jamais écrits dans ce rapport.";
 
 /// Findings by severity.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Counts {
     pub critical: usize,
     pub high: usize,
