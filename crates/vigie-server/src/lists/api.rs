@@ -10,8 +10,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use vigie_core::lists::{ListEntry, ListManifest};
-use vigie_sensor::live::lists::sha256_hex;
+use vigie_core::lists::{ListEntry, ListManifest, sha256_hex};
 
 use super::store;
 use crate::accounts::Staff;
