@@ -110,7 +110,7 @@ async fn fill(db: &Db, app: &Router, count: usize, days: u32) -> anyhow::Result<
         communes
             .iter()
             .step_by(step)
-            .map(|c| c.code.clone())
+            .map(|c| c.code.to_string())
             .filter(|c| c != "42218"),
     );
     chosen.truncate(count.max(1));
