@@ -5,9 +5,9 @@
 
 use std::sync::{Arc, OnceLock};
 
+use vigie_lists::Intel;
 use vigie_sensor::capture::CaptureReader;
 use vigie_sensor::engine::{Engine, Settings};
-use vigie_sensor::intel::Intel;
 use vigie_sensor::signatures::Signatures;
 
 fn intel() -> Arc<Intel> {

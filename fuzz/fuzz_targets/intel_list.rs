@@ -5,7 +5,7 @@
 
 use std::net::IpAddr;
 
-use vigie_sensor::intel::{Intel, MAX_PROBLEMS};
+use vigie_lists::{Intel, MAX_PROBLEMS};
 
 /// Whole special-use blocks (bogon entries, as FireHOL level1 has them)
 /// never make an address listed; a narrower entry inside one may.

@@ -8,6 +8,7 @@
 //! be able to name a path outside that cache.
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 /// Where a sensor fetches its manifest, relative to the observatory's URL.
 pub const MANIFEST_PATH: &str = "/api/v1/sensors/lists";
@@ -139,6 +140,17 @@ impl ListManifest {
     }
 }
 
+/// SHA-256 of `bytes`, lowercase hex: a list's digest in the manifest
+/// ([`ListEntry::sha256`]). The observatory computes it when it stores a
+/// list and the sensor when it receives one, both with this function, so
+/// the two always agree.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// Whether `text` is a SHA-256 digest in lowercase hex.
 pub fn is_sha256_hex(text: &str) -> bool {
     text.len() == 64
@@ -204,6 +216,16 @@ mod tests {
         let mut traversal = manifest;
         traversal.lists[1].name = "../x".to_owned();
         assert!(traversal.validate().unwrap_err().starts_with("lists[1]"));
+    }
+
+    #[test]
+    fn digest_is_lowercase_hex() {
+        let digest = sha256_hex(b"abc");
+        assert_eq!(
+            digest,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert!(is_sha256_hex(&digest));
     }
 
     #[test]

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use vigie_core::{Direction, Report};
+use vigie_lists::Intel;
 
 use crate::capture::{CaptureError, CaptureReader};
 use crate::config::Config;
@@ -29,7 +30,6 @@ use crate::detect::web::WebDetector;
 use crate::flow::{FlowState, FlowTable};
 use crate::homenet::{HomeNet, Side};
 use crate::incidents::{IncidentBook, NANOS_PER_SEC, Nanos, to_utc};
-use crate::intel::Intel;
 use crate::signatures::Signatures;
 
 pub use crate::incidents::Opened;

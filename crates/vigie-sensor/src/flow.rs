@@ -5,10 +5,11 @@
 
 use std::net::IpAddr;
 
+use vigie_lists::LabelId;
+
 use crate::decode::{Packet, TcpFlags, Transport};
 use crate::detect::table::BoundedMap;
 use crate::incidents::{NANOS_PER_SEC, Nanos};
-use crate::intel::LabelId;
 
 /// A conversation seen from either side: the endpoints are stored in a
 /// canonical order so both directions find the same entry.

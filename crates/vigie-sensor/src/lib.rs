@@ -17,7 +17,6 @@ pub mod engine;
 pub mod flow;
 pub mod homenet;
 pub mod incidents;
-pub mod intel;
 pub mod live;
 pub mod signatures;
 pub mod summary;

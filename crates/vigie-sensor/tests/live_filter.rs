@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use serde_json::Value;
 use vigie_core::{BlockedCount, Category, Direction};
+use vigie_lists::Intel;
 use vigie_sensor::engine::Opened;
 use vigie_sensor::homenet::HomeNet;
-use vigie_sensor::intel::Intel;
 use vigie_sensor::live::filter::{Blocker, Family, FilterOptions};
 
 /// Outside addresses: on a list, not listed, listed but allowlisted.

@@ -9,10 +9,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use vigie_lists::Intel;
 use vigie_sensor::analyze::analyze_file;
 use vigie_sensor::capture::CaptureReader;
 use vigie_sensor::engine::Settings;
-use vigie_sensor::intel::Intel;
 use vigie_sensor::synth::traffic::{self, Mix};
 
 const ROUNDS: usize = 3;

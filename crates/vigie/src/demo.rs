@@ -14,9 +14,9 @@ use axum::http::{Request, StatusCode};
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use tower::ServiceExt;
 use vigie_core::{LOCAL_TZ, local_day};
+use vigie_lists::Intel;
 use vigie_sensor::capture::CaptureReader;
 use vigie_sensor::engine::{Engine, Settings};
-use vigie_sensor::intel::Intel;
 use vigie_sensor::synth::Rng;
 use vigie_sensor::synth::day::{DEMO_C2, DayPlan, write_day};
 use vigie_server::accounts::{self, Role};
@@ -110,7 +110,7 @@ async fn fill(db: &Db, app: &Router, count: usize, days: u32) -> anyhow::Result<
         communes
             .iter()
             .step_by(step)
-            .map(|c| c.code.clone())
+            .map(|c| c.code.to_string())
             .filter(|c| c != "42218"),
     );
     chosen.truncate(count.max(1));

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use anyhow::{Context, bail};
+use vigie_lists::Intel;
 use vigie_sensor::analyze::{Analysis, analyze_file};
 use vigie_sensor::engine::{Settings, random_key};
 use vigie_sensor::homenet::{Cidr, HomeNet};
-use vigie_sensor::intel::Intel;
 use vigie_sensor::live::box_config::{self, BoxConfig};
 use vigie_sensor::live::uplink::{EnrollOptions, Trust, enroll_box, parse_pin};
 use vigie_sensor::signatures::Signatures;

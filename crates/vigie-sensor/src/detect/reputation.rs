@@ -12,10 +12,10 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use vigie_core::{Category, Direction};
+use vigie_lists::{Intel, LabelId};
 
 use crate::config::ReputationConfig;
 use crate::incidents::{Details, IncidentBook, IncidentKey, Nanos, Rule};
-use crate::intel::{Intel, LabelId};
 
 /// Where a listed name was seen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

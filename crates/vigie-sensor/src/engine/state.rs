@@ -10,10 +10,10 @@
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use vigie_lists::Intel;
 
 use super::{Engine, Stats};
 use crate::incidents::{BookState, Nanos, Opened};
-use crate::intel::Intel;
 
 /// What a live sensor saves to continue where it stopped: the incidents
 /// still open (and any closed but not drained yet), and the counters with

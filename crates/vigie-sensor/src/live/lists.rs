@@ -18,11 +18,9 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use vigie_core::ListVersion;
-use vigie_core::lists::{ListEntry, ListManifest, MANIFEST_PATH, list_path};
-
-use crate::intel::{Intel, IntelError};
+use vigie_core::lists::{ListEntry, ListManifest, MANIFEST_PATH, list_path, sha256_hex};
+use vigie_lists::{Intel, IntelError};
 
 /// The file naming the current set, in the cache directory.
 pub const STATE_FILE: &str = "state.json";
@@ -68,15 +66,6 @@ pub enum ListSyncError {
     },
     #[error(transparent)]
     Intel(#[from] IntelError),
-}
-
-/// SHA-256 of `bytes`, lowercase hex: a list's digest in the manifest, and
-/// the observatory's too, so both sides compute it the same way.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// What `state.json` holds.
@@ -404,13 +393,5 @@ mod tests {
         assert_eq!(set_number("set-"), None);
         assert_eq!(set_number("set-../x"), None);
         assert_eq!(set_number("state.json"), None);
-    }
-
-    #[test]
-    fn digest_is_lowercase_hex() {
-        assert_eq!(
-            sha256_hex(b"abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
     }
 }

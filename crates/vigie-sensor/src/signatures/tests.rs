@@ -204,5 +204,5 @@ fn toml_errors_give_the_line() {
 fn signatures_are_send_and_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Signatures>();
-    assert_send_sync::<crate::intel::Intel>();
+    assert_send_sync::<vigie_lists::Intel>();
 }

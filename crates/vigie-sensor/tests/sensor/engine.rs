@@ -8,9 +8,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use vigie_core::{Category, Direction, Incident, Report, Severity};
+use vigie_lists::Intel;
 use vigie_sensor::decode::TcpFlags;
 use vigie_sensor::engine::{Engine, Settings};
-use vigie_sensor::intel::Intel;
 use vigie_sensor::synth::{FrameBuilder, app};
 
 const SYN: u8 = TcpFlags::SYN;

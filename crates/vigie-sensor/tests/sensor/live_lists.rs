@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::Path;
 
-use vigie_core::lists::{ListEntry, ListKind, ListManifest, MANIFEST_PATH};
-use vigie_sensor::intel::Intel;
-use vigie_sensor::live::lists::{Fetched, ListSync, ListSyncError, sha256_hex};
+use vigie_core::lists::{ListEntry, ListKind, ListManifest, MANIFEST_PATH, sha256_hex};
+use vigie_lists::Intel;
+use vigie_sensor::live::lists::{Fetched, ListSync, ListSyncError};
 
 /// The observatory's lists: name → (kind, version, body); plus what to
 /// corrupt and the requests it received.

@@ -8,12 +8,11 @@
 //! Disabling an account ends its sessions and revokes its tokens at once
 //! (and every lookup joins on the account being active).
 
-use sqlx::Row;
-
 use super::journal::audit;
 use super::users::normalize_email;
 use super::{AccountError, Role};
-use crate::db::{Db, now_ms, random_hex, token_hash};
+use crate::db::{Db, Flag, now_ms, random_hex, token_hash};
+use crate::territory::CommuneCode;
 
 /// Characters of a token kept in clear: `vgt_` and eight hex digits.
 pub const TOKEN_PREFIX_CHARS: usize = 12;
@@ -34,12 +33,14 @@ pub struct NewToken {
 }
 
 /// A token as its owner and the staff see it: never the secret.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, sqlx::FromRow)]
 pub struct TokenInfo {
+    #[sqlx(rename = "id_prefix")]
     pub prefix: String,
     pub label: String,
     pub created_at: i64,
     pub expires_at: Option<i64>,
+    #[sqlx(try_from = "Flag")]
     pub revoked: bool,
 }
 
@@ -56,7 +57,7 @@ pub struct UserInfo {
     pub id: i64,
     pub email: String,
     pub role: Role,
-    pub commune: Option<String>,
+    pub commune: Option<CommuneCode>,
     pub disabled: bool,
     pub active_tokens: i64,
 }
@@ -76,14 +77,14 @@ pub async fn create_token_with(
         return Err(AccountError::TokenLifetime);
     }
     let label: String = new.label.trim().chars().take(MAX_LABEL_CHARS).collect();
-    let row = sqlx::query("SELECT id FROM users WHERE email = $1 AND disabled = 0")
-        .bind(&email)
-        .fetch_optional(db.read())
-        .await?;
-    let Some(row) = row else {
+    let user_id: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM users WHERE email = $1 AND disabled = 0")
+            .bind(&email)
+            .fetch_optional(db.read())
+            .await?;
+    let Some(user_id) = user_id else {
         return Err(AccountError::UnknownUser(email));
     };
-    let user_id: i64 = row.try_get("id")?;
     let token = format!("vgt_{}", random_hex(32));
     let prefix: String = token.chars().take(TOKEN_PREFIX_CHARS).collect();
     let now = now_ms();
@@ -114,24 +115,13 @@ pub async fn create_token_with(
 
 /// The tokens of `user_id`, newest first.
 pub async fn tokens_of(db: &Db, user_id: i64) -> Result<Vec<TokenInfo>, sqlx::Error> {
-    let rows = sqlx::query(
+    sqlx::query_as(
         "SELECT id_prefix, label, created_at, expires_at, revoked FROM api_tokens \
          WHERE user_id = $1 ORDER BY created_at DESC",
     )
     .bind(user_id)
     .fetch_all(db.read())
-    .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(TokenInfo {
-                prefix: row.try_get("id_prefix")?,
-                label: row.try_get("label")?,
-                created_at: row.try_get("created_at")?,
-                expires_at: row.try_get("expires_at")?,
-                revoked: row.try_get::<i64, _>("revoked")? != 0,
-            })
-        })
-        .collect()
+    .await
 }
 
 /// The tokens of the account `email`.
@@ -154,8 +144,8 @@ pub async fn revoke_token(
             && given.starts_with("vgt_")
             && given.bytes().skip(4).all(|b| b.is_ascii_hexdigit())
     };
-    let row = if shaped(64) {
-        sqlx::query(
+    let row: Option<(i64, String)> = if shaped(64) {
+        sqlx::query_as(
             "UPDATE api_tokens SET revoked = 1 WHERE token_hash = $1 AND revoked = 0 \
              AND ($2 < 0 OR user_id = $2) RETURNING user_id, id_prefix",
         )
@@ -174,7 +164,7 @@ pub async fn revoke_token(
         if matching > 1 {
             return Err(AccountError::AmbiguousToken(given.to_owned()));
         }
-        sqlx::query(
+        sqlx::query_as(
             "UPDATE api_tokens SET revoked = 1 WHERE id_prefix = $1 AND revoked = 0 \
              AND ($2 < 0 OR user_id = $2) RETURNING user_id, id_prefix",
         )
@@ -185,11 +175,9 @@ pub async fn revoke_token(
     } else {
         return Err(AccountError::TokenShape(given.chars().take(40).collect()));
     };
-    let Some(row) = row else {
+    let Some((user_id, prefix)) = row else {
         return Ok(false);
     };
-    let user_id: i64 = row.try_get("user_id")?;
-    let prefix: String = row.try_get("id_prefix")?;
     audit(db, Some(user_id), "token_revoke", &prefix).await;
     Ok(true)
 }
@@ -255,7 +243,7 @@ pub async fn enable_user(db: &Db, email: &str) -> Result<bool, AccountError> {
 
 /// Every account, by e-mail address, with its count of working tokens.
 pub async fn users(db: &Db) -> Result<Vec<UserInfo>, sqlx::Error> {
-    let rows = sqlx::query(
+    let rows: Vec<UserRow> = sqlx::query_as(
         "SELECT u.id, u.email, u.role, u.commune, u.disabled, \
                 (SELECT COUNT(*) FROM api_tokens t WHERE t.user_id = u.id AND t.revoked = 0 \
                    AND (t.expires_at IS NULL OR t.expires_at > $1)) AS active_tokens \
@@ -265,22 +253,33 @@ pub async fn users(db: &Db) -> Result<Vec<UserInfo>, sqlx::Error> {
     .fetch_all(db.read())
     .await?;
     let mut users = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let role: String = row.try_get("role")?;
-        let Some(role) = Role::parse(&role) else {
-            tracing::error!(role, "unknown role in the users table");
+    for row in rows {
+        let Some(role) = Role::parse(&row.role) else {
+            tracing::error!(role = row.role, "unknown role in the users table");
             continue;
         };
         users.push(UserInfo {
-            id: row.try_get("id")?,
-            email: row.try_get("email")?,
+            id: row.id,
+            email: row.email,
             role,
-            commune: row.try_get("commune")?,
-            disabled: row.try_get::<i64, _>("disabled")? != 0,
-            active_tokens: row.try_get("active_tokens")?,
+            commune: row.commune,
+            disabled: row.disabled,
+            active_tokens: row.active_tokens,
         });
     }
     Ok(users)
+}
+
+/// An account as [`users`] reads it, its role still text.
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    email: String,
+    role: String,
+    commune: Option<CommuneCode>,
+    #[sqlx(try_from = "Flag")]
+    disabled: bool,
+    active_tokens: i64,
 }
 
 /// The e-mail address of account `id`, if it exists.

@@ -13,10 +13,10 @@ use axum::extract::{FromRequestParts, OptionalFromRequestParts, OriginalUri};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use sqlx::Row;
 
 use super::{Caller, Role, session};
 use crate::db::{Db, token_hash};
+use crate::territory::CommuneCode;
 use crate::{AppError, AppState};
 
 impl FromRequestParts<AppState> for Caller {
@@ -118,7 +118,7 @@ pub fn bearer_token(value: &str) -> Option<&str> {
 }
 
 async fn token_caller(db: &Db, token: &str) -> Result<Option<Caller>, AppError> {
-    let row = sqlx::query(
+    let row: Option<TokenRow> = sqlx::query_as(
         "SELECT u.id, u.email, u.role, u.commune FROM api_tokens t JOIN users u ON u.id = t.user_id \
          WHERE t.token_hash = $1 AND t.revoked = 0 AND u.disabled = 0 \
            AND (t.expires_at IS NULL OR t.expires_at > $2)",
@@ -130,16 +130,24 @@ async fn token_caller(db: &Db, token: &str) -> Result<Option<Caller>, AppError> 
     let Some(row) = row else {
         return Ok(None);
     };
-    let role: String = row.try_get("role")?;
-    let role =
-        Role::parse(&role).ok_or_else(|| AppError::Internal(format!("unknown role {role:?}")))?;
+    let role = Role::parse(&row.role)
+        .ok_or_else(|| AppError::Internal(format!("unknown role {:?}", row.role)))?;
     Ok(Some(Caller {
-        user_id: row.try_get("id")?,
-        email: row.try_get("email")?,
+        user_id: row.id,
+        email: row.email,
         role,
-        commune: row.try_get("commune")?,
+        commune: row.commune,
         csrf: None,
     }))
+}
+
+/// The account of a valid token, as [`token_caller`] reads it.
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    id: i64,
+    email: String,
+    role: String,
+    commune: Option<CommuneCode>,
 }
 
 /// The answer to a request nobody is signed in for.

@@ -26,7 +26,7 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
 use super::{Caller, Role};
-use crate::territory::{self, Commune};
+use crate::territory::{self, Commune, CommuneCode};
 use crate::{AppError, AppState};
 
 /// A signed-in administrator or operator.
@@ -78,7 +78,8 @@ impl FromRequestParts<AppState> for Admin {
 }
 
 /// The commune of the route's `{code}` segment, which the signed-in
-/// caller may see.
+/// caller may see. A segment that is no INSEE code is a commune that does
+/// not exist.
 #[derive(Clone, Debug)]
 pub struct VisibleCommune(pub Commune);
 
@@ -93,10 +94,13 @@ impl FromRequestParts<AppState> for VisibleCommune {
         let Some((_, code)) = params.iter().find(|(name, _)| *name == "code") else {
             return Err(AppError::Internal("route without {code}".to_owned()).into_response());
         };
-        if !caller.can_see_commune(code) {
+        let Ok(code) = CommuneCode::parse(code) else {
+            return Err(AppError::NotFound.into_response());
+        };
+        if !caller.can_see_commune(&code) {
             return Err(AppError::NotFound.into_response());
         }
-        match territory::commune(&state.db, code).await {
+        match territory::commune(&state.db, &code).await {
             Ok(Some(commune)) => Ok(VisibleCommune(commune)),
             Ok(None) => Err(AppError::NotFound.into_response()),
             Err(e) => Err(AppError::from(e).into_response()),

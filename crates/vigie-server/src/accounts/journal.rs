@@ -6,7 +6,6 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use sqlx::Row;
 
 use super::Admin;
 use crate::db::{Db, now_ms};
@@ -42,6 +41,15 @@ pub struct JournalQuery {
     page: Option<String>,
 }
 
+/// A line of the journal as stored, with its author's address.
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    at: i64,
+    action: String,
+    detail: String,
+    email: Option<String>,
+}
+
 struct Entry {
     at: String,
     who: String,
@@ -70,7 +78,7 @@ pub async fn page(
         .and_then(|p| p.parse::<i64>().ok())
         .unwrap_or(1)
         .clamp(1, 1_000_000);
-    let rows = sqlx::query(
+    let rows: Vec<AuditRow> = sqlx::query_as(
         "SELECT a.at, a.action, a.detail, u.email FROM audit_log a LEFT JOIN users u ON u.id = a.user_id \
          ORDER BY a.id DESC LIMIT $1 OFFSET $2",
     )
@@ -80,17 +88,14 @@ pub async fn page(
     .await?;
     let has_next = rows.len() as i64 > PAGE_SIZE;
     let mut entries = Vec::with_capacity(rows.len());
-    for row in rows.iter().take(PAGE_SIZE as usize) {
-        let action: String = row.try_get("action")?;
+    for row in rows.into_iter().take(PAGE_SIZE as usize) {
         entries.push(Entry {
-            at: crate::fr::date_time(row.try_get("at")?),
-            who: row
-                .try_get::<Option<String>, _>("email")?
-                .unwrap_or_else(|| "—".to_owned()),
-            action: action_label_fr(&action)
+            at: crate::fr::date_time(row.at),
+            who: row.email.unwrap_or_else(|| "—".to_owned()),
+            action: action_label_fr(&row.action)
                 .map(str::to_owned)
-                .unwrap_or(action),
-            detail: row.try_get("detail")?,
+                .unwrap_or(row.action),
+            detail: row.detail,
         });
     }
     web::render(&JournalPage {

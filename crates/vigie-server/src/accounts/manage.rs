@@ -157,7 +157,7 @@ async fn render_users(
             id: user.id,
             email: user.email,
             role: user.role.label_fr(),
-            commune: user.commune.unwrap_or_default(),
+            commune: user.commune.map(|c| c.to_string()).unwrap_or_default(),
             disabled: user.disabled,
             tokens: crate::fr::plural(user.active_tokens, "jeton actif", "jetons actifs"),
         })

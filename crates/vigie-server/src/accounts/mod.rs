@@ -26,6 +26,7 @@ mod session;
 mod users;
 
 use crate::AppError;
+use crate::territory::CommuneCode;
 use crate::web::{Access, Routes};
 
 pub use credentials::{
@@ -82,7 +83,7 @@ pub struct Caller {
     pub email: String,
     pub role: Role,
     /// For commune users: their commune's INSEE code.
-    pub commune: Option<String>,
+    pub commune: Option<CommuneCode>,
     /// The session's CSRF token (None for bearer tokens, which need none).
     pub csrf: Option<String>,
 }
@@ -93,7 +94,8 @@ impl Caller {
         matches!(self.role, Role::Admin | Role::Operator)
     }
 
-    /// Whether this caller may see the details of commune `code`.
+    /// Whether this caller may see the details of commune `code` (a
+    /// [`CommuneCode`] or text, such as a stored scan's commune).
     pub fn can_see_commune(&self, code: &str) -> bool {
         self.is_staff() || self.commune.as_deref() == Some(code)
     }
@@ -154,7 +156,7 @@ mod tests {
             user_id: 1,
             email: "a@b.fr".to_owned(),
             role: Role::Commune,
-            commune: Some("42218".to_owned()),
+            commune: CommuneCode::parse("42218").ok(),
             csrf: csrf.map(str::to_owned),
         }
     }

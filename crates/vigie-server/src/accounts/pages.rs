@@ -9,7 +9,6 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use sqlx::Row;
 
 use super::extract::{is_local_path, session_secret};
 use super::journal::audit;
@@ -142,17 +141,12 @@ pub async fn sign_in(
             return Ok(with_retry_after(page, retry_after_secs));
         }
     };
-    let row = sqlx::query("SELECT id, password_hash FROM users WHERE email = $1 AND disabled = 0")
-        .bind(&email)
-        .fetch_optional(state.db.read())
-        .await?;
-    let (user_id, stored) = match row {
-        Some(row) => (
-            Some(row.try_get::<i64, _>("id")?),
-            Some(row.try_get::<String, _>("password_hash")?),
-        ),
-        None => (None, None),
-    };
+    let row: Option<(i64, String)> =
+        sqlx::query_as("SELECT id, password_hash FROM users WHERE email = $1 AND disabled = 0")
+            .bind(&email)
+            .fetch_optional(state.db.read())
+            .await?;
+    let (user_id, stored) = row.unzip();
     // An unknown address goes through `verify` too (against a dummy hash):
     // the answer takes the same time either way.
     let verified = match password::verify(&form.password, stored).await {
@@ -396,7 +390,7 @@ async fn account_page(
                     .await?;
             Some(match name {
                 Some(name) => format!("{name} ({code})"),
-                None => code.clone(),
+                None => code.to_string(),
             })
         }
         None => None,

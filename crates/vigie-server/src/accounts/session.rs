@@ -4,11 +4,11 @@
 //! same table, so a session works whichever replica a request reaches.
 
 use axum::http::HeaderValue;
-use sqlx::Row;
 
 use super::{Caller, Role};
 use crate::ServerSettings;
 use crate::db::{Db, now_ms, random_hex, token_hash};
+use crate::territory::CommuneCode;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "vigie_session";
@@ -45,7 +45,7 @@ pub async fn caller(
     secret: &str,
 ) -> Result<Option<Caller>, sqlx::Error> {
     let id_hash = token_hash(secret);
-    let row = sqlx::query(
+    let row: Option<SessionRow> = sqlx::query_as(
         "SELECT s.user_id, s.csrf, s.expires_at, u.email, u.role, u.commune \
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND u.disabled = 0",
     )
@@ -56,7 +56,7 @@ pub async fn caller(
         return Ok(None);
     };
     let now = now_ms();
-    let expires_at: i64 = row.try_get("expires_at")?;
+    let expires_at = row.expires_at;
     if expires_at <= now {
         close(db, secret).await?;
         return Ok(None);
@@ -69,18 +69,28 @@ pub async fn caller(
             .execute(&db.pool)
             .await?;
     }
-    let role: String = row.try_get("role")?;
-    let Some(role) = Role::parse(&role) else {
-        tracing::error!(role, "unknown role in the users table");
+    let Some(role) = Role::parse(&row.role) else {
+        tracing::error!(role = row.role, "unknown role in the users table");
         return Ok(None);
     };
     Ok(Some(Caller {
-        user_id: row.try_get("user_id")?,
-        email: row.try_get("email")?,
+        user_id: row.user_id,
+        email: row.email,
         role,
-        commune: row.try_get("commune")?,
-        csrf: Some(row.try_get("csrf")?),
+        commune: row.commune,
+        csrf: Some(row.csrf),
     }))
+}
+
+/// A live session and its account, as [`caller`] reads them.
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    user_id: i64,
+    csrf: String,
+    expires_at: i64,
+    email: String,
+    role: String,
+    commune: Option<CommuneCode>,
 }
 
 /// Ends the session of `secret` (nothing happens if there is none).

@@ -1,11 +1,10 @@
 //! Creating accounts and personal API tokens: what `vigie user add` and
 //! `vigie token create` call, and the checks they share with the pages.
 
-use sqlx::Row;
-
 use super::journal::audit;
 use super::{Role, password};
 use crate::db::{Db, now_ms};
+use crate::territory::CommuneCode;
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 12;
@@ -91,18 +90,18 @@ pub async fn add_user(
     let hash = password::hash(password)
         .await
         .map_err(|e| AccountError::Internal(e.to_string()))?;
-    let inserted = sqlx::query(
+    let inserted = sqlx::query_scalar(
         "INSERT INTO users (email, password_hash, role, commune, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(&email)
     .bind(&hash)
     .bind(role.as_str())
-    .bind(commune.as_deref())
+    .bind(commune)
     .bind(now_ms())
     .fetch_one(&db.pool)
     .await;
     let id: i64 = match inserted {
-        Ok(row) => row.try_get("id")?,
+        Ok(id) => id,
         // Another process created the same address since the check above.
         Err(e) if is_unique_violation(&e) => return Err(AccountError::DuplicateEmail(email)),
         Err(e) => return Err(e.into()),
@@ -213,23 +212,24 @@ fn valid_email(email: &str) -> Result<String, AccountError> {
     }
 }
 
-async fn existing_commune(db: &Db, code: &str) -> Result<String, AccountError> {
-    let found = sqlx::query("SELECT code FROM communes WHERE code = $1")
-        .bind(code)
-        .fetch_optional(db.read())
-        .await?;
-    match found {
-        Some(row) => Ok(row.try_get("code")?),
-        None => Err(AccountError::UnknownCommune(code.to_owned())),
-    }
+/// The commune of the territory `code` names; text that is no INSEE code
+/// names none.
+async fn existing_commune(db: &Db, code: &str) -> Result<CommuneCode, AccountError> {
+    let unknown = || AccountError::UnknownCommune(code.to_owned());
+    let code = CommuneCode::parse(code).map_err(|_| unknown())?;
+    let found: Option<CommuneCode> =
+        sqlx::query_scalar("SELECT code FROM communes WHERE code = $1")
+            .bind(code)
+            .fetch_optional(db.read())
+            .await?;
+    found.ok_or_else(unknown)
 }
 
 async fn user_id(db: &Db, email: &str) -> Result<Option<i64>, sqlx::Error> {
-    let row = sqlx::query("SELECT id FROM users WHERE email = $1")
+    sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
         .bind(email)
         .fetch_optional(db.read())
-        .await?;
-    row.map(|row| row.try_get("id")).transpose()
+        .await
 }
 
 fn is_unique_violation(error: &sqlx::Error) -> bool {

@@ -6,13 +6,13 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use chrono::{Duration, NaiveDate};
-use sqlx::Row;
 use vigie_core::Category;
 
 use super::today;
 use super::weather::{Thresholds, score};
 use crate::accounts::{Admin, CsrfForm, Staff};
 use crate::sensors::{self, SensorState};
+use crate::territory::CommuneCode;
 use crate::web::{Chrome, render};
 use crate::{AppError, AppState};
 
@@ -30,7 +30,7 @@ struct DashboardPage {
     /// (day, counts per category in `categories` order, total).
     days: Vec<(NaiveDate, Vec<i64>, i64)>,
     /// (code, name, score over 7 days, outbound over 7 days).
-    most_attacked: Vec<(String, String, i64, i64)>,
+    most_attacked: Vec<(CommuneCode, String, i64, i64)>,
     this_week: i64,
     last_week: i64,
     thresholds: Thresholds,
@@ -50,7 +50,7 @@ pub async fn dashboard_page(
         .count();
     let to = today();
     let from = to - Duration::days(DAYS - 1);
-    let rows = sqlx::query(
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(
         "SELECT day, category, CAST(SUM(inbound + outbound) AS BIGINT) AS n FROM daily_counts
          WHERE day >= $1 AND day <= $2 GROUP BY day, category",
     )
@@ -63,10 +63,7 @@ pub async fn dashboard_page(
         .take_while(|d| *d <= to)
         .map(|d| (d, vec![0; Category::ALL.len()], 0))
         .collect();
-    for row in &rows {
-        let day: String = row.try_get("day")?;
-        let category: String = row.try_get("category")?;
-        let count: i64 = row.try_get("n")?;
+    for (day, category, count) in rows {
         let (Ok(day), Some(index)) = (
             day.parse::<NaiveDate>(),
             Category::ALL.iter().position(|c| c.as_str() == category),
@@ -106,8 +103,8 @@ async fn most_attacked(
     state: &AppState,
     from: NaiveDate,
     to: NaiveDate,
-) -> Result<Vec<(String, String, i64, i64)>, AppError> {
-    let rows = sqlx::query(
+) -> Result<Vec<(CommuneCode, String, i64, i64)>, AppError> {
+    let rows: Vec<(CommuneCode, String, i64, i64)> = sqlx::query_as(
         "SELECT k.commune, c.name, CAST(SUM(k.inbound) AS BIGINT) AS inbound, CAST(SUM(k.outbound) AS BIGINT) AS outbound
          FROM daily_counts k JOIN communes c ON c.code = k.commune
          WHERE k.day >= $1 AND k.day <= $2 GROUP BY k.commune, c.name",
@@ -116,19 +113,12 @@ async fn most_attacked(
     .bind(to.to_string())
     .fetch_all(state.db.read())
     .await?;
-    let mut out = rows
-        .iter()
-        .map(|row| {
-            let inbound: i64 = row.try_get("inbound")?;
-            let outbound: i64 = row.try_get("outbound")?;
-            Ok((
-                row.try_get("commune")?,
-                row.try_get("name")?,
-                score(inbound, outbound),
-                outbound,
-            ))
+    let mut out: Vec<_> = rows
+        .into_iter()
+        .map(|(commune, name, inbound, outbound)| {
+            (commune, name, score(inbound, outbound), outbound)
         })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        .collect();
     out.sort_by_key(|(_, _, score, _)| std::cmp::Reverse(*score));
     out.truncate(10);
     Ok(out)

@@ -8,11 +8,11 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
-use sqlx::Row;
 
 use super::weather::{self, CommuneWeather, Communes};
 use super::{parse_day, today};
 use crate::accounts::Caller;
+use crate::territory::CommuneCode;
 use crate::web::csv::{Cell, CsvFile};
 use crate::{AppError, AppState};
 
@@ -28,11 +28,11 @@ const MAX_DAYS: i64 = 366;
 
 /// The communes `caller` may export: every one for the staff, their own
 /// for a commune user, none for an account without a commune.
-fn visible_communes(caller: &Caller) -> Option<Communes<'_>> {
+fn visible_communes(caller: &Caller) -> Option<Communes> {
     if caller.is_staff() {
         Some(Communes::All)
     } else {
-        caller.commune.as_deref().map(Communes::One)
+        caller.commune.map(Communes::One)
     }
 }
 
@@ -118,19 +118,17 @@ pub async fn geojson(
         .await?
         .into_iter()
         .flat_map(|(_, weather)| weather);
-    let rows = sqlx::query("SELECT code, geometry FROM communes")
-        .fetch_all(state.db.read())
-        .await?;
+    let rows: Vec<(CommuneCode, Option<String>)> =
+        sqlx::query_as("SELECT code, geometry FROM communes")
+            .fetch_all(state.db.read())
+            .await?;
     let mut features = Vec::new();
     for w in weather {
         let geometry = rows
             .iter()
-            .find(|row| {
-                row.try_get::<String, _>("code")
-                    .is_ok_and(|c| c == w.commune)
-            })
-            .and_then(|row| row.try_get::<Option<String>, _>("geometry").ok().flatten())
-            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+            .find(|(code, _)| *code == w.commune)
+            .and_then(|(_, geometry)| geometry.as_deref())
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
             .unwrap_or(serde_json::Value::Null);
         features.push(serde_json::json!({
             "type": "Feature",

@@ -2,12 +2,14 @@
 //! categories and sources. Every function here is about one commune: the
 //! caller has already checked that the person may see it.
 
+use std::collections::HashMap;
+
 use chrono::{Datelike, NaiveDate, Weekday};
 use serde::Serialize;
-use sqlx::Row;
 
 use super::weather::{Level, Thresholds, score};
 use crate::db::Db;
+use crate::territory::CommuneCode;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct DayWeather {
@@ -21,13 +23,14 @@ pub struct DayWeather {
 /// The weather of `commune` for each day of `from..=to`.
 pub async fn days(
     db: &Db,
-    commune: &str,
+    commune: &CommuneCode,
     from: NaiveDate,
     to: NaiveDate,
     thresholds: Thresholds,
 ) -> Result<Vec<DayWeather>, sqlx::Error> {
     let (from_text, to_text) = (from.to_string(), to.to_string());
-    let counts = sqlx::query(
+    // One row per day (GROUP BY day): (day, inbound, outbound).
+    let counts: HashMap<String, (i64, i64)> = sqlx::query_as::<_, (String, i64, i64)>(
         "SELECT day, CAST(SUM(inbound) AS BIGINT) AS inbound, CAST(SUM(outbound) AS BIGINT) AS outbound FROM daily_counts
          WHERE commune = $1 AND day >= $2 AND day <= $3 GROUP BY day",
     )
@@ -35,27 +38,22 @@ pub async fn days(
     .bind(&from_text)
     .bind(&to_text)
     .fetch_all(db.read())
+    .await?
+    .into_iter()
+    .map(|(day, inbound, outbound)| (day, (inbound, outbound)))
+    .collect();
+    let reported: Vec<String> = sqlx::query_scalar(
+        "SELECT day FROM sensor_days WHERE commune = $1 AND day >= $2 AND day <= $3",
+    )
+    .bind(commune)
+    .bind(&from_text)
+    .bind(&to_text)
+    .fetch_all(db.read())
     .await?;
-    let reported: Vec<String> =
-        sqlx::query("SELECT day FROM sensor_days WHERE commune = $1 AND day >= $2 AND day <= $3")
-            .bind(commune)
-            .bind(&from_text)
-            .bind(&to_text)
-            .fetch_all(db.read())
-            .await?
-            .iter()
-            .map(|row| row.try_get::<String, _>(0))
-            .collect::<Result<_, _>>()?;
     let mut out = Vec::new();
     for day in from.iter_days().take_while(|d| *d <= to) {
         let key = day.to_string();
-        let (mut inbound, mut outbound) = (0, 0);
-        for row in &counts {
-            if row.try_get::<String, _>("day")? == key {
-                inbound = row.try_get("inbound")?;
-                outbound = row.try_get("outbound")?;
-            }
-        }
+        let (inbound, outbound) = counts.get(&key).copied().unwrap_or((0, 0));
         let score = score(inbound, outbound);
         let level = if reported.contains(&key) {
             thresholds.level(score)
@@ -74,7 +72,7 @@ pub async fn days(
 }
 
 /// Per-day, per-category, per-direction counts (the API's `days`).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
 pub struct CategoryCount {
     pub day: String,
     pub category: String,
@@ -84,11 +82,11 @@ pub struct CategoryCount {
 
 pub async fn category_counts(
     db: &Db,
-    commune: &str,
+    commune: &CommuneCode,
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<CategoryCount>, sqlx::Error> {
-    sqlx::query(
+    sqlx::query_as(
         "SELECT day, category, inbound, outbound FROM daily_counts
          WHERE commune = $1 AND day >= $2 AND day <= $3 ORDER BY day, category",
     )
@@ -96,21 +94,11 @@ pub async fn category_counts(
     .bind(from.to_string())
     .bind(to.to_string())
     .fetch_all(db.read())
-    .await?
-    .iter()
-    .map(|row| {
-        Ok(CategoryCount {
-            day: row.try_get("day")?,
-            category: row.try_get("category")?,
-            inbound: row.try_get("inbound")?,
-            outbound: row.try_get("outbound")?,
-        })
-    })
-    .collect()
+    .await
 }
 
 /// One incident as the commune's page and API show it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
 pub struct IncidentRow {
     pub category: String,
     pub rule: String,
@@ -139,10 +127,10 @@ impl IncidentRow {
 /// The incidents of `commune` that began on `day`, most events first.
 pub async fn incidents(
     db: &Db,
-    commune: &str,
+    commune: &CommuneCode,
     day: NaiveDate,
 ) -> Result<Vec<IncidentRow>, sqlx::Error> {
-    sqlx::query(
+    sqlx::query_as(
         "SELECT category, rule, label, severity, source, direction, target_port, service,
                 first_seen, last_seen, hour, events, internal_host
          FROM incidents WHERE commune = $1 AND day = $2 ORDER BY events DESC, first_seen",
@@ -150,24 +138,5 @@ pub async fn incidents(
     .bind(commune)
     .bind(day.to_string())
     .fetch_all(db.read())
-    .await?
-    .iter()
-    .map(|row| {
-        Ok(IncidentRow {
-            category: row.try_get("category")?,
-            rule: row.try_get("rule")?,
-            label: row.try_get("label")?,
-            severity: row.try_get("severity")?,
-            source: row.try_get("source")?,
-            direction: row.try_get("direction")?,
-            target_port: row.try_get("target_port")?,
-            service: row.try_get("service")?,
-            first_seen: row.try_get("first_seen")?,
-            last_seen: row.try_get("last_seen")?,
-            hour: row.try_get("hour")?,
-            events: row.try_get("events")?,
-            internal_host: row.try_get("internal_host")?,
-        })
-    })
-    .collect()
+    .await
 }

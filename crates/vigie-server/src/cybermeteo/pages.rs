@@ -6,7 +6,6 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 
 use super::history::{self, DayWeather, IncidentRow};
 use super::outlook;
@@ -14,7 +13,7 @@ use super::weather::{self, CommuneWeather, Level, Thresholds};
 use super::{charts, map, parse_day, today};
 use crate::accounts::{Caller, VisibleCommune};
 use crate::fr;
-use crate::territory::{self, Commune};
+use crate::territory::{self, Commune, CommuneCode};
 use crate::web::{Chrome, render};
 use crate::{AppError, AppState};
 
@@ -46,7 +45,7 @@ struct MapPage {
     legend: Vec<(Level, String)>,
     worst: Vec<WorstRow>,
     /// A commune user's own commune (code, name), highlighted.
-    own: Option<(String, String)>,
+    own: Option<(CommuneCode, String)>,
 }
 
 /// `GET /`: a commune user's home is their commune (the map is one tap
@@ -57,7 +56,7 @@ pub async fn map_page(
     Query(query): Query<DayQuery>,
 ) -> Result<Response, AppError> {
     if caller.role == crate::accounts::Role::Commune
-        && let Some(code) = caller.commune.clone()
+        && let Some(code) = caller.commune
     {
         // Their own commune: always theirs to see.
         let commune = territory::commune(&state.db, &code)
@@ -112,7 +111,7 @@ async fn territory_map(
     worst.truncate(10);
     let own_name = own
         .and_then(|code| weather.iter().find(|c| c.commune == code))
-        .map(|c| (c.commune.clone(), c.name.clone()));
+        .map(|c| (c.commune, c.name.clone()));
     let page = MapPage {
         chrome: Chrome::new("Cybermétéo", Some(caller)),
         territory: territory::territory_name(&state.db).await?,
@@ -150,7 +149,7 @@ struct WorstRow {
 
 #[derive(Serialize)]
 pub struct WeatherEntry {
-    commune: String,
+    commune: CommuneCode,
     name: String,
     score: i64,
     inbound: i64,
@@ -457,10 +456,10 @@ async fn commune_view(
 /// them blocked.
 async fn blocked_on(
     db: &crate::Db,
-    commune: &str,
+    commune: &CommuneCode,
     day: NaiveDate,
 ) -> Result<Vec<(String, i64)>, AppError> {
-    let rows = sqlx::query(
+    let rows: Vec<(String, i64)> = sqlx::query_as(
         "SELECT category, addresses FROM blocked_counts WHERE commune = $1 AND day = $2
          ORDER BY category",
     )
@@ -468,13 +467,8 @@ async fn blocked_on(
     .bind(day.to_string())
     .fetch_all(db.read())
     .await?;
-    let mut blocked = Vec::with_capacity(rows.len());
-    for row in rows {
-        let category: String = row.try_get("category")?;
-        blocked.push((
-            super::category_label(&category).to_owned(),
-            row.try_get("addresses")?,
-        ));
-    }
-    Ok(blocked)
+    Ok(rows
+        .into_iter()
+        .map(|(category, addresses)| (super::category_label(&category).to_owned(), addresses))
+        .collect())
 }

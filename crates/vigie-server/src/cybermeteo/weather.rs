@@ -9,9 +9,12 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use serde::Serialize;
-use sqlx::Row;
+use sqlx::Any;
+use sqlx::any::AnyArguments;
+use sqlx::query::QueryAs;
 
 use crate::db::Db;
+use crate::territory::CommuneCode;
 
 /// The weight of an outbound incident in the score.
 pub const OUTBOUND_WEIGHT: i64 = 10;
@@ -86,7 +89,7 @@ impl Level {
 }
 
 /// Score thresholds of a territory: sun below `cloud_min`, storm from `storm_min`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Thresholds {
     pub cloud_min: i64,
     pub rain_min: i64,
@@ -118,24 +121,18 @@ impl Thresholds {
     }
 
     pub async fn load(db: &Db) -> Result<Thresholds, sqlx::Error> {
-        let row = sqlx::query("SELECT cloud_min, rain_min, storm_min FROM territory WHERE id = 1")
-            .fetch_optional(db.read())
-            .await?;
-        Ok(match row {
-            Some(row) => Thresholds {
-                cloud_min: row.try_get(0)?,
-                rain_min: row.try_get(1)?,
-                storm_min: row.try_get(2)?,
-            },
-            None => Thresholds::default(),
-        })
+        let stored: Option<Thresholds> =
+            sqlx::query_as("SELECT cloud_min, rain_min, storm_min FROM territory WHERE id = 1")
+                .fetch_optional(db.read())
+                .await?;
+        Ok(stored.unwrap_or_default())
     }
 }
 
 /// One commune's weather for one day.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct CommuneWeather {
-    pub commune: String,
+    pub commune: CommuneCode,
     pub name: String,
     pub score: i64,
     pub inbound: i64,
@@ -147,14 +144,14 @@ pub struct CommuneWeather {
 /// a commune user's yearly export must not compute the whole territory
 /// (issue 14: 1.2 s a request, and four at once slowed every page).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Communes<'a> {
+pub enum Communes {
     /// The whole territory (the map, the staff's exports).
     All,
-    /// One commune, by INSEE code (a commune user's exports).
-    One(&'a str),
+    /// One commune (a commune user's exports).
+    One(CommuneCode),
 }
 
-impl Communes<'_> {
+impl Communes {
     /// The condition `column = $param` after `keyword` (`WHERE`, `AND`),
     /// or nothing for the whole territory; bound by [`Communes::bind`].
     fn filter(self, keyword: &str, column: &str, param: usize) -> String {
@@ -165,13 +162,10 @@ impl Communes<'_> {
     }
 
     /// Binds the commune of [`Communes::filter`], if any.
-    fn bind<'q>(
+    fn bind<'q, O>(
         self,
-        query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>
-    where
-        Self: 'q,
-    {
+        query: QueryAs<'q, Any, O, AnyArguments<'q>>,
+    ) -> QueryAs<'q, Any, O, AnyArguments<'q>> {
         match self {
             Communes::All => query,
             Communes::One(code) => query.bind(code),
@@ -200,7 +194,7 @@ pub async fn for_day(
 /// each day's communes by code: three queries whatever the range.
 pub async fn for_days(
     db: &Db,
-    communes: Communes<'_>,
+    communes: Communes,
     from: NaiveDate,
     to: NaiveDate,
     today: NaiveDate,
@@ -215,32 +209,33 @@ pub async fn for_days(
          FROM daily_counts WHERE day >= $1 AND day <= $2{} GROUP BY commune, day",
         communes.filter("AND", "commune", 3)
     );
-    let query = sqlx::query(&counts_sql).bind(&from_text).bind(&to_text);
-    let mut counts = HashMap::new();
-    for row in communes.bind(query).fetch_all(db.read()).await? {
-        let key: (String, String) = (row.try_get("commune")?, row.try_get("day")?);
-        let value: (i64, i64) = (row.try_get("inbound")?, row.try_get("outbound")?);
-        counts.insert(key, value);
-    }
+    let query = sqlx::query_as(&counts_sql).bind(&from_text).bind(&to_text);
+    let rows: Vec<(CommuneCode, String, i64, i64)> =
+        communes.bind(query).fetch_all(db.read()).await?;
+    let counts: HashMap<(CommuneCode, String), (i64, i64)> = rows
+        .into_iter()
+        .map(|(commune, day, inbound, outbound)| ((commune, day), (inbound, outbound)))
+        .collect();
     let reported_sql = format!(
         "SELECT commune, day FROM sensor_days WHERE day >= $1 AND day <= $2{}",
         communes.filter("AND", "commune", 3)
     );
-    let query = sqlx::query(&reported_sql).bind(&from_text).bind(&to_text);
-    let mut reported = HashSet::new();
-    for row in communes.bind(query).fetch_all(db.read()).await? {
-        reported.insert((
-            row.try_get::<String, _>("commune")?,
-            row.try_get::<String, _>("day")?,
-        ));
-    }
+    let query = sqlx::query_as(&reported_sql)
+        .bind(&from_text)
+        .bind(&to_text);
+    let reported: HashSet<(CommuneCode, String)> = communes
+        .bind(query)
+        .fetch_all(db.read())
+        .await?
+        .into_iter()
+        .collect();
     let mut out = Vec::new();
     for day in from.iter_days().take_while(|d| *d <= to) {
         let day_text = day.to_string();
         let weather = places
             .iter()
             .map(|place| {
-                let key = (place.code.clone(), day_text.clone());
+                let key = (place.code, day_text.clone());
                 let (inbound, outbound) = counts.get(&key).copied().unwrap_or((0, 0));
                 let silent_today =
                     day == today && place.last_report.is_none_or(|at| at < silent_since_ms);
@@ -251,7 +246,7 @@ pub async fn for_days(
                     thresholds.level(score)
                 };
                 CommuneWeather {
-                    commune: place.code.clone(),
+                    commune: place.code,
                     name: place.name.clone(),
                     score,
                     inbound,
@@ -266,15 +261,16 @@ pub async fn for_days(
 }
 
 /// A commune and its sensors, as the weather needs them.
+#[derive(sqlx::FromRow)]
 struct Place {
-    code: String,
+    code: CommuneCode,
     name: String,
     /// Installed, not revoked.
     sensors: i64,
     last_report: Option<i64>,
 }
 
-async fn places(db: &Db, communes: Communes<'_>) -> Result<Vec<Place>, sqlx::Error> {
+async fn places(db: &Db, communes: Communes) -> Result<Vec<Place>, sqlx::Error> {
     let sql = format!(
         "SELECT c.code, c.name,
                 (SELECT COUNT(*) FROM sensors s WHERE s.commune = c.code AND s.revoked = 0 AND s.installed_at IS NOT NULL) AS sensors,
@@ -283,19 +279,9 @@ async fn places(db: &Db, communes: Communes<'_>) -> Result<Vec<Place>, sqlx::Err
         communes.filter("WHERE", "c.code", 1)
     );
     communes
-        .bind(sqlx::query(&sql))
+        .bind(sqlx::query_as(&sql))
         .fetch_all(db.read())
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(Place {
-                code: row.try_get("code")?,
-                name: row.try_get("name")?,
-                sensors: row.try_get("sensors")?,
-                last_report: row.try_get("last_report")?,
-            })
-        })
-        .collect()
+        .await
 }
 
 #[cfg(test)]
@@ -331,11 +317,11 @@ mod tests {
     fn the_commune_filter_goes_into_the_sql() {
         assert_eq!(Communes::All.filter("WHERE", "c.code", 1), "");
         assert_eq!(
-            Communes::One("42218").filter("WHERE", "c.code", 1),
+            Communes::One(CommuneCode::parse("42218").unwrap()).filter("WHERE", "c.code", 1),
             " WHERE c.code = $1"
         );
         assert_eq!(
-            Communes::One("42218").filter("AND", "commune", 3),
+            Communes::One(CommuneCode::parse("42218").unwrap()).filter("AND", "commune", 3),
             " AND commune = $3"
         );
     }

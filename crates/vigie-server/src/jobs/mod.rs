@@ -19,8 +19,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::Row;
-
 use crate::db::{Db, now_ms, random_hex};
 
 pub use standard::{purge, standard};
@@ -137,15 +135,14 @@ impl Runner {
 
     /// Claims `job` if it is due and free: the one UPDATE that can win.
     async fn claim(&self, job: &Job, now: i64) -> Result<Option<Run>, sqlx::Error> {
-        let row = sqlx::query("SELECT next_run_at, lease_expires_at FROM jobs WHERE name = $1")
-            .bind(&job.name)
-            .fetch_optional(&self.db.pool)
-            .await?;
-        let Some(row) = row else {
+        let row: Option<(i64, i64)> =
+            sqlx::query_as("SELECT next_run_at, lease_expires_at FROM jobs WHERE name = $1")
+                .bind(&job.name)
+                .fetch_optional(&self.db.pool)
+                .await?;
+        let Some((due, lease_expires)) = row else {
             return Ok(None);
         };
-        let due: i64 = row.try_get("next_run_at")?;
-        let lease_expires: i64 = row.try_get("lease_expires_at")?;
         if due > now || lease_expires > now {
             return Ok(None);
         }

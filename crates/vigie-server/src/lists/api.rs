@@ -10,12 +10,12 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use vigie_core::lists::{ListEntry, ListManifest};
-use vigie_sensor::live::lists::sha256_hex;
+use vigie_core::lists::{ListEntry, ListManifest, sha256_hex};
 
 use super::store;
 use crate::accounts::Staff;
 use crate::sensors::ApiError;
+use crate::territory::CommuneCode;
 use crate::{AppError, AppState};
 
 /// `GET /api/v1/sensors/lists`: the sensor's manifest.
@@ -66,7 +66,7 @@ pub(super) async fn content(
 struct ListView {
     name: String,
     kind: &'static str,
-    commune: Option<String>,
+    commune: Option<CommuneCode>,
     url: Option<String>,
     interval_secs: i64,
     /// 0 until a first content is accepted.

@@ -1,4 +1,4 @@
-//! Checks a list's content with the sensor's own parser, so that what the
+//! Checks a list's content with the sensor's own parser (`vigie-lists`), so that what the
 //! observatory accepts is what its sensors will load: content where
 //! nothing parses is refused, a few bad lines are counted and, when the
 //! administrator uploaded them, quoted. Fetched content is never quoted
@@ -7,9 +7,8 @@
 //! It must not block the server's threads: parsing tens of MiB takes a
 //! moment, so it runs on tokio's blocking pool.
 
-use vigie_core::lists::ListKind;
-use vigie_sensor::intel::{Intel, ListStats};
-use vigie_sensor::live::lists::sha256_hex;
+use vigie_core::lists::{ListKind, sha256_hex};
+use vigie_lists::{Intel, ListStats};
 
 use super::{ListError, MAX_LIST_BYTES};
 

@@ -160,7 +160,9 @@ pub async fn upload(db: &Db, list: &NewList, text: &str) -> Result<Saved, ListEr
     let checked = content::check(&list.name, list.kind, content::Origin::Uploaded, bytes).await?;
     let id = match existing {
         Some(known) if known.url.is_some() => return Err(ListError::FetchedList(known.name)),
-        Some(known) if known.kind != list.kind || known.commune != list.commune => {
+        Some(known)
+            if known.kind != list.kind || known.commune.as_deref() != list.commune.as_deref() =>
+        {
             return Err(ListError::Mismatch { name: known.name });
         }
         Some(known) => known.id,

@@ -9,12 +9,12 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use sqlx::Row;
 use vigie_core::lists::ListKind;
 
 use super::store::{self, ListRow, VersionRow};
 use super::{ListError, NewList, Saved, Source, fetch, paris_time};
 use crate::accounts::{Admin, Caller, CsrfForm, Role, Staff, audit};
+use crate::territory::CommuneCode;
 use crate::web::{self, Chrome};
 use crate::{AppError, AppState};
 
@@ -52,7 +52,7 @@ struct ListsPage {
     chrome: Chrome,
     is_admin: bool,
     lines: Vec<Line>,
-    communes: Vec<(String, String)>,
+    communes: Vec<(CommuneCode, String)>,
     default_interval_hours: i64,
     error: Option<String>,
 }
@@ -263,12 +263,9 @@ async fn lists_page(
     error: Option<String>,
 ) -> Result<ListsPage, AppError> {
     let lines = store::all(&state.db).await?.into_iter().map(line).collect();
-    let communes = sqlx::query("SELECT code, name FROM communes ORDER BY code")
+    let communes = sqlx::query_as("SELECT code, name FROM communes ORDER BY code")
         .fetch_all(state.db.read())
-        .await?
-        .iter()
-        .map(|row| Ok((row.try_get("code")?, row.try_get("name")?)))
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        .await?;
     Ok(ListsPage {
         chrome: Chrome::new("Listes de menaces et listes blanches", Some(caller)),
         is_admin: caller.role == Role::Admin,
@@ -285,8 +282,7 @@ fn line(list: ListRow) -> Line {
         kind: list.kind.label_fr(),
         commune: list
             .commune
-            .clone()
-            .unwrap_or_else(|| "tout le territoire".to_owned()),
+            .map_or_else(|| "tout le territoire".to_owned(), |c| c.to_string()),
         version: list.version,
         entries: current.map_or(0, |v| v.entries),
         malformed: current.map_or(0, |v| v.malformed),

@@ -5,24 +5,27 @@
 //! with a compare-and-set on the list's current version, and a due fetch
 //! is claimed the same way, so that two replicas never both fetch it.
 
-use sqlx::Row;
-use sqlx::any::AnyRow;
+use sqlx::any::{AnyRow, AnyTypeInfo, AnyValueRef};
+use sqlx::error::BoxDynError;
+use sqlx::{Any, FromRow, Row};
 use vigie_core::lists::{ListEntry, ListKind};
 
 use super::content::Checked;
 use super::{ListError, NewList, Saved, Source};
 use crate::db::Db;
+use crate::territory::CommuneCode;
 
 /// Versions kept per list (the current one and those before it).
 pub const KEEP_VERSIONS: i64 = 5;
 
 /// A list with its current version's figures.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, sqlx::FromRow)]
 pub(super) struct ListRow {
     pub id: i64,
     pub name: String,
+    #[sqlx(try_from = "KindColumn")]
     pub kind: ListKind,
-    pub commune: Option<String>,
+    pub commune: Option<CommuneCode>,
     pub url: Option<String>,
     pub interval_secs: i64,
     pub next_fetch_at: Option<i64>,
@@ -30,12 +33,15 @@ pub(super) struct ListRow {
     pub last_error: Option<String>,
     pub last_error_at: Option<i64>,
     pub version: i64,
+    /// Read by [`list_row`]: none when the list has no version yet.
+    #[sqlx(skip)]
     pub current: Option<VersionRow>,
 }
 
 /// One version of a list, without its content.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, sqlx::FromRow)]
 pub(super) struct VersionRow {
+    #[sqlx(rename = "v_version")]
     pub version: i64,
     pub sha256: String,
     pub entries: i64,
@@ -51,19 +57,21 @@ const LIST_COLUMNS: &str = "l.id, l.name, l.kind, l.commune, l.url, l.interval_s
 const LIST_FROM: &str =
     "FROM lists l LEFT JOIN list_versions v ON v.list_id = l.id AND v.version = l.version";
 
+/// Whether `code` names a commune of the territory (text that is no INSEE
+/// code names none).
 pub(super) async fn commune_exists(db: &Db, code: &str) -> Result<bool, sqlx::Error> {
-    let row = sqlx::query("SELECT code FROM communes WHERE code = $1")
-        .bind(code)
-        .fetch_optional(db.read())
-        .await?;
-    Ok(row.is_some())
+    let found: Option<CommuneCode> =
+        sqlx::query_scalar("SELECT code FROM communes WHERE code = $1")
+            .bind(code)
+            .fetch_optional(db.read())
+            .await?;
+    Ok(found.is_some())
 }
 
 pub(super) async fn count(db: &Db) -> Result<i64, sqlx::Error> {
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM lists")
+    sqlx::query_scalar("SELECT COUNT(*) AS n FROM lists")
         .fetch_one(db.read())
-        .await?;
-    row.try_get("n")
+        .await
 }
 
 /// Inserts a list (checked by the caller); its id.
@@ -72,7 +80,7 @@ pub(super) async fn insert(db: &Db, list: &NewList, now: i64) -> Result<i64, Lis
         Source::Upload => (None, super::DEFAULT_INTERVAL_SECS, None),
         Source::Url { url, interval_secs } => (Some(url.as_str()), *interval_secs, Some(now)),
     };
-    let inserted = sqlx::query(
+    let inserted = sqlx::query_scalar(
         "INSERT INTO lists (name, kind, commune, url, interval_secs, next_fetch_at, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
@@ -86,7 +94,7 @@ pub(super) async fn insert(db: &Db, list: &NewList, now: i64) -> Result<i64, Lis
     .fetch_one(&db.pool)
     .await;
     match inserted {
-        Ok(row) => Ok(row.try_get("id")?),
+        Ok(id) => Ok(id),
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
             Err(ListError::NameTaken(list.name.clone()))
         }
@@ -115,14 +123,13 @@ pub(super) async fn all(db: &Db) -> Result<Vec<ListRow>, sqlx::Error> {
 
 /// The kept versions of a list, newest first.
 pub(super) async fn versions(db: &Db, list_id: i64) -> Result<Vec<VersionRow>, sqlx::Error> {
-    let rows = sqlx::query(
+    sqlx::query_as(
         "SELECT version AS v_version, sha256, entries, malformed, problems, bytes, created_at \
          FROM list_versions WHERE list_id = $1 ORDER BY version DESC",
     )
     .bind(list_id)
     .fetch_all(db.read())
-    .await?;
-    rows.iter().map(version_row).collect()
+    .await
 }
 
 /// Saves checked content: a new version unless it is the current one's.
@@ -134,15 +141,13 @@ pub(super) async fn save_version(
     now: i64,
 ) -> Result<Saved, sqlx::Error> {
     let mut tx = db.pool.begin().await?;
-    let current = sqlx::query(
+    let (version, sha256): (i64, Option<String>) = sqlx::query_as(
         "SELECT l.version, v.sha256 FROM lists l \
          LEFT JOIN list_versions v ON v.list_id = l.id AND v.version = l.version WHERE l.id = $1",
     )
     .bind(list_id)
     .fetch_one(&mut *tx)
     .await?;
-    let version: i64 = current.try_get("version")?;
-    let sha256: Option<String> = current.try_get("sha256")?;
     let saved = if sha256.as_deref() == Some(checked.sha256.as_str()) {
         Saved::Unchanged(version)
     } else {
@@ -266,8 +271,11 @@ pub(super) async fn delete(db: &Db, name: &str) -> Result<bool, sqlx::Error> {
 /// The lists a sensor of `commune` holds, by name: every threat list and
 /// territory-wide allowlist, and that commune's allowlists; only lists
 /// with a version.
-pub(super) async fn sensor_lists(db: &Db, commune: &str) -> Result<Vec<ListEntry>, sqlx::Error> {
-    let rows = sqlx::query(
+pub(super) async fn sensor_lists(
+    db: &Db,
+    commune: &CommuneCode,
+) -> Result<Vec<ListEntry>, sqlx::Error> {
+    let rows: Vec<EntryRow> = sqlx::query_as(
         "SELECT l.name, l.kind, l.version, v.sha256, v.entries FROM lists l \
          JOIN list_versions v ON v.list_id = l.id AND v.version = l.version \
          WHERE l.commune IS NULL OR l.commune = $1 ORDER BY l.name",
@@ -275,17 +283,27 @@ pub(super) async fn sensor_lists(db: &Db, commune: &str) -> Result<Vec<ListEntry
     .bind(commune)
     .fetch_all(db.read())
     .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(ListEntry {
-                name: row.try_get("name")?,
-                kind: kind(row)?,
-                version: unsigned(row.try_get("version")?),
-                sha256: row.try_get("sha256")?,
-                entries: unsigned(row.try_get("entries")?),
-            })
+    Ok(rows
+        .into_iter()
+        .map(|row| ListEntry {
+            name: row.name,
+            kind: row.kind,
+            version: unsigned(row.version),
+            sha256: row.sha256,
+            entries: unsigned(row.entries),
         })
-        .collect()
+        .collect())
+}
+
+/// A manifest entry as stored (counts signed, as SQL has them).
+#[derive(sqlx::FromRow)]
+struct EntryRow {
+    name: String,
+    #[sqlx(try_from = "KindColumn")]
+    kind: ListKind,
+    version: i64,
+    sha256: String,
+    entries: i64,
 }
 
 /// The current content of list `name` and its digest, if a sensor of
@@ -293,9 +311,9 @@ pub(super) async fn sensor_lists(db: &Db, commune: &str) -> Result<Vec<ListEntry
 pub(super) async fn sensor_content(
     db: &Db,
     name: &str,
-    commune: &str,
+    commune: &CommuneCode,
 ) -> Result<Option<(String, String)>, sqlx::Error> {
-    let row = sqlx::query(
+    sqlx::query_as(
         "SELECT v.sha256, v.content FROM lists l \
          JOIN list_versions v ON v.list_id = l.id AND v.version = l.version \
          WHERE l.name = $1 AND (l.commune IS NULL OR l.commune = $2)",
@@ -303,48 +321,46 @@ pub(super) async fn sensor_content(
     .bind(name)
     .bind(commune)
     .fetch_optional(db.read())
-    .await?;
-    row.map(|row| Ok((row.try_get("sha256")?, row.try_get("content")?)))
-        .transpose()
+    .await
 }
 
+/// A list of [`LIST_COLUMNS`], with its current version when it has one
+/// (the version's columns come from a `LEFT JOIN`).
 fn list_row(row: &AnyRow) -> Result<ListRow, sqlx::Error> {
-    let current = match row.try_get::<Option<i64>, _>("v_version")? {
-        Some(_) => Some(version_row(row)?),
-        None => None,
-    };
-    Ok(ListRow {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        kind: kind(row)?,
-        commune: row.try_get("commune")?,
-        url: row.try_get("url")?,
-        interval_secs: row.try_get("interval_secs")?,
-        next_fetch_at: row.try_get("next_fetch_at")?,
-        last_fetch_at: row.try_get("last_fetch_at")?,
-        last_error: row.try_get("last_error")?,
-        last_error_at: row.try_get("last_error_at")?,
-        version: row.try_get("version")?,
-        current,
-    })
+    let mut list = ListRow::from_row(row)?;
+    if row.try_get::<Option<i64>, _>("v_version")?.is_some() {
+        list.current = Some(VersionRow::from_row(row)?);
+    }
+    Ok(list)
 }
 
-fn version_row(row: &AnyRow) -> Result<VersionRow, sqlx::Error> {
-    Ok(VersionRow {
-        version: row.try_get("v_version")?,
-        sha256: row.try_get("sha256")?,
-        entries: row.try_get("entries")?,
-        malformed: row.try_get("malformed")?,
-        problems: row.try_get("problems")?,
-        bytes: row.try_get("bytes")?,
-        created_at: row.try_get("created_at")?,
-    })
+/// A `kind` column, read into a [`ListKind`] field
+/// (`#[sqlx(try_from = "KindColumn")]`).
+struct KindColumn(ListKind);
+
+impl From<KindColumn> for ListKind {
+    fn from(column: KindColumn) -> ListKind {
+        column.0
+    }
 }
 
-fn kind(row: &AnyRow) -> Result<ListKind, sqlx::Error> {
-    let text: String = row.try_get("kind")?;
-    ListKind::parse(&text)
-        .ok_or_else(|| sqlx::Error::Decode(format!("unknown list kind {text:?}").into()))
+impl sqlx::Type<Any> for KindColumn {
+    fn type_info() -> AnyTypeInfo {
+        <String as sqlx::Type<Any>>::type_info()
+    }
+
+    fn compatible(ty: &AnyTypeInfo) -> bool {
+        <String as sqlx::Type<Any>>::compatible(ty)
+    }
+}
+
+impl<'r> sqlx::Decode<'r, Any> for KindColumn {
+    fn decode(value: AnyValueRef<'r>) -> Result<KindColumn, BoxDynError> {
+        let text = <String as sqlx::Decode<'r, Any>>::decode(value)?;
+        ListKind::parse(&text)
+            .map(KindColumn)
+            .ok_or_else(|| format!("unknown list kind {text:?}").into())
+    }
 }
 
 fn unsigned(value: i64) -> u64 {

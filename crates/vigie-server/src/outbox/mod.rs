@@ -12,7 +12,7 @@
 mod page;
 mod relay;
 
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use crate::db::{Db, random_hex};
 use crate::web::{Access, Routes};
@@ -82,7 +82,7 @@ fn domain_of(public_url: &str) -> String {
 }
 
 /// A message as the staff page shows it.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, sqlx::FromRow)]
 pub struct Queued {
     pub id: i64,
     pub message_id: String,
@@ -99,31 +99,14 @@ pub struct Queued {
 
 /// The latest `limit` messages, newest first.
 pub async fn recent(db: &Db, limit: i64) -> Result<Vec<Queued>, sqlx::Error> {
-    let rows = sqlx::query(
+    sqlx::query_as(
         "SELECT id, message_id, kind, recipient, subject, status, attempts, created_at,
              next_attempt_at, sent_at, last_error
          FROM outbox ORDER BY id DESC LIMIT $1",
     )
     .bind(limit)
     .fetch_all(db.read())
-    .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(Queued {
-                id: row.try_get("id")?,
-                message_id: row.try_get("message_id")?,
-                kind: row.try_get("kind")?,
-                recipient: row.try_get("recipient")?,
-                subject: row.try_get("subject")?,
-                status: row.try_get("status")?,
-                attempts: row.try_get("attempts")?,
-                created_at: row.try_get("created_at")?,
-                next_attempt_at: row.try_get("next_attempt_at")?,
-                sent_at: row.try_get("sent_at")?,
-                last_error: row.try_get("last_error")?,
-            })
-        })
-        .collect()
+    .await
 }
 
 /// The wait before attempt `attempts + 1`, after `attempts` failed ones.

@@ -13,7 +13,6 @@ use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use sqlx::Row;
 
 use super::{MAX_ATTEMPTS, backoff_secs};
 use crate::config::{Smtp, SmtpSecurity};
@@ -115,7 +114,7 @@ async fn send(
     now: i64,
     record: Record,
 ) -> Result<SendSummary, sqlx::Error> {
-    let due = sqlx::query(
+    let due: Vec<i64> = sqlx::query_scalar(
         "SELECT id FROM outbox WHERE status = 'queued' AND next_attempt_at <= $1
              AND lease_until <= $1
          ORDER BY next_attempt_at, id LIMIT $2",
@@ -125,8 +124,7 @@ async fn send(
     .fetch_all(&db.pool)
     .await?;
     let mut summary = SendSummary::default();
-    for row in due {
-        let id: i64 = row.try_get("id")?;
+    for id in due {
         let Some(claimed) = claim(db, id, now).await? else {
             continue;
         };
@@ -179,11 +177,14 @@ async fn send(
 }
 
 /// A message this worker holds.
+#[derive(sqlx::FromRow)]
 struct Claimed {
     message_id: String,
     recipient: String,
     subject: String,
+    #[sqlx(rename = "body_text")]
     text: String,
+    #[sqlx(rename = "body_html")]
     html: String,
     /// Counting this one.
     attempts: i64,
@@ -203,21 +204,14 @@ async fn claim(db: &Db, id: i64, now: i64) -> Result<Option<Claimed>, sqlx::Erro
     if taken.rows_affected() != 1 {
         return Ok(None);
     }
-    let row = sqlx::query(
+    let claimed = sqlx::query_as(
         "SELECT message_id, recipient, subject, body_text, body_html, attempts
          FROM outbox WHERE id = $1",
     )
     .bind(id)
     .fetch_one(&db.pool)
     .await?;
-    Ok(Some(Claimed {
-        message_id: row.try_get("message_id")?,
-        recipient: row.try_get("recipient")?,
-        subject: row.try_get("subject")?,
-        text: row.try_get("body_text")?,
-        html: row.try_get("body_html")?,
-        attempts: row.try_get("attempts")?,
-    }))
+    Ok(Some(claimed))
 }
 
 /// The MIME message: plain text and HTML alternatives (RFC 2046).

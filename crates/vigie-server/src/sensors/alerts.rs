@@ -9,7 +9,6 @@
 //! that does not change a row (another replica was first) rolls back.
 
 use askama::Template;
-use sqlx::Row;
 
 use super::state::{SensorState, last_sign_of_life, state};
 use crate::db::Db;
@@ -24,6 +23,18 @@ pub struct AlertSummary {
     pub back: usize,
     /// E-mails written.
     pub emails: usize,
+}
+
+/// An installed sensor as [`check`] reads it: its signs of life and its
+/// alert, if one is open.
+#[derive(sqlx::FromRow)]
+struct Watched {
+    id: String,
+    commune_name: String,
+    installed_at: i64,
+    last_report_at: Option<i64>,
+    last_heartbeat: Option<i64>,
+    silent_since: Option<i64>,
 }
 
 /// What the two e-mails say.
@@ -69,8 +80,8 @@ pub async fn check(
     silent_after_secs: i64,
     public_url: &str,
 ) -> Result<AlertSummary, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT s.id, s.commune, c.name AS commune_name, s.installed_at,
+    let rows: Vec<Watched> = sqlx::query_as(
+        "SELECT s.id, c.name AS commune_name, s.installed_at,
              s.last_report_at, h.received_at AS last_heartbeat, a.silent_since
          FROM sensors s
          JOIN communes c ON c.code = s.commune
@@ -83,25 +94,19 @@ pub async fn check(
     let territory = crate::territory::territory_name(db).await?;
     let mut summary = AlertSummary::default();
     for row in rows {
-        let sensor_id: String = row.try_get("id")?;
-        let installed_at: i64 = row.try_get("installed_at")?;
         // A box installed but never heard from is silent from its install.
-        let last = last_sign_of_life(
-            row.try_get("last_report_at")?,
-            row.try_get("last_heartbeat")?,
-        )
-        .unwrap_or(installed_at);
+        let last =
+            last_sign_of_life(row.last_report_at, row.last_heartbeat).unwrap_or(row.installed_at);
         let silent = state(Some(last), now, silent_after_secs) == SensorState::Silent;
-        let alerted: Option<i64> = row.try_get("silent_since")?;
-        if silent == alerted.is_some() {
+        if silent == row.silent_since.is_some() {
             continue;
         }
         let mail = SensorMail {
-            sensor_id: sensor_id.clone(),
-            commune_name: row.try_get("commune_name")?,
+            link: format!("{public_url}/capteurs/{}", row.id),
+            sensor_id: row.id,
+            commune_name: row.commune_name,
             since: crate::fr::date_time(last),
             silent_for: crate::fr::duration(now.saturating_sub(last) / 1000),
-            link: format!("{public_url}/capteurs/{sensor_id}"),
             territory: territory.clone(),
         };
         let written = if silent {
@@ -208,23 +213,24 @@ async fn write_to_staff(
     public_url: &str,
     now: i64,
 ) -> Result<usize, sqlx::Error> {
-    let staff = sqlx::query(
+    let staff: Vec<String> = sqlx::query_scalar(
         "SELECT email FROM users WHERE role IN ('admin', 'operator') AND disabled = 0
          ORDER BY id",
     )
     .fetch_all(&mut **tx)
     .await?;
-    for row in &staff {
+    let count = staff.len();
+    for recipient in staff {
         let email = Email {
             kind,
-            recipient: row.try_get("email")?,
+            recipient,
             subject: subject.to_owned(),
             text: text.to_owned(),
             html: html.to_owned(),
         };
         outbox::enqueue(tx, &email, public_url, now).await?;
     }
-    Ok(staff.len())
+    Ok(count)
 }
 
 fn render(text: &impl Template, html: &impl Template) -> Result<(String, String), sqlx::Error> {

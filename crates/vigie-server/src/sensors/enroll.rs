@@ -7,12 +7,12 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use sqlx::Row;
 
 use super::{ApiError, SensorError};
 use crate::AppState;
 use crate::accounts::audit;
 use crate::db::{self, Db};
+use crate::territory::CommuneCode;
 
 /// How long an enrolment code stays valid.
 pub const CODE_LIFETIME_MS: i64 = 7 * 24 * 3600 * 1000;
@@ -49,12 +49,16 @@ pub async fn add_sensor(db: &Db, commune: &str) -> Result<NewSensor, SensorError
 /// Creates the sensor, without the audit entry (the pages write their own,
 /// naming who did it).
 pub(super) async fn create(db: &Db, commune: &str) -> Result<NewSensor, SensorError> {
-    let known = sqlx::query("SELECT code FROM communes WHERE code = $1")
-        .bind(commune)
-        .fetch_optional(db.read())
-        .await?;
+    // Text that is no INSEE code names no commune of the territory.
+    let unknown = || SensorError::UnknownCommune(commune.to_owned());
+    let commune = CommuneCode::parse(commune).map_err(|_| unknown())?;
+    let known: Option<CommuneCode> =
+        sqlx::query_scalar("SELECT code FROM communes WHERE code = $1")
+            .bind(commune)
+            .fetch_optional(db.read())
+            .await?;
     if known.is_none() {
-        return Err(SensorError::UnknownCommune(commune.to_owned()));
+        return Err(unknown());
     }
     let now = db::now_ms();
     // 32 bits of id: a collision is rare, and retried.
@@ -110,7 +114,7 @@ struct Enrolled {
     token: String,
     /// The commune's INSEE code, so the box's configuration names it
     /// without the installer typing it.
-    commune: String,
+    commune: CommuneCode,
 }
 
 /// `POST /api/v1/sensors/enroll`: `{"code": "..."}` → `{"sensor_id", "token"}`.
@@ -132,7 +136,7 @@ pub(super) async fn enroll(
     let code_hash = db::token_hash(&normalize_code(&request.code));
     let token = db::random_hex(32);
     let now = db::now_ms();
-    let row = sqlx::query(
+    let row: Option<(String, CommuneCode)> = sqlx::query_as(
         "UPDATE sensors SET token_hash = $1, installed_at = $2,
              enroll_code_hash = NULL, enroll_expires_at = NULL
          WHERE enroll_code_hash = $3 AND enroll_expires_at > $2 AND revoked = 0
@@ -143,9 +147,7 @@ pub(super) async fn enroll(
     .bind(&code_hash)
     .fetch_optional(&state.db.pool)
     .await?;
-    if let Some(row) = row {
-        let sensor_id: String = row.try_get("id")?;
-        let commune: String = row.try_get("commune")?;
+    if let Some((sensor_id, commune)) = row {
         tracing::info!(%sensor_id, "sensor enrolled");
         audit(&state.db, None, "sensor_enroll", &sensor_id).await;
         return Ok(Json(Enrolled {

@@ -16,7 +16,6 @@ use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use sqlx::Row;
 use vigie_core::heartbeat::{MAX_HEARTBEAT_LISTS, MAX_LIST_FIELD_LEN};
 use vigie_core::{HEARTBEAT_SCHEMA, Heartbeat};
 
@@ -202,7 +201,7 @@ async fn drops_growth(
     heartbeat: &Checked,
     now: i64,
 ) -> Result<(Option<i64>, i64), sqlx::Error> {
-    let previous = sqlx::query(
+    let previous: Option<(i64, i64, Option<i64>, i64)> = sqlx::query_as(
         "SELECT started_at, kernel_drops, drops_grew_at, drops_growth
          FROM sensor_heartbeats WHERE sensor_id = $1",
     )
@@ -210,12 +209,12 @@ async fn drops_growth(
     .fetch_optional(&mut **tx)
     .await?;
     let (mut grew_at, mut growth, mut since) = (None, 0, 0);
-    if let Some(row) = previous {
-        grew_at = row.try_get::<Option<i64>, _>("drops_grew_at")?;
-        growth = row.try_get("drops_growth")?;
+    if let Some((started_at, kernel_drops, drops_grew_at, drops_growth)) = previous {
+        grew_at = drops_grew_at;
+        growth = drops_growth;
         // The counter restarts with the process: compare within one run.
-        if row.try_get::<i64, _>("started_at")? == heartbeat.started_at {
-            since = row.try_get("kernel_drops")?;
+        if started_at == heartbeat.started_at {
+            since = kernel_drops;
         }
     }
     if heartbeat.kernel_drops > since {

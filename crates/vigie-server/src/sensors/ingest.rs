@@ -15,12 +15,12 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::Row;
 use vigie_core::{Direction, Report};
 
 use super::ApiError;
 use super::rows::{self, IncidentRow};
-use crate::db::{self, Db};
+use crate::db::{self, Db, Flag};
+use crate::territory::CommuneCode;
 use crate::{AppError, AppState};
 
 /// Largest accepted body. A live sensor sends a batch every few minutes,
@@ -35,9 +35,19 @@ pub const MAX_AHEAD_MS: i64 = 24 * 3600 * 1000;
 pub const MAX_AGE_DAYS: i64 = 400;
 
 /// The sensor a token belongs to.
+#[derive(sqlx::FromRow)]
 pub(crate) struct Sensor {
     pub id: String,
-    pub commune: String,
+    pub commune: CommuneCode,
+}
+
+/// A sensor as [`authenticate`] reads it, revoked or not.
+#[derive(sqlx::FromRow)]
+struct TokenSensor {
+    #[sqlx(flatten)]
+    sensor: Sensor,
+    #[sqlx(try_from = "Flag")]
+    revoked: bool,
 }
 
 /// The handler. Every refusal is a 4xx whose JSON `error` says what is wrong.
@@ -98,20 +108,18 @@ pub(crate) async fn authenticate(db: &Db, headers: &HeaderMap) -> Result<Sensor,
         .and_then(|value| value.to_str().ok())
         .and_then(crate::accounts::bearer_token)
         .ok_or_else(|| refused("jeton du capteur manquant (en-tête Authorization: Bearer ...)"))?;
-    let row = sqlx::query("SELECT id, commune, revoked FROM sensors WHERE token_hash = $1")
-        .bind(db::token_hash(token))
-        .fetch_optional(db.read())
-        .await?;
+    let row: Option<TokenSensor> =
+        sqlx::query_as("SELECT id, commune, revoked FROM sensors WHERE token_hash = $1")
+            .bind(db::token_hash(token))
+            .fetch_optional(db.read())
+            .await?;
     let Some(row) = row else {
         return Err(refused("jeton du capteur inconnu"));
     };
-    if row.try_get::<i64, _>("revoked")? != 0 {
+    if row.revoked {
         return Err(refused("capteur révoqué : son jeton n'est plus accepté"));
     }
-    Ok(Sensor {
-        id: row.try_get("id")?,
-        commune: row.try_get("commune")?,
-    })
+    Ok(row.sensor)
 }
 
 /// A checked batch, in the shape it is stored.

@@ -18,6 +18,7 @@ use super::state::{SensorState, last_sign_of_life, state as sensor_state};
 use super::{AGREEMENT_YEARS, SensorError, enroll};
 use crate::accounts::{Caller, CsrfForm, Staff, audit};
 use crate::db::now_ms;
+use crate::territory::CommuneCode;
 use crate::web::{self, Chrome};
 use crate::{AppError, AppState};
 
@@ -26,7 +27,7 @@ const DAY_MS: i64 = 24 * 3600 * 1000;
 /// A sensor's line in the list.
 struct SensorLine {
     id: String,
-    commune: String,
+    commune: CommuneCode,
     commune_name: String,
     installed: String,
     last_report: String,
@@ -59,7 +60,7 @@ struct ListPage {
     alerts: usize,
     silent_after_minutes: i64,
     /// The creation form, for the staff: the communes to choose from.
-    communes: Option<Vec<(String, String)>>,
+    communes: Option<Vec<(CommuneCode, String)>>,
     error: Option<String>,
 }
 

@@ -3,20 +3,21 @@
 
 use std::collections::HashMap;
 
-use sqlx::Row;
-use sqlx::any::AnyRow;
 use vigie_core::ListVersion;
 
-use crate::db::Db;
+use crate::db::{Db, Flag};
+use crate::territory::CommuneCode;
 
 /// A sensor as the pages show it.
+#[derive(sqlx::FromRow)]
 pub(super) struct SensorRecord {
     pub id: String,
-    pub commune: String,
+    pub commune: CommuneCode,
     pub commune_name: String,
     pub created_at: i64,
     pub enroll_expires_at: Option<i64>,
     pub installed_at: Option<i64>,
+    #[sqlx(try_from = "Flag")]
     pub revoked: bool,
     pub last_report_at: Option<i64>,
     pub last_seq: Option<i64>,
@@ -30,6 +31,7 @@ pub(super) struct SensorRecord {
 }
 
 /// The last batch a sensor sent.
+#[derive(sqlx::FromRow)]
 pub(super) struct LastReport {
     pub seq: i64,
     pub received_at: i64,
@@ -42,6 +44,7 @@ pub(super) struct LastReport {
 }
 
 /// A sensor's last heartbeat, as stored (see migrations 0007).
+#[derive(sqlx::FromRow)]
 pub(super) struct HeartbeatRecord {
     pub received_at: i64,
     pub version: String,
@@ -58,12 +61,18 @@ pub(super) struct HeartbeatRecord {
     pub spool_bytes: i64,
     pub dropped_incidents: i64,
     pub blocked_now: i64,
+    /// Read from `lists_json` by [`heartbeat`].
+    #[sqlx(skip)]
     pub lists: Vec<ListVersion>,
+    /// The `lists` column as stored: JSON.
+    #[sqlx(rename = "lists")]
+    lists_json: String,
     pub drops_grew_at: Option<i64>,
     pub drops_growth: i64,
 }
 
 /// Incidents of one category over a period, by direction.
+#[derive(sqlx::FromRow)]
 pub(super) struct CategoryCount {
     pub category: String,
     pub inbound: i64,
@@ -84,81 +93,47 @@ pub(super) async fn sensors(
     db: &Db,
     commune: Option<&str>,
 ) -> Result<Vec<SensorRecord>, sqlx::Error> {
-    let rows = match commune {
+    match commune {
         Some(code) => {
-            sqlx::query(&format!(
+            sqlx::query_as(&format!(
                 "SELECT {SENSOR_COLUMNS} FROM {SENSOR_TABLES}
                  WHERE s.commune = $1 ORDER BY s.id"
             ))
             .bind(code)
             .fetch_all(db.read())
-            .await?
+            .await
         }
         None => {
-            sqlx::query(&format!(
+            sqlx::query_as(&format!(
                 "SELECT {SENSOR_COLUMNS} FROM {SENSOR_TABLES}
                  ORDER BY s.commune, s.id"
             ))
             .fetch_all(db.read())
-            .await?
+            .await
         }
-    };
-    rows.iter().map(record).collect()
+    }
 }
 
 pub(super) async fn sensor(db: &Db, id: &str) -> Result<Option<SensorRecord>, sqlx::Error> {
-    let row = sqlx::query(&format!(
+    sqlx::query_as(&format!(
         "SELECT {SENSOR_COLUMNS} FROM {SENSOR_TABLES} WHERE s.id = $1"
     ))
     .bind(id)
     .fetch_optional(db.read())
-    .await?;
-    row.as_ref().map(record).transpose()
-}
-
-fn record(row: &AnyRow) -> Result<SensorRecord, sqlx::Error> {
-    Ok(SensorRecord {
-        id: row.try_get("id")?,
-        commune: row.try_get("commune")?,
-        commune_name: row.try_get("commune_name")?,
-        created_at: row.try_get("created_at")?,
-        enroll_expires_at: row.try_get("enroll_expires_at")?,
-        installed_at: row.try_get("installed_at")?,
-        revoked: row.try_get::<i64, _>("revoked")? != 0,
-        last_report_at: row.try_get("last_report_at")?,
-        last_seq: row.try_get("last_seq")?,
-        reports_total: row.try_get("reports_total")?,
-        incidents_total: row.try_get("incidents_total")?,
-        heartbeat_at: row.try_get("heartbeat_at")?,
-        heartbeat_version: row.try_get("heartbeat_version")?,
-        drops_grew_at: row.try_get("drops_grew_at")?,
-    })
+    .await
 }
 
 pub(super) async fn last_report(
     db: &Db,
     sensor_id: &str,
 ) -> Result<Option<LastReport>, sqlx::Error> {
-    let row = sqlx::query(
+    sqlx::query_as(
         "SELECT seq, received_at, packets, bytes, malformed, incidents, first_seen, last_seen
          FROM reports WHERE sensor_id = $1 ORDER BY received_at DESC, seq DESC LIMIT 1",
     )
     .bind(sensor_id)
     .fetch_optional(db.read())
-    .await?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    Ok(Some(LastReport {
-        seq: row.try_get("seq")?,
-        received_at: row.try_get("received_at")?,
-        packets: row.try_get("packets")?,
-        bytes: row.try_get("bytes")?,
-        malformed: row.try_get("malformed")?,
-        incidents: row.try_get("incidents")?,
-        first_seen: row.try_get("first_seen")?,
-        last_seen: row.try_get("last_seen")?,
-    }))
+    .await
 }
 
 /// A sensor's last heartbeat, if it ever sent one.
@@ -166,7 +141,7 @@ pub(super) async fn heartbeat(
     db: &Db,
     sensor_id: &str,
 ) -> Result<Option<HeartbeatRecord>, sqlx::Error> {
-    let row = sqlx::query(
+    let record: Option<HeartbeatRecord> = sqlx::query_as(
         "SELECT received_at, version, mode, started_at, uptime_secs, packets, bytes,
              kernel_drops, interface_drops, incidents, open_incidents, spool_batches,
              spool_bytes, dropped_incidents, blocked_now, lists, drops_grew_at, drops_growth
@@ -175,34 +150,14 @@ pub(super) async fn heartbeat(
     .bind(sensor_id)
     .fetch_optional(db.read())
     .await?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    let lists: String = row.try_get("lists")?;
-    Ok(Some(HeartbeatRecord {
-        received_at: row.try_get("received_at")?,
-        version: row.try_get("version")?,
-        mode: row.try_get("mode")?,
-        started_at: row.try_get("started_at")?,
-        uptime_secs: row.try_get("uptime_secs")?,
-        packets: row.try_get("packets")?,
-        bytes: row.try_get("bytes")?,
-        kernel_drops: row.try_get("kernel_drops")?,
-        interface_drops: row.try_get("interface_drops")?,
-        incidents: row.try_get("incidents")?,
-        open_incidents: row.try_get("open_incidents")?,
-        spool_batches: row.try_get("spool_batches")?,
-        spool_bytes: row.try_get("spool_bytes")?,
-        dropped_incidents: row.try_get("dropped_incidents")?,
-        blocked_now: row.try_get("blocked_now")?,
+    Ok(record.map(|mut record| {
         // Written by the heartbeat handler from checked lists; unreadable
         // only if the database was edited by hand.
-        lists: serde_json::from_str(&lists).unwrap_or_else(|e| {
+        record.lists = serde_json::from_str(&record.lists_json).unwrap_or_else(|e| {
             tracing::warn!(sensor_id, error = %e, "unreadable heartbeat lists");
             Vec::new()
-        }),
-        drops_grew_at: row.try_get("drops_grew_at")?,
-        drops_growth: row.try_get("drops_growth")?,
+        });
+        record
     }))
 }
 
@@ -212,7 +167,7 @@ pub(super) async fn counts_since(
     sensor_id: &str,
     since: i64,
 ) -> Result<Vec<CategoryCount>, sqlx::Error> {
-    let rows = sqlx::query(
+    sqlx::query_as(
         "SELECT category,
              CAST(SUM(CASE WHEN direction = 'inbound' THEN 1 ELSE 0 END) AS BIGINT) AS inbound,
              CAST(SUM(CASE WHEN direction = 'outbound' THEN 1 ELSE 0 END) AS BIGINT) AS outbound
@@ -222,45 +177,30 @@ pub(super) async fn counts_since(
     .bind(sensor_id)
     .bind(since)
     .fetch_all(db.read())
-    .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(CategoryCount {
-                category: row.try_get("category")?,
-                inbound: row.try_get("inbound")?,
-                outbound: row.try_get("outbound")?,
-            })
-        })
-        .collect()
+    .await
 }
 
 /// Per sensor, the incidents that began at or after `since`.
 pub(super) async fn totals_since(db: &Db, since: i64) -> Result<HashMap<String, i64>, sqlx::Error> {
-    let rows = sqlx::query(
+    let rows: Vec<(String, i64)> = sqlx::query_as(
         "SELECT sensor_id, COUNT(*) AS n FROM incidents WHERE first_seen >= $1 GROUP BY sensor_id",
     )
     .bind(since)
     .fetch_all(db.read())
     .await?;
-    rows.iter()
-        .map(|row| Ok((row.try_get("sensor_id")?, row.try_get("n")?)))
-        .collect()
+    Ok(rows.into_iter().collect())
 }
 
 /// Every commune of the territory (code, name), for the creation form.
-pub(super) async fn communes(db: &Db) -> Result<Vec<(String, String)>, sqlx::Error> {
-    let rows = sqlx::query("SELECT code, name FROM communes ORDER BY name, code")
+pub(super) async fn communes(db: &Db) -> Result<Vec<(CommuneCode, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT code, name FROM communes ORDER BY name, code")
         .fetch_all(db.read())
-        .await?;
-    rows.iter()
-        .map(|row| Ok((row.try_get("code")?, row.try_get("name")?)))
-        .collect()
+        .await
 }
 
 /// The territory's name, if it has been set.
 pub(super) async fn territory_name(db: &Db) -> Result<Option<String>, sqlx::Error> {
-    let row = sqlx::query("SELECT name FROM territory WHERE id = 1")
+    sqlx::query_scalar("SELECT name FROM territory WHERE id = 1")
         .fetch_optional(db.read())
-        .await?;
-    row.map(|row| row.try_get("name")).transpose()
+        .await
 }

@@ -14,6 +14,7 @@ use chrono::{DateTime, NaiveDate, Timelike, Utc};
 use sqlx::{Any, Transaction};
 
 use crate::db::Backend;
+use crate::territory::CommuneCode;
 use vigie_core::Incident;
 
 /// Longest service name stored (the schema bounds the other strings).
@@ -90,7 +91,7 @@ pub(super) async fn insert_incidents(
     backend: Backend,
     sensor_id: &str,
     seq: i64,
-    commune: &str,
+    commune: &CommuneCode,
     incidents: &[IncidentRow],
 ) -> Result<(), sqlx::Error> {
     for chunk in incidents.chunks(INCIDENTS_PER_INSERT) {
@@ -138,7 +139,7 @@ pub(super) async fn insert_incidents(
 pub(super) async fn upsert_daily(
     tx: &mut Transaction<'_, Any>,
     backend: Backend,
-    commune: &str,
+    commune: &CommuneCode,
     daily: &BTreeMap<(String, String), (i64, i64)>,
 ) -> Result<bool, sqlx::Error> {
     let entries: Vec<_> = daily.iter().collect();
@@ -181,7 +182,7 @@ fn all_written(done: sqlx::any::AnyQueryResult, rows: usize) -> bool {
 pub(super) async fn upsert_blocked(
     tx: &mut Transaction<'_, Any>,
     backend: Backend,
-    commune: &str,
+    commune: &CommuneCode,
     blocked: &BTreeMap<(String, String), i64>,
 ) -> Result<bool, sqlx::Error> {
     let entries: Vec<_> = blocked.iter().collect();
@@ -213,7 +214,7 @@ pub(super) async fn upsert_blocked(
 pub(super) async fn insert_days(
     tx: &mut Transaction<'_, Any>,
     backend: Backend,
-    commune: &str,
+    commune: &CommuneCode,
     days: &BTreeSet<NaiveDate>,
 ) -> Result<(), sqlx::Error> {
     let days: Vec<String> = days.iter().map(NaiveDate::to_string).collect();

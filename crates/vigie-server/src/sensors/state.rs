@@ -9,9 +9,8 @@
 
 use std::collections::HashMap;
 
-use sqlx::Row;
-
 use crate::db::Db;
+use crate::territory::CommuneCode;
 
 /// A sensor whose last sign of life is at most this old is reporting (a
 /// live sensor sends a batch and a heartbeat every minute).
@@ -85,7 +84,7 @@ pub fn state(last_alive: Option<i64>, now: i64, silent_after_secs: i64) -> Senso
 /// unrevoked sensor: the weather is then "no data".
 pub async fn commune_sensor_state(
     db: &Db,
-    commune: &str,
+    commune: &CommuneCode,
     now: i64,
     silent_after_secs: i64,
 ) -> Result<Option<SensorState>, sqlx::Error> {
@@ -98,11 +97,11 @@ pub async fn commune_sensor_state(
 /// a page can say "since when".
 pub async fn commune_sensing(
     db: &Db,
-    commune: &str,
+    commune: &CommuneCode,
     now: i64,
     silent_after_secs: i64,
 ) -> Result<Option<(SensorState, Option<i64>)>, sqlx::Error> {
-    let row = sqlx::query(
+    let (count, last_report, last_heartbeat): (i64, Option<i64>, Option<i64>) = sqlx::query_as(
         "SELECT COUNT(*) AS n, MAX(s.last_report_at) AS last_report,
              MAX(h.received_at) AS last_heartbeat
          FROM sensors s LEFT JOIN sensor_heartbeats h ON h.sensor_id = s.id
@@ -111,11 +110,10 @@ pub async fn commune_sensing(
     .bind(commune)
     .fetch_one(db.read())
     .await?;
-    let count: i64 = row.try_get("n")?;
     if count == 0 {
         return Ok(None);
     }
-    let last = last_sign_of_life(row.try_get("last_report")?, row.try_get("last_heartbeat")?);
+    let last = last_sign_of_life(last_report, last_heartbeat);
     Ok(Some((state(last, now, silent_after_secs), last)))
 }
 
@@ -125,8 +123,8 @@ pub async fn commune_sensor_states(
     db: &Db,
     now: i64,
     silent_after_secs: i64,
-) -> Result<HashMap<String, SensorState>, sqlx::Error> {
-    let rows = sqlx::query(
+) -> Result<HashMap<CommuneCode, SensorState>, sqlx::Error> {
+    let rows: Vec<(CommuneCode, Option<i64>, Option<i64>)> = sqlx::query_as(
         "SELECT s.commune, MAX(s.last_report_at) AS last_report,
              MAX(h.received_at) AS last_heartbeat
          FROM sensors s LEFT JOIN sensor_heartbeats h ON h.sensor_id = s.id
@@ -135,9 +133,8 @@ pub async fn commune_sensor_states(
     .fetch_all(db.read())
     .await?;
     let mut states = HashMap::with_capacity(rows.len());
-    for row in rows {
-        let commune: String = row.try_get("commune")?;
-        let last = last_sign_of_life(row.try_get("last_report")?, row.try_get("last_heartbeat")?);
+    for (commune, last_report, last_heartbeat) in rows {
+        let last = last_sign_of_life(last_report, last_heartbeat);
         states.insert(commune, state(last, now, silent_after_secs));
     }
     Ok(states)

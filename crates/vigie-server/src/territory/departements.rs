@@ -35,17 +35,6 @@ pub fn of_commune(code: &str) -> Option<&str> {
     code.get(..len)
 }
 
-/// Whether `code` has the shape of an INSEE commune code: five characters,
-/// digits except the "2A"/"2B" of Corsica.
-pub fn is_commune_code(code: &str) -> bool {
-    let bytes = code.as_bytes();
-    bytes.len() == 5
-        && match bytes {
-            [b'2', b'A' | b'B', rest @ ..] => rest.iter().all(u8::is_ascii_digit),
-            _ => bytes.iter().all(u8::is_ascii_digit),
-        }
-}
-
 fn all() -> &'static HashMap<String, Departement> {
     static ALL: OnceLock<HashMap<String, Departement>> = OnceLock::new();
     ALL.get_or_init(|| parse(DEPARTEMENTS_CSV))
@@ -106,15 +95,5 @@ mod tests {
         check("98735", Some("987"));
         check("01001", Some("01"));
         check("9", None);
-    }
-
-    #[test]
-    fn commune_code_shape() {
-        assert!(is_commune_code("42059"));
-        assert!(is_commune_code("2A004"));
-        assert!(!is_commune_code("2C004"));
-        assert!(!is_commune_code("4205"));
-        assert!(!is_commune_code("42O59"));
-        assert!(!is_commune_code("4205é"));
     }
 }

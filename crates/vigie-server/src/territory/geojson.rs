@@ -8,8 +8,8 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::TerritoryError;
 use super::departements;
+use super::{CommuneCode, TerritoryError};
 
 /// A MultiPolygon's coordinates: polygons, each an outer ring then its
 /// holes, each ring a list of (longitude, latitude) in WGS84 degrees.
@@ -25,7 +25,7 @@ const MIN_RING_POSITIONS: usize = 4;
 /// One validated feature.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FeatureRecord {
-    pub code: String,
+    pub code: CommuneCode,
     pub name: String,
     pub population: Option<i64>,
     pub geometry: Option<MultiPolygon>,
@@ -56,7 +56,7 @@ pub fn parse(
         .and_then(Value::as_array)
         .ok_or_else(|| file_error("the FeatureCollection has no \"features\" array".to_owned()))?;
     let mut records = Vec::with_capacity(features.len());
-    let mut seen: HashMap<String, usize> = HashMap::with_capacity(features.len());
+    let mut seen: HashMap<CommuneCode, usize> = HashMap::with_capacity(features.len());
     for (index, value) in features.iter().enumerate() {
         let at = |code: Option<&str>, reason: String| TerritoryError::Feature {
             path: label.to_owned(),
@@ -66,7 +66,7 @@ pub fn parse(
         };
         let record =
             feature(value, departement).map_err(|(code, reason)| at(code.as_deref(), reason))?;
-        if let Some(first) = seen.insert(record.code.clone(), index) {
+        if let Some(first) = seen.insert(record.code, index) {
             return Err(at(
                 Some(&record.code),
                 format!("duplicate code, already at features[{first}]"),
@@ -161,7 +161,7 @@ fn feature(value: &Value, departement: &str) -> Result<FeatureRecord, (Option<St
         Some(other) => return Err((None, format!("\"code\" must be a string, not {other}"))),
     };
     let fail = |reason: String| (Some(code.clone()), reason);
-    check_code(&code, departement).map_err(fail)?;
+    let checked = check_code(&code, departement).map_err(fail)?;
     let name = match properties.get("nom") {
         Some(Value::String(name)) if !name.trim().is_empty() => name.trim().to_owned(),
         _ => {
@@ -184,7 +184,7 @@ fn feature(value: &Value, departement: &str) -> Result<FeatureRecord, (Option<St
     let geometry = geometry_from_value(value.get("geometry").unwrap_or(&Value::Null))
         .map_err(|e| fail(format!("geometry: {e}")))?;
     Ok(FeatureRecord {
-        code,
+        code: checked,
         name,
         population,
         geometry,
@@ -192,14 +192,14 @@ fn feature(value: &Value, departement: &str) -> Result<FeatureRecord, (Option<St
 }
 
 /// A commune code must have the INSEE shape and belong to `departement`.
-pub fn check_code(code: &str, departement: &str) -> Result<(), String> {
-    if !departements::is_commune_code(code) {
+pub fn check_code(code: &str, departement: &str) -> Result<CommuneCode, String> {
+    let Ok(checked) = CommuneCode::parse(code) else {
         return Err(format!(
             "{code:?} is not an INSEE commune code (five characters, such as 42059 or 2A004)"
         ));
-    }
+    };
     match departements::of_commune(code) {
-        Some(d) if d == departement => Ok(()),
+        Some(d) if d == departement => Ok(checked),
         _ => Err(format!(
             "commune {code} does not belong to département {departement}"
         )),

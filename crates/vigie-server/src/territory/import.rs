@@ -10,7 +10,7 @@ use std::path::Path;
 use super::geojson::{self, FeatureRecord};
 use super::referential::{self, CsvRecord};
 use super::store::{self, CommuneRow};
-use super::{TerritoryError, departements};
+use super::{CommuneCode, TerritoryError, departements};
 use crate::Db;
 
 /// Larger files (once decompressed) are refused: all of France's contours
@@ -135,28 +135,24 @@ fn merge(
     features: Vec<FeatureRecord>,
     rows: Vec<CsvRecord>,
 ) -> Result<Vec<CommuneRow>, TerritoryError> {
-    let mut communes: BTreeMap<String, CommuneRow> = BTreeMap::new();
+    let mut communes: BTreeMap<CommuneCode, CommuneRow> = BTreeMap::new();
     for feature in features {
         let geometry = match &feature.geometry {
             Some(g) => Some(geometry_json(g)?),
             None => None,
         };
         let row = CommuneRow {
-            code: feature.code.clone(),
             name: feature.name,
             population: feature.population.unwrap_or(0),
             geometry,
-            ..CommuneRow::default()
+            ..CommuneRow::new(feature.code)
         };
         communes.insert(feature.code, row);
     }
     for record in rows {
         let row = communes
-            .entry(record.code.clone())
-            .or_insert_with(|| CommuneRow {
-                code: record.code.clone(),
-                ..CommuneRow::default()
-            });
+            .entry(record.code)
+            .or_insert_with(|| CommuneRow::new(record.code));
         row.name = record.name;
         row.population = record.population.unwrap_or(row.population);
         row.epci = record.epci;
@@ -204,8 +200,9 @@ mod tests {
 
     #[test]
     fn merge_prefers_the_referential_and_keeps_communes_without_contour() {
+        let code = |text| CommuneCode::parse(text).unwrap();
         let feature = FeatureRecord {
-            code: "42001".to_owned(),
+            code: code("42001"),
             name: "Aboen".to_owned(),
             population: Some(400),
             geometry: Some(vec![vec![vec![
@@ -217,16 +214,22 @@ mod tests {
         };
         let rows = vec![
             CsvRecord {
-                code: "42001".to_owned(),
+                code: code("42001"),
                 name: "Aboën".to_owned(),
                 population: Some(481),
-                ..CsvRecord::default()
+                epci: None,
+                email: None,
+                phone: None,
+                website: None,
             },
             CsvRecord {
-                code: "42002".to_owned(),
+                code: code("42002"),
                 name: "Ailleux".to_owned(),
+                population: None,
+                epci: None,
                 email: Some("m@ailleux.fr".to_owned()),
-                ..CsvRecord::default()
+                phone: None,
+                website: None,
             },
         ];
         let merged = merge(vec![feature], rows).unwrap_or_default();

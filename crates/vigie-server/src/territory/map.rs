@@ -14,10 +14,8 @@
 
 use std::collections::BTreeMap;
 
-use sqlx::Row;
-
 use super::geojson::{self, MultiPolygon};
-use super::{departements, outline};
+use super::{CommuneCode, departements, outline};
 use crate::Db;
 
 /// The map's width in SVG units.
@@ -38,7 +36,7 @@ const MAX_HEIGHT_RATIO: f64 = 4.0;
 /// One commune on the map.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct MapShape {
-    pub code: String,
+    pub code: CommuneCode,
     pub name: String,
     /// SVG path data (absolute `M`, relative `l`, `z` per ring).
     pub path: String,
@@ -59,22 +57,20 @@ pub struct MapGeometry {
 }
 
 /// A commune's (code, name, contour).
-pub type Contour = (String, String, MultiPolygon);
+pub type Contour = (CommuneCode, String, MultiPolygon);
 
 /// Reads the contours from the database and projects them. A stored
 /// contour that cannot be read is logged and left out of the map.
 pub async fn map_geometry(db: &Db) -> Result<MapGeometry, sqlx::Error> {
-    let rows = sqlx::query(
+    let rows: Vec<(CommuneCode, String, String)> = sqlx::query_as(
         "SELECT code, name, geometry FROM communes WHERE geometry IS NOT NULL ORDER BY code",
     )
     .fetch_all(db.read())
     .await?;
     let mut contours = Vec::with_capacity(rows.len());
-    for row in rows {
-        let code: String = row.try_get(0)?;
-        let text: String = row.try_get(2)?;
+    for (code, name, text) in rows {
         match geojson::from_stored(&text) {
-            Ok(Some(geometry)) => contours.push((code, row.try_get(1)?, geometry)),
+            Ok(Some(geometry)) => contours.push((code, name, geometry)),
             Ok(None) => {}
             Err(error) => {
                 tracing::warn!(%code, %error, "stored contour unreadable, left out of the map")
@@ -93,7 +89,7 @@ pub fn project(contours: &[Contour]) -> MapGeometry {
             let frame = frames.zones.get(zone_of(code))?;
             let (path, (label_x, label_y)) = outline::draw(geometry, |p| frame.tenths(p))?;
             Some(MapShape {
-                code: code.clone(),
+                code: *code,
                 name: name.clone(),
                 path,
                 label_x,
@@ -101,7 +97,7 @@ pub fn project(contours: &[Contour]) -> MapGeometry {
             })
         })
         .collect();
-    shapes.sort_by(|a, b| a.code.cmp(&b.code));
+    shapes.sort_by_key(|shape| shape.code);
     MapGeometry {
         view_box: (0.0, 0.0, WIDTH, (frames.height * 10.0).round() / 10.0),
         shapes,

@@ -8,6 +8,7 @@
 //! replicas need (the caller keeps the [`MapGeometry`], checking
 //! [`revision`]).
 
+mod code;
 pub mod departements;
 pub mod geojson;
 mod import;
@@ -17,8 +18,7 @@ mod pages;
 pub mod referential;
 mod store;
 
-use sqlx::Row;
-
+pub use code::{CommuneCode, CommuneCodeError};
 pub use import::{ImportSummary, MAX_FILE_BYTES, import, import_bytes};
 pub use map::{MapGeometry, MapShape, map_geometry, project};
 pub use pages::router;
@@ -35,10 +35,10 @@ const BUILTIN_CSV: &[u8] = include_bytes!("../../data/territory/42-communes.csv"
 const UNNAMED_TERRITORY: &str = "Territoire";
 
 /// A commune of the territory.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
 pub struct Commune {
     /// INSEE code ("42059").
-    pub code: String,
+    pub code: CommuneCode,
     pub name: String,
     pub departement: String,
     /// Municipal population (0 when unknown).
@@ -92,10 +92,9 @@ fn code_note(code: &Option<String>) -> String {
 /// Loads the built-in Loire when the territory has no commune yet (first
 /// start). Idempotent, and safe when several replicas start at once.
 pub async fn ensure_builtin(db: &Db) -> Result<(), TerritoryError> {
-    let count: i64 = sqlx::query("SELECT COUNT(*) FROM communes")
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM communes")
         .fetch_one(db.read())
-        .await?
-        .try_get(0)?;
+        .await?;
     if count > 0 {
         return Ok(());
     }
@@ -111,12 +110,8 @@ pub async fn ensure_builtin(db: &Db) -> Result<(), TerritoryError> {
 /// whatever their collations.
 pub async fn communes(db: &Db) -> Result<Vec<Commune>, sqlx::Error> {
     let sql = format!("SELECT {COMMUNE_COLUMNS} FROM communes");
-    let rows = sqlx::query(&sql).fetch_all(db.read()).await?;
-    let mut list = rows
-        .iter()
-        .map(commune_from_row)
-        .collect::<Result<Vec<_>, _>>()?;
-    list.sort_by_cached_key(|c| (sort_key(&c.name), c.name.clone(), c.code.clone()));
+    let mut list: Vec<Commune> = sqlx::query_as(&sql).fetch_all(db.read()).await?;
+    list.sort_by_cached_key(|c| (sort_key(&c.name), c.name.clone(), c.code));
     Ok(list)
 }
 
@@ -143,36 +138,32 @@ pub fn sort_key(name: &str) -> String {
     key
 }
 
-/// One commune by its INSEE code.
+/// One commune by its INSEE code. Takes text as well as a
+/// [`CommuneCode`] (which reads as one): text that is no code names no
+/// commune.
 pub async fn commune(db: &Db, code: &str) -> Result<Option<Commune>, sqlx::Error> {
     let sql = format!("SELECT {COMMUNE_COLUMNS} FROM communes WHERE code = $1");
-    let row = sqlx::query(&sql)
+    sqlx::query_as(&sql)
         .bind(code)
         .fetch_optional(db.read())
-        .await?;
-    row.as_ref().map(commune_from_row).transpose()
+        .await
 }
 
 /// The territory's name ("Département de la Loire").
 pub async fn territory_name(db: &Db) -> Result<String, sqlx::Error> {
-    let row = sqlx::query("SELECT name FROM territory WHERE id = 1")
+    let name: Option<String> = sqlx::query_scalar("SELECT name FROM territory WHERE id = 1")
         .fetch_optional(db.read())
         .await?;
-    match row {
-        Some(row) => row.try_get(0),
-        None => Ok(UNNAMED_TERRITORY.to_owned()),
-    }
+    Ok(name.unwrap_or_else(|| UNNAMED_TERRITORY.to_owned()))
 }
 
 /// The départements the territory is made of, in the order imported.
 pub async fn departement_codes(db: &Db) -> Result<Vec<String>, sqlx::Error> {
-    let row = sqlx::query("SELECT departements FROM territory WHERE id = 1")
-        .fetch_optional(db.read())
-        .await?;
-    let listed: String = match row {
-        Some(row) => row.try_get(0)?,
-        None => String::new(),
-    };
+    let listed: Option<String> =
+        sqlx::query_scalar("SELECT departements FROM territory WHERE id = 1")
+            .fetch_optional(db.read())
+            .await?;
+    let listed = listed.unwrap_or_default();
     Ok(listed
         .split(',')
         .map(str::trim)
@@ -185,26 +176,14 @@ pub async fn departement_codes(db: &Db) -> Result<Vec<String>, sqlx::Error> {
 /// it; 0 before the first). A replica keeping a [`MapGeometry`] compares
 /// it to know when to rebuild: one tiny query.
 pub async fn revision(db: &Db) -> Result<i64, sqlx::Error> {
-    let row = sqlx::query("SELECT revision FROM territory WHERE id = 1")
+    let revision: Option<i64> = sqlx::query_scalar("SELECT revision FROM territory WHERE id = 1")
         .fetch_optional(db.read())
         .await?;
-    row.map_or(Ok(0), |row| row.try_get(0))
+    Ok(revision.unwrap_or(0))
 }
 
+/// The columns of [`Commune`], by name.
 const COMMUNE_COLUMNS: &str = "code, name, departement, population, epci, email, phone, website";
-
-fn commune_from_row(row: &sqlx::any::AnyRow) -> Result<Commune, sqlx::Error> {
-    Ok(Commune {
-        code: row.try_get("code")?,
-        name: row.try_get("name")?,
-        departement: row.try_get("departement")?,
-        population: row.try_get("population")?,
-        epci: row.try_get("epci")?,
-        email: row.try_get("email")?,
-        phone: row.try_get("phone")?,
-        website: row.try_get("website")?,
-    })
-}
 
 #[cfg(test)]
 mod tests {

@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
 
-use super::{Commune, communes, departement_codes, departements, territory_name};
+use super::{Commune, CommuneCode, communes, departement_codes, departements, territory_name};
 use crate::accounts::Caller;
 use crate::web::{Access, Chrome, Routes, render};
 use crate::{AppError, AppState};
@@ -21,7 +21,7 @@ pub fn router() -> Routes {
 /// One commune in `GET /api/v1/communes`.
 #[derive(Debug, serde::Serialize)]
 pub struct CommuneEntry {
-    code: String,
+    code: CommuneCode,
     name: String,
     population: i64,
     epci: Option<String>,
@@ -48,7 +48,7 @@ async fn communes_api(
 }
 
 struct Row {
-    code: String,
+    code: CommuneCode,
     name: String,
     population: String,
     epci: Option<String>,

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use super::geojson::{check_code, check_population};
-use super::{TerritoryError, departements};
+use super::{CommuneCode, TerritoryError, departements};
 
 /// Longer fields are a broken file, not a town hall's contact.
 const MAX_FIELD_CHARS: usize = 500;
@@ -26,9 +26,9 @@ const COLUMNS: [&str; 8] = [
 ];
 
 /// One validated row.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CsvRecord {
-    pub code: String,
+    pub code: CommuneCode,
     pub name: String,
     pub population: Option<i64>,
     pub epci: Option<String>,
@@ -78,7 +78,7 @@ pub fn parse(
             })?;
     }
     let mut records = Vec::new();
-    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut seen: HashMap<CommuneCode, u64> = HashMap::new();
     for row in reader.records() {
         let row = row.map_err(|e| {
             line_error(
@@ -100,7 +100,7 @@ pub fn parse(
         let fields: [&str; 8] = std::array::from_fn(field);
         let record = record(fields, departement)
             .map_err(|reason| line_error(offset, Some(code).filter(|c| !c.is_empty()), reason))?;
-        if let Some(first) = seen.insert(record.code.clone(), offset) {
+        if let Some(first) = seen.insert(record.code, offset) {
             let first = line_at(bytes, first);
             return Err(line_error(
                 offset,
@@ -140,7 +140,7 @@ fn record(fields: [&str; 8], departement: &str) -> Result<CsvRecord, String> {
     if code.is_empty() {
         return Err("missing code".to_owned());
     }
-    check_code(code, departement)?;
+    let code = check_code(code, departement)?;
     if name.is_empty() {
         return Err("missing nom (the commune's name)".to_owned());
     }
@@ -165,7 +165,7 @@ fn record(fields: [&str; 8], departement: &str) -> Result<CsvRecord, String> {
     }
     let optional = |f: &str| Some(f.to_owned()).filter(|f| !f.is_empty());
     Ok(CsvRecord {
-        code: code.to_owned(),
+        code,
         name: name.to_owned(),
         population,
         epci: optional(epci),

@@ -2,6 +2,7 @@
 //! updated in one transaction, so that a failure leaves the database as it
 //! was.
 
+use super::CommuneCode;
 use super::departements::Departement;
 use crate::Db;
 
@@ -24,9 +25,9 @@ const KEEP_CONTACTS: &str = "ON CONFLICT (code) DO UPDATE SET name = excluded.na
      population = excluded.population, geometry = COALESCE(excluded.geometry, communes.geometry)";
 
 /// One commune to write.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct CommuneRow {
-    pub code: String,
+    pub code: CommuneCode,
     pub name: String,
     pub population: i64,
     pub epci: Option<String>,
@@ -37,6 +38,23 @@ pub struct CommuneRow {
     pub geometry: Option<String>,
     /// Whether the row came from the referential (contacts, EPCI).
     pub from_referential: bool,
+}
+
+impl CommuneRow {
+    /// A commune known by its code only, yet to be filled in.
+    pub fn new(code: CommuneCode) -> CommuneRow {
+        CommuneRow {
+            code,
+            name: String::new(),
+            population: 0,
+            epci: None,
+            email: None,
+            phone: None,
+            website: None,
+            geometry: None,
+            from_referential: false,
+        }
+    }
 }
 
 /// Writes `rows`, the communes of `departement`, and adds it to the
@@ -57,12 +75,9 @@ pub async fn write(
     sqlx::query("UPDATE territory SET revision = revision + 1 WHERE id = 1")
         .execute(&mut *tx)
         .await?;
-    let listed: String = sqlx::Row::try_get(
-        &sqlx::query("SELECT departements FROM territory WHERE id = 1")
-            .fetch_one(&mut *tx)
-            .await?,
-        0,
-    )?;
+    let listed: String = sqlx::query_scalar("SELECT departements FROM territory WHERE id = 1")
+        .fetch_one(&mut *tx)
+        .await?;
     let (referential, contours): (Vec<&CommuneRow>, Vec<&CommuneRow>) =
         rows.iter().partition(|r| r.from_referential);
     for (rows, on_conflict) in [(referential, UPDATE_ALL), (contours, KEEP_CONTACTS)] {
@@ -96,7 +111,7 @@ async fn upsert(
     let mut query = sqlx::query(&sql);
     for row in rows {
         query = query
-            .bind(&row.code)
+            .bind(row.code)
             .bind(&row.name)
             .bind(departement)
             .bind(row.population)

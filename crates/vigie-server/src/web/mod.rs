@@ -22,6 +22,7 @@ pub use routes::{Access, Routes};
 
 use crate::AppError;
 use crate::accounts::{Caller, Role};
+use crate::territory::CommuneCode;
 
 const CSS: &str = include_str!("../../static/vigie.css");
 const JS: &str = include_str!("../../static/vigie.js");
@@ -33,7 +34,7 @@ pub struct Chrome {
     pub user_email: Option<String>,
     pub is_staff: bool,
     pub is_admin: bool,
-    pub own_commune: Option<String>,
+    pub own_commune: Option<CommuneCode>,
     pub csrf: String,
 }
 
@@ -46,7 +47,7 @@ impl Chrome {
             is_admin: caller.is_some_and(|c| c.role == Role::Admin),
             own_commune: caller
                 .filter(|c| c.role == Role::Commune)
-                .and_then(|c| c.commune.clone()),
+                .and_then(|c| c.commune),
             csrf: caller.and_then(|c| c.csrf.clone()).unwrap_or_default(),
         }
     }

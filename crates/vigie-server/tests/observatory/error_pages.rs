@@ -124,6 +124,34 @@ async fn a_commune_user_on_a_staff_page_gets_a_french_403_in_their_layout() {
 }
 
 #[tokio::test]
+async fn a_commune_route_with_no_insee_code_is_not_found() {
+    let server = TestServer::start().await;
+    let (admin, _) = sign_in_as(&server, "admin@loire.fr", Role::Admin, None).await;
+    // Not the shape of a code (`CommuneCode`): the same 404 as for a
+    // commune that does not exist, as a page and through the API.
+    for code in ["4221", "422180", "2C001", "2a004", "42O59"] {
+        let response = admin
+            .get(server.at(&format!("/communes/{code}")))
+            .send()
+            .await
+            .unwrap();
+        let (status, _, html) = page(response).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{code}");
+        assert!(html.contains("Page introuvable."), "{code}: {html}");
+        let response = admin
+            .get(server.at(&format!("/api/v1/communes/{code}/days")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            json_error(response).await.0,
+            StatusCode::NOT_FOUND,
+            "{code}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_form_without_its_token_is_refused_with_a_page_that_says_why() {
     let server = TestServer::start().await;
     let (admin, _) = sign_in_as(&server, "admin@loire.fr", Role::Admin, None).await;

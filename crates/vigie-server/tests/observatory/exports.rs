@@ -10,6 +10,7 @@ use chrono::{Duration, NaiveDate, Utc};
 use common::{TestServer, commune, enrolled_sensor, incident, post_report, sign_in_as};
 use vigie_server::accounts::Role;
 use vigie_server::cybermeteo::weather::{self, Communes};
+use vigie_server::territory::CommuneCode;
 
 const OWN: &str = "42218";
 const OTHER: &str = "42095";
@@ -117,9 +118,16 @@ async fn issue_14_a_commune_users_export_is_computed_for_their_commune_only() {
 
     // Through the filtered path: only their commune's rows, from the
     // queries themselves.
-    let filtered = weather::for_days(&server.db, Communes::One(OWN), from, to, to, 0)
-        .await
-        .unwrap();
+    let filtered = weather::for_days(
+        &server.db,
+        Communes::One(CommuneCode::parse(OWN).unwrap()),
+        from,
+        to,
+        to,
+        0,
+    )
+    .await
+    .unwrap();
     assert_eq!(filtered.len(), 10);
     assert!(
         filtered

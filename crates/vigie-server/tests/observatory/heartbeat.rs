@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use sqlx::Row;
 use vigie_server::accounts::Role;
 use vigie_server::sensors::{self, SensorState};
+use vigie_server::territory::CommuneCode;
 
 /// Numbers as the pages write them: thousands apart by a narrow space.
 const NNBSP: &str = "\u{202f}";
@@ -275,10 +276,11 @@ async fn another_communes_user_never_sees_the_health() {
 async fn a_sensor_with_only_heartbeats_is_alive_but_has_no_data() {
     let (server, id, token) = setup().await;
     let (staff, _) = common::sign_in_as(&server, "admin@loire.fr", Role::Admin, None).await;
+    let saint_etienne = CommuneCode::parse("42218").unwrap();
     let state = |server: &TestServer| {
         let db = server.db.clone();
         async move {
-            sensors::commune_sensor_state(&db, "42218", vigie_server::db::now_ms(), 3600)
+            sensors::commune_sensor_state(&db, &saint_etienne, vigie_server::db::now_ms(), 3600)
                 .await
                 .unwrap()
         }
@@ -293,7 +295,7 @@ async fn a_sensor_with_only_heartbeats_is_alive_but_has_no_data() {
     let states = sensors::commune_sensor_states(&server.db, vigie_server::db::now_ms(), 3600)
         .await
         .unwrap();
-    assert_eq!(states.get("42218"), Some(&SensorState::Reporting));
+    assert_eq!(states.get(&saint_etienne), Some(&SensorState::Reporting));
     let (_, list) = page(&staff, &server, "/capteurs").await;
     assert!(
         !list.contains("ALERTE") && list.contains("transmet"),

@@ -281,7 +281,7 @@ async fn each_sensor_gets_its_own_communes_allowlists_only() {
         .find(|l| l.name == "allowlist_42218")
         .unwrap();
     assert_eq!(etag, format!("\"{}\"", entry.sha256));
-    assert_eq!(vigie_sensor::live::lists::sha256_hex(&body), entry.sha256);
+    assert_eq!(vigie_core::lists::sha256_hex(&body), entry.sha256);
 
     // What the forms refuse.
     let (status, html) = upload(&server, &admin, "menaces_a", "threat", A, "192.0.2.1\n").await;

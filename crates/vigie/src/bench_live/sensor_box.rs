@@ -285,7 +285,7 @@ mod tests {
         let text = million_entry_list(1000);
         assert_eq!(text.lines().filter(|l| !l.starts_with('#')).count(), 1000);
         assert_eq!(text.lines().filter(|l| l.ends_with("/24")).count(), 20);
-        let mut builder = vigie_sensor::intel::Intel::builder();
+        let mut builder = vigie_lists::Intel::builder();
         let stats = builder.add_list(LIST_NAME, &text);
         assert_eq!((stats.ips, stats.cidrs), (980, 20), "{stats:?}");
         assert_eq!(stats.malformed + stats.ignored_special, 0, "{stats:?}");

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use vigie_core::{HEARTBEAT_SCHEMA, Heartbeat, ListVersion};
+use vigie_lists::Intel;
 
-use crate::intel::Intel;
 use crate::live::box_config::BoxConfig;
 use crate::live::lists::ListSync;
 use crate::live::uplink::{BACKOFF_START, Backoff, Delivery as Answer, Fetched, Uplink};

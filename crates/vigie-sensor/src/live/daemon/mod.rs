@@ -24,10 +24,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use chrono::Utc;
 use vigie_core::{ListVersion, Report};
+use vigie_lists::Intel;
 
 use crate::engine::Engine;
 use crate::incidents::{NANOS_PER_SEC, Nanos};
-use crate::intel::Intel;
 use crate::live::capture::{KernelStats, LiveCapture};
 use crate::live::checkpoint::{self, SensorState};
 use crate::live::filter::Blocker;

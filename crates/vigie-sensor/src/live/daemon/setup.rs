@@ -4,10 +4,10 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
+use vigie_lists::Intel;
 
 use crate::engine::{Engine, Settings};
 use crate::homenet::HomeNet;
-use crate::intel::Intel;
 use crate::live::box_config::{self, BoxConfig, FilterFamily, Mode};
 use crate::live::capture::{CaptureOptions, LiveCapture};
 use crate::live::checkpoint;

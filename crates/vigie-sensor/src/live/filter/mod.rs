@@ -20,10 +20,10 @@ use std::process::ExitStatus;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use vigie_core::{BlockedCount, Category};
+use vigie_lists::Intel;
 
 use crate::engine::Opened;
 use crate::homenet::{HomeNet, Side};
-use crate::intel::Intel;
 
 pub use ruleset::MAX_BLOCKED;
 

@@ -69,7 +69,7 @@ async fn a_sensor_keeps_its_lists_in_step_with_the_observatory() {
             lists.load_cached().unwrap()
         })
     };
-    let listed = |intel: &vigie_sensor::intel::Intel, ip: &str| {
+    let listed = |intel: &vigie_lists::Intel, ip: &str| {
         let ip: IpAddr = ip.parse().unwrap();
         intel.lookup_ip(ip).map(|id| intel.label(id).to_owned())
     };

@@ -1,7 +1,12 @@
-//! Threat intelligence: lists of known-bad addresses, blocks and domains
+//! Threat-list parsing: lists of known-bad addresses, blocks and domains
 //! (FireHOL, Spamhaus DROP, abuse.ch feeds, Tor exits, the Département's
 //! own lists) and allowlists, loaded from a directory and looked up for
 //! every external address and every name seen on the wire.
+//!
+//! Its own crate so that the two sides read a list the same way without
+//! linking each other: the sensor builds its lookup tables with it, the
+//! observatory validates and counts what an administrator uploads or
+//! fetches.
 //!
 //! Each file's name without extension is its label, shown in incidents
 //! (`firehol_level1`, `feodo_botnet_c2`...). Files whose name starts with

@@ -189,7 +189,7 @@ fn json_indicator(line: &str) -> Result<Option<String>, &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::intel::indicator::Net;
+    use crate::indicator::Net;
 
     /// Reads `text` and renders what it found, one string per indicator.
     fn found(text: &str) -> (Vec<String>, ListStats) {
