@@ -8,6 +8,7 @@
 //! staff; keep state only in one process's memory that other replicas need.
 
 pub mod accounts;
+pub mod audits;
 pub mod config;
 pub mod cybermeteo;
 pub mod db;
@@ -88,6 +89,7 @@ pub fn routes() -> web::Routes {
         .merge(territory::router())
         .merge(cybermeteo::router())
         .merge(probes::router())
+        .merge(audits::router())
         .merge(outbox::router())
         .merge(web::router())
 }

@@ -35,6 +35,10 @@ const BUILT_IN: &[(&str, &str)] = &[
         "rapport-sonde.typ",
         include_str!("../../documents/rapport-sonde.typ"),
     ),
+    (
+        "dossier-diagnostic.typ",
+        include_str!("../../documents/dossier-diagnostic.typ"),
+    ),
 ];
 
 /// The fonts every document is set in (Liberation Sans, SIL OFL 1.1):

@@ -22,7 +22,7 @@ use axum::routing::post;
 use crate::web::{Access, Routes};
 
 pub use scan::{ScanSummary, SeverityCounts, trend};
-pub use store::{Stored, history, last_scan, store};
+pub use store::{Stored, document, history, last_scan, store};
 pub use upload::{MAX_PROBE_BYTES, parse};
 
 pub fn router() -> Routes {

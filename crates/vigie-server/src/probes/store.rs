@@ -118,7 +118,7 @@ pub(super) async fn scan(db: &Db, id: i64) -> Result<Option<ScanSummary>, sqlx::
 }
 
 /// One scan's whole document.
-pub(super) async fn document(db: &Db, id: i64) -> Result<ProbeReport, AppError> {
+pub async fn document(db: &Db, id: i64) -> Result<ProbeReport, AppError> {
     let row = sqlx::query("SELECT document FROM probe_runs WHERE id = $1")
         .bind(id)
         .fetch_optional(db.read())

@@ -48,6 +48,14 @@ async fn scan_id(server: &TestServer, commune: &str) -> String {
     stored.id.to_string()
 }
 
+/// A pre-audit round of `commune`, stored directly: its id.
+async fn audit_id(server: &TestServer, commune: &str) -> String {
+    let book = vigie_server::audits::Book::built_in().unwrap();
+    vigie_server::audits::create(&server.db, commune, &book, 1, 0)
+        .await
+        .unwrap()
+}
+
 /// Who tries a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Who {
@@ -156,6 +164,7 @@ fn classify(path: &str, access: Access, response: &reqwest::Response) -> Result<
 struct Fixtures {
     sensors: (String, String),
     scans: (String, String),
+    audits: (String, String),
     victim: i64,
 }
 
@@ -176,6 +185,7 @@ impl Fixtures {
             "code" => three(OWN, OTHER, "99999"),
             "sensor" => three(&self.sensors.0, &self.sensors.1, "capteur-inconnu"),
             "scan" => three(&self.scans.0, &self.scans.1, "999999"),
+            "audit" => three(&self.audits.0, &self.audits.1, "0123456789abcdef01234567"),
             "list" => vec![
                 (LIST.to_owned(), Owner::Shared),
                 (OTHER_ALLOWLIST.to_owned(), Owner::Other),
@@ -287,6 +297,7 @@ async fn every_route_for_every_role() {
             sensor_id(&server, OTHER).await,
         ),
         scans: (scan_id(&server, OWN).await, scan_id(&server, OTHER).await),
+        audits: (audit_id(&server, OWN).await, audit_id(&server, OTHER).await),
         victim,
     };
     // The GET fixtures stay; POSTs get fresh sensors of their own.
@@ -325,7 +336,8 @@ async fn every_route_for_every_role() {
     let mut failures = Vec::new();
     let mut tried = 0;
     for route in &table {
-        let post = route.method == reqwest::Method::POST;
+        // POST, PUT…: anything that may change state.
+        let post = route.method != reqwest::Method::GET;
         let variants = fixtures.paths(route.path).len();
         for variant in 0..variants {
             for who in EVERYONE {
@@ -441,7 +453,7 @@ async fn every_form_needs_its_csrf_token() {
     let (admin, _) = sign_in_as(&server, "admin@loire.fr", Role::Admin, None).await;
     let mut failures = Vec::new();
     for route in vigie_server::web::routes::table() {
-        if route.method != reqwest::Method::POST
+        if route.method == reqwest::Method::GET
             || matches!(route.access, Access::Public | Access::Sensor)
         {
             continue;
@@ -449,7 +461,7 @@ async fn every_form_needs_its_csrf_token() {
         // Any value: the token is checked before the thing is looked up.
         let path = fill_parameters(route.path);
         let response = admin
-            .post(server.at(&path))
+            .request(route.method.clone(), server.at(&path))
             .form(&[("csrf", "")])
             .send()
             .await
@@ -468,7 +480,8 @@ async fn every_form_needs_its_csrf_token() {
         if response.status() != reqwest::StatusCode::FORBIDDEN || !content_type.starts_with(wanted)
         {
             failures.push(format!(
-                "POST {path}: {} as {content_type}",
+                "{} {path}: {} as {content_type}",
+                route.method,
                 response.status()
             ));
         }

@@ -8,6 +8,7 @@
 
 mod access;
 mod accounts;
+mod audits;
 mod browser;
 mod common;
 mod credentials;

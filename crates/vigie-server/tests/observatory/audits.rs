@@ -1,0 +1,466 @@
+//! The pre-audit over HTTP, as the territory's staff and a town hall use
+//! it: a round started by a script, the identity sheet filled in through
+//! the pages' form (ruling questions out), answers saved by the API (a
+//! wrong one refused whole), scores, « je ne sais pas » as a shortcoming,
+//! the top five reordered by what the probe saw on the commune's network,
+//! a follow-up round that shows what improved, the access rules, and the
+//! dossier's text with the top five in order.
+
+#![allow(clippy::unwrap_used)] // a test: a panic is the failure report
+
+use crate::common;
+
+use common::{TestServer, post_as_machine, sign_in_as};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use vigie_server::accounts::{self, Role};
+
+const OWN: &str = "42218"; // Saint-Étienne, the commune user's
+const OTHER: &str = "42095"; // Firminy
+
+async fn server() -> TestServer {
+    let server = TestServer::start().await;
+    vigie_server::territory::ensure_builtin(&server.db)
+        .await
+        .unwrap();
+    server
+}
+
+async fn staff_token(server: &TestServer) -> String {
+    accounts::add_user(
+        &server.db,
+        "equipe@loire.fr",
+        Role::Operator,
+        None,
+        common::PASSWORD,
+    )
+    .await
+    .unwrap();
+    accounts::create_token(&server.db, "equipe@loire.fr")
+        .await
+        .unwrap()
+}
+
+async fn get_json(client: &reqwest::Client, url: String) -> (StatusCode, Value) {
+    let response = client.get(url).send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Saves `answers` as the page's script does (session, CSRF header).
+async fn put_answers(
+    server: &TestServer,
+    browser: &reqwest::Client,
+    csrf: &str,
+    audit: &str,
+    answers: Value,
+) -> (StatusCode, Value) {
+    let response = browser
+        .put(server.at(&format!("/api/v1/audits/{audit}/answers")))
+        .header("x-csrf-token", csrf)
+        .json(&answers)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap())
+}
+
+fn order(audit: &Value) -> Vec<String> {
+    audit["top"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["question"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// A probe scan of `commune` that found remote desktop open to the
+/// Internet, stored as an upload would.
+async fn probe_saw_remote_desktop(server: &TestServer, commune: &str) {
+    let report: vigie_core::probe::ProbeReport = serde_json::from_value(json!({
+        "schema": "vigie.probe/1", "commune": commune,
+        "started_at": "2026-11-30T08:00:00Z", "finished_at": "2026-11-30T09:00:00Z",
+        "lab": false, "interrupted": false,
+        "scope": { "networks": ["192.168.1.0/24"], "excluded": [], "intensity": "polite" },
+        "hosts": [],
+        "findings": [{
+            "id": "rdp.exposed", "host": "192.168.1.10", "port": 3389, "transport": "tcp",
+            "cvss": 8.1, "vector": "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H",
+            "severity": "high", "cves": [],
+            "title": "Bureau à distance ouvert sur Internet",
+            "impact": "Un attaquant peut essayer des mots de passe.",
+            "recommendation": "Fermer le port 3389 sur la box.",
+            "evidence": "RDP répond sur 3389."
+        }],
+        "top": []
+    }))
+    .unwrap();
+    vigie_server::probes::store(&server.db, &report, None, vigie_server::db::now_ms())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_town_hall_fills_its_pre_audit_and_gets_its_top_five() {
+    let server = server().await;
+    let token = staff_token(&server).await;
+
+    // The questionnaires, as scripts read them.
+    let (status, questionnaires) =
+        get_json(&api_with(&token), server.at("/api/v1/questionnaires")).await;
+    assert_eq!(status, StatusCode::OK);
+    let scored = questionnaires
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["id"] == "securite-services")
+        .unwrap();
+    let first = &scored["questions"][0];
+    let answers: Vec<&str> = first["answers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(answers.last(), Some(&"na"));
+    assert!(answers.contains(&"unknown"));
+    let identity = questionnaires
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["id"] == "identite-commune")
+        .unwrap();
+    assert!(identity["questions"][0].get("answers").is_none());
+
+    // The staff starts a round by script; a commune user may not.
+    let (status, created) = post_as_machine(
+        &server,
+        &format!("/api/v1/communes/{OWN}/audits"),
+        &token,
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let audit = created["id"].as_str().unwrap().to_owned();
+    let (browser, csrf) = sign_in_as(
+        &server,
+        "secretariat@saint-etienne.fr",
+        Role::Commune,
+        Some(OWN),
+    )
+    .await;
+    let refused = browser
+        .post(server.at(&format!("/api/v1/communes/{OWN}/audits")))
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+
+    // The identity sheet through the page's form (its second page, the
+    // equipment): no server at the town hall, so the server questions
+    // answer themselves « non applicable ».
+    let page = browser
+        .get(server.at(&format!("/audits/{audit}/questions?page=1")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("name=\"a.parc.serveurs\""), "{page}");
+    let saved = browser
+        .post(server.at(&format!("/audits/{audit}/questions")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("page", "1"),
+            ("a.parc.serveurs", "0"),
+            ("c.parc.serveurs", "Tout est chez l'éditeur."),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    assert!(
+        saved.headers()["location"]
+            .to_str()
+            .unwrap()
+            .ends_with("/questions?page=2")
+    );
+
+    // A batch with one wrong answer is refused whole, naming it.
+    let (status, refusal) = put_answers(
+        &server,
+        &browser,
+        &csrf,
+        &audit,
+        json!({ "comptes.mots_de_passe": "no", "postes.antivirus": "peut-être" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let message = refusal["error"].as_str().unwrap();
+    assert!(
+        message.contains("postes.antivirus") && message.contains("peut-être"),
+        "{message}"
+    );
+    let (_, state) = get_json(
+        &api_with(&token),
+        server.at(&format!("/api/v1/audits/{audit}")),
+    )
+    .await;
+    assert_eq!(state["score"], Value::Null, "nothing stored: {state}");
+
+    // Four weight-3 « non » and one « je ne sais pas ».
+    let (status, answer) = put_answers(
+        &server,
+        &browser,
+        &csrf,
+        &audit,
+        json!({
+            "comptes.mots_de_passe": "no",
+            "comptes.acces_distance": "no",
+            "postes.antivirus": "no",
+            "sauvegardes.hors_ligne": "no",
+            "sauvegardes.restauration": "unknown",
+            "serveurs.systeme_maintenu": "yes",
+            "sauvegardes.frequence": { "answer": "chaque_jour", "comment": "Chaque soir, par le prestataire." },
+        }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let (_, state) = get_json(
+        &api_with(&token),
+        server.at(&format!("/api/v1/audits/{audit}")),
+    )
+    .await;
+    // The server question was ruled out by the identity sheet: not counted.
+    // Counted: backups frequency yes (3), the rest 0 → 3 / 18 = 17.
+    assert_eq!(state["score"], 17, "{state}");
+    assert_eq!(state["themes"]["comptes"], 0);
+    assert!(state["themes"].get("serveurs").is_none(), "{state}");
+    assert_eq!(state["previous"], Value::Null);
+    // Without anything seen on the network: weight first, then a known
+    // « non » before « je ne sais pas », then ANSSI's order (10, 13, 14, 37).
+    let quiet = order(&state);
+    assert_eq!(
+        quiet,
+        [
+            "comptes.mots_de_passe",
+            "comptes.acces_distance",
+            "postes.antivirus",
+            "sauvegardes.hors_ligne",
+            "sauvegardes.restauration",
+        ]
+    );
+    let unknown = &state["top"][4];
+    assert_eq!(unknown["answer"], "Je ne sais pas");
+    assert!(unknown["action"].as_str().unwrap().len() > 10);
+    assert!(state["top"][0]["measures"][0] == 10);
+    assert_eq!(state["top"][0]["who"], "commune");
+
+    // The probe found remote desktop open to the Internet: the remote
+    // access shortcoming comes first, and says why.
+    probe_saw_remote_desktop(&server, OWN).await;
+    let (_, state) = get_json(
+        &api_with(&token),
+        server.at(&format!("/api/v1/audits/{audit}")),
+    )
+    .await;
+    let exposed = order(&state);
+    assert_eq!(exposed[0], "comptes.acces_distance", "{state}");
+    assert_eq!(exposed[1], "comptes.mots_de_passe");
+    let because = state["top"][0]["because"].as_str().unwrap();
+    assert!(
+        because.contains("sonde réseau")
+            && because.contains("bureau à distance ouvert sur Internet"),
+        "{because}"
+    );
+
+    // The dossier: the top five in order, the minutes' signature block.
+    let pdf = browser
+        .get(server.at(&format!("/audits/{audit}/dossier.pdf")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pdf.status(), StatusCode::OK);
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    let pdf = pdf.bytes().await.unwrap();
+    let again = browser
+        .get(server.at(&format!("/audits/{audit}/dossier.pdf")))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(pdf, again, "the same round gives the same document");
+    if let Some(text) = vigie_docs::read_back::pdf_text(&pdf) {
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        for words in [
+            "Dossier de diagnostic de cybersécurité — Saint-Étienne",
+            "Les 5 manques les plus critiques",
+            "Sur le réseau de la mairie :",
+            "Plan d’action", // Typst sets apostrophes the French way
+            "1 000 €",
+            "Tout est chez l'éditeur.",
+            "Procès-verbal d’achèvement de phase",
+        ] {
+            assert!(text.contains(words), "{words:?} missing from {text}");
+        }
+        let titles = texts_of(&server, &exposed).await;
+        let positions: Vec<usize> = titles
+            .iter()
+            .map(|t| {
+                let head: String = t.chars().take(40).collect();
+                text.find(&head)
+                    .unwrap_or_else(|| panic!("{head:?} missing from {text}"))
+            })
+            .collect();
+        assert!(positions.windows(2).all(|p| p[0] < p[1]), "{positions:?}");
+    }
+
+    // Another commune's user sees nothing of it; a stranger is sent to sign in.
+    let (other, _) = sign_in_as(&server, "mairie@firminy.fr", Role::Commune, Some(OTHER)).await;
+    for path in [
+        format!("/audits/{audit}"),
+        format!("/audits/{audit}/dossier.pdf"),
+        format!("/api/v1/audits/{audit}"),
+    ] {
+        let status = other.get(server.at(&path)).send().await.unwrap().status();
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+    }
+
+    // The follow-up round starts from these answers; what improved shows.
+    let (status, follow) = post_as_machine(
+        &server,
+        &format!("/api/v1/audits/{audit}/follow-up"),
+        &token,
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{follow}");
+    let next = follow["id"].as_str().unwrap().to_owned();
+    let (_, carried) = get_json(
+        &api_with(&token),
+        server.at(&format!("/api/v1/audits/{next}")),
+    )
+    .await;
+    assert_eq!(carried["previous"], audit.as_str());
+    assert_eq!(carried["score"], 17);
+    let (status, _) = put_answers(
+        &server,
+        &browser,
+        &csrf,
+        &next,
+        json!({ "comptes.mots_de_passe": "yes", "postes.antivirus": "partly" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let overview = browser
+        .get(server.at(&format!("/audits/{next}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(overview.contains("Depuis l'étape précédente"), "{overview}");
+    assert!(overview.contains("2 réponses améliorées"), "{overview}");
+    assert!(
+        overview.contains("Mesures ANSSI désormais respectées : n° 10"),
+        "{overview}"
+    );
+    let history = browser
+        .get(server.at(&format!("/communes/{OWN}/audits")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        history.contains("Suivi n° 1") && history.contains("Diagnostic"),
+        "{history}"
+    );
+}
+
+/// A client that sends the staff token.
+fn api_with(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().unwrap(),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
+/// The questions' texts, from the questionnaires' API.
+async fn texts_of(server: &TestServer, ids: &[String]) -> Vec<String> {
+    let token = accounts::create_token(&server.db, "equipe@loire.fr")
+        .await
+        .unwrap();
+    let (_, all) = get_json(&api_with(&token), server.at("/api/v1/questionnaires")).await;
+    ids.iter()
+        .map(|id| {
+            all.as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|q| q["questions"].as_array().unwrap())
+                .find(|q| q["id"] == id.as_str())
+                .unwrap()["text"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_staff_member_starts_a_round_from_the_commune_page() {
+    let server = server().await;
+    let (admin, csrf) = sign_in_as(&server, "admin@loire.fr", Role::Admin, None).await;
+    let started = admin
+        .post(server.at(&format!("/communes/{OWN}/audits")))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), StatusCode::SEE_OTHER);
+    let location = started.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with("/audits/"));
+    let page = admin
+        .get(server.at(&location))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Pré-audit — Saint-Étienne : Diagnostic"),
+        "{page}"
+    );
+    assert!(page.contains("Répondre aux questions"));
+    // Every page of questions opens, with a « next » button naming the
+    // following theme, and the last one leads back to the overview.
+    let mut index = 0;
+    loop {
+        let response = admin
+            .get(server.at(&format!("{location}/questions?page={index}")))
+            .send()
+            .await
+            .unwrap();
+        if response.status() == StatusCode::NOT_FOUND {
+            break;
+        }
+        assert_eq!(response.status(), StatusCode::OK);
+        let text = response.text().await.unwrap();
+        assert!(text.contains("Enregistrer et"), "{text}");
+        index += 1;
+    }
+    assert!(index >= 10, "{index} pages");
+}
