@@ -40,3 +40,17 @@ CREATE TABLE audit_changes (
     changed_at BIGINT NOT NULL
 );
 CREATE INDEX audit_changes_audit ON audit_changes (audit_id, changed_at);
+
+-- A provider's link to its questionnaire: no account, the token is the
+-- key (kept as its BLAKE3 hash), valid while the round runs.
+CREATE TABLE audit_providers (
+    id INTEGER PRIMARY KEY,
+    audit_id TEXT NOT NULL REFERENCES audits(id),
+    name TEXT NOT NULL,
+    email TEXT NOT NULL DEFAULT '',
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    revoked BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX audit_providers_audit ON audit_providers (audit_id);

@@ -16,6 +16,7 @@ mod compare;
 mod dossier;
 mod exposure;
 mod pages;
+mod providers;
 pub mod questionnaire;
 pub mod score;
 pub mod store;
@@ -66,6 +67,14 @@ pub fn router() -> Routes {
         .post("/audits/{audit}/questions", Access::Visible, pages::save)
         .post("/audits/{audit}/suivi", Access::Staff, pages::follow_up)
         .get("/audits/{audit}/dossier.pdf", Access::Visible, dossier::pdf)
+        .post(
+            "/audits/{audit}/prestataires",
+            Access::Visible,
+            providers::invite,
+        )
+        // A provider's own link: the token is the key (see `providers`).
+        .get("/prestataire/{token}", Access::Public, providers::questions)
+        .post("/prestataire/{token}", Access::Public, providers::save)
 }
 
 /// Today's questionnaires, read and checked once. `vigie serve` calls

@@ -123,14 +123,20 @@ pub(super) async fn follow_up(
 }
 
 /// A page of questions: one theme of one questionnaire.
-struct PageRef<'a> {
+pub(super) struct PageRef<'a> {
     questionnaire: &'a Questionnaire,
     theme: &'a Theme,
 }
 
 fn pages(book: &super::Book) -> Vec<PageRef<'_>> {
+    pages_for(book, None)
+}
+
+/// The pages of the questionnaires for `audience` (all of them for `None`).
+pub(super) fn pages_for(book: &super::Book, audience: Option<Audience>) -> Vec<PageRef<'_>> {
     book.questionnaires
         .iter()
+        .filter(|q| audience.is_none_or(|a| q.audience == a))
         .flat_map(|questionnaire| {
             questionnaire.themes.iter().map(move |theme| PageRef {
                 questionnaire,
@@ -152,6 +158,15 @@ struct OverviewPage {
     sections: Vec<Section>,
     percent_answered: u32,
     can_follow_up: bool,
+    providers: Vec<ProviderLine>,
+}
+
+struct ProviderLine {
+    created: String,
+    name: String,
+    email: String,
+    state: String,
+    answers: usize,
 }
 
 struct Section {
@@ -214,7 +229,24 @@ pub(super) async fn overview(
     let percent_answered = (answered * 100)
         .checked_div(total)
         .map_or(0, |p| u32::try_from(p).unwrap_or(100));
+    let rows = store::answers(&state.db, &audit.id).await?;
+    let now = now_ms();
+    let providers = super::providers::list(&state.db, &audit.id)
+        .await?
+        .into_iter()
+        .map(|p| {
+            let by = format!("provider:{}", p.id);
+            ProviderLine {
+                answers: rows.iter().filter(|r| r.answered_by == by).count(),
+                state: p.state(now),
+                created: fr::date(p.created_at),
+                name: p.name,
+                email: p.email,
+            }
+        })
+        .collect();
     render(&OverviewPage {
+        providers,
         chrome: Chrome::new(
             format!(
                 "Pré-audit — {} — {}",
@@ -237,7 +269,25 @@ pub(super) async fn overview(
 #[derive(Deserialize)]
 pub(super) struct PageQuery {
     #[serde(default)]
-    page: usize,
+    pub page: usize,
+    /// Set after the last page's answers were saved (providers).
+    #[serde(default)]
+    pub fini: Option<String>,
+}
+
+/// What differs between the commune's pages and a provider's.
+pub(super) struct QuestionsView {
+    pub chrome: Chrome,
+    /// Where the form posts.
+    pub action: String,
+    /// The link back, for signed-in callers.
+    pub back: Option<String>,
+    /// Each answer saved as given (needs a session: not for providers).
+    pub autosave: bool,
+    /// A sentence at the top (the provider's greeting).
+    pub greeting: Option<String>,
+    /// The last page's answers were just saved: say thanks.
+    pub done: bool,
 }
 
 #[derive(Template)]
@@ -246,6 +296,11 @@ struct QuestionsPage {
     chrome: Chrome,
     commune: Commune,
     id: String,
+    action: String,
+    back: Option<String>,
+    autosave: bool,
+    greeting: Option<String>,
+    done: bool,
     page: usize,
     pages: usize,
     questionnaire: String,
@@ -282,12 +337,38 @@ pub(super) async fn questions(
     let commune = crate::territory::commune(&state.db, &audit.commune)
         .await?
         .ok_or(AppError::NotFound)?;
-    let all = pages(&audit.book);
-    let page = all.get(query.page).ok_or(AppError::NotFound)?;
+    let view = QuestionsView {
+        chrome: Chrome::new(format!("Pré-audit — {}", commune.name), Some(&caller)),
+        action: format!("/audits/{}/questions", audit.id),
+        back: Some(format!("/audits/{}", audit.id)),
+        autosave: true,
+        greeting: None,
+        done: false,
+    };
+    questions_view(&state, &audit, commune, None, query.page, view).await
+}
+
+/// One page of questions of `audit`, among the questionnaires for
+/// `audience` (all for `None`), with the current answers.
+pub(super) async fn questions_view(
+    state: &AppState,
+    audit: &super::Audit,
+    commune: Commune,
+    audience: Option<Audience>,
+    page_index: usize,
+    view: QuestionsView,
+) -> Result<Response, AppError> {
+    let all = pages_for(&audit.book, audience);
+    let page = all.get(page_index).ok_or(AppError::NotFound)?;
     let rows: BTreeMap<String, AnswerRow> = store::answers(&state.db, &audit.id)
         .await?
         .into_iter()
         .map(|row| (row.question.clone(), row))
+        .collect();
+    let providers: BTreeMap<String, String> = super::providers::list(&state.db, &audit.id)
+        .await?
+        .into_iter()
+        .map(|p| (format!("provider:{}", p.id), p.name))
         .collect();
     let answers: BTreeMap<String, String> = rows
         .iter()
@@ -336,22 +417,27 @@ pub(super) async fn questions(
                 answer: row.map(|r| r.answer.clone()).unwrap_or_default(),
                 comment: row.map(|r| r.comment.clone()).unwrap_or_default(),
                 who: row
-                    .map(|r| answered_by(&r.answered_by, r.answered_at))
+                    .map(|r| answered_by(&r.answered_by, r.answered_at, &providers))
                     .unwrap_or_default(),
             }
         })
         .collect();
     render(&QuestionsPage {
-        chrome: Chrome::new(
-            format!(
+        chrome: Chrome {
+            title: format!(
                 "{} — {} — {}",
                 page.theme.title, page.questionnaire.title, commune.name
             ),
-            Some(&caller),
-        ),
+            ..view.chrome
+        },
         commune,
         id: audit.id.clone(),
-        page: query.page,
+        action: view.action,
+        back: view.back,
+        autosave: view.autosave,
+        greeting: view.greeting,
+        done: view.done,
+        page: page_index,
         pages: all.len(),
         questionnaire: page.questionnaire.title.clone(),
         provider: page.questionnaire.audience == Audience::Provider,
@@ -362,14 +448,17 @@ pub(super) async fn questions(
             page.theme.intro.clone()
         },
         questions,
-        next_title: all.get(query.page + 1).map(|p| p.theme.title.clone()),
+        next_title: all.get(page_index + 1).map(|p| p.theme.title.clone()),
     })
 }
 
-/// « répondu le 02/03/2026 », « reprise du tour précédent ».
-fn answered_by(by: &str, at: i64) -> String {
+/// « répondu le 02/03/2026 à 10:12 », « répondu par Infogérance 42 le … »,
+/// « reprise de l'étape précédente ».
+fn answered_by(by: &str, at: i64, providers: &BTreeMap<String, String>) -> String {
     if by == "previous" {
-        "reprise du tour précédent".to_owned()
+        "reprise de l'étape précédente".to_owned()
+    } else if let Some(name) = providers.get(by) {
+        format!("répondu par {name} le {}", fr::date_time(at))
     } else {
         format!("répondu le {}", fr::date_time(at))
     }
@@ -385,29 +474,7 @@ pub(super) async fn save(
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let audit = visible_audit(&state, &caller, &id).await?;
-    let mut page = 0usize;
-    let mut given: BTreeMap<String, (Option<String>, Option<String>)> = BTreeMap::new();
-    for (name, value) in fields {
-        if name == "page" {
-            page = value.parse().unwrap_or(0);
-        } else if let Some(question) = name.strip_prefix("a.") {
-            given.entry(question.to_owned()).or_default().0 = Some(value);
-        } else if let Some(question) = name.strip_prefix("c.") {
-            given.entry(question.to_owned()).or_default().1 = Some(value);
-        }
-    }
-    // An empty number or text field is no answer; a comment alone needs an
-    // answer to go with.
-    let given = given
-        .into_iter()
-        .filter_map(|(question, (answer, comment))| {
-            let answer = answer
-                .map(|a| a.trim().to_owned())
-                .filter(|a| !a.is_empty())?;
-            Some((question, answer, comment.map(|c| c.trim().to_owned())))
-        })
-        .collect();
-    let updates = super::api::check(&audit, given).map_err(AppError::BadRequest)?;
+    let (page, updates) = read_form(&audit, fields)?;
     store::save(
         &state.db,
         &audit.id,
@@ -423,4 +490,35 @@ pub(super) async fn save(
         format!("/audits/{}", audit.id)
     };
     Ok(Redirect::to(&target).into_response())
+}
+
+/// A page form's page number and answers (`a.QUESTION`), with comments
+/// (`c.QUESTION`), checked against the round's questionnaires: an empty
+/// field is no answer, a comment alone is kept for when it has one.
+pub(super) fn read_form(
+    audit: &super::Audit,
+    fields: Vec<(String, String)>,
+) -> Result<(usize, Vec<store::Update>), AppError> {
+    let mut page = 0usize;
+    let mut given: BTreeMap<String, (Option<String>, Option<String>)> = BTreeMap::new();
+    for (name, value) in fields {
+        if name == "page" {
+            page = value.parse().unwrap_or(0);
+        } else if let Some(question) = name.strip_prefix("a.") {
+            given.entry(question.to_owned()).or_default().0 = Some(value);
+        } else if let Some(question) = name.strip_prefix("c.") {
+            given.entry(question.to_owned()).or_default().1 = Some(value);
+        }
+    }
+    let given = given
+        .into_iter()
+        .filter_map(|(question, (answer, comment))| {
+            let answer = answer
+                .map(|a| a.trim().to_owned())
+                .filter(|a| !a.is_empty())?;
+            Some((question, answer, comment.map(|c| c.trim().to_owned())))
+        })
+        .collect();
+    let updates = super::api::check(audit, given).map_err(AppError::BadRequest)?;
+    Ok((page, updates))
 }

@@ -146,6 +146,11 @@ pub async fn follow_up(
     .bind(now)
     .execute(&mut *tx)
     .await?;
+    // The round before is over: its providers' links close.
+    sqlx::query("UPDATE audit_providers SET revoked = 1 WHERE audit_id = $1")
+        .bind(&previous.id)
+        .execute(&mut *tx)
+        .await?;
     for row in carried {
         sqlx::query(
             "INSERT INTO audit_answers (audit_id, question, answer, comment, answered_by, answered_at) \

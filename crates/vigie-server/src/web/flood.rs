@@ -60,6 +60,10 @@ enum Kind {
     Bearer,
     /// Takes one from the anonymous bucket.
     Anonymous,
+    /// A provider's link (`/prestataire/{token}`): anonymous, refused
+    /// while the client's guesses are spent; a link that does not exist
+    /// (404) costs a guess, so links cannot be tried in bulk.
+    Link,
 }
 
 impl Kind {
@@ -69,6 +73,8 @@ impl Kind {
             && (path == "/api/v1/sensors/enroll" || path == "/connexion");
         if guess {
             Kind::Guess
+        } else if path.starts_with("/prestataire/") {
+            Kind::Link
         } else if request.headers().contains_key(header::AUTHORIZATION) {
             Kind::Bearer
         } else {
@@ -96,13 +102,21 @@ pub async fn limit(State(flood): State<Arc<Flood>>, request: Request, next: Next
         Kind::Guess => lock(&flood.guesses).take(&client, now),
         Kind::Bearer => lock(&flood.guesses).peek(&client, now),
         Kind::Anonymous => lock(&flood.anonymous).take(&client, now),
+        Kind::Link => lock(&flood.guesses)
+            .peek(&client, now)
+            .and_then(|()| lock(&flood.anonymous).take(&client, now)),
     };
     if let Err(wait) = admitted {
         return too_many(request.uri().path(), wait);
     }
     let response = next.run(request).await;
-    if matches!(kind, Kind::Bearer) && response.status() == StatusCode::UNAUTHORIZED {
-        // A refused token is a guess too.
+    let refused = match kind {
+        Kind::Bearer => response.status() == StatusCode::UNAUTHORIZED,
+        Kind::Link => response.status() == StatusCode::NOT_FOUND,
+        _ => false,
+    };
+    if refused {
+        // A refused token, a link that does not exist: a guess too.
         let _ = lock(&flood.guesses).take(&client, Instant::now());
     }
     response

@@ -56,6 +56,23 @@ async fn audit_id(server: &TestServer, commune: &str) -> String {
         .unwrap()
 }
 
+/// A provider's link to `audit`, created as the commune would: its token.
+async fn provider_link(server: &TestServer, audit: &str) -> String {
+    let (browser, csrf) =
+        sign_in_as(server, "lien@saint-etienne.fr", Role::Commune, Some(OWN)).await;
+    let page = browser
+        .post(server.at(&format!("/audits/{audit}/prestataires")))
+        .form(&[("csrf", csrf.as_str()), ("name", "Infogérance 42")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let start = page.find("/prestataire/vgp_").unwrap() + "/prestataire/".len();
+    page[start..].split('"').next().unwrap().to_owned()
+}
+
 /// Who tries a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Who {
@@ -165,6 +182,8 @@ struct Fixtures {
     sensors: (String, String),
     scans: (String, String),
     audits: (String, String),
+    /// A provider's link token (public: the token is the key).
+    provider_token: String,
     victim: i64,
 }
 
@@ -186,6 +205,10 @@ impl Fixtures {
             "sensor" => three(&self.sensors.0, &self.sensors.1, "capteur-inconnu"),
             "scan" => three(&self.scans.0, &self.scans.1, "999999"),
             "audit" => three(&self.audits.0, &self.audits.1, "0123456789abcdef01234567"),
+            "token" => vec![
+                (self.provider_token.clone(), Owner::Shared),
+                ("vgp_inconnu".to_owned(), Owner::Unknown),
+            ],
             "list" => vec![
                 (LIST.to_owned(), Owner::Shared),
                 (OTHER_ALLOWLIST.to_owned(), Owner::Other),
@@ -298,8 +321,10 @@ async fn every_route_for_every_role() {
         ),
         scans: (scan_id(&server, OWN).await, scan_id(&server, OTHER).await),
         audits: (audit_id(&server, OWN).await, audit_id(&server, OTHER).await),
+        provider_token: String::new(),
         victim,
     };
+    fixtures.provider_token = provider_link(&server, &fixtures.audits.0).await;
     // The GET fixtures stay; POSTs get fresh sensors of their own.
     let stable_sensors = fixtures.sensors.clone();
     fixtures.renew(&server).await;

@@ -464,3 +464,147 @@ async fn a_staff_member_starts_a_round_from_the_commune_page() {
     }
     assert!(index >= 10, "{index} pages");
 }
+
+/// The IT provider answers through its own link: no account, only its
+/// questionnaire, its answers seen by the commune; the link ends with the
+/// round, and unknown links are not tried in bulk.
+#[tokio::test]
+async fn a_provider_answers_through_its_link() {
+    let server = server().await;
+    let (admin, admin_csrf) = sign_in_as(&server, "admin@loire.fr", Role::Admin, None).await;
+    let started = admin
+        .post(server.at(&format!("/communes/{OWN}/audits")))
+        .form(&[("csrf", admin_csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let audit = started.headers()["location"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches("/audits/")
+        .to_owned();
+    let (browser, csrf) = sign_in_as(
+        &server,
+        "secretariat@saint-etienne.fr",
+        Role::Commune,
+        Some(OWN),
+    )
+    .await;
+    let page = browser
+        .post(server.at(&format!("/audits/{audit}/prestataires")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", "Infogérance 42"),
+            ("email", "support@infogerance42.fr"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Le lien part par courriel à"), "{page}");
+    let start = page.find("/prestataire/vgp_").unwrap();
+    let path = page[start..].split('"').next().unwrap().to_owned();
+    // The e-mail is in the outbox, with the link.
+    let (recipient, body): (String, String) =
+        sqlx::query_as("SELECT recipient, body_text FROM outbox WHERE kind = 'provider_invite'")
+            .fetch_one(&server.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(recipient, "support@infogerance42.fr");
+    assert!(body.contains(&path), "{body}");
+    assert!(body.contains("Bonjour Infogérance 42"), "{body}");
+
+    // A stranger's browser with the link: the provider questionnaire only.
+    let provider = server.browser();
+    let first = provider.get(server.at(&path)).send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let first = first.text().await.unwrap();
+    assert!(first.contains("Bonjour Infogérance 42"), "{first}");
+    assert!(first.contains("name=\"a.exploitation.sauvegardes\""));
+    assert!(!first.contains("a.comptes.mots_de_passe"));
+    assert!(!first.contains("data-audit"), "no session, no autosave");
+    // Its answers are kept; a commune question slipped in is not.
+    let saved = provider
+        .post(server.at(&path))
+        .form(&[
+            ("page", "0"),
+            ("a.exploitation.sauvegardes", "partly"),
+            (
+                "c.exploitation.sauvegardes",
+                "Sauvegarde chaque nuit sur le NAS.",
+            ),
+            ("a.comptes.mots_de_passe", "yes"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let answers: Vec<(String, String)> =
+        sqlx::query_as("SELECT question, answered_by FROM audit_answers WHERE audit_id = $1")
+            .bind(&audit)
+            .fetch_all(&server.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    assert_eq!(answers[0].0, "exploitation.sauvegardes");
+    assert!(answers[0].1.starts_with("provider:"));
+    // The commune sees who answered.
+    let overview = browser
+        .get(server.at(&format!("/audits/{audit}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        overview.contains("Infogérance 42") && overview.contains("valable jusqu"),
+        "{overview}"
+    );
+    let (_, state) = get_json(&browser, server.at(&format!("/api/v1/audits/{audit}"))).await;
+    assert_eq!(state["progress"]["answered"], 1, "{state}");
+
+    // A link that does not exist: a French 404 page.
+    let unknown = provider
+        .get(server.at("/prestataire/vgp_0000"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    assert!(unknown.text().await.unwrap().contains("<html lang=\"fr\">"));
+
+    // The next round closes the link: 410 and what to do.
+    let next = admin
+        .post(server.at(&format!("/audits/{audit}/suivi")))
+        .form(&[("csrf", admin_csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(next.status(), StatusCode::SEE_OTHER);
+    let closed = provider.get(server.at(&path)).send().await.unwrap();
+    assert_eq!(closed.status(), StatusCode::GONE);
+    let closed = closed.text().await.unwrap();
+    assert!(
+        closed.contains("Ce lien n'est plus valable")
+            || closed.contains("Ce lien n&#39;est plus valable"),
+        "{closed}"
+    );
+
+    // Trying links in bulk runs out of guesses: 429.
+    let mut limited = false;
+    for n in 0..40 {
+        let status = provider
+            .get(server.at(&format!("/prestataire/vgp_essai{n}")))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            limited = true;
+            break;
+        }
+    }
+    assert!(limited, "40 unknown links tried without a 429");
+}
