@@ -52,6 +52,10 @@ pub struct Config {
     pub branding: Branding,
     /// How long records are kept.
     pub retention: Retention,
+    /// A directory whose files replace the pre-audit's built-in
+    /// questionnaires and cost table of the same name; empty: the built-in
+    /// ones. Relative to the config file.
+    pub questionnaires_dir: PathBuf,
 }
 
 /// The SMTP relay (`[smtp]`).
@@ -134,6 +138,7 @@ impl Default for Config {
             smtp: None,
             branding: Branding::default(),
             retention: Retention::default(),
+            questionnaires_dir: PathBuf::new(),
         }
     }
 }
@@ -207,6 +212,7 @@ impl Config {
             for file in [
                 &mut config.branding.logo,
                 &mut config.branding.templates_dir,
+                &mut config.questionnaires_dir,
             ] {
                 if !file.as_os_str().is_empty() && file.is_relative() {
                     *file = dir.join(&*file);
@@ -295,6 +301,13 @@ impl Config {
                 format!("« logo » : le fichier {} est introuvable", logo.display()),
             ));
         }
+        if let Err(error) = self.questionnaires() {
+            return Err(ConfigError::new(
+                path,
+                find_key(text, "questionnaires_dir"),
+                format!("« questionnaires_dir » : {error}"),
+            ));
+        }
         if let Err(error) = self.documents() {
             let key = match error {
                 vigie_docs::DocError::Logo(..) => "logo",
@@ -320,6 +333,13 @@ impl Config {
             ));
         }
         Ok(())
+    }
+
+    /// The pre-audit's questionnaires: the territory's files, else the
+    /// built-in ones; the error names the file, the question, the field.
+    pub fn questionnaires(&self) -> Result<crate::audits::Book, String> {
+        let dir = &self.questionnaires_dir;
+        crate::audits::Book::load((!dir.as_os_str().is_empty()).then_some(dir.as_path()))
     }
 
     /// The document engine with the territory's branding and templates.
@@ -354,8 +374,13 @@ impl Config {
             tracing::warn!(%error, "document branding unusable: Vigie's own is used");
             vigie_docs::Engine::built_in()
         });
+        let questionnaires = self.questionnaires().unwrap_or_else(|error| {
+            tracing::warn!(%error, "questionnaires unusable: the built-in ones are used");
+            crate::audits::Book::built_in().unwrap_or_default()
+        });
         ServerSettings {
             documents,
+            questionnaires: std::sync::Arc::new(questionnaires),
             secure_cookies: self.secure_cookies || !self.tls_cert.as_os_str().is_empty(),
             silent_after_secs: i64::from(self.silent_after_minutes) * 60,
             trusted_proxies: self.trusted_proxies.clone(),

@@ -68,6 +68,8 @@ pub struct ServerSettings {
     pub retention: crate::config::Retention,
     /// The document engine, with the territory's branding and templates.
     pub documents: vigie_docs::Engine,
+    /// The pre-audit's questionnaires and costs (issue 10).
+    pub questionnaires: Arc<crate::audits::Book>,
 }
 
 /// What the server loop ([`crate::serve`]) allows connections; defaults
@@ -164,6 +166,8 @@ impl Default for ServerSettings {
             smtp: None,
             retention: crate::config::Retention::default(),
             documents: vigie_docs::Engine::built_in(),
+            // The built-in files are checked by a test: never empty.
+            questionnaires: Arc::new(crate::audits::Book::built_in().unwrap_or_default()),
         }
     }
 }

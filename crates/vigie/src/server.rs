@@ -123,8 +123,6 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let config = crate::serve_config::merged(&args)?;
     // Checked before the database is opened: a wrong file fails at once.
     let tls = tls_config(&config)?;
-    vigie_server::audits::check()
-        .map_err(|e| anyhow::anyhow!("questionnaires du pré-audit : {e}"))?;
     let relay = match &config.smtp {
         Some(smtp) => Some(vigie_server::outbox::Relay::new(smtp).context("relais SMTP")?),
         None => None,

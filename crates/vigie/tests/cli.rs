@@ -474,3 +474,54 @@ fn a_territory_adapts_its_documents() {
         text(&out.stderr)
     );
 }
+
+/// A territory's questionnaire file with a mistake stops `vigie serve` at
+/// start, with the file, the question and the field named.
+#[test]
+fn a_malformed_questionnaire_stops_the_server_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let own = dir.path().join("questionnaires");
+    std::fs::create_dir(&own).unwrap();
+    std::fs::write(
+        own.join("couts.toml"),
+        "version = \"2027.1\"\n[[costs]]\nid = \"disque\"\nlabel = \"Disque\"\ninvestment = [100]\nyearly = [0, 0]\nbuy = \"Un disque.\"\n",
+    )
+    .unwrap();
+    let config = dir.path().join("vigie.toml");
+    let database = format!("sqlite://{}", dir.path().join("vigie.db").display());
+    std::fs::write(
+        &config,
+        format!("database = \"{database}\"\nlisten = \"127.0.0.1:0\"\nquestionnaires_dir = \"questionnaires\"\n"),
+    )
+    .unwrap();
+    let out = vigie(&["serve", "--config", config.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let error = text(&out.stderr);
+    assert!(error.contains("questionnaires_dir"), "{error}");
+    assert!(error.contains("couts.toml, ligne 5"), "{error}");
+    // A questionnaire's field: the file, the question and the field.
+    std::fs::remove_file(own.join("couts.toml")).unwrap();
+    let services = vigie_server_questionnaire("securite-services.toml").replacen(
+        "weight = 3",
+        "weight = 7",
+        1,
+    );
+    std::fs::write(own.join("securite-services.toml"), services).unwrap();
+    let out = vigie(&["serve", "--config", config.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let error = text(&out.stderr);
+    assert!(
+        error.contains("securite-services.toml, question « ")
+            && error.contains("champ « weight » : 7"),
+        "{error}"
+    );
+}
+
+fn vigie_server_questionnaire(name: &str) -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../vigie-server/data/questionnaires")
+            .join(name),
+    )
+    .unwrap()
+}

@@ -22,8 +22,11 @@ use crate::{AppError, AppState};
 
 /// `GET /api/v1/questionnaires`: each questionnaire, its questions and,
 /// for scored ones, their answer ids best first, then `unknown`, `na`.
-pub(super) async fn questionnaires(_: Caller) -> Result<Response, AppError> {
-    let book = current_book()?;
+pub(super) async fn questionnaires(
+    State(state): State<AppState>,
+    _: Caller,
+) -> Result<Response, AppError> {
+    let book = current_book(&state);
     Ok(Json(questionnaires_json(&book)).into_response())
 }
 
@@ -57,7 +60,7 @@ pub(super) async fn create(
     _: CsrfHeader,
     VisibleCommune(commune): VisibleCommune,
 ) -> Result<Response, AppError> {
-    let book = current_book()?;
+    let book = current_book(&state);
     let id = store::create(&state.db, &commune.code, &book, caller.user_id, now_ms()).await?;
     audit(
         &state.db,
@@ -78,7 +81,7 @@ pub(super) async fn follow_up(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let previous = visible_audit(&state, &caller, &id).await?;
-    let book = current_book()?;
+    let book = current_book(&state);
     let id = store::follow_up(&state.db, &previous, &book, caller.user_id, now_ms()).await?;
     audit(
         &state.db,

@@ -21,7 +21,7 @@ pub mod questionnaire;
 pub mod score;
 pub mod store;
 
-use std::sync::OnceLock;
+use std::sync::Arc;
 
 use axum::http::Method;
 use axum::routing;
@@ -73,23 +73,14 @@ pub fn router() -> Routes {
             providers::invite,
         )
         // A provider's own link: the token is the key (see `providers`).
-        .get("/prestataire/{token}", Access::Public, providers::questions)
-        .post("/prestataire/{token}", Access::Public, providers::save)
+        .get("/prestataire/{link}", Access::Public, providers::questions)
+        .post("/prestataire/{link}", Access::Public, providers::save)
 }
 
-/// Today's questionnaires, read and checked once. `vigie serve` calls
-/// [`check`] at start, so a broken file stops it there with the message.
-pub fn current_book() -> Result<Book, AppError> {
-    static BOOK: OnceLock<Result<Book, String>> = OnceLock::new();
-    BOOK.get_or_init(Book::built_in)
-        .clone()
-        .map_err(|e| AppError::Internal(format!("questionnaires: {e}")))
-}
-
-/// Checks the questionnaire files; the error names the file, the question
-/// and the field.
-pub fn check() -> Result<(), String> {
-    Book::built_in().map(|_| ())
+/// Today's questionnaires: the territory's files and the built-in ones,
+/// read and checked when the configuration was (`questionnaires_dir`).
+pub fn current_book(state: &AppState) -> Arc<Book> {
+    state.settings.questionnaires.clone()
 }
 
 /// The audit `id` if the caller may see its commune; 404 otherwise, as

@@ -90,7 +90,7 @@ pub(super) async fn start(
     VisibleCommune(commune): VisibleCommune,
     _: CsrfForm,
 ) -> Result<Response, AppError> {
-    let book = current_book()?;
+    let book = current_book(&state);
     let id = store::create(&state.db, &commune.code, &book, caller.user_id, now_ms()).await?;
     audit(
         &state.db,
@@ -110,7 +110,7 @@ pub(super) async fn follow_up(
     _: CsrfForm,
 ) -> Result<Response, AppError> {
     let previous = visible_audit(&state, &caller, &id).await?;
-    let book = current_book()?;
+    let book = current_book(&state);
     let id = store::follow_up(&state.db, &previous, &book, caller.user_id, now_ms()).await?;
     audit(
         &state.db,

@@ -29,7 +29,7 @@ const FILES: [(&str, &str); 4] = [
 ];
 
 /// Every questionnaire and the cost table: what an audit is started with.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Book {
     pub questionnaires: Vec<Questionnaire>,
     pub costs: Vec<Cost>,
@@ -302,6 +302,43 @@ impl Book {
         Book::parse(&FILES)
     }
 
+    /// The files of `dir` that bear a built-in file's name replace it (a
+    /// territory's own costs, its version of a questionnaire); the others
+    /// are the built-in ones. The error names the file (its path when it
+    /// is the territory's), the question and the field.
+    pub fn load(dir: Option<&std::path::Path>) -> Result<Book, String> {
+        let Some(dir) = dir else {
+            return Book::built_in();
+        };
+        if !dir.is_dir() {
+            return Err(format!("{} n'est pas un dossier lisible", dir.display()));
+        }
+        let mut names = Vec::new();
+        let mut texts = Vec::new();
+        for (name, built_in) in FILES {
+            let path = dir.join(name);
+            if path.is_file() {
+                let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+                if size > 4 * 1024 * 1024 {
+                    return Err(format!("{} : plus de 4 Mio", path.display()));
+                }
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("{} : lecture impossible ({e})", path.display()))?;
+                names.push(path.display().to_string());
+                texts.push(text);
+            } else {
+                names.push(name.to_owned());
+                texts.push(built_in.to_owned());
+            }
+        }
+        let files: Vec<(&str, &str)> = names
+            .iter()
+            .zip(&texts)
+            .map(|(name, text)| (name.as_str(), text.as_str()))
+            .collect();
+        Book::parse(&files)
+    }
+
     /// Files given as (name, content), `couts.toml` among them.
     pub fn parse(files: &[(&str, &str)]) -> Result<Book, String> {
         let mut questionnaires = Vec::new();
@@ -318,7 +355,7 @@ impl Book {
                     None => format!("{name} : {}", e.message()),
                 }
             };
-            if *name == "couts.toml" {
+            if is_costs(name) {
                 let file: CostFile = toml::from_str(text).map_err(located)?;
                 costs = Some(file.costs);
             } else {
@@ -364,14 +401,17 @@ impl Book {
         for (file, questionnaire) in files
             .iter()
             .map(|(name, _)| *name)
-            .filter(|name| *name != "couts.toml")
+            .filter(|name| !is_costs(name))
             .zip(&self.questionnaires)
         {
-            if format!("{}.toml", questionnaire.id) != file {
+            let stem = std::path::Path::new(file)
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if questionnaire.id != stem {
                 return Err(format!(
-                    "{file}, champ « id » : « {} » au lieu de « {} »",
-                    questionnaire.id,
-                    file.trim_end_matches(".toml")
+                    "{file}, champ « id » : « {} » au lieu de « {stem} »",
+                    questionnaire.id
                 ));
             }
             let themes: BTreeSet<&str> =
@@ -411,6 +451,13 @@ impl Book {
         }
         Ok(())
     }
+}
+
+/// The cost table's file (`couts.toml`, or a path ending so).
+fn is_costs(name: &str) -> bool {
+    std::path::Path::new(name)
+        .file_name()
+        .is_some_and(|n| n == "couts.toml")
 }
 
 fn is_id(id: &str) -> bool {

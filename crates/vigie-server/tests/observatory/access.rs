@@ -205,7 +205,7 @@ impl Fixtures {
             "sensor" => three(&self.sensors.0, &self.sensors.1, "capteur-inconnu"),
             "scan" => three(&self.scans.0, &self.scans.1, "999999"),
             "audit" => three(&self.audits.0, &self.audits.1, "0123456789abcdef01234567"),
-            "token" => vec![
+            "link" => vec![
                 (self.provider_token.clone(), Owner::Shared),
                 ("vgp_inconnu".to_owned(), Owner::Unknown),
             ],
