@@ -132,6 +132,9 @@ fn action_label_fr(action: &str) -> Option<&'static str> {
         "list_fetch" => "liste téléchargée",
         "list_delete" => "liste supprimée",
         "probe_upload" => "rapport de sonde reçu",
+        "audit_create" => "pré-audit commencé",
+        "audit_follow_up" => "étape de suivi du pré-audit commencée",
+        "audit_provider_invite" => "lien de questionnaire créé pour un prestataire",
         "thresholds.set" => "seuils de la météo modifiés",
         _ => return None,
     })
@@ -168,8 +171,11 @@ mod tests {
                 let text = text.split("#[cfg(test)]").next().unwrap_or_default();
                 for (at, _) in text.match_indices("audit(") {
                     let call = &text[at..];
-                    // The definition itself.
-                    if text[..at].ends_with("fn ") {
+                    // The definition itself, and other functions whose name
+                    // ends so (`visible_audit(`).
+                    if text[..at].ends_with("fn ")
+                        || text[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_')
+                    {
                         continue;
                     }
                     let args = &call[..call.find(");").unwrap_or(call.len()).min(400)];
