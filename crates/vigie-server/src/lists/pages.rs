@@ -263,9 +263,12 @@ async fn lists_page(
     error: Option<String>,
 ) -> Result<ListsPage, AppError> {
     let lines = store::all(&state.db).await?.into_iter().map(line).collect();
-    let communes = sqlx::query_as("SELECT code, name FROM communes ORDER BY code")
-        .fetch_all(state.db.read())
-        .await?;
+    // In French order, as the picker shows them ("Écotay" among the E).
+    let communes = crate::territory::communes(&state.db)
+        .await?
+        .into_iter()
+        .map(|c| (c.code, c.name))
+        .collect();
     Ok(ListsPage {
         chrome: Chrome::new("Listes de menaces et listes blanches", Some(caller)),
         is_admin: caller.role == Role::Admin,

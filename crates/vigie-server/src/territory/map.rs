@@ -15,7 +15,7 @@
 use std::collections::BTreeMap;
 
 use super::geojson::{self, MultiPolygon};
-use super::{CommuneCode, departements, outline};
+use super::{CommuneCode, departements, gaps, outline};
 use crate::Db;
 
 /// The map's width in SVG units.
@@ -76,6 +76,11 @@ pub async fn map_geometry(db: &Db) -> Result<MapGeometry, sqlx::Error> {
                 tracing::warn!(%code, %error, "stored contour unreadable, left out of the map")
             }
         }
+    }
+    // Land of a commune nouvelle missing from its contour (`gaps`).
+    let filled = gaps::fill(&mut contours);
+    if !filled.is_empty() {
+        tracing::info!(communes = ?filled, "areas between contours drawn with their neighbour");
     }
     Ok(project(&contours))
 }
