@@ -17,7 +17,7 @@ use super::queries::{self, CategoryCount, LastReport, SensorRecord};
 use super::state::{SensorState, last_sign_of_life, state as sensor_state};
 use super::verdict::Verdict;
 use super::{AGREEMENT_YEARS, SensorError, enroll};
-use crate::accounts::{Caller, CsrfForm, Staff, audit};
+use crate::accounts::{Caller, ConfirmForm, CsrfForm, Staff, audit};
 use crate::cybermeteo::advice::{Book, Contact};
 use crate::db::now_ms;
 use crate::fr;
@@ -219,9 +219,14 @@ pub(super) async fn revoke(
     State(state): State<AppState>,
     Staff(caller): Staff,
     Path(id): Path<String>,
-    _: CsrfForm,
+    CsrfForm(form): CsrfForm<ConfirmForm>,
 ) -> Result<Response, AppError> {
     let sensor = visible(&state, &caller, &id).await?;
+    if !form.confirmed() {
+        return Err(AppError::BadRequest(
+            "Cochez la case de confirmation pour révoquer le capteur.".to_owned(),
+        ));
+    }
     match enroll::revoke_sensor(&state.db, &sensor.id).await {
         Ok(_) => {}
         Err(SensorError::Db(e)) => return Err(e.into()),

@@ -31,12 +31,15 @@ const MIN_GAP_AREA: f64 = 2e-6;
 
 type Point = (i64, i64);
 
-/// The contours with every gap added to the commune it belongs to; the
-/// codes of the communes that got one, for the log.
-pub fn fill(contours: &mut [Contour]) -> Vec<String> {
+/// An edge from its first point to its second.
+type Edge = (Point, Point);
+
+/// Every gap, as (the index in `contours` of the commune it goes to, the
+/// polygon to add to its contour).
+pub fn find(contours: &[Contour]) -> Vec<(usize, Vec<Vec<[f64; 2]>>)> {
     // Each edge, by its two ends: how many rings draw it, and the first
     // one's direction (its commune's inside on the left) and commune.
-    let mut uses: HashMap<(Point, Point), (usize, (Point, Point), usize)> = HashMap::new();
+    let mut uses: HashMap<Edge, (usize, Edge, usize)> = HashMap::new();
     for (index, (_, _, geometry)) in contours.iter().enumerate() {
         for polygon in geometry {
             for (ring_index, ring) in polygon.iter().enumerate() {
@@ -88,10 +91,7 @@ pub fn fill(contours: &mut [Contour]) -> Vec<String> {
         if let Some(first) = ring.first().copied() {
             ring.push(first);
         }
-        if let Some((code, _, geometry)) = contours.get_mut(owner) {
-            geometry.push(vec![ring]);
-            filled.push(code.to_string());
-        }
+        filled.push((owner, vec![ring]));
     }
     filled
 }
@@ -167,6 +167,18 @@ fn signed_area_closed(points: &[Point]) -> f64 {
 mod tests {
     use super::*;
     use crate::territory::CommuneCode;
+
+    /// Adds the gaps found; returns the codes of the communes that got one.
+    fn fill(contours: &mut [Contour]) -> Vec<String> {
+        let mut codes = Vec::new();
+        for (owner, polygon) in find(contours) {
+            if let Some((code, _, geometry)) = contours.get_mut(owner) {
+                geometry.push(polygon);
+                codes.push(code.to_string());
+            }
+        }
+        codes
+    }
 
     fn square(x: f64, y: f64, side: f64) -> Vec<[f64; 2]> {
         vec![

@@ -77,21 +77,35 @@ pub async fn map_geometry(db: &Db) -> Result<MapGeometry, sqlx::Error> {
             }
         }
     }
-    // Land of a commune nouvelle missing from its contour (`gaps`).
-    let filled = gaps::fill(&mut contours);
-    if !filled.is_empty() {
-        tracing::info!(communes = ?filled, "areas between contours drawn with their neighbour");
-    }
     Ok(project(&contours))
 }
 
 /// Projects contours (WGS84 longitude, latitude) to the map's frame.
+/// Land of a commune nouvelle missing from its contour is drawn with it
+/// (`gaps`).
 pub fn project(contours: &[Contour]) -> MapGeometry {
     let frames = Frames::fit(contours);
+    let mut extra: BTreeMap<usize, MultiPolygon> = BTreeMap::new();
+    for (owner, polygon) in gaps::find(contours) {
+        extra.entry(owner).or_default().push(polygon);
+    }
     let mut shapes: Vec<MapShape> = contours
         .iter()
-        .filter_map(|(code, name, geometry)| {
+        .enumerate()
+        .filter_map(|(index, (code, name, geometry))| {
             let frame = frames.zones.get(zone_of(code))?;
+            let completed;
+            let geometry = match extra.get(&index) {
+                Some(more) => {
+                    completed = geometry
+                        .iter()
+                        .chain(more)
+                        .cloned()
+                        .collect::<MultiPolygon>();
+                    &completed
+                }
+                None => geometry,
+            };
             let (path, (label_x, label_y)) = outline::draw(geometry, |p| frame.tenths(p))?;
             Some(MapShape {
                 code: *code,
