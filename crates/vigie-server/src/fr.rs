@@ -38,6 +38,42 @@ pub fn date(ms: i64) -> String {
     })
 }
 
+/// `1er mars 2026`, `22 novembre 2026`: a day as a letter writes it.
+pub fn day_long(date: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    const MONTHS: [&str; 12] = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
+    let month = MONTHS
+        .get(date.month0() as usize)
+        .copied()
+        .unwrap_or_default();
+    let day = if date.day() == 1 {
+        "1er".to_owned()
+    } else {
+        date.day().to_string()
+    };
+    format!("{day} {month} {}", date.year())
+}
+
+/// `14 juillet 2026`: the Paris day of a Unix time in milliseconds, as a
+/// letter writes it; empty if out of range.
+pub fn long_date(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map_or_else(String::new, |t| day_long(vigie_core::local_day(t)))
+}
+
 /// `1 234 567`, with the narrow no-break space French uses between
 /// thousands.
 pub fn number(value: i64) -> String {
@@ -111,6 +147,17 @@ mod tests {
         check(duration(2 * 3600 + 5 * 60), "2 heures et 5 minutes");
         check(duration(86_400 + 30), "1 jour");
         check(duration(3 * 86_400 + 4 * 3600 + 59), "3 jours et 4 heures");
+    }
+
+    #[test]
+    fn dates_in_french() {
+        let day = |text: &str| text.parse::<chrono::NaiveDate>().unwrap_or_default();
+        assert_eq!(day_long(day("2026-03-01")), "1er mars 2026");
+        assert_eq!(day_long(day("2026-11-22")), "22 novembre 2026");
+        // 2026-01-15T23:30:00Z is already the 16th in Paris.
+        assert_eq!(long_date(1_768_519_800_000), "16 janvier 2026");
+        assert_eq!(date_time(1_768_519_800_000), "16/01/2026 00:30");
+        assert_eq!(date(1_768_519_800_000), "16/01/2026");
     }
 
     #[test]

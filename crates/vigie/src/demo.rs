@@ -100,7 +100,8 @@ async fn create_accounts(db: &Db) -> anyhow::Result<Vec<String>> {
 }
 
 /// Equips `count` communes (Saint-Étienne first, then a spread of large
-/// and small ones) and posts `days` days of reports for each.
+/// and small ones), each from its own installation day (spread over the
+/// past), and posts one report a day from then on, then a heartbeat.
 async fn fill(db: &Db, app: &Router, count: usize, days: u32) -> anyhow::Result<()> {
     let mut communes = territory::communes(db).await?;
     communes.sort_by_key(|c| std::cmp::Reverse(c.population));
@@ -118,17 +119,21 @@ async fn fill(db: &Db, app: &Router, count: usize, days: u32) -> anyhow::Result<
     intel.add_list("botnet_c2", &DEMO_C2.to_string());
     let intel = Arc::new(intel.build());
     let today = local_day(Utc::now());
+    let story = Story::new(&chosen, days);
     for (done, code) in chosen.iter().enumerate() {
+        let installed_back = story.installed_days_ago(done, code);
         let sensor = sensors::add_sensor(db, code).await?;
         let token = enroll(app, &sensor.code).await?;
-        for (seq, day) in (0..days)
+        backdate_installation(db, &sensor.sensor_id, today, installed_back).await?;
+        for (seq, day) in (0..=installed_back)
             .rev()
             .map(|back| today - Duration::days(i64::from(back)))
             .enumerate()
         {
-            let report = analyse_day(code, day, today, intel.clone())?;
+            let report = analyse_day(code, day, today, &story, intel.clone())?;
             post_report(app, &token, seq as u64, report).await?;
         }
+        post_heartbeat(app, &token, installed_back).await?;
         eprint!(
             "\rhistorique : {}/{} communes équipées",
             done + 1,
@@ -139,11 +144,105 @@ async fn fill(db: &Db, app: &Router, count: usize, days: u32) -> anyhow::Result<
     Ok(())
 }
 
+/// What happens to the territory over the demo's days, so that its history
+/// tells a story: two scanning campaigns that hit every commune on the same
+/// days, a workstation of a small commune that called a botnet's command
+/// centre for three days six weeks ago and was cleaned, and Saint-Étienne's
+/// own since yesterday, still going on today (the mayor's account shows it
+/// first).
+struct Story {
+    /// The oldest day of the history, in days ago.
+    oldest: u32,
+    /// Days ago of the territory-wide storms.
+    storms: [u32; 2],
+    /// (commune, first day ago, last day ago) of each compromise.
+    compromises: Vec<(String, u32, u32)>,
+}
+
+impl Story {
+    fn new(chosen: &[String], days: u32) -> Story {
+        let oldest = days.saturating_sub(1);
+        let mut compromises = vec![("42218".to_owned(), 1.min(oldest), 0)];
+        // A small commune (the list ends with the smallest).
+        if let Some(small) = chosen.iter().rev().nth(2) {
+            compromises.push((small.clone(), 44.min(oldest), 42.min(oldest)));
+        }
+        Story {
+            oldest,
+            storms: [23.min(oldest), 61.min(oldest)],
+            compromises,
+        }
+    }
+
+    /// When the `index`-th commune's box was installed, in days ago:
+    /// Saint-Étienne and the compromised communes on the first day, the
+    /// others spread over the period, a week ago at the latest.
+    fn installed_days_ago(&self, index: usize, code: &str) -> u32 {
+        let compromised = self.compromises.iter().any(|(c, ..)| c == code);
+        if index == 0 || compromised || self.oldest <= 7 {
+            return self.oldest;
+        }
+        let seed = seed_of(&[code.as_bytes(), b"installed"]);
+        7 + (seed % u64::from(self.oldest - 6)) as u32
+    }
+
+    fn storm(&self, back: u32) -> bool {
+        self.storms.contains(&back)
+    }
+
+    fn compromised(&self, code: &str, back: u32) -> bool {
+        self.compromises
+            .iter()
+            .any(|(c, first, last)| c == code && (*last..=*first).contains(&back))
+    }
+}
+
+/// 64 bits of the BLAKE3 hash of `parts`: every (commune, day) gets its
+/// own stream of numbers (the engine's `Rng` ignores a seed's lowest bit,
+/// so seeds that differ only there, as two consecutive days did, repeat).
+fn seed_of(parts: &[&[u8]]) -> u64 {
+    let mut hasher = blake3::Hasher::new();
+    for part in parts {
+        hasher.update(part);
+        hasher.update(b"/");
+    }
+    u64::from_le_bytes(
+        hasher.finalize().as_bytes()[..8]
+            .try_into()
+            .unwrap_or_default(),
+    )
+}
+
+/// The box was installed `back` days ago: its enrolment happened then.
+async fn backdate_installation(
+    db: &Db,
+    sensor_id: &str,
+    today: NaiveDate,
+    back: u32,
+) -> anyhow::Result<()> {
+    let day = today - Duration::days(i64::from(back));
+    let at = LOCAL_TZ
+        .from_local_datetime(&day.and_hms_opt(10, 30, 0).context("installation time")?)
+        .earliest()
+        .context("installation time in Paris")?
+        .timestamp_millis()
+        .min(vigie_server::db::now_ms());
+    // Created a few days before the installation, as a box is prepared.
+    sqlx::query("UPDATE sensors SET created_at = $1, installed_at = $2 WHERE id = $3")
+        .bind(at - 3 * 24 * 3600 * 1000)
+        .bind(at)
+        .bind(sensor_id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
 /// Generates the day's traffic of commune `code` and runs the engine on it.
 fn analyse_day(
     code: &str,
     day: NaiveDate,
     today: NaiveDate,
+    story: &Story,
     intel: Arc<Intel>,
 ) -> anyhow::Result<vigie_core::Report> {
     let midnight = LOCAL_TZ
@@ -156,9 +255,14 @@ fn analyse_day(
     } else {
         0
     };
+    let back = u32::try_from((today - day).num_days()).unwrap_or(0);
     let plan = plan(
         code,
         day,
+        Events {
+            storm: story.storm(back),
+            compromised: story.compromised(code, back),
+        },
         midnight.timestamp_nanos_opt().unwrap_or_default(),
         span_secs,
     );
@@ -173,34 +277,81 @@ fn analyse_day(
     Ok(engine.finish())
 }
 
-/// A day of a commune: its own level of exposure, quiet days, busy days,
-/// now and then a storm, rarely a machine calling a command centre.
-fn plan(code: &str, day: NaiveDate, start: i64, span_secs: i64) -> DayPlan {
-    let commune_seed = u64::from_le_bytes(
-        blake3::hash(code.as_bytes()).as_bytes()[..8]
-            .try_into()
-            .unwrap_or_default(),
-    );
-    let day_seed = commune_seed
-        ^ (day
-            .to_string()
-            .bytes()
-            .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b))));
-    let mut rng = Rng::new(day_seed);
+/// What the story makes of a commune's day.
+#[derive(Clone, Copy)]
+struct Events {
+    storm: bool,
+    compromised: bool,
+}
+
+/// A day of a commune: its own level of exposure, quiet weekends, busy
+/// days, its own storms now and then, the story's storms and compromises.
+fn plan(code: &str, day: NaiveDate, events: Events, start: i64, span_secs: i64) -> DayPlan {
+    use chrono::Datelike;
+    let commune_seed = seed_of(&[code.as_bytes()]);
+    let mut rng = Rng::new(seed_of(&[code.as_bytes(), day.to_string().as_bytes()]));
     let mut next = || rng.next();
     let exposure = 1 + commune_seed % 6;
-    let storm = next() % 30 == 0;
+    // Fewer attempts on a weekend, when the town hall's services are idle.
+    let weekend = day.weekday().number_from_monday() >= 6;
+    let busy = if weekend { 1 } else { 2 + next() % 3 };
+    let own_storm = next() % 40 == 0;
+    let storm_scans = if events.storm {
+        40 + (next() % 60) as u32
+    } else if own_storm {
+        20 + (next() % 50) as u32
+    } else {
+        0
+    };
     DayPlan {
         start,
         span_secs,
-        sessions: 100,
-        scans: (next() % (exposure * 2)) as u32 + if storm { 60 + (next() % 80) as u32 } else { 0 },
-        brute_forces: (next() % exposure) as u32 / 2,
-        web_attacks: (next() % (exposure + 1)) as u32,
-        sweeps: u32::from(next() % 8 == 0),
-        c2_contacts: u32::from(exposure >= 5 && next() % 12 == 0),
+        sessions: 60 + (next() % 80) as u32,
+        scans: (next() % (exposure * busy)) as u32 + storm_scans,
+        brute_forces: (next() % (exposure * busy)) as u32 / 2
+            + if events.storm { (next() % 6) as u32 } else { 0 },
+        web_attacks: (next() % (exposure + busy)) as u32,
+        sweeps: u32::from(next() % 6 == 0),
+        c2_contacts: if events.compromised {
+            2 + (next() % 4) as u32
+        } else {
+            0
+        },
         seed: next(),
     }
+}
+
+/// The heartbeat a live box sends every minute, so that the sensor pages
+/// show its version and health.
+async fn post_heartbeat(app: &Router, token: &str, installed_back: u32) -> anyhow::Result<()> {
+    let started = Utc::now() - Duration::hours(30);
+    let heartbeat = serde_json::json!({
+        "schema": vigie_core::HEARTBEAT_SCHEMA,
+        "version": env!("CARGO_PKG_VERSION"),
+        "mode": "observe",
+        "started_at": started,
+        "uptime_secs": 30 * 3600,
+        "packets": 1_200_000 * u64::from(installed_back + 1),
+        "bytes": 900_000_000 * u64::from(installed_back + 1),
+        "kernel_drops": 0,
+        "interface_drops": 0,
+        "incidents": 0,
+        "open_incidents": 0,
+        "spool_batches": 0,
+        "spool_bytes": 0,
+        "dropped_incidents": 0,
+        "blocked_now": 0,
+        "lists": [{ "name": "botnet_c2", "version": "demo" }],
+    });
+    let request = Request::post("/api/v1/sensors/heartbeat")
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::from(heartbeat.to_string()))?;
+    let (status, text) = call(app, request).await?;
+    if status != StatusCode::OK {
+        bail!("heartbeat refused ({status}): {text}");
+    }
+    Ok(())
 }
 
 async fn call(app: &Router, request: Request<Body>) -> anyhow::Result<(StatusCode, String)> {

@@ -118,6 +118,8 @@ fn action_label_fr(action: &str) -> Option<&'static str> {
         "logout" => "déconnexion",
         "password_change" => "changement de mot de passe",
         "user_add" => "création de compte",
+        "password_reset_sent" => "lien de nouveau mot de passe envoyé",
+        "password_reset" => "mot de passe choisi par un lien reçu par courriel",
         "user_disable" => "compte désactivé",
         "user_enable" => "compte réactivé",
         "token_create" => "création de jeton d'API",

@@ -4,7 +4,7 @@
 //! Sensors are revoked from their own page (`sensors::pages`).
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -61,6 +61,32 @@ struct UsersPage {
     chrome: Chrome,
     users: Vec<UserView>,
     message: Option<String>,
+    /// What was just done (a link sent), from the redirect's query.
+    notice: Option<&'static str>,
+    /// The new-account form's commune picker, in French order.
+    communes: Vec<(crate::territory::CommuneCode, String)>,
+}
+
+/// The query of `/comptes` after an action.
+#[derive(serde::Deserialize, Default)]
+pub struct UsersQuery {
+    #[serde(default)]
+    courriel: Option<String>,
+}
+
+/// A destructive action's form: its box must be ticked (issue 13: no
+/// account disabled nor token revoked by a stray click; the page has no
+/// script, so the confirmation is the form's own).
+#[derive(serde::Deserialize, Default)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    pub confirm: Option<String>,
+}
+
+impl ConfirmForm {
+    pub fn confirmed(&self) -> bool {
+        self.confirm.as_deref() == Some("oui")
+    }
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -88,21 +114,45 @@ pub async fn revoke_own_token(
 pub async fn users_page(
     Admin(caller): Admin,
     State(state): State<AppState>,
+    Query(query): Query<UsersQuery>,
 ) -> Result<Response, AppError> {
-    render_users(&state, &caller, None, StatusCode::OK).await
+    let notice = match query.courriel.as_deref() {
+        Some("bienvenue") => Some(
+            "Compte créé. Un courriel part à son adresse avec un lien pour choisir son mot de passe (valable 48 heures).",
+        ),
+        Some("lien") => Some(
+            "Un courriel part à l'adresse du compte avec un lien pour choisir un nouveau mot de passe (valable 48 heures, une seule fois). L'ancien reste valable d'ici là.",
+        ),
+        _ => None,
+    };
+    render_users(&state, &caller, None, notice, StatusCode::OK).await
 }
+
+/// The page again with `message`, for a refused form (400).
+pub async fn users_again(
+    state: &AppState,
+    caller: &Caller,
+    message: String,
+) -> Result<Response, AppError> {
+    render_users(state, caller, Some(message), None, StatusCode::BAD_REQUEST).await
+}
+
+const UNCONFIRMED: &str = "Cochez la case de confirmation pour faire cette action.";
 
 /// `POST /comptes/{id}/desactiver`.
 pub async fn disable(
     Admin(caller): Admin,
     State(state): State<AppState>,
     Path(id): Path<i64>,
-    _: CsrfForm,
+    CsrfForm(form): CsrfForm<ConfirmForm>,
 ) -> Result<Response, AppError> {
     let email = account_email(&state, id).await?;
     if id == caller.user_id {
         let message = "Vous ne pouvez pas désactiver votre propre compte.".to_owned();
-        return render_users(&state, &caller, Some(message), StatusCode::BAD_REQUEST).await;
+        return users_again(&state, &caller, message).await;
+    }
+    if !form.confirmed() {
+        return users_again(&state, &caller, UNCONFIRMED.to_owned()).await;
     }
     credentials::disable_user(&state.db, &email)
         .await
@@ -126,12 +176,15 @@ pub async fn enable(
 
 /// `POST /comptes/{id}/jetons/revoquer`: every token of the account.
 pub async fn revoke_tokens(
-    _: Admin,
+    Admin(caller): Admin,
     State(state): State<AppState>,
     Path(id): Path<i64>,
-    _: CsrfForm,
+    CsrfForm(form): CsrfForm<ConfirmForm>,
 ) -> Result<Response, AppError> {
     account_email(&state, id).await?;
+    if !form.confirmed() {
+        return users_again(&state, &caller, UNCONFIRMED.to_owned()).await;
+    }
     credentials::revoke_all_tokens(&state.db, id).await?;
     Ok(see_other("/comptes"))
 }
@@ -147,6 +200,7 @@ async fn render_users(
     state: &AppState,
     caller: &Caller,
     message: Option<String>,
+    notice: Option<&'static str>,
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let users = credentials::users(&state.db)
@@ -166,6 +220,12 @@ async fn render_users(
         chrome: Chrome::new("Comptes", Some(caller)),
         users,
         message,
+        notice,
+        communes: crate::territory::communes(&state.db)
+            .await?
+            .into_iter()
+            .map(|c| (c.code, c.name))
+            .collect(),
     };
     Ok((status, web::render(&page)?).into_response())
 }

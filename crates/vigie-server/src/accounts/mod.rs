@@ -22,6 +22,7 @@ mod limit;
 mod manage;
 mod pages;
 mod password;
+mod reset;
 mod session;
 mod users;
 
@@ -36,7 +37,9 @@ pub use credentials::{
 pub use extract::bearer_token;
 pub use guard::{Admin, CsrfForm, CsrfHeader, NoFields, Staff, VisibleCommune};
 pub use journal::audit;
+pub use manage::ConfirmForm;
 pub use password::PasswordError;
+pub use reset::RESET_LIFETIME_MS;
 pub use session::SESSION_COOKIE;
 pub use users::{AccountError, MIN_PASSWORD_CHARS, add_user, create_token};
 
@@ -136,6 +139,11 @@ pub fn router() -> Routes {
             manage::revoke_own_token,
         )
         .get("/comptes", Access::Admin, manage::users_page)
+        .post("/comptes", Access::Admin, reset::create)
+        .post("/comptes/{user}/reinitialiser", Access::Admin, reset::reset)
+        // The link's token is the credential, checked by the handler.
+        .get("/mot-de-passe/{token}", Access::Public, reset::form)
+        .post("/mot-de-passe/{token}", Access::Public, reset::choose)
         .post("/comptes/{user}/desactiver", Access::Admin, manage::disable)
         .post("/comptes/{user}/reactiver", Access::Admin, manage::enable)
         .post(

@@ -423,7 +423,7 @@ fn location(path: &str) -> HeaderValue {
 
 /// The error messages start in lower case (they follow a field name on the
 /// command line); a page shows them as sentences.
-fn capitalized(message: &str) -> String {
+pub(super) fn capitalized(message: &str) -> String {
     let mut chars = message.chars();
     match chars.next() {
         Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),

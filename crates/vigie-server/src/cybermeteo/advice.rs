@@ -1,6 +1,7 @@
 //! What a commune should do, in plain French: one data file per category
 //! of attack (`data/advice/<category>.toml`) with advice per weather
-//! level, plus `general.toml` (a sunny day, an outbound incident),
+//! level, plus `general.toml` (a sunny day, an outbound incident, a
+//! silent box),
 //! `contacts.toml` (who to call) and `services.toml` (the attacked
 //! service as a commune names it). Embedded in the binary, parsed once and
 //! checked by a test: a missing level or an unknown contact fails the build's tests.
@@ -51,6 +52,7 @@ struct CategoryFile {
 struct GeneralFile {
     sun: Advice,
     outbound: Advice,
+    silent: Advice,
 }
 
 /// Every advice file, parsed.
@@ -137,6 +139,11 @@ impl Book {
         &self.general.outbound
     }
 
+    /// What to do when the commune's box gives no sign of life.
+    pub fn silent(&self) -> &Advice {
+        &self.general.silent
+    }
+
     /// `des essais de mots de passe`: the category as a sentence says it.
     pub fn phrase(&self, category: &str) -> Option<&str> {
         self.categories.get(category).map(|f| f.phrase.as_str())
@@ -197,7 +204,11 @@ mod tests {
             .categories
             .values()
             .flat_map(|f| [&f.cloud, &f.rain, &f.storm])
-            .chain([&book.general.sun, &book.general.outbound]);
+            .chain([
+                &book.general.sun,
+                &book.general.outbound,
+                &book.general.silent,
+            ]);
         for advice in all {
             for key in &advice.call {
                 assert!(book.contacts.contains_key(key), "unknown contact {key}");

@@ -54,11 +54,21 @@ pub fn today() -> NaiveDate {
 pub fn parse_day(text: Option<&str>, field: &str) -> Result<NaiveDate, AppError> {
     match text.map(str::trim).filter(|t| !t.is_empty()) {
         None => Ok(today()),
-        Some(text) => text.parse().map_err(|_| {
-            AppError::BadRequest(format!(
-                "« {field} » doit être une date au format AAAA-MM-JJ, pas « {text} »."
-            ))
-        }),
+        Some(text) => {
+            let day: NaiveDate = text.parse().map_err(|_| {
+                AppError::BadRequest(format!(
+                    "« {field} » doit être une date au format AAAA-MM-JJ, pas « {text} »."
+                ))
+            })?;
+            // No weather is known for a day to come (issue 13).
+            if day > today() {
+                return Err(AppError::BadRequest(format!(
+                    "« {field} » ne peut pas être dans le futur : le {} n'est pas encore arrivé.",
+                    crate::fr::day_long(day)
+                )));
+            }
+            Ok(day)
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use vigie_core::lists::ListKind;
 
 use super::store::{self, ListRow, VersionRow};
 use super::{ListError, NewList, Saved, Source, fetch, paris_time};
-use crate::accounts::{Admin, Caller, CsrfForm, Role, Staff, audit};
+use crate::accounts::{Admin, Caller, ConfirmForm, CsrfForm, Role, Staff, audit};
 use crate::territory::CommuneCode;
 use crate::web::{self, Chrome};
 use crate::{AppError, AppState};
@@ -222,8 +222,17 @@ pub(super) async fn delete(
     State(state): State<AppState>,
     Admin(caller): Admin,
     Path(name): Path<String>,
-    _: CsrfForm,
+    CsrfForm(form): CsrfForm<ConfirmForm>,
 ) -> Result<Response, AppError> {
+    // An unknown list is "not found", confirmed or not.
+    if store::by_name(&state.db, &name).await?.is_none() {
+        return Err(AppError::NotFound);
+    }
+    if !form.confirmed() {
+        return Err(AppError::BadRequest(
+            "Cochez la case de confirmation pour supprimer la liste.".to_owned(),
+        ));
+    }
     if !super::delete(&state.db, &name).await? {
         return Err(AppError::NotFound);
     }
@@ -263,9 +272,12 @@ async fn lists_page(
     error: Option<String>,
 ) -> Result<ListsPage, AppError> {
     let lines = store::all(&state.db).await?.into_iter().map(line).collect();
-    let communes = sqlx::query_as("SELECT code, name FROM communes ORDER BY code")
-        .fetch_all(state.db.read())
-        .await?;
+    // In French order, as the picker shows them ("Écotay" among the E).
+    let communes = crate::territory::communes(&state.db)
+        .await?
+        .into_iter()
+        .map(|c| (c.code, c.name))
+        .collect();
     Ok(ListsPage {
         chrome: Chrome::new("Listes de menaces et listes blanches", Some(caller)),
         is_admin: caller.role == Role::Admin,

@@ -21,6 +21,7 @@ mod pages;
 mod queries;
 mod rows;
 mod state;
+mod verdict;
 
 use axum::Json;
 use axum::extract::DefaultBodyLimit;

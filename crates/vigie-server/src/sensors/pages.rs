@@ -15,9 +15,12 @@ use chrono::{Months, NaiveDate};
 use super::heartbeat::view::{self, Health};
 use super::queries::{self, CategoryCount, LastReport, SensorRecord};
 use super::state::{SensorState, last_sign_of_life, state as sensor_state};
+use super::verdict::Verdict;
 use super::{AGREEMENT_YEARS, SensorError, enroll};
-use crate::accounts::{Caller, CsrfForm, Staff, audit};
+use crate::accounts::{Caller, ConfirmForm, CsrfForm, Staff, audit};
+use crate::cybermeteo::advice::{Book, Contact};
 use crate::db::now_ms;
+use crate::fr;
 use crate::territory::CommuneCode;
 use crate::web::{self, Chrome};
 use crate::{AppError, AppState};
@@ -31,15 +34,16 @@ struct SensorLine {
     commune_name: String,
     installed: String,
     last_report: String,
-    /// The last heartbeat's time and software version.
-    last_heartbeat: String,
+    /// The last report or heartbeat, whichever came last.
+    last_alive: String,
+    /// The software version its last heartbeat gave ("—" before any).
     version: String,
     /// The kernel dropped packets lately: the sensor does not keep up.
     drops: bool,
     status: Status,
-    reports_total: i64,
-    incidents_total: i64,
-    incidents_24h: i64,
+    reports_total: String,
+    incidents_total: String,
+    incidents_24h: String,
 }
 
 /// What the pages say of a sensor's state, and how they mark it.
@@ -64,6 +68,38 @@ struct ListPage {
     error: Option<String>,
 }
 
+/// The commune's "Mon boîtier": each box, working or not, and what to do.
+#[derive(Template)]
+#[template(path = "sensors/mine.html")]
+struct MinePage {
+    chrome: Chrome,
+    boxes: Vec<(SensorRecord, Verdict)>,
+    help: Help,
+}
+
+/// What to do when a box is silent, and whom to call.
+#[derive(Default)]
+struct Help {
+    summary: String,
+    steps: Vec<String>,
+    contacts: Vec<Contact>,
+}
+
+impl Help {
+    async fn load(state: &AppState) -> Result<Help, AppError> {
+        let Some(book) = Book::get() else {
+            return Ok(Help::default());
+        };
+        let territory = crate::territory::territory_name(&state.db).await?;
+        let advice = book.silent();
+        Ok(Help {
+            summary: advice.summary.clone(),
+            steps: advice.steps.clone(),
+            contacts: book.contacts(advice, &territory),
+        })
+    }
+}
+
 #[derive(Template)]
 #[template(path = "sensors/created.html")]
 struct CreatedPage {
@@ -80,6 +116,8 @@ struct DetailPage {
     chrome: Chrome,
     sensor: SensorRecord,
     status: Status,
+    verdict: Verdict,
+    help: Help,
     created: String,
     installed: String,
     last_report_at: String,
@@ -90,7 +128,10 @@ struct DetailPage {
     last: Option<LastReport>,
     last_received: String,
     last_period: String,
-    counts: Vec<(&'static str, i64, i64)>,
+    /// The last report's figures, French-formatted: packets, volume,
+    /// unreadable packets, incidents.
+    last_figures: [String; 4],
+    counts: Vec<(&'static str, String, i64)>,
     code_expires: Option<String>,
 }
 
@@ -111,12 +152,31 @@ pub(super) struct CreateForm {
     commune: String,
 }
 
-/// `GET /capteurs`.
+/// `GET /capteurs`: every sensor for the staff; for a commune user, "Mon
+/// boîtier": is it working, since when, what to do if not.
 pub(super) async fn list(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Response, AppError> {
-    web::render(&list_page(&state, &caller, None).await?)
+    if caller.is_staff() {
+        return web::render(&list_page(&state, &caller, None).await?);
+    }
+    // A commune user without a commune sees nothing.
+    let own = caller.commune.map(|c| c.to_string()).unwrap_or_default();
+    let now = now_ms();
+    let boxes = queries::sensors(&state.db, Some(&own))
+        .await?
+        .into_iter()
+        .map(|sensor| {
+            let verdict = Verdict::of(&sensor, now, state.settings.silent_after_secs);
+            (sensor, verdict)
+        })
+        .collect();
+    web::render(&MinePage {
+        chrome: Chrome::new("Mon boîtier", Some(&caller)),
+        boxes,
+        help: Help::load(&state).await?,
+    })
 }
 
 /// `POST /capteurs`: the staff creates a sensor for a commune.
@@ -159,9 +219,14 @@ pub(super) async fn revoke(
     State(state): State<AppState>,
     Staff(caller): Staff,
     Path(id): Path<String>,
-    _: CsrfForm,
+    CsrfForm(form): CsrfForm<ConfirmForm>,
 ) -> Result<Response, AppError> {
     let sensor = visible(&state, &caller, &id).await?;
+    if !form.confirmed() {
+        return Err(AppError::BadRequest(
+            "Cochez la case de confirmation pour révoquer le capteur.".to_owned(),
+        ));
+    }
     match enroll::revoke_sensor(&state.db, &sensor.id).await {
         Ok(_) => {}
         Err(SensorError::Db(e)) => return Err(e.into()),
@@ -206,6 +271,8 @@ pub(super) async fn detail(
     let page = DetailPage {
         chrome: Chrome::new(format!("Capteur {}", sensor.id), Some(&caller)),
         status: status(&sensor, now, silent_after_secs),
+        verdict: Verdict::of(&sensor, now, silent_after_secs),
+        help: Help::load(&state).await?,
         state_line,
         health: heartbeat.as_ref().map(|h| Health::new(h, now)),
         created: paris_time(sensor.created_at),
@@ -219,6 +286,14 @@ pub(super) async fn detail(
             .as_ref()
             .map_or_else(String::new, |r| paris_time(r.received_at)),
         last_period: last.as_ref().map_or_else(String::new, period),
+        last_figures: last.as_ref().map_or_else(Default::default, |r| {
+            [
+                fr::number(r.packets),
+                fr::size(r.bytes),
+                fr::number(r.malformed),
+                fr::number(r.incidents),
+            ]
+        }),
         last,
         counts: counts.iter().map(category_line).collect(),
         code_expires: sensor
@@ -247,8 +322,8 @@ pub(super) async fn attestation(
         territory: queries::territory_name(&state.db)
             .await?
             .unwrap_or_else(|| "le Département".to_owned()),
-        installed: installed.map(french_date),
-        agreement_end: agreement_end.map(french_date),
+        installed: installed.map(crate::fr::day_long),
+        agreement_end: agreement_end.map(crate::fr::day_long),
         years: AGREEMENT_YEARS,
         sensor,
     };
@@ -285,14 +360,16 @@ async fn list_page(
             last_report: s
                 .last_report_at
                 .map_or_else(|| "jamais".to_owned(), paris_time),
-            last_heartbeat: s
-                .heartbeat_at
+            last_alive: last_sign_of_life(s.last_report_at, s.heartbeat_at)
                 .map_or_else(|| "jamais".to_owned(), paris_time),
-            version: s.heartbeat_version.clone().unwrap_or_default(),
+            version: s
+                .heartbeat_version
+                .clone()
+                .unwrap_or_else(|| "—".to_owned()),
             drops: view::drops_recent(s.drops_grew_at, now),
-            incidents_24h: recent.get(&s.id).copied().unwrap_or(0),
-            reports_total: s.reports_total,
-            incidents_total: s.incidents_total,
+            incidents_24h: fr::number(recent.get(&s.id).copied().unwrap_or(0)),
+            reports_total: fr::number(s.reports_total),
+            incidents_total: fr::number(s.incidents_total),
             id: s.id,
             commune: s.commune,
             commune_name: s.commune_name,
@@ -348,12 +425,12 @@ fn status(sensor: &SensorRecord, now: i64, silent_after_secs: i64) -> Status {
     }
 }
 
-fn category_line(count: &CategoryCount) -> (&'static str, i64, i64) {
+fn category_line(count: &CategoryCount) -> (&'static str, String, i64) {
     let label = vigie_core::Category::ALL
         .iter()
         .find(|c| c.as_str() == count.category)
         .map_or("Autre", |c| c.label_fr());
-    (label, count.inbound, count.outbound)
+    (label, fr::number(count.inbound), count.outbound)
 }
 
 fn period(report: &LastReport) -> String {
@@ -378,35 +455,6 @@ fn agreement_end(installed: NaiveDate) -> Option<NaiveDate> {
     installed.checked_add_months(Months::new(12 * AGREEMENT_YEARS.unsigned_abs()))
 }
 
-/// `1er mars 2026`, `22 novembre 2026`.
-fn french_date(date: NaiveDate) -> String {
-    use chrono::Datelike;
-    const MONTHS: [&str; 12] = [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ];
-    let month = MONTHS
-        .get(date.month0() as usize)
-        .copied()
-        .unwrap_or_default();
-    let day = if date.day() == 1 {
-        "1er".to_owned()
-    } else {
-        date.day().to_string()
-    };
-    format!("{day} {month} {}", date.year())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -419,12 +467,6 @@ mod tests {
     fn agreement_runs_three_years() {
         assert_eq!(agreement_end(date("2026-11-22")), Some(date("2029-11-22")));
         assert_eq!(agreement_end(date("2028-02-29")), Some(date("2031-02-28")));
-    }
-
-    #[test]
-    fn dates_in_french() {
-        assert_eq!(french_date(date("2026-03-01")), "1er mars 2026");
-        assert_eq!(french_date(date("2026-11-22")), "22 novembre 2026");
     }
 
     #[test]

@@ -192,10 +192,14 @@ pub(super) async fn totals_since(db: &Db, since: i64) -> Result<HashMap<String, 
 }
 
 /// Every commune of the territory (code, name), for the creation form.
+/// Every commune, for the creation form's picker, in French order
+/// ("Écotay" among the E, issue 13).
 pub(super) async fn communes(db: &Db) -> Result<Vec<(CommuneCode, String)>, sqlx::Error> {
-    sqlx::query_as("SELECT code, name FROM communes ORDER BY name, code")
-        .fetch_all(db.read())
-        .await
+    Ok(crate::territory::communes(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.code, c.name))
+        .collect())
 }
 
 /// The territory's name, if it has been set.

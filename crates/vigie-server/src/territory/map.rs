@@ -15,7 +15,7 @@
 use std::collections::BTreeMap;
 
 use super::geojson::{self, MultiPolygon};
-use super::{CommuneCode, departements, outline};
+use super::{CommuneCode, departements, gaps, outline};
 use crate::Db;
 
 /// The map's width in SVG units.
@@ -81,12 +81,31 @@ pub async fn map_geometry(db: &Db) -> Result<MapGeometry, sqlx::Error> {
 }
 
 /// Projects contours (WGS84 longitude, latitude) to the map's frame.
+/// Land of a commune nouvelle missing from its contour is drawn with it
+/// (`gaps`).
 pub fn project(contours: &[Contour]) -> MapGeometry {
     let frames = Frames::fit(contours);
+    let mut extra: BTreeMap<usize, MultiPolygon> = BTreeMap::new();
+    for (owner, polygon) in gaps::find(contours) {
+        extra.entry(owner).or_default().push(polygon);
+    }
     let mut shapes: Vec<MapShape> = contours
         .iter()
-        .filter_map(|(code, name, geometry)| {
+        .enumerate()
+        .filter_map(|(index, (code, name, geometry))| {
             let frame = frames.zones.get(zone_of(code))?;
+            let completed;
+            let geometry = match extra.get(&index) {
+                Some(more) => {
+                    completed = geometry
+                        .iter()
+                        .chain(more)
+                        .cloned()
+                        .collect::<MultiPolygon>();
+                    &completed
+                }
+                None => geometry,
+            };
             let (path, (label_x, label_y)) = outline::draw(geometry, |p| frame.tenths(p))?;
             Some(MapShape {
                 code: *code,

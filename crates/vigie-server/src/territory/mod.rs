@@ -10,6 +10,7 @@
 
 mod code;
 pub mod departements;
+mod gaps;
 pub mod geojson;
 mod import;
 pub mod map;

@@ -218,6 +218,8 @@ impl Fixtures {
                 (self.victim.to_string(), Owner::Shared),
                 ("999999".to_owned(), Owner::Unknown),
             ],
+            // A password link: its token is the credential; none is valid.
+            "token" => vec![("0".repeat(64), Owner::Unknown)],
             other => panic!("no fixture for the path parameter {{{other}}}: add one"),
         }
     }

@@ -153,9 +153,24 @@ async fn credentials_can_be_revoked() {
         .fetch_one(&server.db.pool)
         .await
         .unwrap();
+    // Issue 13: not without its confirmation box ticked.
     let response = admin
         .post(server.at(&format!("/comptes/{id}/desactiver")))
         .form(&[("csrf", admin_csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Cochez la case de confirmation")
+    );
+    let response = admin
+        .post(server.at(&format!("/comptes/{id}/desactiver")))
+        .form(&[("csrf", admin_csrf.as_str()), ("confirm", "oui")])
         .send()
         .await
         .unwrap();
@@ -176,7 +191,7 @@ async fn credentials_can_be_revoked() {
     for action in ["reactiver", "jetons/revoquer"] {
         let response = admin
             .post(server.at(&format!("/comptes/{id}/{action}")))
-            .form(&[("csrf", admin_csrf.as_str())])
+            .form(&[("csrf", admin_csrf.as_str()), ("confirm", "oui")])
             .send()
             .await
             .unwrap();
@@ -255,7 +270,7 @@ async fn only_the_administrator_manages_accounts_and_only_staff_revoke_sensors()
         for action in ["desactiver", "reactiver", "jetons/revoquer"] {
             let response = browser
                 .post(server.at(&format!("/comptes/{id}/{action}")))
-                .form(&[("csrf", csrf.as_str())])
+                .form(&[("csrf", csrf.as_str()), ("confirm", "oui")])
                 .send()
                 .await
                 .unwrap();
@@ -278,7 +293,7 @@ async fn only_the_administrator_manages_accounts_and_only_staff_revoke_sensors()
         async move {
             browser
                 .post(url)
-                .form(&[("csrf", csrf)])
+                .form(&[("csrf", csrf.as_str()), ("confirm", "oui")])
                 .send()
                 .await
                 .unwrap()

@@ -105,9 +105,28 @@ async fn a_heartbeat_is_stored_shown_and_replaced() {
     );
     assert!(grew_at.is_some(), "a run's first drops are a growth");
 
+    // Issue 13: the town hall reads whether its box works; the technical
+    // table is the staff's.
     let (mayor, _) =
         common::sign_in_as(&server, "mairie@st.fr", Role::Commune, Some("42218")).await;
     let (status, html) = page(&mayor, &server, &format!("/capteurs/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_shows(
+        &html,
+        &[
+            "Oui, votre boîtier fonctionne.",
+            "Dernier signe de vie il y a",
+        ],
+    );
+    assert!(!html.contains("Santé du boîtier") && !html.contains("Paquets perdus"));
+    let (_, mine) = page(&mayor, &server, "/capteurs").await;
+    assert_shows(&mine, &["Mon boîtier", "Oui, votre boîtier fonctionne."]);
+    assert!(
+        !mine.contains("Lots reçus"),
+        "no operations table for the town hall"
+    );
+    let (staff, _) = common::sign_in_as(&server, "ops@loire.fr", Role::Operator, None).await;
+    let (status, html) = page(&staff, &server, &format!("/capteurs/{id}")).await;
     assert_eq!(status, StatusCode::OK);
     assert_shows(
         &html,
@@ -131,7 +150,7 @@ async fn a_heartbeat_is_stored_shown_and_replaced() {
             "En service : dernier signe de vie",
         ],
     );
-    let (_, list) = page(&mayor, &server, "/capteurs").await;
+    let (_, list) = page(&staff, &server, "/capteurs").await;
     assert_shows(&list, &["0.5.0-essai", "ne suit pas le débit", "transmet"]);
 
     // The next heartbeat of the same run, no new drop: it replaces the
@@ -147,7 +166,7 @@ async fn a_heartbeat_is_stored_shown_and_replaced() {
     let (version, drops, _, grew_again, growth) = stored(&server).await.unwrap();
     assert_eq!((version.as_str(), drops, growth), ("0.5.1", 4321, 4321));
     assert_eq!(grew_again, grew_at);
-    let (_, html) = page(&mayor, &server, &format!("/capteurs/{id}")).await;
+    let (_, html) = page(&staff, &server, &format!("/capteurs/{id}")).await;
     assert_shows(
         &html,
         &[

@@ -344,7 +344,7 @@ async fn unchanged_sets_and_lists_answer_304() {
     let response = admin
         .0
         .post(server.at("/listes/menaces/supprimer"))
-        .form(&[("csrf", admin.1.as_str())])
+        .form(&[("csrf", admin.1.as_str()), ("confirm", "oui")])
         .send()
         .await
         .unwrap();

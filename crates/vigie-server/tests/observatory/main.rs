@@ -22,6 +22,7 @@ mod jobs;
 mod lists;
 mod mail;
 mod migrations;
+mod password_links;
 mod pipeline;
 mod probes;
 mod sensors;

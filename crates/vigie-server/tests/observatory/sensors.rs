@@ -800,12 +800,16 @@ async fn sensor_page_shows_last_report_and_counters() {
     let browser = signed_in(&server, "mairie@saint-etienne.fr").await;
     let (_, html) = page(&browser, &server, &format!("/capteurs/{ours}")).await;
     assert!(
-        html.contains("Saint-Étienne") && html.contains("transmet"),
+        html.contains("Saint-Étienne") && html.contains("Oui, votre boîtier fonctionne."),
         "{html}"
     );
+    // The last report's figures are the staff's (issue 13).
+    assert!(!html.contains("Dernier rapport"), "{html}");
+    let (staff, _) = common::sign_in_as(&server, "ops@loire.fr", Role::Operator, None).await;
+    let (_, technical) = page(&staff, &server, &format!("/capteurs/{ours}")).await;
     assert!(
-        html.contains("<td class=\"num\">1000</td>"),
-        "packets of the last report: {html}"
+        technical.contains("transmet") && technical.contains("<td class=\"num\">1\u{202f}000</td>"),
+        "packets of the last report: {technical}"
     );
     assert!(
         html.contains("Essais de mots de passe") && html.contains("Adresse malveillante connue"),
