@@ -27,6 +27,9 @@ use vigie_server::Db;
 use stats::{Recorder, millis, quantile};
 use traffic::Kind;
 
+/// The first minute fills the tables that do not grow afterwards.
+const WARM_UP: Duration = Duration::from_secs(60);
+
 /// The national case and where to run it.
 #[derive(clap::Args, Clone, Debug)]
 pub struct NationalArgs {
@@ -123,14 +126,29 @@ async fn bench(args: &NationalArgs, database: &setup::Database) -> anyhow::Resul
         args.duration
     );
     println!("   charge de la machine au départ (uptime) : {}", observe::load_average());
-    let size_before = database.size(&monitor).await?;
+    let size_before = setup::database_size(&monitor, &database.name).await?;
+    // The size once the first minute is stored: by then the tables that
+    // do not grow with time (a heartbeat row per box, the day's counters
+    // per commune) are full, and what follows is the steady growth.
+    let warm_size = {
+        let (monitor, name) = (monitor.clone(), database.name.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(WARM_UP).await;
+            let size = setup::database_size(&monitor, &name).await;
+            (Instant::now(), size)
+        })
+    };
     let watch = observe::Watch::start(pids, monitor.clone(), database.name.clone());
     let http = load::Http::new(tokens, &bases)?;
     let started = Instant::now();
     let recorder = load::drive(&plan, |event| http.deliver(event)).await;
     let elapsed = started.elapsed();
     let (cpu, waits, samples) = watch.finish().await;
-    let size_after = database.size(&monitor).await?;
+    let size_after = setup::database_size(&monitor, &database.name).await?;
+    let steady = match warm_size.await {
+        Ok((at, Ok(size))) if elapsed > 2 * WARM_UP => Some((size, at.elapsed())),
+        _ => None,
+    };
     println!("   charge de la machine à la fin (uptime) : {}", observe::load_average());
     print_run(&recorder, target, elapsed);
     let stored: i64 = sqlx::query("SELECT COUNT(*) AS n FROM reports")
@@ -144,7 +162,7 @@ async fn bench(args: &NationalArgs, database: &setup::Database) -> anyhow::Resul
             .get(&Kind::Batch)
             .map_or(0, |s| s.answers.len())
     );
-    print_growth(size_before, size_after, elapsed);
+    print_growth(size_before, size_after, elapsed, steady);
     print_tables(&monitor).await?;
     print_cpu(&cpu, elapsed);
     print_waits(&waits, samples);
@@ -192,10 +210,15 @@ async fn reference_run(
         .await?
         .try_get("size")?;
     print_run(&recorder, 2.0 * f64::from(args.boxes) / 60.0, elapsed);
+    let growing: i64 = sqlx::query(reference::GROWING_SIZE)
+        .fetch_one(monitor)
+        .await?
+        .try_get("size")?;
     println!(
-        "   taille des tables nues : {:.1} Mo, soit {:.1} Go par jour",
+        "   taille des tables nues : {:.1} Mo ; les lots et incidents seuls (ce qui croît avec le temps) {:.1} Mo, soit {:.1} Go par jour",
         size as f64 / 1e6,
-        per_day(size, elapsed) / 1e9
+        growing as f64 / 1e6,
+        per_day(growing, elapsed) / 1e9
     );
     print_cpu(&cpu, elapsed);
     pool.close().await;
@@ -258,7 +281,7 @@ fn print_run(recorder: &Recorder, target: f64, elapsed: Duration) {
     println!("   p99 minute par minute (ms) : {}", minutes.join(", "));
 }
 
-fn print_growth(before: i64, after: i64, elapsed: Duration) {
+fn print_growth(before: i64, after: i64, elapsed: Duration, steady: Option<(i64, Duration)>) {
     let growth = after - before;
     println!(
         "   base : {:.0} Mo avant, {:.0} Mo après (+{:.1} Mo), soit {:.1} Go par jour à ce rythme",
@@ -267,12 +290,18 @@ fn print_growth(before: i64, after: i64, elapsed: Duration) {
         growth as f64 / 1e6,
         per_day(growth, elapsed) / 1e9
     );
+    if let Some((warm, since)) = steady {
+        println!(
+            "   en régime établi (après la première minute, qui remplit les tables bornées : un signal de vie par boîtier, les compteurs du jour par commune) : {:.1} Go par jour",
+            per_day(after - warm, since) / 1e9
+        );
+    }
 }
 
 /// The largest tables after the run, with their indexes.
 async fn print_tables(pool: &sqlx::AnyPool) -> anyhow::Result<()> {
     let rows = sqlx::query(
-        "SELECT c.relname AS name, pg_total_relation_size(c.oid) AS size, c.reltuples::BIGINT AS rows
+        "SELECT c.relname::TEXT AS name, pg_total_relation_size(c.oid) AS size, c.reltuples::BIGINT AS rows
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE c.relkind = 'r' AND n.nspname = 'public'
          ORDER BY 2 DESC LIMIT 5",

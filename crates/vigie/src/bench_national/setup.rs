@@ -48,15 +48,6 @@ impl Database {
         })
     }
 
-    /// Its size on disk, in bytes.
-    pub async fn size(&self, pool: &sqlx::AnyPool) -> anyhow::Result<i64> {
-        let row = sqlx::query("SELECT pg_database_size($1) AS size")
-            .bind(&self.name)
-            .fetch_one(pool)
-            .await?;
-        Ok(row.try_get("size")?)
-    }
-
     pub async fn drop_database(&self) -> anyhow::Result<()> {
         let admin = admin(&self.admin_url).await?;
         sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
@@ -65,6 +56,15 @@ impl Database {
         admin.close().await;
         Ok(())
     }
+}
+
+/// The size on disk of database `name`, in bytes.
+pub async fn database_size(pool: &sqlx::AnyPool, name: &str) -> anyhow::Result<i64> {
+    let row = sqlx::query("SELECT pg_database_size($1) AS size")
+        .bind(name)
+        .fetch_one(pool)
+        .await?;
+    Ok(row.try_get("size")?)
 }
 
 async fn admin(url: &str) -> anyhow::Result<sqlx::AnyPool> {
