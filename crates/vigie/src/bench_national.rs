@@ -143,7 +143,7 @@ async fn bench(args: &NationalArgs, database: &setup::Database) -> anyhow::Resul
     let started = Instant::now();
     let recorder = load::drive(&plan, |event| http.deliver(event)).await;
     let elapsed = started.elapsed();
-    let (cpu, waits, samples) = watch.finish().await;
+    let observed = watch.finish().await;
     let size_after = setup::database_size(&monitor, &database.name).await?;
     let steady = match warm_size.await {
         Ok((at, Ok(size))) if elapsed > 2 * WARM_UP => Some((size, at.elapsed())),
@@ -164,8 +164,9 @@ async fn bench(args: &NationalArgs, database: &setup::Database) -> anyhow::Resul
     );
     print_growth(size_before, size_after, elapsed, steady);
     print_tables(&monitor).await?;
-    print_cpu(&cpu, elapsed);
-    print_waits(&waits, samples);
+    print_cpu(&observed.cpu, elapsed);
+    print_waits(&observed.waits, observed.samples);
+    print_minutes(&observed.minutes);
     for (index, replica) in replicas.into_iter().enumerate() {
         println!(
             "   réplique {} : mémoire au plus haut {} Mo",
@@ -204,7 +205,7 @@ async fn reference_run(
     let started = Instant::now();
     let recorder = load::drive(&plan, |event| reference::deliver(pool.clone(), event)).await;
     let elapsed = started.elapsed();
-    let (cpu, _, _) = watch.finish().await;
+    let cpu = watch.finish().await.cpu;
     let size: i64 = sqlx::query(reference::SIZE)
         .fetch_one(monitor)
         .await?
@@ -346,6 +347,22 @@ fn print_waits(waits: &std::collections::BTreeMap<String, u64>, samples: u64) {
     println!(
         "   connexions PostgreSQL occupées, en moyenne sur {samples} relevés (état / attente) : {}",
         top.join(" ; ")
+    );
+}
+
+fn print_minutes(minutes: &[observe::Minute]) {
+    let others: Vec<String> = minutes
+        .iter()
+        .map(|m| format!("{:.2}", m.other_cores))
+        .collect();
+    let wal: Vec<String> = minutes
+        .iter()
+        .map(|m| format!("{:.1}", m.wal_waiting))
+        .collect();
+    println!(
+        "   minute par minute : reste de la machine (cœurs) {} ; connexions en attente du journal (WAL) {}",
+        others.join(", "),
+        wal.join(", ")
     );
 }
 

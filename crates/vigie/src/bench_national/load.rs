@@ -84,8 +84,11 @@ impl Http {
                     reqwest::Client::builder()
                         .local_address(IpAddr::V4(source))
                         .timeout(REQUEST_TIMEOUT)
-                        // Closed before the server's 60 s idle timeout would.
-                        .pool_idle_timeout(Duration::from_secs(50))
+                        // The server closes a keep-alive connection idle for
+                        // its header timeout (10 s): a client reusing one
+                        // as it closes loses the request, so the client
+                        // lets them go first.
+                        .pool_idle_timeout(Duration::from_secs(5))
                         .build()?,
                 );
             }

@@ -33,10 +33,71 @@ impl CpuUse {
     }
 }
 
+/// One minute of the run, beside its p99: what the rest of the machine
+/// took, and how many of PostgreSQL's connections were waiting on the
+/// write-ahead log (its flush to disk at each commit).
+#[derive(Clone, Copy, Default)]
+pub struct Minute {
+    pub other_cores: f64,
+    pub wal_waiting: f64,
+}
+
+/// What a run's sampling found.
+#[derive(Default)]
+pub struct Observed {
+    pub cpu: CpuUse,
+    /// Busy connections per (state, wait), summed over the samples.
+    pub waits: BTreeMap<String, u64>,
+    pub samples: u64,
+    pub minutes: Vec<Minute>,
+}
+
 /// Samples until stopped; `finish` gives the totals.
 pub struct Watch {
     stop: Arc<AtomicBool>,
-    task: tokio::task::JoinHandle<(CpuUse, BTreeMap<String, u64>, u64)>,
+    task: tokio::task::JoinHandle<Observed>,
+}
+
+/// Readings of the previous sample, to count what happened since.
+struct Readings {
+    machine: (u64, u64),
+    generator: u64,
+    replicas: u64,
+    /// Per PostgreSQL process, its ticks when last seen (a backend born
+    /// during the run counts from 0; one that ends keeps its last reading).
+    postgres: HashMap<u32, u64>,
+}
+
+impl Readings {
+    fn now(replicas: &[u32], previous: Option<&Readings>) -> Readings {
+        let postgres = postgres_pids()
+            .into_iter()
+            .map(|p| (p, process_ticks(p)))
+            .collect();
+        // A replica's ticks vanish with it: keep the last reading.
+        let replicas: u64 = replicas.iter().map(|&p| process_ticks(p)).sum();
+        Readings {
+            machine: machine_ticks(),
+            generator: process_ticks(std::process::id()),
+            replicas: replicas.max(previous.map_or(0, |p| p.replicas)),
+            postgres,
+        }
+    }
+
+    /// (machine busy, replicas, postgres, generator) ticks since `before`.
+    fn since(&self, before: &Readings) -> (u64, u64, u64, u64) {
+        let postgres = self
+            .postgres
+            .iter()
+            .map(|(pid, t)| t.saturating_sub(before.postgres.get(pid).copied().unwrap_or(0)))
+            .sum();
+        (
+            self.machine.0.saturating_sub(before.machine.0),
+            self.replicas.saturating_sub(before.replicas),
+            postgres,
+            self.generator.saturating_sub(before.generator),
+        )
+    }
 }
 
 impl Watch {
@@ -46,55 +107,58 @@ impl Watch {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let task = tokio::spawn(async move {
-            let start_machine = machine_ticks();
-            let start_self = process_ticks(std::process::id());
-            let start_replicas: u64 = replicas.iter().map(|&p| process_ticks(p)).sum();
-            // Per PostgreSQL process: ticks when first seen (0 if it was
-            // born during the run) and last seen, so a backend that ends
-            // during the run still counts.
-            let first: HashMap<u32, u64> = postgres_pids()
-                .into_iter()
-                .map(|p| (p, process_ticks(p)))
-                .collect();
-            let mut last = first.clone();
-            let mut replicas_last = start_replicas;
-            let mut waits: BTreeMap<String, u64> = BTreeMap::new();
-            let mut samples = 0u64;
+            let started = std::time::Instant::now();
+            let first = Readings::now(&replicas, None);
+            let mut previous = Readings::now(&replicas, None);
+            let mut observed = Observed::default();
+            let (mut postgres, mut per_minute) = (0u64, Vec::<(f64, u64, u64)>::new());
             while !flag.load(Ordering::Relaxed) {
                 tokio::time::sleep(SAMPLE_EVERY).await;
-                for pid in postgres_pids() {
-                    last.insert(pid, process_ticks(pid));
+                let mut now = Readings::now(&replicas, Some(&previous));
+                // Backends gone since the last sample keep their reading.
+                for (pid, ticks) in &previous.postgres {
+                    now.postgres.entry(*pid).or_insert(*ticks);
                 }
-                // A replica's ticks vanish with it: keep the last reading.
-                let now: u64 = replicas.iter().map(|&p| process_ticks(p)).sum();
-                replicas_last = replicas_last.max(now);
-                if sample_waits(&activity, &database, &mut waits).await {
-                    samples += 1;
+                let (busy, rep, pg, generator) = now.since(&previous);
+                postgres += pg;
+                let minute = (started.elapsed().as_secs() / 60) as usize;
+                if per_minute.len() <= minute {
+                    per_minute.resize(minute + 1, (0.0, 0, 0));
                 }
+                let slot = &mut per_minute[minute];
+                slot.0 += busy.saturating_sub(rep + pg + generator) as f64;
+                if let Some(wal) = sample_waits(&activity, &database, &mut observed.waits).await {
+                    observed.samples += 1;
+                    slot.1 += wal;
+                    slot.2 += 1;
+                }
+                previous = now;
             }
-            let postgres: u64 = last
-                .iter()
-                .map(|(pid, ticks)| ticks.saturating_sub(first.get(pid).copied().unwrap_or(0)))
-                .sum();
-            let (busy_end, total_end) = machine_ticks();
+            let last = Readings::now(&replicas, Some(&previous));
             let seconds = |ticks: u64| ticks as f64 / TICKS_PER_SECOND;
-            let cpu = CpuUse {
-                replicas: seconds(replicas_last.saturating_sub(start_replicas)),
+            let (busy, rep, _, generator) = last.since(&first);
+            observed.cpu = CpuUse {
+                replicas: seconds(rep),
                 postgres: seconds(postgres),
-                generator: seconds(
-                    process_ticks(std::process::id()).saturating_sub(start_self),
-                ),
-                machine_busy: seconds(busy_end.saturating_sub(start_machine.0)),
-                machine_total: seconds(total_end.saturating_sub(start_machine.1)),
+                generator: seconds(generator),
+                machine_busy: seconds(busy),
+                machine_total: seconds(last.machine.1.saturating_sub(first.machine.1)),
             };
-            (cpu, waits, samples)
+            let sample_seconds = SAMPLE_EVERY.as_secs_f64();
+            observed.minutes = per_minute
+                .into_iter()
+                .map(|(other, wal, samples)| Minute {
+                    other_cores: seconds(other as u64) / (samples.max(1) as f64 * sample_seconds),
+                    wal_waiting: wal as f64 / samples.max(1) as f64,
+                })
+                .collect();
+            observed
         });
         Watch { stop, task }
     }
 
-    /// Stops sampling: CPU by group, and the busy connections seen per
-    /// (state, wait) with the number of samples taken.
-    pub async fn finish(self) -> (CpuUse, BTreeMap<String, u64>, u64) {
+    /// Stops sampling and gives what it found.
+    pub async fn finish(self) -> Observed {
         self.stop.store(true, Ordering::Relaxed);
         self.task.await.unwrap_or_default()
     }
@@ -102,12 +166,13 @@ impl Watch {
 
 /// Adds one sample of the bench database's connections that are doing
 /// something (running a statement, or inside a transaction waiting for
-/// the application) to `waits`, by state and wait event.
+/// the application) to `waits`, by state and wait event; how many of them
+/// wait on the write-ahead log, or None when the sample failed.
 async fn sample_waits(
     pool: &sqlx::AnyPool,
     database: &str,
     waits: &mut BTreeMap<String, u64>,
-) -> bool {
+) -> Option<u64> {
     let rows = sqlx::query(
         "SELECT state || ' / ' || COALESCE(wait_event_type || ':' || wait_event, 'CPU') AS what,
                 COUNT(*) AS n
@@ -119,15 +184,18 @@ async fn sample_waits(
     .bind(database)
     .fetch_all(pool)
     .await;
-    let Ok(rows) = rows else {
-        return false;
-    };
+    let rows = rows.ok()?;
+    let mut wal = 0;
     for row in rows {
         if let (Ok(what), Ok(n)) = (row.try_get::<String, _>("what"), row.try_get::<i64, _>("n")) {
-            *waits.entry(what).or_default() += u64::try_from(n).unwrap_or(0);
+            let n = u64::try_from(n).unwrap_or(0);
+            if what.contains("WAL") {
+                wal += n;
+            }
+            *waits.entry(what).or_default() += n;
         }
     }
-    true
+    Some(wal)
 }
 
 /// utime + stime of a process, in ticks; 0 when it is gone.

@@ -185,7 +185,14 @@ impl Replica {
         crate::bench::process_memory_kib(&self.pid().to_string(), "VmHWM:")
     }
 
-    pub fn stop(mut self) {
+    pub fn stop(self) {
+        drop(self);
+    }
+}
+
+/// A replica never outlives the bench, even when it stops on an error.
+impl Drop for Replica {
+    fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
