@@ -68,7 +68,10 @@ pub fn run(args: NationalArgs) -> anyhow::Result<ExitCode> {
         if args.keep {
             println!("\nbase conservée : {}", database.url);
         } else if let Err(error) = database.drop_database().await {
-            eprintln!("la base {} n'a pas pu être supprimée : {error:#}", database.name);
+            eprintln!(
+                "la base {} n'a pas pu être supprimée : {error:#}",
+                database.name
+            );
         }
         outcome
     })
@@ -76,38 +79,9 @@ pub fn run(args: NationalArgs) -> anyhow::Result<ExitCode> {
 
 async fn bench(args: &NationalArgs, database: &setup::Database) -> anyhow::Result<ExitCode> {
     let dir = tempfile::tempdir()?;
-    let db = Db::connect(&database.url)
-        .await
-        .context("base du banc d'essai")?;
-    let start = Instant::now();
-    let departements = crate::bench_server::import_france(&db, &args.referential)
-        .await
-        .with_context(|| format!("référentiel {}", args.referential.display()))?;
-    let communes: i64 = sqlx::query("SELECT COUNT(*) AS n FROM communes")
-        .fetch_one(db.read())
-        .await?
-        .try_get("n")?;
-    println!(
-        "territoire : {communes} communes de {departements} départements importées en {:.0} s",
-        start.elapsed().as_secs_f64()
-    );
-    let start = Instant::now();
-    let (tokens, covered) = setup::register_sensors(&db, args.boxes).await?;
-    println!(
-        "{} boîtiers enregistrés dans {covered} communes en {:.1} s (jetons hachés comme par l'enrôlement)",
-        tokens.len(),
-        start.elapsed().as_secs_f64()
-    );
-    db.pool.close().await;
+    let tokens = prepare(args, database).await?;
 
-    let mut replicas = Vec::new();
-    for index in 0..args.replicas {
-        let port = crate::bench_hostile::free_port()?;
-        let log = dir.path().join(format!("serve-{index}.log"));
-        let mut replica = setup::Replica::start(&database.url, port, &log)?;
-        replica.wait_until_up().await?;
-        replicas.push(replica);
-    }
+    let replicas = setup::start_replicas(args.replicas, &database.url, dir.path()).await?;
     let bases: Vec<String> = replicas.iter().map(setup::Replica::base).collect();
     let pids: Vec<u32> = replicas.iter().map(setup::Replica::pid).collect();
     let monitor = sqlx::any::AnyPoolOptions::new()
@@ -125,7 +99,10 @@ async fn bench(args: &NationalArgs, database: &setup::Database) -> anyhow::Resul
         args.boxes,
         args.duration
     );
-    println!("   charge de la machine au départ (uptime) : {}", observe::load_average());
+    println!(
+        "   charge de la machine au départ (uptime) : {}",
+        observe::load_average()
+    );
     let size_before = setup::database_size(&monitor, &database.name).await?;
     // The size once the first minute is stored: by then the tables that
     // do not grow with time (a heartbeat row per box, the day's counters
@@ -149,7 +126,10 @@ async fn bench(args: &NationalArgs, database: &setup::Database) -> anyhow::Resul
         Ok((at, Ok(size))) if elapsed > 2 * WARM_UP => Some((size, at.elapsed())),
         _ => None,
     };
-    println!("   charge de la machine à la fin (uptime) : {}", observe::load_average());
+    println!(
+        "   charge de la machine à la fin (uptime) : {}",
+        observe::load_average()
+    );
     print_run(&recorder, target, elapsed);
     let stored: i64 = sqlx::query("SELECT COUNT(*) AS n FROM reports")
         .fetch_one(&monitor)
@@ -181,6 +161,34 @@ async fn bench(args: &NationalArgs, database: &setup::Database) -> anyhow::Resul
     Ok(ExitCode::SUCCESS)
 }
 
+/// All of France imported and the boxes registered; their tokens.
+async fn prepare(args: &NationalArgs, database: &setup::Database) -> anyhow::Result<Vec<String>> {
+    let db = Db::connect(&database.url)
+        .await
+        .context("base du banc d'essai")?;
+    let start = Instant::now();
+    let departements = crate::bench_server::import_france(&db, &args.referential)
+        .await
+        .with_context(|| format!("référentiel {}", args.referential.display()))?;
+    let communes: i64 = sqlx::query("SELECT COUNT(*) AS n FROM communes")
+        .fetch_one(db.read())
+        .await?
+        .try_get("n")?;
+    println!(
+        "territoire : {communes} communes de {departements} départements importées en {:.0} s",
+        start.elapsed().as_secs_f64()
+    );
+    let start = Instant::now();
+    let (tokens, covered) = setup::register_sensors(&db, args.boxes).await?;
+    println!(
+        "{} boîtiers enregistrés dans {covered} communes en {:.1} s (jetons hachés comme par l'enrôlement)",
+        tokens.len(),
+        start.elapsed().as_secs_f64()
+    );
+    db.pool.close().await;
+    Ok(tokens)
+}
+
 /// The bare insert of the same rows on the same schedule, and the ratios.
 async fn reference_run(
     args: &NationalArgs,
@@ -200,7 +208,10 @@ async fn reference_run(
         "\n2. la référence : les mêmes lignes insérées telles quelles dans PostgreSQL, au même rythme, pendant {} s",
         args.reference_duration
     );
-    println!("   charge de la machine au départ (uptime) : {}", observe::load_average());
+    println!(
+        "   charge de la machine au départ (uptime) : {}",
+        observe::load_average()
+    );
     let watch = observe::Watch::start(Vec::new(), monitor.clone(), database.name.clone());
     let started = Instant::now();
     let recorder = load::drive(&plan, |event| reference::deliver(pool.clone(), event)).await;
@@ -317,7 +328,10 @@ async fn print_tables(pool: &sqlx::AnyPool) -> anyhow::Result<()> {
             Some(format!("{name} {:.1} Mo", size as f64 / 1e6))
         })
         .collect();
-    println!("   plus grosses tables (index compris) : {}", tables.join(", "));
+    println!(
+        "   plus grosses tables (index compris) : {}",
+        tables.join(", ")
+    );
     Ok(())
 }
 

@@ -121,11 +121,9 @@ impl Http {
                     seq,
                     Utc::now(),
                 )),
-                Kind::Heartbeat => serde_json::to_vec(&traffic::heartbeat(
-                    event.sensor,
-                    event.minute,
-                    started_at,
-                )),
+                Kind::Heartbeat => {
+                    serde_json::to_vec(&traffic::heartbeat(event.sensor, event.minute, started_at))
+                }
             }
             .map_err(|e| format!("JSON : {e}"))?;
             let response = client

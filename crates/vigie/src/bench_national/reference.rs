@@ -5,7 +5,6 @@
 //! HTTP, JSON, token check, aggregates or secondary index.
 
 use std::fmt::Write;
-use std::future::Future;
 
 use chrono::{Timelike, Utc};
 
@@ -39,17 +38,12 @@ pub async fn create_tables(pool: &sqlx::AnyPool) -> anyhow::Result<()> {
 }
 
 /// Inserts what `event` would have stored.
-pub fn deliver(
-    pool: sqlx::AnyPool,
-    event: Event,
-) -> impl Future<Output = Result<(), String>> + Send + 'static {
-    async move {
-        let result = match event.kind {
-            Kind::Batch => batch(&pool, event).await,
-            Kind::Heartbeat => heartbeat(&pool, event).await,
-        };
-        result.map_err(|e| format!("PostgreSQL : {e}"))
-    }
+pub async fn deliver(pool: sqlx::AnyPool, event: Event) -> Result<(), String> {
+    let result = match event.kind {
+        Kind::Batch => batch(&pool, event).await,
+        Kind::Heartbeat => heartbeat(&pool, event).await,
+    };
+    result.map_err(|e| format!("PostgreSQL : {e}"))
 }
 
 async fn batch(pool: &sqlx::AnyPool, event: Event) -> Result<(), sqlx::Error> {

@@ -50,9 +50,12 @@ impl Database {
 
     pub async fn drop_database(&self) -> anyhow::Result<()> {
         let admin = admin(&self.admin_url).await?;
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
-            .execute(&admin)
-            .await?;
+        sqlx::query(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ))
+        .execute(&admin)
+        .await?;
         admin.close().await;
         Ok(())
     }
@@ -108,7 +111,14 @@ pub async fn register_sensors(db: &Db, count: u32) -> anyhow::Result<(Vec<String
         let values: Vec<String> = (0..chunk.len())
             .map(|i| {
                 let p = i * 5;
-                format!("(${}, ${}, ${}, ${}, ${})", p + 1, p + 2, p + 3, p + 4, p + 5)
+                format!(
+                    "(${}, ${}, ${}, ${}, ${})",
+                    p + 1,
+                    p + 2,
+                    p + 3,
+                    p + 4,
+                    p + 5
+                )
             })
             .collect();
         let sql = format!(
@@ -129,6 +139,24 @@ pub async fn register_sensors(db: &Db, count: u32) -> anyhow::Result<(Vec<String
     tx.commit().await?;
     let used = communes.len().min(count as usize);
     Ok((sensors.into_iter().map(|(_, _, t)| t).collect(), used))
+}
+
+/// `count` replicas on `database`, each on a free port, logging into `dir`,
+/// all answering.
+pub async fn start_replicas(
+    count: u16,
+    database: &str,
+    dir: &Path,
+) -> anyhow::Result<Vec<Replica>> {
+    let mut replicas = Vec::new();
+    for index in 0..count {
+        let port = crate::bench_hostile::free_port()?;
+        let log = dir.join(format!("serve-{index}.log"));
+        let mut replica = Replica::start(database, port, &log)?;
+        replica.wait_until_up().await?;
+        replicas.push(replica);
+    }
+    Ok(replicas)
 }
 
 /// A `vigie serve` child process.

@@ -96,7 +96,13 @@ pub fn report(sensor: u32, minute: u64, seq: u64, now: DateTime<Utc>) -> Report 
     let start = now - chrono::Duration::milliseconds(PERIOD_MS as i64);
     let count = incident_count(sensor, minute);
     let incidents: Vec<Incident> = (0..count)
-        .map(|index| incident(mix(u64::from(sensor), minute, 100 + index as u64), start, now))
+        .map(|index| {
+            incident(
+                mix(u64::from(sensor), minute, 100 + index as u64),
+                start,
+                now,
+            )
+        })
         .collect();
     let mut daily: Vec<DailyCount> = Vec::new();
     for incident in &incidents {
@@ -166,9 +172,18 @@ pub fn heartbeat(sensor: u32, minute: u64, started_at: DateTime<Utc>) -> Heartbe
     }
 }
 
+/// What an incident is: category, rule, severity, port and service.
+type IncidentKind = (
+    Category,
+    &'static str,
+    Severity,
+    Option<u16>,
+    Option<&'static str>,
+);
+
 /// One incident drawn from `seed`, within [start, end].
 fn incident(seed: u64, start: DateTime<Utc>, end: DateTime<Utc>) -> Incident {
-    const KINDS: [(Category, &str, Severity, Option<u16>, Option<&str>); 8] = [
+    const KINDS: [IncidentKind; 8] = [
         (Category::Scan, "scan.syn", Severity::Low, Some(23), None),
         (Category::Scan, "scan.syn", Severity::Low, Some(3389), None),
         (
