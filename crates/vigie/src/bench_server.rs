@@ -265,7 +265,9 @@ async fn map_page(db: &Db, name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn import_france(db: &Db, referential: &Path) -> anyhow::Result<usize> {
+/// Imports every département of the referential (`communes.csv`, `geo/`)
+/// through the territory import; the number of départements.
+pub(crate) async fn import_france(db: &Db, referential: &Path) -> anyhow::Result<usize> {
     let csv = referential.join("communes.csv");
     let mut files: Vec<PathBuf> = std::fs::read_dir(referential.join("geo"))?
         .filter_map(|e| e.ok().map(|e| e.path()))

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 mod bench;
 mod bench_hostile;
 mod bench_live;
+mod bench_national;
 mod bench_probe;
 mod bench_server;
 mod demo;
@@ -240,6 +241,10 @@ enum BenchCommand {
     /// The observatory under a sign-in flood, slow-header clients and
     /// large batches at once, beside a normal reader on the quiet server.
     Hostile(bench_hostile::HostileArgs),
+    /// The national case on PostgreSQL: 35,000 boxes posting a batch and a
+    /// heartbeat every minute to two `vigie serve` replicas, beside a bare
+    /// insert of the same rows.
+    National(bench_national::NationalArgs),
 }
 
 fn main() -> ExitCode {
@@ -265,6 +270,7 @@ fn main() -> ExitCode {
             referential,
         }) => bench_server::observatory(incidents, batch, postgres, referential),
         Command::Bench(BenchCommand::Hostile(args)) => bench_hostile::run(args),
+        Command::Bench(BenchCommand::National(args)) => bench_national::run(args),
         Command::Probe(args) => probe::run(*args),
         Command::Serve(args) => server::serve(args),
         Command::Documents(command) => documents::run(command),
