@@ -39,6 +39,10 @@ const BUILT_IN: &[(&str, &str)] = &[
         "dossier-diagnostic.typ",
         include_str!("../../documents/dossier-diagnostic.typ"),
     ),
+    (
+        "pv-fin-de-mission.typ",
+        include_str!("../../documents/pv-fin-de-mission.typ"),
+    ),
 ];
 
 /// The fonts every document is set in (Liberation Sans, SIL OFL 1.1):

@@ -54,3 +54,20 @@ CREATE TABLE audit_providers (
     revoked BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX audit_providers_audit ON audit_providers (audit_id);
+
+-- Files kept with a round: a document supporting an answer (question
+-- set), or the signed scan of a procès-verbal (question null).
+CREATE TABLE audit_files (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    audit_id TEXT NOT NULL REFERENCES audits(id),
+    question TEXT,
+    -- 'attachment' or 'signed_minutes'.
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    content BYTEA NOT NULL,
+    uploaded_by TEXT NOT NULL,
+    uploaded_at BIGINT NOT NULL
+);
+CREATE INDEX audit_files_audit ON audit_files (audit_id);

@@ -137,6 +137,7 @@ fn action_label_fr(action: &str) -> Option<&'static str> {
         "audit_create" => "pré-audit commencé",
         "audit_follow_up" => "étape de suivi du pré-audit commencée",
         "audit_provider_invite" => "lien de questionnaire créé pour un prestataire",
+        "audit_file" => "fichier joint au pré-audit",
         "thresholds.set" => "seuils de la météo modifiés",
         _ => return None,
     })

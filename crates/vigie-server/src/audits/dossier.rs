@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::questionnaire::{Kind, Who};
 use super::store::{self, Audit};
-use super::{Report, visible_audit};
+use super::{Report, Scores, visible_audit};
 use crate::accounts::Caller;
 use crate::cybermeteo::weather::{Level, Thresholds};
 use crate::territory::Commune;
@@ -446,4 +446,108 @@ async fn sensor(
         outbound: fr::plural(outbound, "alerte sortante", "alertes sortantes"),
         worst,
     }))
+}
+
+/// The « procès-verbal de fin de mission », prefilled from the commune's
+/// rounds: each step with its date and score, what the path achieved.
+pub const CLOSING_TEMPLATE: &str = "pv-fin-de-mission.typ";
+
+#[derive(Serialize)]
+struct ClosingData {
+    title: String,
+    commune: CommuneData,
+    rounds: Vec<[String; 3]>,
+    first: Option<u8>,
+    last: Option<u8>,
+    measures_first: String,
+    measures_last: String,
+    date: String,
+}
+
+/// `GET /audits/{audit}/pv-fin-de-mission.pdf`: the minutes of the end
+/// of the path, as of this round (the last one, normally).
+pub(super) async fn closing_minutes(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let last = visible_audit(&state, &caller, &id).await?;
+    let commune = crate::territory::commune(&state.db, &last.commune)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    // The chain of rounds, first to this one.
+    let mut chain = vec![last.clone()];
+    while let Some(previous) = chain.last().and_then(|a| a.previous.clone()) {
+        if chain.len() > 20 {
+            break;
+        }
+        match store::get(&state.db, &previous).await? {
+            Some(round) => chain.push(round),
+            None => break,
+        }
+    }
+    chain.reverse();
+    let mut rounds = Vec::new();
+    let mut scores = Vec::new();
+    let mut at_ms = last.created_at;
+    for round in &chain {
+        let answers = store::answers(&state.db, &round.id).await?;
+        at_ms = at_ms.max(answers.iter().map(|a| a.answered_at).max().unwrap_or(0));
+        let map = answers
+            .into_iter()
+            .map(|row| (row.question, row.answer))
+            .collect();
+        let score = super::score::scores(&round.book, &map);
+        rounds.push([
+            if round.round <= 1 {
+                "Diagnostic".to_owned()
+            } else {
+                format!("Suivi n° {}", round.round - 1)
+            },
+            fr::date(round.created_at),
+            score
+                .overall
+                .map_or_else(|| "—".to_owned(), |s| format!("{s} / 100")),
+        ]);
+        scores.push(score);
+    }
+    let measures = |s: Option<&Scores>| {
+        s.map_or_else(String::new, |s| {
+            format!("{} sur {}", s.measures_met, s.measures_assessed)
+        })
+    };
+    let data = ClosingData {
+        title: format!("Procès-verbal de fin de mission — {}", commune.name),
+        commune: CommuneData {
+            name: commune.name.clone(),
+            code: commune.code.to_string(),
+            population: fr::plural(commune.population.max(0), "habitant", "habitants"),
+        },
+        rounds,
+        first: scores.first().and_then(|s| s.overall),
+        last: scores.last().and_then(|s| s.overall),
+        measures_first: measures(scores.first()),
+        measures_last: measures(scores.last()),
+        date: fr::date(at_ms),
+    };
+    let at = chrono::DateTime::from_timestamp_millis(at_ms).unwrap_or_default();
+    let documents = state.settings.documents.clone();
+    let bytes = tokio::task::spawn_blocking(move || documents.pdf(CLOSING_TEMPLATE, &data, at))
+        .await
+        .map_err(|e| AppError::Internal(format!("minutes task: {e}")))?
+        .map_err(|e| AppError::Internal(format!("minutes: {e}")))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "inline; filename=\"pv-fin-de-mission-{}.pdf\"",
+                    commune.code
+                ),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }

@@ -15,6 +15,7 @@ mod api;
 mod compare;
 mod dossier;
 mod exposure;
+mod files;
 mod pages;
 mod providers;
 pub mod questionnaire;
@@ -23,6 +24,7 @@ pub mod store;
 
 use std::sync::Arc;
 
+use axum::extract::DefaultBodyLimit;
 use axum::http::Method;
 use axum::routing;
 
@@ -71,6 +73,18 @@ pub fn router() -> Routes {
             "/audits/{audit}/prestataires",
             Access::Visible,
             providers::invite,
+        )
+        .method(
+            Method::POST,
+            "/audits/{audit}/fichiers",
+            Access::Visible,
+            routing::post(files::upload).layer(DefaultBodyLimit::max(files::MAX_UPLOAD)),
+        )
+        .get("/audits/{audit}/fichiers", Access::Visible, files::download)
+        .get(
+            "/audits/{audit}/pv-fin-de-mission.pdf",
+            Access::Visible,
+            dossier::closing_minutes,
         )
         // A provider's own link: the token is the key (see `providers`).
         .get("/prestataire/{link}", Access::Public, providers::questions)

@@ -159,6 +159,9 @@ struct OverviewPage {
     percent_answered: u32,
     can_follow_up: bool,
     providers: Vec<ProviderLine>,
+    files: Vec<super::files::StoredFile>,
+    /// The questions a file may support: (id, text).
+    file_questions: Vec<(String, String)>,
 }
 
 struct ProviderLine {
@@ -245,8 +248,17 @@ pub(super) async fn overview(
             }
         })
         .collect();
+    let files = super::files::list(&state.db, &audit.id).await?;
+    let file_questions = audit
+        .book
+        .questions()
+        .filter(|(_, q)| q.is_scored())
+        .map(|(_, q)| (q.id.clone(), q.text.chars().take(90).collect::<String>()))
+        .collect();
     render(&OverviewPage {
         providers,
+        files,
+        file_questions,
         chrome: Chrome::new(
             format!(
                 "Pré-audit — {} — {}",

@@ -608,3 +608,158 @@ async fn a_provider_answers_through_its_link() {
     }
     assert!(limited, "40 unknown links tried without a 429");
 }
+
+/// A signed procès-verbal and a supporting document kept with the round,
+/// downloaded back by the commune, refused when too big or executable; the
+/// end-of-mission minutes prefilled with the rounds.
+#[tokio::test]
+async fn files_and_minutes_are_kept_with_the_round() {
+    let server = server().await;
+    let (admin, admin_csrf) = sign_in_as(&server, "admin@loire.fr", Role::Admin, None).await;
+    let started = admin
+        .post(server.at(&format!("/communes/{OWN}/audits")))
+        .form(&[("csrf", admin_csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let audit = started.headers()["location"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches("/audits/")
+        .to_owned();
+    let (browser, csrf) = sign_in_as(
+        &server,
+        "secretariat@saint-etienne.fr",
+        Role::Commune,
+        Some(OWN),
+    )
+    .await;
+    let send = |kind: &str, question: &str, name: &str, bytes: Vec<u8>, token: &str| {
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", token.to_owned())
+            .text("kind", kind.to_owned())
+            .text("question", question.to_owned())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+            );
+        browser
+            .post(server.at(&format!("/audits/{audit}/fichiers")))
+            .multipart(form)
+            .send()
+    };
+    let scan = b"%PDF-1.4 scan du proces-verbal signe".to_vec();
+    let kept = send("signed_minutes", "", "PV signé.pdf", scan.clone(), &csrf)
+        .await
+        .unwrap();
+    assert_eq!(kept.status(), StatusCode::SEE_OTHER);
+    let kept = send(
+        "attachment",
+        "sauvegardes.restauration",
+        "C:\\Mairie\\essai-restauration.txt",
+        "Restauration essayée le 3 mars : 12 fichiers récupérés."
+            .as_bytes()
+            .to_vec(),
+        &csrf,
+    )
+    .await
+    .unwrap();
+    assert_eq!(kept.status(), StatusCode::SEE_OTHER);
+    // Without the session's token, too big, or a program: refused.
+    let refused = send("attachment", "", "a.pdf", scan.clone(), "")
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let big = send(
+        "attachment",
+        "",
+        "gros.pdf",
+        [b"%PDF-".to_vec(), vec![b'x'; 11 * 1024 * 1024]].concat(),
+        &csrf,
+    )
+    .await
+    .unwrap();
+    assert!(
+        big.status() == StatusCode::PAYLOAD_TOO_LARGE || big.status() == StatusCode::BAD_REQUEST,
+        "{}",
+        big.status()
+    );
+    let program = send(
+        "attachment",
+        "",
+        "setup.exe",
+        vec![0x4d, 0x5a, 0x90, 0x00, 0x03],
+        &csrf,
+    )
+    .await
+    .unwrap();
+    assert_eq!(program.status(), StatusCode::BAD_REQUEST);
+    assert!(program.text().await.unwrap().contains("seuls les PDF"));
+
+    let overview = browser
+        .get(server.at(&format!("/audits/{audit}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        overview.contains("PV signé.pdf") && overview.contains("procès-verbal signé"),
+        "{overview}"
+    );
+    assert!(overview.contains("essai-restauration.txt"), "{overview}");
+    let start = overview.find("fichiers?id=").unwrap() + "fichiers?id=".len();
+    let first: String = overview[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let download = browser
+        .get(server.at(&format!("/audits/{audit}/fichiers?id={first}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(download.status(), StatusCode::OK);
+    assert!(
+        download.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment;")
+    );
+    assert_eq!(download.bytes().await.unwrap().to_vec(), scan);
+    // Another commune's user gets the 404 of a file that does not exist.
+    let (other, _) = sign_in_as(&server, "mairie@firminy.fr", Role::Commune, Some(OTHER)).await;
+    let hidden = other
+        .get(server.at(&format!("/audits/{audit}/fichiers?id={first}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hidden.status(), StatusCode::NOT_FOUND);
+
+    // The end-of-mission minutes, after a follow-up round.
+    let next = admin
+        .post(server.at(&format!("/audits/{audit}/suivi")))
+        .form(&[("csrf", admin_csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let next = next.headers()["location"].to_str().unwrap().to_owned();
+    let pdf = browser
+        .get(server.at(&format!("{next}/pv-fin-de-mission.pdf")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pdf.status(), StatusCode::OK);
+    if let Some(text) = vigie_docs::read_back::pdf_text(&pdf.bytes().await.unwrap()) {
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        for words in [
+            "Procès-verbal de fin de mission — Saint-Étienne",
+            "Diagnostic",
+            "Suivi n° 1",
+            "Constat de fin de mission",
+            "Pour la commune de Saint-Étienne",
+        ] {
+            assert!(text.contains(words), "{words:?} missing from {text}");
+        }
+    }
+}

@@ -1,0 +1,293 @@
+//! Files kept with a round: a document that supports an answer (a backup
+//! report, a contract page, a screenshot) and the signed scans of the
+//! minutes (« procès-verbal d'achèvement de phase », « de fin de
+//! mission »). Stored in the database with the round, so replicas share
+//! them and a backup of the database holds everything.
+//!
+//! What it must never do: accept a file larger than [`MAX_FILE`] or of a
+//! kind a browser would run (only PDF, images, office documents and text
+//! are kept; each is served as a download), or serve a file to anyone who
+//! may not see the round.
+
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use sqlx::FromRow;
+
+use super::visible_audit;
+use crate::accounts::{Caller, audit};
+use crate::db::now_ms;
+use crate::{AppError, AppState, fr};
+
+/// The largest file kept (a scanned, signed procès-verbal of a few pages).
+pub const MAX_FILE: usize = 10 * 1024 * 1024;
+/// The body limit of the upload route: the file and the form around it.
+pub const MAX_UPLOAD: usize = MAX_FILE + 64 * 1024;
+/// The most files one round keeps.
+const MAX_FILES: i64 = 200;
+
+/// The file kinds kept, by their first bytes: (content type, what it is).
+fn sniff(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"%PDF-") {
+        Some("application/pdf")
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"PK\x03\x04") {
+        // ODT, DOCX, XLSX…: zip containers.
+        Some("application/zip")
+    } else if std::str::from_utf8(bytes).is_ok() && !bytes.contains(&0) {
+        Some("text/plain; charset=utf-8")
+    } else {
+        None
+    }
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct StoredFile {
+    pub id: i64,
+    pub question: Option<String>,
+    pub kind: String,
+    pub name: String,
+    pub size: i64,
+    pub uploaded_at: i64,
+}
+
+impl StoredFile {
+    pub fn size_fr(&self) -> String {
+        fr::size(self.size)
+    }
+
+    pub fn date_fr(&self) -> String {
+        fr::date(self.uploaded_at)
+    }
+}
+
+pub async fn list(db: &crate::Db, audit: &str) -> Result<Vec<StoredFile>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT id, question, kind, name, size, uploaded_at FROM audit_files \
+         WHERE audit_id = $1 ORDER BY id",
+    )
+    .bind(audit)
+    .fetch_all(db.read())
+    .await?)
+}
+
+/// A file name as kept: its last path part, without control characters,
+/// at most 120 characters.
+fn clean_name(name: &str) -> String {
+    let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = last
+        .chars()
+        .filter(|c| !c.is_control() && *c != '"')
+        .take(120)
+        .collect();
+    if cleaned.trim().is_empty() {
+        "fichier".to_owned()
+    } else {
+        cleaned.trim().to_owned()
+    }
+}
+
+/// `POST /audits/{audit}/fichiers` (multipart: `csrf`, `kind`,
+/// `question`, `file`): keeps one file with the round.
+pub(super) async fn upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+    form: Result<Multipart, MultipartRejection>,
+) -> Result<Response, AppError> {
+    // The session's token, in the form or in `X-CSRF-Token` (a script),
+    // is checked before anything is looked up; bearer callers need none.
+    let header_ok = caller.csrf.is_none()
+        || headers
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|token| caller.check_csrf(token).is_ok());
+    let mut form = match form {
+        Ok(form) => form,
+        Err(_) if !header_ok => return Err(AppError::CsrfRefused),
+        Err(rejection) => {
+            // Whose round it is decides first (404), then the form.
+            visible_audit(&state, &caller, &id).await?;
+            return Err(AppError::BadRequest(format!(
+                "envoi illisible (un formulaire de fichier attendu) : {}",
+                rejection.body_text()
+            )));
+        }
+    };
+    let (mut csrf, mut kind, mut question, mut file) = (None, None, None, None);
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        AppError::BadRequest(format!("envoi illisible : {}", e.body_text()))
+    };
+    while let Some(field) = form.next_field().await.map_err(bad)? {
+        match field.name().unwrap_or_default() {
+            "csrf" => csrf = Some(field.text().await.map_err(bad)?),
+            "kind" => kind = Some(field.text().await.map_err(bad)?),
+            "question" => question = Some(field.text().await.map_err(bad)?),
+            "file" => {
+                let name = clean_name(field.file_name().unwrap_or_default());
+                let bytes = field.bytes().await.map_err(|e| {
+                    AppError::BadRequest(format!(
+                        "fichier trop gros ou coupé : au plus {} ({})",
+                        fr::size(i64::try_from(MAX_FILE).unwrap_or(i64::MAX)),
+                        e.body_text()
+                    ))
+                })?;
+                file = Some((name, bytes));
+            }
+            _ => {}
+        }
+    }
+    if !header_ok {
+        caller.check_csrf(csrf.as_deref().unwrap_or_default())?;
+    }
+    let round = visible_audit(&state, &caller, &id).await?;
+    let kind = match kind.as_deref() {
+        Some("signed_minutes") => "signed_minutes",
+        _ => "attachment",
+    };
+    let question = question
+        .map(|q| q.trim().to_owned())
+        .filter(|q| !q.is_empty());
+    if let Some(q) = &question
+        && round.book.question(q).is_none()
+    {
+        return Err(AppError::BadRequest(format!(
+            "question « {q} » inconnue dans ce questionnaire."
+        )));
+    }
+    let Some((name, bytes)) = file.filter(|(_, bytes)| !bytes.is_empty()) else {
+        return Err(AppError::BadRequest(
+            "aucun fichier : choisissez le fichier à joindre.".to_owned(),
+        ));
+    };
+    if bytes.len() > MAX_FILE {
+        return Err(AppError::BadRequest(format!(
+            "« {name} » : au plus {} par fichier.",
+            fr::size(i64::try_from(MAX_FILE).unwrap_or(i64::MAX))
+        )));
+    }
+    let Some(content_type) = sniff(&bytes) else {
+        return Err(AppError::BadRequest(format!(
+            "« {name} » : seuls les PDF, les images (PNG, JPEG), les documents bureautiques et les textes sont acceptés."
+        )));
+    };
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_files WHERE audit_id = $1")
+        .bind(&round.id)
+        .fetch_one(&state.db.pool)
+        .await?;
+    if count >= MAX_FILES {
+        return Err(AppError::BadRequest(format!(
+            "cette étape garde déjà {MAX_FILES} fichiers."
+        )));
+    }
+    sqlx::query(
+        "INSERT INTO audit_files (audit_id, question, kind, name, content_type, size, content, \
+         uploaded_by, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&round.id)
+    .bind(&question)
+    .bind(kind)
+    .bind(&name)
+    .bind(content_type)
+    .bind(i64::try_from(bytes.len()).unwrap_or(i64::MAX))
+    .bind(bytes.to_vec())
+    .bind(format!("user:{}", caller.user_id))
+    .bind(now_ms())
+    .execute(&state.db.pool)
+    .await?;
+    audit(
+        &state.db,
+        Some(caller.user_id),
+        "audit_file",
+        &format!("audit {} file {name} ({kind})", round.id),
+    )
+    .await;
+    Ok(Redirect::to(&format!("/audits/{}#fichiers", round.id)).into_response())
+}
+
+#[derive(Deserialize)]
+pub(super) struct FileQuery {
+    #[serde(default)]
+    id: Option<i64>,
+}
+
+/// `GET /audits/{audit}/fichiers?id=N`: the file, as a download.
+pub(super) async fn download(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(query): Query<FileQuery>,
+) -> Result<Response, AppError> {
+    let round = visible_audit(&state, &caller, &id).await?;
+    let Some(file) = query.id else {
+        return Err(AppError::BadRequest(
+            "« id » manquant : le numéro du fichier.".to_owned(),
+        ));
+    };
+    let row: Option<(String, String, Vec<u8>)> = sqlx::query_as(
+        "SELECT name, content_type, content FROM audit_files WHERE audit_id = $1 AND id = $2",
+    )
+    .bind(&round.id)
+    .bind(file)
+    .fetch_optional(db_read(&state))
+    .await?;
+    let (name, content_type, content) = row.ok_or(AppError::NotFound)?;
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{ascii}\""),
+            ),
+        ],
+        content,
+    )
+        .into_response())
+}
+
+fn db_read(state: &AppState) -> &sqlx::AnyPool {
+    state.db.read()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_are_known_by_their_bytes() {
+        assert_eq!(sniff(b"%PDF-1.7 ..."), Some("application/pdf"));
+        assert_eq!(sniff(b"PK\x03\x04...."), Some("application/zip"));
+        assert_eq!(
+            sniff("Compte rendu été".as_bytes()),
+            Some("text/plain; charset=utf-8")
+        );
+        assert_eq!(sniff(&[0x4d, 0x5a, 0x90, 0x00]), None); // a Windows program
+    }
+
+    #[test]
+    fn names_keep_their_last_part() {
+        assert_eq!(
+            clean_name("C:\\Users\\mairie\\pv signé.pdf"),
+            "pv signé.pdf"
+        );
+        assert_eq!(clean_name("../../etc/passwd"), "passwd");
+        assert_eq!(clean_name("a\"b\n.pdf"), "ab.pdf");
+        assert_eq!(clean_name(""), "fichier");
+    }
+}
