@@ -13,6 +13,7 @@
 //! (data is passed as JSON values, never as source), read a file outside
 //! the templates directory, or fetch anything from a network.
 
+pub mod docx;
 pub mod engine;
 pub mod probe;
 pub mod read_back;

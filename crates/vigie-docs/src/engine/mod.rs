@@ -43,6 +43,10 @@ const BUILT_IN: &[(&str, &str)] = &[
         "pv-fin-de-mission.typ",
         include_str!("../../documents/pv-fin-de-mission.typ"),
     ),
+    (
+        "annexe-securite.typ",
+        include_str!("../../documents/annexe-securite.typ"),
+    ),
 ];
 
 /// The fonts every document is set in (Liberation Sans, SIL OFL 1.1):

@@ -551,3 +551,124 @@ pub(super) async fn closing_minutes(
     )
         .into_response())
 }
+
+/// The security requirements annex of the commune's next IT procurement.
+pub const ANNEX_TEMPLATE: &str = "annexe-securite.typ";
+
+#[derive(Serialize)]
+struct AnnexData {
+    title: String,
+    commune: String,
+    intro: String,
+    sections: Vec<AnnexSection>,
+}
+
+#[derive(Serialize)]
+struct AnnexSection {
+    title: String,
+    requirements: Vec<String>,
+}
+
+/// The annex's text, from the round's provider questionnaires.
+fn annex(audit: &Audit, commune: &Commune) -> AnnexData {
+    let sections = audit
+        .book
+        .questionnaires
+        .iter()
+        .filter(|q| {
+            q.audience == super::questionnaire::Audience::Provider && q.kind == Kind::Scored
+        })
+        .flat_map(|q| {
+            q.themes.iter().map(move |theme| AnnexSection {
+                title: theme.title.clone(),
+                requirements: q
+                    .questions
+                    .iter()
+                    .filter(|question| {
+                        question.theme == theme.id && !question.requirement.is_empty()
+                    })
+                    .map(|question| question.requirement.clone())
+                    .collect(),
+            })
+        })
+        .filter(|section| !section.requirements.is_empty())
+        .collect();
+    AnnexData {
+        title: format!(
+            "Exigences de sécurité informatique — commune de {}",
+            commune.name
+        ),
+        commune: commune.name.clone(),
+        intro: format!(
+            "Annexe au cahier des clauses techniques du marché de maintenance et d'infogérance informatique de la commune de {}. Le titulaire respecte les exigences suivantes, tirées des mesures d'hygiène informatique de l'ANSSI, et justifie de leur mise en œuvre à la demande de la commune.",
+            commune.name
+        ),
+        sections,
+    }
+}
+
+/// `GET /audits/{audit}/annexe-securite.pdf` or `.docx`: the annex, as a
+/// PDF through the document engine or as an editable DOCX.
+pub(super) async fn annex_document(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+) -> Result<Response, AppError> {
+    let audit = visible_audit(&state, &caller, &id).await?;
+    let commune = crate::territory::commune(&state.db, &audit.commune)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let data = annex(&audit, &commune);
+    let file = format!("annexe-securite-{}", commune.code);
+    if uri.path().ends_with(".docx") {
+        let mut blocks = vec![
+            vigie_docs::docx::Block::Title(data.title.clone()),
+            vigie_docs::docx::Block::Paragraph(data.intro.clone()),
+        ];
+        for section in &data.sections {
+            blocks.push(vigie_docs::docx::Block::Heading(section.title.clone()));
+            blocks.extend(
+                section
+                    .requirements
+                    .iter()
+                    .cloned()
+                    .map(vigie_docs::docx::Block::Requirement),
+            );
+        }
+        let bytes = vigie_docs::docx::docx(&blocks)
+            .map_err(|e| AppError::Internal(format!("annex: {e}")))?;
+        return Ok((
+            [
+                (
+                    header::CONTENT_TYPE,
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+                        .to_owned(),
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{file}.docx\""),
+                ),
+            ],
+            bytes,
+        )
+            .into_response());
+    }
+    let at = chrono::DateTime::from_timestamp_millis(audit.created_at).unwrap_or_default();
+    let documents = state.settings.documents.clone();
+    let bytes = tokio::task::spawn_blocking(move || documents.pdf(ANNEX_TEMPLATE, &data, at))
+        .await
+        .map_err(|e| AppError::Internal(format!("annex task: {e}")))?
+        .map_err(|e| AppError::Internal(format!("annex: {e}")))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{file}.pdf\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}

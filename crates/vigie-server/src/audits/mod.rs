@@ -86,6 +86,16 @@ pub fn router() -> Routes {
             Access::Visible,
             dossier::closing_minutes,
         )
+        .get(
+            "/audits/{audit}/annexe-securite.pdf",
+            Access::Visible,
+            dossier::annex_document,
+        )
+        .get(
+            "/audits/{audit}/annexe-securite.docx",
+            Access::Visible,
+            dossier::annex_document,
+        )
         // A provider's own link: the token is the key (see `providers`).
         .get("/prestataire/{link}", Access::Public, providers::questions)
         .post("/prestataire/{link}", Access::Public, providers::save)

@@ -83,6 +83,10 @@ pub struct Question {
     pub text: String,
     #[serde(default)]
     pub help: String,
+    /// For a provider's question: the same as a requirement of a public
+    /// contract (« Le titulaire … »), for the procurement annex.
+    #[serde(default)]
+    pub requirement: String,
     // Scored questions.
     #[serde(default)]
     pub measures: Vec<u8>,
@@ -436,6 +440,16 @@ impl Book {
                     return Err(fail(
                         "theme",
                         format!("« {} » n'est pas un thème de ce fichier", question.theme),
+                    ));
+                }
+                if questionnaire.audience == Audience::Provider
+                    && questionnaire.kind == Kind::Scored
+                    && question.requirement.trim().is_empty()
+                {
+                    return Err(fail(
+                        "requirement",
+                        "manquant : l'exigence à écrire dans un marché public (« Le titulaire … »)"
+                            .to_owned(),
                     ));
                 }
                 match questionnaire.kind {

@@ -763,3 +763,67 @@ async fn files_and_minutes_are_kept_with_the_round() {
         }
     }
 }
+
+/// The security requirements annex for the commune's next procurement,
+/// as a PDF and as an editable DOCX, from the provider questionnaire.
+#[tokio::test]
+async fn the_procurement_annex_lists_the_providers_requirements() {
+    let server = server().await;
+    let (admin, csrf) = sign_in_as(&server, "admin@loire.fr", Role::Admin, None).await;
+    let started = admin
+        .post(server.at(&format!("/communes/{OWN}/audits")))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let audit = started.headers()["location"].to_str().unwrap().to_owned();
+    let pdf = admin
+        .get(server.at(&format!("{audit}/annexe-securite.pdf")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pdf.status(), StatusCode::OK);
+    if let Some(text) = vigie_docs::read_back::pdf_text(&pdf.bytes().await.unwrap()) {
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            text.contains("Exigences de sécurité informatique — commune de Saint-Étienne"),
+            "{text}"
+        );
+        assert!(
+            text.contains("1. Le titulaire sauvegarde automatiquement"),
+            "{text}"
+        );
+        assert!(
+            text.contains("restitue à la collectivité toutes ses données"),
+            "{text}"
+        );
+    }
+    let docx = admin
+        .get(server.at(&format!("{audit}/annexe-securite.docx")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(docx.status(), StatusCode::OK);
+    assert!(
+        docx.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains(".docx")
+    );
+    let bytes = docx.bytes().await.unwrap().to_vec();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut document = String::new();
+    std::io::Read::read_to_string(
+        &mut archive.by_name("word/document.xml").unwrap(),
+        &mut document,
+    )
+    .unwrap();
+    assert!(
+        document.contains("Le titulaire sauvegarde automatiquement"),
+        "{document}"
+    );
+    assert!(document.contains("<w:pStyle w:val=\"Heading1\"/>"));
+    // Every requirement of the provider questionnaire, numbered across
+    // the annex.
+    assert!(document.contains(">24. </w:t>") && !document.contains(">25. </w:t>"));
+}
