@@ -156,15 +156,39 @@ pub(super) async fn pdf(
         .into_response())
 }
 
-/// The dossier's PDF and its day (`YYYY-MM-DD`).
-pub async fn render(
+#[derive(askama::Template)]
+#[template(path = "audits/dossier.html")]
+struct DossierPage {
+    chrome: crate::web::Chrome,
+    id: String,
+    d: Data,
+}
+
+/// `GET /audits/{audit}/dossier`: the same dossier as a page.
+pub(super) async fn page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let audit = visible_audit(&state, &caller, &id).await?;
+    let commune = crate::territory::commune(&state.db, &audit.commune)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (data, _) = gather(&state, &audit, &commune).await?;
+    crate::web::render(&DossierPage {
+        chrome: crate::web::Chrome::new(data.title.clone(), Some(&caller)),
+        id: audit.id.clone(),
+        d: data,
+    })
+}
+
+/// The dossier's data and its date (Unix ms): the last answer's.
+async fn gather(
     state: &AppState,
     audit: &Audit,
     commune: &Commune,
-) -> Result<(Vec<u8>, String), AppError> {
+) -> Result<(Data, i64), AppError> {
     let rows = store::answers(&state.db, &audit.id).await?;
-    // Dated by its last answer (or its start): the same round, the same
-    // document, whenever it is printed.
     let at_ms = rows
         .iter()
         .map(|row| row.answered_at)
@@ -172,7 +196,21 @@ pub async fn render(
         .max()
         .unwrap_or(audit.created_at);
     let report = Report::of(state, audit, at_ms).await?;
-    let data = data(state, audit, commune, &report, &rows, at_ms).await?;
+    Ok((
+        data(state, audit, commune, &report, &rows, at_ms).await?,
+        at_ms,
+    ))
+}
+
+/// The dossier's PDF and its day (`YYYY-MM-DD`).
+pub async fn render(
+    state: &AppState,
+    audit: &Audit,
+    commune: &Commune,
+) -> Result<(Vec<u8>, String), AppError> {
+    // Dated by its last answer (or its start): the same round, the same
+    // document, whenever it is printed.
+    let (data, at_ms) = gather(state, audit, commune).await?;
     let at = chrono::DateTime::from_timestamp_millis(at_ms).unwrap_or_default();
     let day = vigie_core::local_day(at).to_string();
     let documents = state.settings.documents.clone();

@@ -69,6 +69,7 @@ pub fn router() -> Routes {
         .post("/audits/{audit}/questions", Access::Visible, pages::save)
         .post("/audits/{audit}/suivi", Access::Staff, pages::follow_up)
         .get("/audits/{audit}/dossier.pdf", Access::Visible, dossier::pdf)
+        .get("/audits/{audit}/dossier", Access::Visible, dossier::page)
         .post(
             "/audits/{audit}/prestataires",
             Access::Visible,

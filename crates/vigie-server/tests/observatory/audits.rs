@@ -320,10 +320,36 @@ async fn a_town_hall_fills_its_pre_audit_and_gets_its_top_five() {
         assert!(positions.windows(2).all(|p| p[0] < p[1]), "{positions:?}");
     }
 
+    // The same dossier as a page.
+    let page = browser
+        .get(server.at(&format!("/audits/{audit}/dossier")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for words in [
+        "Les 5 manques les plus critiques",
+        "Sur le réseau de la mairie :",
+        "Plan d'action",
+        "Toutes les réponses",
+        "Tout est chez l&#39;éditeur.",
+    ] {
+        assert!(page.contains(words), "{words:?} missing from the page");
+    }
+    let first_of_top = page.find("<ol class=\"top-five\">").unwrap();
+    let remote = page[first_of_top..].find("accéder à distance").unwrap();
+    let passwords = page[first_of_top..]
+        .find("mots de passe sont-ils longs")
+        .unwrap();
+    assert!(remote < passwords);
+
     // Another commune's user sees nothing of it; a stranger is sent to sign in.
     let (other, _) = sign_in_as(&server, "mairie@firminy.fr", Role::Commune, Some(OTHER)).await;
     for path in [
         format!("/audits/{audit}"),
+        format!("/audits/{audit}/dossier"),
         format!("/audits/{audit}/dossier.pdf"),
         format!("/api/v1/audits/{audit}"),
     ] {
