@@ -12,6 +12,7 @@
 //! embedded fonts cannot draw are replaced (PDF/A forbids a missing glyph),
 //! control characters dropped.
 
+#[cfg(feature = "pdf")]
 mod world;
 
 use std::path::{Path, PathBuf};
@@ -19,13 +20,20 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+#[cfg(feature = "pdf")]
 use typst::foundations::Bytes;
+#[cfg(feature = "pdf")]
 use typst::layout::PagedDocument;
+#[cfg(feature = "pdf")]
 use typst::text::{Font, FontBook};
+#[cfg(feature = "pdf")]
 use typst::utils::LazyHash;
+#[cfg(feature = "pdf")]
 use typst::{Library, LibraryExt};
+#[cfg(feature = "pdf")]
 use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 
+#[cfg(feature = "pdf")]
 use self::world::DocumentWorld;
 
 /// The built-in templates, by the name a template imports or a caller asks for.
@@ -51,6 +59,7 @@ const BUILT_IN: &[(&str, &str)] = &[
 
 /// The fonts every document is set in (Liberation Sans, SIL OFL 1.1):
 /// embedded, so nothing has to be installed where Vigie runs.
+#[cfg(feature = "pdf")]
 const FONTS: &[&[u8]] = &[
     include_bytes!("../../fonts/LiberationSans-Regular.ttf"),
     include_bytes!("../../fonts/LiberationSans-Bold.ttf"),
@@ -58,6 +67,7 @@ const FONTS: &[&[u8]] = &[
 
 /// A template file may not be larger than this (a logo or an image a
 /// territory adds to its templates included).
+#[cfg_attr(not(feature = "pdf"), allow(dead_code))]
 const MAX_FILE: u64 = 16 * 1024 * 1024;
 
 /// Why a document could not be produced. The messages are for the person
@@ -84,6 +94,8 @@ pub enum DocError {
     Pdf(String),
     #[error("données du document : {0}")]
     Data(String),
+    #[error("cette compilation de Vigie ne produit pas de PDF (fonction « pdf » absente)")]
+    Unavailable,
 }
 
 /// What documents carry of the territory.
@@ -170,12 +182,17 @@ pub struct Engine {
     shared: Arc<Shared>,
 }
 
+#[cfg_attr(not(feature = "pdf"), allow(dead_code))]
 struct Shared {
+    #[cfg(feature = "pdf")]
     library: LazyHash<Library>,
+    #[cfg(feature = "pdf")]
     book: LazyHash<FontBook>,
+    #[cfg(feature = "pdf")]
     fonts: Vec<Font>,
     branding: Branding,
-    branding_json: Bytes,
+    /// `branding.json` as templates read it.
+    branding_json: Vec<u8>,
     templates_dir: Option<PathBuf>,
 }
 
@@ -216,6 +233,7 @@ impl Engine {
     /// The engine from checked parts.
     fn assemble(branding: Branding, templates_dir: Option<PathBuf>) -> Engine {
         // The embedded fonts parse (a test checks it).
+        #[cfg(feature = "pdf")]
         let fonts: Vec<Font> = FONTS
             .iter()
             .filter_map(|data| Font::new(Bytes::new(*data), 0))
@@ -230,11 +248,14 @@ impl Engine {
         if let (Some(logo), Some(object)) = (&branding.logo, json.as_object_mut()) {
             object.insert("logo".to_owned(), logo.file_name().into());
         }
-        let branding_json = Bytes::new(json.to_string().into_bytes());
+        let branding_json = json.to_string().into_bytes();
         Engine {
             shared: Arc::new(Shared {
+                #[cfg(feature = "pdf")]
                 library: LazyHash::new(Library::builder().build()),
+                #[cfg(feature = "pdf")]
                 book: LazyHash::new(FontBook::from_fonts(&fonts)),
+                #[cfg(feature = "pdf")]
                 fonts,
                 branding,
                 branding_json,
@@ -248,9 +269,21 @@ impl Engine {
         &self.shared.branding
     }
 
+    /// Without the `pdf` feature (the fuzz harness): no PDF.
+    #[cfg(not(feature = "pdf"))]
+    pub fn pdf(
+        &self,
+        _template: &str,
+        _data: &impl Serialize,
+        _at: DateTime<Utc>,
+    ) -> Result<Vec<u8>, DocError> {
+        Err(DocError::Unavailable)
+    }
+
     /// Renders `template` (e.g. `rapport-sonde.typ`) with `data` as PDF/A-2u.
     /// `at` is the document's date: its creation date, and what the
     /// template's `datetime.today()` answers (in Paris).
+    #[cfg(feature = "pdf")]
     pub fn pdf(
         &self,
         template: &str,
@@ -285,6 +318,7 @@ impl Engine {
     }
 
     /// Every string in `value` made drawable with the embedded fonts:
+    #[cfg(feature = "pdf")]
     /// control characters dropped (except line breaks and tabs), any other
     /// character no font has replaced with « ? ».
     fn printable(&self, value: &mut serde_json::Value) {
@@ -302,6 +336,7 @@ impl Engine {
         }
     }
 
+    #[cfg(feature = "pdf")]
     fn drawable(&self, c: char) -> bool {
         c == '\n'
             || c == '\t'
@@ -320,7 +355,7 @@ fn is_colour(text: &str) -> bool {
         .is_some_and(|hex| hex.len() == 6 && hex.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "pdf"))]
 mod tests {
     use super::*;
 

@@ -92,7 +92,7 @@ impl<'a> DocumentWorld<'a> {
         }
         match name.as_str() {
             "data.json" => return Ok(self.data.clone()),
-            "branding.json" => return Ok(self.shared.branding_json.clone()),
+            "branding.json" => return Ok(Bytes::new(self.shared.branding_json.clone())),
             _ => {}
         }
         if let Some(logo) = &self.shared.branding.logo
