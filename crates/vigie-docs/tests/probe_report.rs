@@ -463,7 +463,11 @@ fn the_observatory_titles_the_report_with_the_commune_name() {
     assert!(unnamed.contains("<h1>Rapport de la sonde réseau — commune 42218</h1>"));
     // A name is text, never markup.
     let odd = report::html_fragment_named(&sample(), Some("<b>Ville</b>")).unwrap();
-    assert!(odd.contains("&lt;b&gt;Ville&lt;/b&gt; (42218)"), "{odd}");
+    assert!(
+        odd.contains("&#60;b&#62;Ville&#60;/b&#62; (42218)"),
+        "{odd}"
+    );
+    assert!(!odd.contains("<b>Ville"), "{odd}");
     let bytes = report::pdf_named(&engine(), &sample(), Some("Saint-Étienne")).unwrap();
     assert_pdf_a(&bytes);
     if let Some(text) = pdf_text(&bytes) {
