@@ -451,6 +451,32 @@ fn the_terminal_summary_has_the_counts_and_the_top_ten() {
 }
 
 #[test]
+fn the_observatory_titles_the_report_with_the_commune_name() {
+    let named = "Rapport de la sonde réseau — Saint-Étienne (42218)";
+    let html = report::html_fragment_named(&sample(), Some("Saint-Étienne")).unwrap();
+    assert!(html.contains(&format!("<h1>{named}</h1>")), "{html}");
+    assert!(html.contains("<td>Saint-Étienne (42218)</td>"), "{html}");
+    assert!(!html.contains("commune 42218"));
+    // Without a name, the code as the document says it (the CLI's output).
+    let unnamed = report::html_fragment_named(&sample(), None).unwrap();
+    assert_eq!(unnamed, report::html_fragment(&sample()).unwrap());
+    assert!(unnamed.contains("<h1>Rapport de la sonde réseau — commune 42218</h1>"));
+    // A name is text, never markup.
+    let odd = report::html_fragment_named(&sample(), Some("<b>Ville</b>")).unwrap();
+    assert!(
+        odd.contains("&#60;b&#62;Ville&#60;/b&#62; (42218)"),
+        "{odd}"
+    );
+    assert!(!odd.contains("<b>Ville"), "{odd}");
+    let bytes = report::pdf_named(&engine(), &sample(), Some("Saint-Étienne")).unwrap();
+    assert_pdf_a(&bytes);
+    if let Some(text) = pdf_text(&bytes) {
+        assert!(text.contains(named), "{text}");
+        assert!(text.contains("Saint-Étienne (42218)"), "{text}");
+    }
+}
+
+#[test]
 fn severity_labels_and_colours_are_public_for_the_observatory() {
     assert_eq!(report::severity_label(Severity::High), "Élevée");
     assert_eq!(report::severity_colour(Severity::Critical), "#a4161a");

@@ -9,6 +9,11 @@ pub fn plural(count: i64, one: &str, many: &str) -> String {
     format!("{} {word}", number(count))
 }
 
+/// [`plural`] for a count of things (`Vec::len`, `Iterator::count`).
+pub fn count(count: usize, one: &str, many: &str) -> String {
+    plural(i64::try_from(count).unwrap_or(i64::MAX), one, many)
+}
+
 /// A short wait, to the second below a minute: `1 seconde`, `45 secondes`,
 /// `2 minutes` (rounded up: never shorter than the real wait).
 pub fn wait(secs: i64) -> String {
@@ -29,13 +34,26 @@ pub fn date_time(ms: i64) -> String {
     })
 }
 
-/// `14/07/2026`: the Paris day of a Unix time in milliseconds.
-pub fn date(ms: i64) -> String {
+/// `14/07/2026 à 13:58`: a Unix time in milliseconds as a Paris date and
+/// time, in a sentence (« Scan du 14/07/2026 à 13:58 »); empty if out of
+/// range.
+pub fn date_at(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms).map_or_else(String::new, |t| {
         t.with_timezone(&vigie_core::LOCAL_TZ)
-            .format("%d/%m/%Y")
+            .format("%d/%m/%Y à %H:%M")
             .to_string()
     })
+}
+
+/// `14/07/2026`: the Paris day of a Unix time in milliseconds.
+pub fn date(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map_or_else(String::new, |t| day(vigie_core::local_day(t)))
+}
+
+/// `14/07/2026`: a day in a table or a short sentence (never ISO).
+pub fn day(date: chrono::NaiveDate) -> String {
+    date.format("%d/%m/%Y").to_string()
 }
 
 /// `1er mars 2026`, `22 novembre 2026`: a day as a letter writes it.
@@ -154,10 +172,13 @@ mod tests {
         let day = |text: &str| text.parse::<chrono::NaiveDate>().unwrap_or_default();
         assert_eq!(day_long(day("2026-03-01")), "1er mars 2026");
         assert_eq!(day_long(day("2026-11-22")), "22 novembre 2026");
+        assert_eq!(super::day(day("2026-03-01")), "01/03/2026");
         // 2026-01-15T23:30:00Z is already the 16th in Paris.
         assert_eq!(long_date(1_768_519_800_000), "16 janvier 2026");
         assert_eq!(date_time(1_768_519_800_000), "16/01/2026 00:30");
         assert_eq!(date(1_768_519_800_000), "16/01/2026");
+        assert_eq!(date_at(1_768_519_800_000), "16/01/2026 à 00:30");
+        assert_eq!(date_at(i64::MAX), "");
     }
 
     #[test]
@@ -165,6 +186,12 @@ mod tests {
         assert_eq!(plural(0, "lot", "lots"), "0 lot");
         assert_eq!(plural(1, "lot", "lots"), "1 lot");
         assert_eq!(plural(2000, "lot", "lots"), "2\u{202f}000 lots");
+        assert_eq!(plural(-3, "lot", "lots"), "-3 lots");
+        assert_eq!(
+            count(1, "commune équipée", "communes équipées"),
+            "1 commune équipée"
+        );
+        assert_eq!(count(1234, "mairie", "mairies"), "1\u{202f}234 mairies");
         assert_eq!(wait(0), "1 seconde");
         assert_eq!(wait(45), "45 secondes");
         assert_eq!(wait(60), "1 minute");

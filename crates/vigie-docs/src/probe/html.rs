@@ -26,7 +26,7 @@ struct Fragment<'a> {
 /// The whole report as a standalone HTML page: it opens with the ten most
 /// critical vulnerabilities, then everything by host, then the scope.
 pub fn html(report: &ProbeReport) -> Result<String, HtmlError> {
-    let view = View::of(report);
+    let view = View::of(report, None);
     Page { v: &view }
         .render()
         .map_err(|e| HtmlError(e.to_string()))
@@ -35,7 +35,17 @@ pub fn html(report: &ProbeReport) -> Result<String, HtmlError> {
 /// The same report as an HTML fragment (its `<style>` scoped to
 /// `.vigie-rapport`, then an `<article>`), to embed in another page.
 pub fn html_fragment(report: &ProbeReport) -> Result<String, HtmlError> {
-    let view = View::of(report);
+    html_fragment_named(report, None)
+}
+
+/// [`html_fragment`], titled with the commune's name when the caller knows
+/// it (« Rapport de la sonde réseau — Saint-Étienne (42218) »): the
+/// document carries only the INSEE code.
+pub fn html_fragment_named(
+    report: &ProbeReport,
+    commune_name: Option<&str>,
+) -> Result<String, HtmlError> {
+    let view = View::of(report, commune_name);
     Fragment { v: &view }
         .render()
         .map_err(|e| HtmlError(e.to_string()))

@@ -17,8 +17,8 @@ mod text;
 mod view;
 
 pub use french::{Counts, plain_action, severity_colour, severity_ink, severity_label};
-pub use html::{html, html_fragment};
-pub use pdf::{TEMPLATE, pdf};
+pub use html::{html, html_fragment, html_fragment_named};
+pub use pdf::{TEMPLATE, pdf, pdf_named};
 pub use text::text;
 
 /// Why the HTML report could not be rendered (a fault of this program,

@@ -48,7 +48,17 @@ struct Bar {
 
 /// The whole report as PDF/A bytes (`%PDF-…`), dated when the scan ended.
 pub fn pdf(engine: &Engine, report: &ProbeReport) -> Result<Vec<u8>, DocError> {
-    let view = View::of(report);
+    pdf_named(engine, report, None)
+}
+
+/// [`pdf`], titled with the commune's name when the caller knows it (see
+/// [`super::html_fragment_named`]).
+pub fn pdf_named(
+    engine: &Engine,
+    report: &ProbeReport,
+    commune_name: Option<&str>,
+) -> Result<Vec<u8>, DocError> {
+    let view = View::of(report, commune_name);
     let counts = view.counts;
     let severities = [
         (Severity::Critical, counts.critical),

@@ -12,7 +12,7 @@ use super::view::View;
 
 /// The terminal summary, lines ending with `\n`.
 pub fn text(report: &ProbeReport) -> String {
-    let view = View::of(report);
+    let view = View::of(report, None);
     let mut out = String::new();
     // Writing to a String cannot fail.
     let _ = writeln!(out, "{}", view.title);

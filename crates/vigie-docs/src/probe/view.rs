@@ -108,14 +108,14 @@ impl Badge {
 }
 
 impl View {
-    pub fn of(report: &ProbeReport) -> View {
+    /// The view of `report`; `commune_name` is the commune's name when the
+    /// caller knows it (the document carries only its INSEE code).
+    pub fn of(report: &ProbeReport, commune_name: Option<&str>) -> View {
         let names = host_names(&report.hosts);
+        let (title, commune) = title_and_commune(report.commune.as_deref(), commune_name);
         View {
-            title: match &report.commune {
-                Some(code) => format!("Rapport de la sonde réseau — commune {code}"),
-                None => "Rapport de la sonde réseau".to_owned(),
-            },
-            commune: report.commune.clone(),
+            title,
+            commune,
             started: paris_time(report.started_at),
             finished: paris_time(report.finished_at),
             duration: duration(report.started_at, report.finished_at),
@@ -155,6 +155,21 @@ impl View {
             if self.host_count > 1 { "s" } else { "" },
             self.counts.sentence()
         )
+    }
+}
+
+/// The title and the scope's « Commune » line: `Saint-Étienne (42218)`
+/// when the name is known, otherwise the code alone, as the document says.
+fn title_and_commune(code: Option<&str>, name: Option<&str>) -> (String, Option<String>) {
+    const TITLE: &str = "Rapport de la sonde réseau";
+    match (name, code) {
+        (Some(name), Some(code)) => {
+            let commune = format!("{name} ({code})");
+            (format!("{TITLE} — {commune}"), Some(commune))
+        }
+        (Some(name), None) => (format!("{TITLE} — {name}"), Some(name.to_owned())),
+        (None, Some(code)) => (format!("{TITLE} — commune {code}"), Some(code.to_owned())),
+        (None, None) => (TITLE.to_owned(), None),
     }
 }
 

@@ -23,9 +23,12 @@ const DAYS: i64 = 30;
 #[template(path = "cybermeteo/dashboard.html")]
 struct DashboardPage {
     chrome: Chrome,
-    equipped: usize,
-    reporting: usize,
-    silent: usize,
+    /// « 12 communes équipées d'un boîtier ».
+    equipped: String,
+    /// « 11 qui transmettent », « 1 qui transmet ».
+    reporting: String,
+    /// « 1 silencieuse », « 2 silencieuses »; empty when none is.
+    silent: String,
     categories: Vec<&'static str>,
     /// (day, counts per category in `categories` order, total).
     days: Vec<(NaiveDate, Vec<i64>, i64)>,
@@ -85,9 +88,17 @@ pub async fn dashboard_page(
     days.reverse();
     let page = DashboardPage {
         chrome: Chrome::new("Tableau de bord", Some(&caller)),
-        equipped: states.len(),
-        reporting: states.len() - silent,
-        silent,
+        equipped: crate::fr::count(
+            states.len(),
+            "commune équipée d'un boîtier",
+            "communes équipées d'un boîtier",
+        ),
+        reporting: crate::fr::count(states.len() - silent, "qui transmet", "qui transmettent"),
+        silent: if silent == 0 {
+            String::new()
+        } else {
+            crate::fr::count(silent, "silencieuse", "silencieuses")
+        },
         categories: Category::ALL.iter().map(|c| c.label_fr()).collect(),
         days,
         most_attacked: most_attacked(&state, to - Duration::days(6), to).await?,

@@ -25,9 +25,14 @@ pub fn render(
     let (x, y, w, h) = geometry.view_box;
     let detailed = geometry.shapes.len() <= MAX_DETAILED;
     let mut svg = String::with_capacity(geometry.shapes.iter().map(|s| s.path.len() + 64).sum());
+    // With links inside, the map is a group of links the keyboard and
+    // screen readers go through; an image's content would be hidden from
+    // them (axe-core's nested-interactive rule).
+    let links = detailed && geometry.shapes.iter().any(|s| may_open(&s.code));
+    let role = if links { "group" } else { "img" };
     let _ = write!(
         svg,
-        r#"<svg viewBox="{x:.1} {y:.1} {w:.1} {h:.1}" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Carte de la cybermétéo du territoire">"#
+        r#"<svg viewBox="{x:.1} {y:.1} {w:.1} {h:.1}" xmlns="http://www.w3.org/2000/svg" role="{role}" aria-label="Carte de la cybermétéo du territoire">"#
     );
     // The levels' colours are in vigie.css (`.map .s` ...): an inline
     // <style> would need 'unsafe-inline' in the Content-Security-Policy.

@@ -204,11 +204,7 @@ pub fn router() -> Routes {
 
 /// Time as shown on the pages: `22/11/2026 09:45`, Europe/Paris.
 fn paris_time(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms).map_or_else(String::new, |t| {
-        t.with_timezone(&vigie_core::LOCAL_TZ)
-            .format("%d/%m/%Y %H:%M")
-            .to_string()
-    })
+    crate::fr::date_time(ms)
 }
 
 #[cfg(test)]

@@ -154,11 +154,13 @@ pub(super) async fn report(
     if as_pdf {
         // Laying out a long report takes a while: off the async threads.
         let documents = state.settings.documents.clone();
-        let bytes =
-            tokio::task::spawn_blocking(move || vigie_docs::probe::pdf(&documents, &document))
-                .await
-                .map_err(|e| AppError::Internal(format!("PDF task: {e}")))?
-                .map_err(|e| AppError::Internal(format!("PDF: {e}")))?;
+        let name = commune.name.clone();
+        let bytes = tokio::task::spawn_blocking(move || {
+            vigie_docs::probe::pdf_named(&documents, &document, Some(&name))
+        })
+        .await
+        .map_err(|e| AppError::Internal(format!("PDF task: {e}")))?
+        .map_err(|e| AppError::Internal(format!("PDF: {e}")))?;
         let disposition = format!(
             "inline; filename=\"sonde-{}-{}.pdf\"",
             commune.code,
@@ -173,7 +175,7 @@ pub(super) async fn report(
         )
             .into_response());
     }
-    let report = vigie_docs::probe::html_fragment(&document)
+    let report = vigie_docs::probe::html_fragment_named(&document, Some(&commune.name))
         .map_err(|e| AppError::Internal(format!("report: {e}")))?;
     let page = ReportPage {
         chrome: Chrome::new(

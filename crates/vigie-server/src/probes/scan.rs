@@ -30,10 +30,7 @@ pub struct ScanSummary {
 impl ScanSummary {
     /// When the scan started, Paris time: « 12/03/2025 à 09:14 ».
     pub fn date_fr(&self) -> String {
-        vigie_core::LOCAL_TZ
-            .timestamp_millis_opt(self.started_at)
-            .single()
-            .map_or_else(String::new, |at| at.format("%d/%m/%Y à %H:%M").to_string())
+        crate::fr::date_at(self.started_at)
     }
 
     /// The scan's day, for file names: `2025-03-12`.
@@ -58,7 +55,7 @@ impl ScanSummary {
 }
 
 fn count(n: i64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n.abs() > 1 { many } else { one })
+    crate::fr::plural(n, one, many)
 }
 
 /// What changed since the scan before, in French: « 3 vulnérabilités
@@ -87,7 +84,7 @@ pub fn trend(current: &SeverityCounts, previous: Option<&SeverityCounts>) -> Str
             ("vulnérabilité", one)
         };
         let way = if delta < 0 { "de moins" } else { "de plus" };
-        format!("{n} {noun} {adjective} {way}")
+        format!("{} {noun} {adjective} {way}", crate::fr::number(n))
     })
     .collect();
     if changes.is_empty() {

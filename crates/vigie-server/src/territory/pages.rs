@@ -9,6 +9,7 @@ use axum::response::Response;
 
 use super::{Commune, CommuneCode, communes, departement_codes, departements, territory_name};
 use crate::accounts::Caller;
+use crate::fr;
 use crate::web::{Access, Chrome, Routes, render};
 use crate::{AppError, AppState};
 
@@ -65,8 +66,11 @@ struct CommunesPage {
     chrome: Chrome,
     territory: String,
     departements: String,
+    /// « 320 communes », « 1 commune ».
+    count: String,
     population: String,
-    with_contact: usize,
+    /// « 36 mairies avec un contact connu ».
+    with_contact: String,
     show_contacts: bool,
     rows: Vec<Row>,
 }
@@ -89,11 +93,15 @@ async fn communes_page(
         chrome: Chrome::new("Territoire", Some(&caller)),
         territory: territory_name(&state.db).await?,
         departements: named.join(", "),
-        population: group_thousands(list.iter().map(|c| c.population).sum()),
-        with_contact: list
-            .iter()
-            .filter(|c| c.email.is_some() || c.phone.is_some() || c.website.is_some())
-            .count(),
+        population: fr::number(list.iter().map(|c| c.population).sum()),
+        count: fr::count(list.len(), "commune", "communes"),
+        with_contact: fr::count(
+            list.iter()
+                .filter(|c| c.email.is_some() || c.phone.is_some() || c.website.is_some())
+                .count(),
+            "mairie avec un contact connu",
+            "mairies avec un contact connu",
+        ),
         show_contacts: caller.is_staff(),
         rows: list.into_iter().map(|c| row(c, &caller)).collect(),
     };
@@ -103,7 +111,7 @@ async fn communes_page(
 fn row(commune: Commune, caller: &Caller) -> Row {
     Row {
         open: caller.can_see_commune(&commune.code),
-        population: group_thousands(commune.population),
+        population: fr::number(commune.population),
         epci: commune.epci,
         email: commune.email,
         phone: commune.phone,
@@ -114,34 +122,5 @@ fn row(commune: Commune, caller: &Caller) -> Row {
             .filter(|w| w.starts_with("https://") || w.starts_with("http://")),
         code: commune.code,
         name: commune.name,
-    }
-}
-
-/// 10425 → "10 425" (a narrow no-break space, as French typography has).
-fn group_thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 * 3 + 1);
-    if n < 0 {
-        out.push('-');
-    }
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('\u{202f}');
-        }
-        out.push(c);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn thousands() {
-        assert_eq!(group_thousands(0), "0");
-        assert_eq!(group_thousands(481), "481");
-        assert_eq!(group_thousands(10425), "10\u{202f}425");
-        assert_eq!(group_thousands(-1234567), "-1\u{202f}234\u{202f}567");
     }
 }

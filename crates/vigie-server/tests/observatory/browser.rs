@@ -160,22 +160,15 @@ async fn measure(
     width: u32,
     shots: &Path,
 ) -> Measure {
-    let response = client.get(server.at(path)).send().await.unwrap();
-    assert_eq!(response.status(), 200, "{path}");
-    let html = response.text().await.unwrap();
-    let css = client
-        .get(server.at("/static/vigie.css"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let html = html.replace(
-        r#"<link rel="stylesheet" href="/static/vigie.css">"#,
-        &format!("<style>{css}</style>"),
-    );
-    let probe = r#"<script>
+    let json = run_in_page(browser_bin, client, server, path, width, shots, MEASURE).await;
+    serde_json::from_str(&json).unwrap_or_else(|e| panic!("{path}: {e}: {json}"))
+}
+
+/// The script `measure` appends to a page: it posts its measure, as JSON,
+/// to the frame around the page.
+const MEASURE: Probe = Probe {
+    name: "mesure",
+    script: r#"<script>
 window.addEventListener("load", () => {
   const doc = document.documentElement;
   const bottom = (sel) => { const e = document.querySelector(sel); return e ? e.getBoundingClientRect().bottom : null; };
@@ -198,14 +191,57 @@ window.addEventListener("load", () => {
   });
   parent.postMessage(out.textContent, "*");
 });
-</script></body>"#;
+</script>"#,
+};
+
+/// A script appended to a page, and the name its files are saved under.
+struct Probe {
+    name: &'static str,
+    /// `<script>` elements that end by posting one string to `parent`.
+    script: &'static str,
+}
+
+/// Saves the page the browser would get for `path` with its stylesheet
+/// inlined and `probe` appended (the file has no Content-Security-Policy),
+/// opens it in Chromium in a frame of `width` × 844, and returns what the
+/// probe posted: `--dump-dom` returns the DOM once the script has run.
+async fn run_in_page(
+    browser_bin: &Path,
+    client: &reqwest::Client,
+    server: &TestServer,
+    path: &str,
+    width: u32,
+    shots: &Path,
+    probe: Probe,
+) -> String {
+    let response = client.get(server.at(path)).send().await.unwrap();
+    assert_eq!(response.status(), 200, "{path}");
+    let html = response.text().await.unwrap();
+    let css = client
+        .get(server.at("/static/vigie.css"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let html = html.replace(
+        r#"<link rel="stylesheet" href="/static/vigie.css">"#,
+        &format!("<style>{css}</style>"),
+    );
+
     let page_name = format!(
-        "{}-{width}",
+        "{}-{width}-{}",
         path.trim_start_matches('/')
-            .replace(['/', '?', '=', '&'], "_")
+            .replace(['/', '?', '=', '&'], "_"),
+        probe.name
     );
     let page = shots.join(format!("{page_name}.html"));
-    std::fs::write(&page, html.replace("</body>", probe)).unwrap();
+    std::fs::write(
+        &page,
+        html.replace("</body>", &format!("{}</body>", probe.script)),
+    )
+    .unwrap();
     // Headless Chromium's window is at least 500 px wide: the page is
     // measured in an iframe of the phone's size, which is its viewport
     // (media queries included); it posts its measure to this frame.
@@ -245,35 +281,24 @@ window.addEventListener("message", (e) => {{ const p = document.createElement("p
             .unwrap()
     };
     let shot = shots.join(format!("{page_name}.png"));
-    run(&[format!("--screenshot={}", shot.display())]);
+    if probe.name == MEASURE.name {
+        run(&[format!("--screenshot={}", shot.display())]);
+    }
     let dom = String::from_utf8(run(&["--dump-dom".to_owned()]).stdout).unwrap();
     let start = dom
         .find(r#"<pre id="vigie-measure">"#)
-        .unwrap_or_else(|| panic!("{path} at {width}px: the measure did not run"));
+        .unwrap_or_else(|| panic!("{path} at {width}px: the {} did not run", probe.name));
     let json = &dom[start + r#"<pre id="vigie-measure">"#.len()..];
     let json = &json[..json.find("</pre>").unwrap()];
-    let json = json
-        .replace("&quot;", "\"")
+    json.replace("&quot;", "\"")
         .replace("&lt;", "<")
         .replace("&gt;", ">")
-        .replace("&amp;", "&");
-    serde_json::from_str(&json).unwrap_or_else(|e| panic!("{path}: {e}: {json}"))
+        .replace("&amp;", "&")
 }
 
-/// Issue 13: every role's pages at 1400 px and on a 390 px phone: no
-/// horizontal scrolling; on a mayor's home the outbound alert comes first
-/// and the weather in words and the advice show without scrolling; the
-/// keyboard reaches the map's communes.
-#[tokio::test]
-async fn issue_13_every_page_fits_a_phone_and_a_mayor_reads_their_day() {
-    let Some(browser_bin) = chromium() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must install chromium (Debian package `chromium`)"
-        );
-        eprintln!("skipped: no Chromium on this machine (apt-get install chromium)");
-        return;
-    };
+/// The built-in territory and ten days of Saint-Étienne's box, today with
+/// a storm and an outbound incident.
+async fn seeded_server() -> TestServer {
     let server = TestServer::start().await;
     vigie_server::territory::ensure_builtin(&server.db)
         .await
@@ -295,10 +320,25 @@ async fn issue_13_every_page_fits_a_phone_and_a_mayor_reads_their_day() {
             200
         );
     }
-    let shots = std::env::var_os("VIGIE_BROWSER_SHOTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| std::env::temp_dir().join("vigie-browser-shots"));
-    std::fs::create_dir_all(&shots).unwrap();
+    server
+}
+
+/// Issue 13: every role's pages at 1400 px and on a 390 px phone: no
+/// horizontal scrolling; on a mayor's home the outbound alert comes first
+/// and the weather in words and the advice show without scrolling; the
+/// keyboard reaches the map's communes.
+#[tokio::test]
+async fn issue_13_every_page_fits_a_phone_and_a_mayor_reads_their_day() {
+    let Some(browser_bin) = chromium() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install chromium (Debian package `chromium`)"
+        );
+        eprintln!("skipped: no Chromium on this machine (apt-get install chromium)");
+        return;
+    };
+    let server = seeded_server().await;
+    let shots = shots_dir();
     let (admin, _) = sign_in_as(&server, "admin@loire.fr", Role::Admin, None).await;
     let (operator, _) = sign_in_as(&server, "ops@loire.fr", Role::Operator, None).await;
     let (mayor, _) = sign_in_as(
@@ -358,4 +398,130 @@ async fn issue_13_every_page_fits_a_phone_and_a_mayor_reads_their_day() {
         }
     }
     eprintln!("screenshots in {}", shots.display());
+}
+
+/// Where the pages, their screenshots and measures are left for a look
+/// (`VIGIE_BROWSER_SHOTS`, or a folder in the temporary directory).
+fn shots_dir() -> PathBuf {
+    let shots = std::env::var_os("VIGIE_BROWSER_SHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("vigie-browser-shots"));
+    std::fs::create_dir_all(&shots).unwrap();
+    shots
+}
+
+/// axe-core, vendored (see `data/README.md`): the accessibility rules the
+/// pages are checked against.
+const AXE: &str = include_str!("data/axe.min.js");
+
+/// The script that runs axe-core in the page once loaded and posts its
+/// serious and critical violations: rule, impact, help and the first
+/// targets of each.
+const AXE_RUN: Probe = Probe {
+    name: "axe",
+    script: r#"<script src="axe.min.js"></script>
+<script>
+window.addEventListener("load", () => {
+  const post = (found) => parent.postMessage(JSON.stringify(found), "*");
+  axe.run(document, { resultTypes: ["violations"] }).then((results) => post(
+    results.violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+        targets: v.nodes.slice(0, 5).map((n) => n.target.join(" ")) }))
+  ), (error) => post([{ id: "axe-error", impact: "critical", help: String(error), targets: [] }]));
+});
+</script>"#,
+};
+
+/// One rule axe-core found broken on a page.
+#[derive(Debug, serde::Deserialize)]
+struct Violation {
+    id: String,
+    impact: String,
+    help: String,
+    targets: Vec<String>,
+}
+
+/// Issue 13 (RGAA): axe-core, run in each role's main pages at 1400 px
+/// and on a 390 px phone, finds no serious nor critical violation
+/// (contrast, labels, landmarks, alternatives for the charts and the map).
+#[tokio::test]
+async fn issue_13_axe_finds_no_serious_accessibility_violation() {
+    let Some(browser_bin) = chromium() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install chromium (Debian package `chromium`)"
+        );
+        eprintln!("skipped: no Chromium on this machine (apt-get install chromium)");
+        return;
+    };
+    let server = seeded_server().await;
+    let shots = shots_dir();
+    std::fs::write(shots.join("axe.min.js"), AXE).unwrap();
+    let (admin, _) = sign_in_as(&server, "admin@loire.fr", Role::Admin, None).await;
+    let (operator, _) = sign_in_as(&server, "ops@loire.fr", Role::Operator, None).await;
+    let (mayor, _) = sign_in_as(
+        &server,
+        "maire@saint-etienne.fr",
+        Role::Commune,
+        Some("42218"),
+    )
+    .await;
+    let mayor_id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+        .bind("maire@saint-etienne.fr")
+        .fetch_one(&server.db.pool)
+        .await
+        .unwrap();
+    let book = vigie_server::audits::Book::built_in().unwrap();
+    let now = Utc::now().timestamp_millis();
+    let audit = vigie_server::audits::create(&server.db, "42218", &book, mayor_id, now)
+        .await
+        .unwrap();
+    let overview = format!("/audits/{audit}");
+    let questions = format!("/audits/{audit}/questions?page=0");
+    let pages: [(&str, &reqwest::Client, Vec<&str>); 3] = [
+        (
+            "admin",
+            &admin,
+            vec![
+                "/",
+                "/communes/42218",
+                "/tableau-de-bord",
+                "/capteurs",
+                &overview,
+            ],
+        ),
+        ("operator", &operator, vec!["/", "/tableau-de-bord"]),
+        (
+            "commune",
+            &mayor,
+            vec!["/", "/carte", "/capteurs", &overview, &questions],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (role, client, paths) in pages {
+        for path in paths {
+            for width in [1400, 390] {
+                let json =
+                    run_in_page(&browser_bin, client, &server, path, width, &shots, AXE_RUN).await;
+                let found: Vec<Violation> = serde_json::from_str(&json)
+                    .unwrap_or_else(|e| panic!("{role} {path}: {e}: {json}"));
+                for v in found {
+                    failures.push(format!(
+                        "{role} {path} at {width}px: {} ({}) {}: {}",
+                        v.id,
+                        v.impact,
+                        v.help,
+                        v.targets.join(" | ")
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "axe-core found {} serious or critical violations:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -273,6 +273,12 @@ async fn a_commune_user_cannot_upload_and_sees_only_its_own_scans() {
         .unwrap();
     assert!(page.contains("Les 10 vulnérabilités les plus critiques"));
     assert!(page.contains("Désactiver SMBv1 sur le serveur."));
+    // The observatory knows the commune's name: the report is titled with it.
+    assert!(
+        page.contains("<h1>Rapport de la sonde réseau — Saint-Étienne (42218)</h1>"),
+        "{page}"
+    );
+    assert!(!page.contains("commune 42218"), "{page}");
     let pdf = get(format!("/sondes/{own}.pdf")).await.unwrap();
     assert_eq!(pdf.status(), StatusCode::OK);
     assert_eq!(pdf.headers()["content-type"], "application/pdf");
@@ -281,11 +287,12 @@ async fn a_commune_user_cannot_upload_and_sees_only_its_own_scans() {
     if let Some(text) = vigie_docs::read_back::pdf_text(&pdf) {
         for words in [
             "Département de la Loire",
-            "Rapport de la sonde réseau — commune 42218",
+            "Rapport de la sonde réseau — Saint-Étienne (42218)",
             "Désactiver SMBv1 sur le serveur.",
         ] {
             assert!(text.contains(words), "{words:?} missing from {text}");
         }
+        assert!(!text.contains("commune 42218"), "{text}");
     }
 
     // Another commune's scans: the 404 of a page that does not exist.
