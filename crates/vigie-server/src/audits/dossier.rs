@@ -138,9 +138,7 @@ pub(super) async fn pdf(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let audit = visible_audit(&state, &caller, &id).await?;
-    let commune = crate::territory::commune(&state.db, &audit.commune)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let commune = super::commune_of(&state, &audit).await?;
     let (bytes, day) = render(&state, &audit, &commune).await?;
     let disposition = format!(
         "inline; filename=\"dossier-diagnostic-{}-{day}.pdf\"",
@@ -171,9 +169,7 @@ pub(super) async fn page(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let audit = visible_audit(&state, &caller, &id).await?;
-    let commune = crate::territory::commune(&state.db, &audit.commune)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let commune = super::commune_of(&state, &audit).await?;
     let (data, _) = gather(&state, &audit, &commune).await?;
     crate::web::render(&DossierPage {
         chrome: crate::web::Chrome::new(data.title.clone(), Some(&caller)),
@@ -510,9 +506,7 @@ pub(super) async fn closing_minutes(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let last = visible_audit(&state, &caller, &id).await?;
-    let commune = crate::territory::commune(&state.db, &last.commune)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let commune = super::commune_of(&state, &last).await?;
     // The chain of rounds, first to this one.
     let mut chain = vec![last.clone()];
     while let Some(previous) = chain.last().and_then(|a| a.previous.clone()) {
@@ -654,9 +648,7 @@ pub(super) async fn annex_document(
     axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
 ) -> Result<Response, AppError> {
     let audit = visible_audit(&state, &caller, &id).await?;
-    let commune = crate::territory::commune(&state.db, &audit.commune)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let commune = super::commune_of(&state, &audit).await?;
     let data = annex(&audit, &commune);
     let file = format!("annexe-securite-{}", commune.code);
     if uri.path().ends_with(".docx") {

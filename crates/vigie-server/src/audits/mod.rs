@@ -125,6 +125,16 @@ pub(crate) async fn visible_audit(
     Ok(audit)
 }
 
+/// The commune a round is about (it exists: rounds reference it).
+pub(crate) async fn commune_of(
+    state: &AppState,
+    audit: &Audit,
+) -> Result<crate::territory::Commune, AppError> {
+    crate::territory::commune(&state.db, &audit.commune)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
 /// Everything the pages, the API and the dossier say about a round.
 #[derive(Clone, Debug)]
 pub struct Report {

@@ -189,9 +189,7 @@ pub(super) async fn overview(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let audit = visible_audit(&state, &caller, &id).await?;
-    let commune = crate::territory::commune(&state.db, &audit.commune)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let commune = super::commune_of(&state, &audit).await?;
     let report = Report::of(&state, &audit, now_ms()).await?;
     let facts = audit.book.facts(&report.answers);
     let sections = pages(&audit.book)
@@ -346,9 +344,7 @@ pub(super) async fn questions(
     Query(query): Query<PageQuery>,
 ) -> Result<Response, AppError> {
     let audit = visible_audit(&state, &caller, &id).await?;
-    let commune = crate::territory::commune(&state.db, &audit.commune)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let commune = super::commune_of(&state, &audit).await?;
     let view = QuestionsView {
         chrome: Chrome::new(format!("Pré-audit — {}", commune.name), Some(&caller)),
         action: format!("/audits/{}/questions", audit.id),

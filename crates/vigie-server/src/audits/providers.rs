@@ -146,9 +146,7 @@ pub(super) async fn invite(
             "« Adresse électronique » : « {email} » n'est pas une adresse."
         )));
     }
-    let commune = crate::territory::commune(&state.db, &audit_row.commune)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let commune = super::commune_of(&state, &audit_row).await?;
     let now = now_ms();
     let expires = now.saturating_add(LINK_DAYS * 86_400_000);
     let token = format!("vgp_{}", random_hex(16));
@@ -259,10 +257,9 @@ pub(super) async fn questions(
     Query(query): Query<PageQuery>,
 ) -> Result<Response, Response> {
     let (provider, audit) = open(&state, &token).await?;
-    let commune = crate::territory::commune(&state.db, &audit.commune)
+    let commune = super::commune_of(&state, &audit)
         .await
-        .map_err(|e| AppError::from(e).into_response())?
-        .ok_or_else(|| AppError::NotFound.into_response())?;
+        .map_err(IntoResponse::into_response)?;
     let view = QuestionsView {
         chrome: Chrome::new(
             format!("Questionnaire prestataire — {}", commune.name),

@@ -445,10 +445,10 @@ async fn texts_of(server: &TestServer, ids: &[String]) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
-async fn a_staff_member_starts_a_round_from_the_commune_page() {
-    let server = server().await;
-    let (admin, csrf) = sign_in_as(&server, "admin@loire.fr", Role::Admin, None).await;
+/// The administrator, signed in, starts a round for `OWN` from the
+/// commune's page: their browser, CSRF token and the round's id.
+async fn admin_starts_a_round(server: &TestServer) -> (reqwest::Client, String, String) {
+    let (admin, csrf) = sign_in_as(server, "admin@loire.fr", Role::Admin, None).await;
     let started = admin
         .post(server.at(&format!("/communes/{OWN}/audits")))
         .form(&[("csrf", csrf.as_str())])
@@ -456,8 +456,16 @@ async fn a_staff_member_starts_a_round_from_the_commune_page() {
         .await
         .unwrap();
     assert_eq!(started.status(), StatusCode::SEE_OTHER);
-    let location = started.headers()["location"].to_str().unwrap().to_owned();
-    assert!(location.starts_with("/audits/"));
+    let location = started.headers()["location"].to_str().unwrap();
+    let audit = location.strip_prefix("/audits/").unwrap().to_owned();
+    (admin, csrf, audit)
+}
+
+#[tokio::test]
+async fn a_staff_member_starts_a_round_from_the_commune_page() {
+    let server = server().await;
+    let (admin, _, audit) = admin_starts_a_round(&server).await;
+    let location = format!("/audits/{audit}");
     let page = admin
         .get(server.at(&location))
         .send()
@@ -497,18 +505,7 @@ async fn a_staff_member_starts_a_round_from_the_commune_page() {
 #[tokio::test]
 async fn a_provider_answers_through_its_link() {
     let server = server().await;
-    let (admin, admin_csrf) = sign_in_as(&server, "admin@loire.fr", Role::Admin, None).await;
-    let started = admin
-        .post(server.at(&format!("/communes/{OWN}/audits")))
-        .form(&[("csrf", admin_csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
-    let audit = started.headers()["location"]
-        .to_str()
-        .unwrap()
-        .trim_start_matches("/audits/")
-        .to_owned();
+    let (admin, admin_csrf, audit) = admin_starts_a_round(&server).await;
     let (browser, csrf) = sign_in_as(
         &server,
         "secretariat@saint-etienne.fr",
@@ -641,18 +638,7 @@ async fn a_provider_answers_through_its_link() {
 #[tokio::test]
 async fn files_and_minutes_are_kept_with_the_round() {
     let server = server().await;
-    let (admin, admin_csrf) = sign_in_as(&server, "admin@loire.fr", Role::Admin, None).await;
-    let started = admin
-        .post(server.at(&format!("/communes/{OWN}/audits")))
-        .form(&[("csrf", admin_csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
-    let audit = started.headers()["location"]
-        .to_str()
-        .unwrap()
-        .trim_start_matches("/audits/")
-        .to_owned();
+    let (admin, admin_csrf, audit) = admin_starts_a_round(&server).await;
     let (browser, csrf) = sign_in_as(
         &server,
         "secretariat@saint-etienne.fr",
@@ -795,16 +781,9 @@ async fn files_and_minutes_are_kept_with_the_round() {
 #[tokio::test]
 async fn the_procurement_annex_lists_the_providers_requirements() {
     let server = server().await;
-    let (admin, csrf) = sign_in_as(&server, "admin@loire.fr", Role::Admin, None).await;
-    let started = admin
-        .post(server.at(&format!("/communes/{OWN}/audits")))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
-    let audit = started.headers()["location"].to_str().unwrap().to_owned();
+    let (admin, _, audit) = admin_starts_a_round(&server).await;
     let pdf = admin
-        .get(server.at(&format!("{audit}/annexe-securite.pdf")))
+        .get(server.at(&format!("/audits/{audit}/annexe-securite.pdf")))
         .send()
         .await
         .unwrap();
@@ -825,7 +804,7 @@ async fn the_procurement_annex_lists_the_providers_requirements() {
         );
     }
     let docx = admin
-        .get(server.at(&format!("{audit}/annexe-securite.docx")))
+        .get(server.at(&format!("/audits/{audit}/annexe-securite.docx")))
         .send()
         .await
         .unwrap();
