@@ -19,6 +19,10 @@ pub struct AppState {
     /// batch is up to 8 MiB of JSON; without a bound, a few sensors
     /// catching up at once would take every core from the pages.
     pub ingest_permits: Arc<tokio::sync::Semaphore>,
+    /// Documents being laid out at once: one per core. A large report
+    /// takes a second and hundreds of megabytes; without a bound, a few
+    /// people printing at once would take every core from the pages.
+    render_permits: Arc<tokio::sync::Semaphore>,
     /// The projected map, derived from the communes table and kept with
     /// the territory's revision it came from: every replica rebuilds its
     /// own when an import changes the territory.
@@ -180,8 +184,41 @@ impl AppState {
             ingest_permits: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(1, usize::from),
             )),
+            render_permits: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, usize::from),
+            )),
             map: Arc::default(),
         }
+    }
+
+    /// Renders `template` with `data` through the document engine, off the
+    /// async threads and at most one per core at a time.
+    pub async fn render_pdf<T: serde::Serialize + Send + 'static>(
+        &self,
+        template: &'static str,
+        data: T,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<u8>, AppError> {
+        let documents = self.settings.documents.clone();
+        self.render_with(move || documents.pdf(template, &data, at))
+            .await
+    }
+
+    /// Runs a document job (`job` lays out a PDF) off the async threads,
+    /// at most one per core at a time.
+    pub async fn render_with(
+        &self,
+        job: impl FnOnce() -> Result<Vec<u8>, vigie_docs::DocError> + Send + 'static,
+    ) -> Result<Vec<u8>, AppError> {
+        let _permit = self
+            .render_permits
+            .acquire()
+            .await
+            .map_err(|e| AppError::Internal(format!("render permits: {e}")))?;
+        tokio::task::spawn_blocking(job)
+            .await
+            .map_err(|e| AppError::Internal(format!("document task: {e}")))?
+            .map_err(|e| AppError::Internal(format!("document: {e}")))
     }
 
     /// The territory's map geometry, projected once per revision of the

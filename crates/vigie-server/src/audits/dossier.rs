@@ -209,11 +209,7 @@ pub async fn render(
     let (data, at_ms) = gather(state, audit, commune).await?;
     let at = chrono::DateTime::from_timestamp_millis(at_ms).unwrap_or_default();
     let day = vigie_core::local_day(at).to_string();
-    let documents = state.settings.documents.clone();
-    let bytes = tokio::task::spawn_blocking(move || documents.pdf(TEMPLATE, &data, at))
-        .await
-        .map_err(|e| AppError::Internal(format!("dossier task: {e}")))?
-        .map_err(|e| AppError::Internal(format!("dossier: {e}")))?;
+    let bytes = state.render_pdf(TEMPLATE, data, at).await?;
     Ok((bytes, day))
 }
 
@@ -563,11 +559,7 @@ pub(super) async fn closing_minutes(
         date: fr::date(at_ms),
     };
     let at = chrono::DateTime::from_timestamp_millis(at_ms).unwrap_or_default();
-    let documents = state.settings.documents.clone();
-    let bytes = tokio::task::spawn_blocking(move || documents.pdf(CLOSING_TEMPLATE, &data, at))
-        .await
-        .map_err(|e| AppError::Internal(format!("minutes task: {e}")))?
-        .map_err(|e| AppError::Internal(format!("minutes: {e}")))?;
+    let bytes = state.render_pdf(CLOSING_TEMPLATE, data, at).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/pdf".to_owned()),
@@ -685,11 +677,7 @@ pub(super) async fn annex_document(
             .into_response());
     }
     let at = chrono::DateTime::from_timestamp_millis(audit.created_at).unwrap_or_default();
-    let documents = state.settings.documents.clone();
-    let bytes = tokio::task::spawn_blocking(move || documents.pdf(ANNEX_TEMPLATE, &data, at))
-        .await
-        .map_err(|e| AppError::Internal(format!("annex task: {e}")))?
-        .map_err(|e| AppError::Internal(format!("annex: {e}")))?;
+    let bytes = state.render_pdf(ANNEX_TEMPLATE, data, at).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/pdf".to_owned()),

@@ -155,12 +155,9 @@ pub(super) async fn report(
         // Laying out a long report takes a while: off the async threads.
         let documents = state.settings.documents.clone();
         let name = commune.name.clone();
-        let bytes = tokio::task::spawn_blocking(move || {
-            vigie_docs::probe::pdf_named(&documents, &document, Some(&name))
-        })
-        .await
-        .map_err(|e| AppError::Internal(format!("PDF task: {e}")))?
-        .map_err(|e| AppError::Internal(format!("PDF: {e}")))?;
+        let bytes = state
+            .render_with(move || vigie_docs::probe::pdf_named(&documents, &document, Some(&name)))
+            .await?;
         let disposition = format!(
             "inline; filename=\"sonde-{}-{}.pdf\"",
             commune.code,
