@@ -162,6 +162,32 @@ pub async fn render(
     audit: &Audit,
     commune: &Commune,
 ) -> Result<(Vec<u8>, String), AppError> {
+    let gathered = gather(state, audit, commune).await?;
+    let documents = state.settings.documents.clone();
+    tokio::task::spawn_blocking(move || {
+        let bytes = gathered.pdf(&documents)?;
+        Ok((bytes, gathered.day))
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("dossier task: {e}")))?
+}
+
+/// What a dossier says, read from the database, ready to be set: the two
+/// halves of [`render`] apart, so `vigie bench dossiers` can tell the
+/// queries' time from the typesetting's.
+pub struct Gathered {
+    data: Data,
+    at: chrono::DateTime<chrono::Utc>,
+    /// `YYYY-MM-DD`.
+    pub day: String,
+}
+
+/// Reads everything the dossier of `audit` says.
+pub async fn gather(
+    state: &AppState,
+    audit: &Audit,
+    commune: &Commune,
+) -> Result<Gathered, AppError> {
     let rows = store::answers(&state.db, &audit.id).await?;
     // Dated by its last answer (or its start): the same round, the same
     // document, whenever it is printed.
@@ -175,12 +201,16 @@ pub async fn render(
     let data = data(state, audit, commune, &report, &rows, at_ms).await?;
     let at = chrono::DateTime::from_timestamp_millis(at_ms).unwrap_or_default();
     let day = vigie_core::local_day(at).to_string();
-    let documents = state.settings.documents.clone();
-    let bytes = tokio::task::spawn_blocking(move || documents.pdf(TEMPLATE, &data, at))
-        .await
-        .map_err(|e| AppError::Internal(format!("dossier task: {e}")))?
-        .map_err(|e| AppError::Internal(format!("dossier: {e}")))?;
-    Ok((bytes, day))
+    Ok(Gathered { data, at, day })
+}
+
+impl Gathered {
+    /// Sets the dossier with `engine`: CPU-bound, for a blocking thread.
+    pub fn pdf(&self, engine: &vigie_docs::Engine) -> Result<Vec<u8>, AppError> {
+        engine
+            .pdf(TEMPLATE, &self.data, self.at)
+            .map_err(|e| AppError::Internal(format!("dossier: {e}")))
+    }
 }
 
 async fn data(
