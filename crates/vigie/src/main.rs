@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod bench;
+mod bench_dossiers;
 mod bench_hostile;
 mod bench_live;
 mod bench_probe;
@@ -240,6 +241,10 @@ enum BenchCommand {
     /// The observatory under a sign-in flood, slow-header clients and
     /// large batches at once, beside a normal reader on the quiet server.
     Hostile(bench_hostile::HostileArgs),
+    /// The pre-audit's diagnostic dossier: one, and every one of the
+    /// territory in a row and on all cores, beside the probe report and a
+    /// minimal document through the same engine.
+    Dossiers(bench_dossiers::DossiersArgs),
 }
 
 fn main() -> ExitCode {
@@ -265,6 +270,7 @@ fn main() -> ExitCode {
             referential,
         }) => bench_server::observatory(incidents, batch, postgres, referential),
         Command::Bench(BenchCommand::Hostile(args)) => bench_hostile::run(args),
+        Command::Bench(BenchCommand::Dossiers(args)) => bench_dossiers::run(args),
         Command::Probe(args) => probe::run(*args),
         Command::Serve(args) => server::serve(args),
         Command::Documents(command) => documents::run(command),
