@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod bench;
+mod bench_dossiers;
 mod bench_hostile;
 mod bench_live;
 mod bench_national;
@@ -245,6 +246,10 @@ enum BenchCommand {
     /// heartbeat every minute to two `vigie serve` replicas, beside a bare
     /// insert of the same rows.
     National(bench_national::NationalArgs),
+    /// The pre-audit's diagnostic dossier: one, and every one of the
+    /// territory in a row and on all cores, beside the probe report and a
+    /// minimal document through the same engine.
+    Dossiers(bench_dossiers::DossiersArgs),
 }
 
 fn main() -> ExitCode {
@@ -271,6 +276,7 @@ fn main() -> ExitCode {
         }) => bench_server::observatory(incidents, batch, postgres, referential),
         Command::Bench(BenchCommand::Hostile(args)) => bench_hostile::run(args),
         Command::Bench(BenchCommand::National(args)) => bench_national::run(args),
+        Command::Bench(BenchCommand::Dossiers(args)) => bench_dossiers::run(args),
         Command::Probe(args) => probe::run(*args),
         Command::Serve(args) => server::serve(args),
         Command::Documents(command) => documents::run(command),

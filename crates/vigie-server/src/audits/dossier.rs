@@ -213,6 +213,39 @@ pub async fn render(
     Ok((bytes, day))
 }
 
+/// What a dossier says, read from the database, ready to be set: the two
+/// halves of [`render`] apart, so `vigie bench dossiers` can tell the
+/// queries' time from the typesetting's.
+pub struct Gathered {
+    data: Data,
+    at: chrono::DateTime<chrono::Utc>,
+    /// `YYYY-MM-DD`.
+    pub day: String,
+}
+
+/// Reads everything the dossier of `audit` says (the first half of
+/// [`render`]).
+pub async fn gathered(
+    state: &AppState,
+    audit: &Audit,
+    commune: &Commune,
+) -> Result<Gathered, AppError> {
+    let (data, at_ms) = gather(state, audit, commune).await?;
+    let at = chrono::DateTime::from_timestamp_millis(at_ms).unwrap_or_default();
+    let day = vigie_core::local_day(at).to_string();
+    Ok(Gathered { data, at, day })
+}
+
+impl Gathered {
+    /// Sets the dossier with `engine` (the second half of [`render`]):
+    /// CPU-bound, for a blocking thread.
+    pub fn pdf(&self, engine: &vigie_docs::Engine) -> Result<Vec<u8>, AppError> {
+        engine
+            .pdf(TEMPLATE, &self.data, self.at)
+            .map_err(|e| AppError::Internal(format!("dossier: {e}")))
+    }
+}
+
 async fn data(
     state: &AppState,
     audit: &Audit,

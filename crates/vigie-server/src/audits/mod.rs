@@ -13,7 +13,7 @@
 
 mod api;
 mod compare;
-mod dossier;
+pub mod dossier;
 mod exposure;
 mod files;
 mod pages;
