@@ -143,13 +143,7 @@ async fn a_town_hall_fills_its_pre_audit_and_gets_its_top_five() {
     .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let audit = created["id"].as_str().unwrap().to_owned();
-    let (browser, csrf) = sign_in_as(
-        &server,
-        "secretariat@saint-etienne.fr",
-        Role::Commune,
-        Some(OWN),
-    )
-    .await;
+    let (browser, csrf) = secretary_signs_in(&server).await;
     let refused = browser
         .post(server.at(&format!("/api/v1/communes/{OWN}/audits")))
         .header("x-csrf-token", &csrf)
@@ -445,6 +439,17 @@ async fn texts_of(server: &TestServer, ids: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// The town hall's secretary, a user of `OWN`: their browser and CSRF token.
+async fn secretary_signs_in(server: &TestServer) -> (reqwest::Client, String) {
+    sign_in_as(
+        server,
+        "secretariat@saint-etienne.fr",
+        Role::Commune,
+        Some(OWN),
+    )
+    .await
+}
+
 /// The administrator, signed in, starts a round for `OWN` from the
 /// commune's page: their browser, CSRF token and the round's id.
 async fn admin_starts_a_round(server: &TestServer) -> (reqwest::Client, String, String) {
@@ -506,13 +511,7 @@ async fn a_staff_member_starts_a_round_from_the_commune_page() {
 async fn a_provider_answers_through_its_link() {
     let server = server().await;
     let (admin, admin_csrf, audit) = admin_starts_a_round(&server).await;
-    let (browser, csrf) = sign_in_as(
-        &server,
-        "secretariat@saint-etienne.fr",
-        Role::Commune,
-        Some(OWN),
-    )
-    .await;
+    let (browser, csrf) = secretary_signs_in(&server).await;
     let page = browser
         .post(server.at(&format!("/audits/{audit}/prestataires")))
         .form(&[
@@ -639,13 +638,7 @@ async fn a_provider_answers_through_its_link() {
 async fn files_and_minutes_are_kept_with_the_round() {
     let server = server().await;
     let (admin, admin_csrf, audit) = admin_starts_a_round(&server).await;
-    let (browser, csrf) = sign_in_as(
-        &server,
-        "secretariat@saint-etienne.fr",
-        Role::Commune,
-        Some(OWN),
-    )
-    .await;
+    let (browser, csrf) = secretary_signs_in(&server).await;
     let send = |kind: &str, question: &str, name: &str, bytes: Vec<u8>, token: &str| {
         let form = reqwest::multipart::Form::new()
             .text("csrf", token.to_owned())
