@@ -10,7 +10,7 @@ use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
 
 use super::weather::{self, CommuneWeather, Communes};
-use super::{parse_day, today};
+use super::{parse_day, parse_range_end, today};
 use crate::accounts::Caller;
 use crate::territory::CommuneCode;
 use crate::web::csv::{Cell, CsvFile};
@@ -78,7 +78,7 @@ pub async fn csv(
     caller: Caller,
     Query(query): Query<ExportQuery>,
 ) -> Result<Response, AppError> {
-    let to = parse_day(query.to.as_deref(), "to")?;
+    let to = parse_range_end(query.to.as_deref())?;
     let from = match query.from.as_deref() {
         Some(_) => parse_day(query.from.as_deref(), "from")?,
         None => to - Duration::days(89),

@@ -50,16 +50,30 @@ pub fn today() -> NaiveDate {
     vigie_core::local_day(chrono::Utc::now())
 }
 
+/// Parses the end of a day range (`to`): a day after today is read as
+/// today, since a range "until tomorrow" asks for everything known so far
+/// (a script in another time zone asks that); `None` means today.
+pub fn parse_range_end(text: Option<&str>) -> Result<NaiveDate, AppError> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(today()),
+        Some(text) => Ok(parse_date(text, "to")?.min(today())),
+    }
+}
+
+fn parse_date(text: &str, field: &str) -> Result<NaiveDate, AppError> {
+    text.parse().map_err(|_| {
+        AppError::BadRequest(format!(
+            "« {field} » doit être une date au format AAAA-MM-JJ, pas « {text} »."
+        ))
+    })
+}
+
 /// Parses a `YYYY-MM-DD` day given by a user; `None` means today.
 pub fn parse_day(text: Option<&str>, field: &str) -> Result<NaiveDate, AppError> {
     match text.map(str::trim).filter(|t| !t.is_empty()) {
         None => Ok(today()),
         Some(text) => {
-            let day: NaiveDate = text.parse().map_err(|_| {
-                AppError::BadRequest(format!(
-                    "« {field} » doit être une date au format AAAA-MM-JJ, pas « {text} »."
-                ))
-            })?;
+            let day = parse_date(text, field)?;
             // No weather is known for a day to come (issue 13).
             if day > today() {
                 return Err(AppError::BadRequest(format!(

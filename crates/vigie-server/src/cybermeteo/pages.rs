@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::history::{self, DayWeather, IncidentRow};
 use super::outlook;
 use super::weather::{self, CommuneWeather, Level, Thresholds};
-use super::{charts, map, parse_day, today};
+use super::{charts, map, parse_day, parse_range_end, today};
 use crate::accounts::{Caller, VisibleCommune};
 use crate::fr;
 use crate::territory::{self, Commune, CommuneCode};
@@ -194,7 +194,7 @@ pub async fn days_api(
     VisibleCommune(commune): VisibleCommune,
     Query(query): Query<RangeQuery>,
 ) -> Result<Json<Vec<history::CategoryCount>>, AppError> {
-    let to = parse_day(query.to.as_deref(), "to")?;
+    let to = parse_range_end(query.to.as_deref())?;
     let from = match query.from.as_deref() {
         Some(_) => parse_day(query.from.as_deref(), "from")?,
         None => to - Duration::days(89),

@@ -235,6 +235,23 @@ async fn issue_13_future_days_are_refused_and_pickers_sort_in_french() {
             "{path}"
         );
     }
+    // A range may end tomorrow: it asks for everything known so far (the
+    // live tests ask so from UTC); one day in the future stays refused.
+    let yesterday = tomorrow - chrono::Duration::days(2);
+    let response = admin
+        .get(server.at(&format!(
+            "/api/v1/communes/42218/days?from={yesterday}&to={tomorrow}"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = admin
+        .get(server.at(&format!("/api/v1/communes/42218/incidents?day={tomorrow}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let today = vigie_core::local_day(chrono::Utc::now());
     let response = admin
         .get(server.at(&format!("/carte?jour={today}")))
