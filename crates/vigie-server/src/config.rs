@@ -56,6 +56,8 @@ pub struct Config {
     /// questionnaires and cost table of the same name; empty: the built-in
     /// ones. Relative to the config file.
     pub questionnaires_dir: PathBuf,
+    /// Phishing-awareness campaigns (`[campaigns]`).
+    pub campaigns: crate::phishing::CampaignSettings,
 }
 
 /// The SMTP relay (`[smtp]`).
@@ -139,6 +141,7 @@ impl Default for Config {
             branding: Branding::default(),
             retention: Retention::default(),
             questionnaires_dir: PathBuf::new(),
+            campaigns: crate::phishing::CampaignSettings::default(),
         }
     }
 }
@@ -216,6 +219,11 @@ impl Config {
             ] {
                 if !file.as_os_str().is_empty() && file.is_relative() {
                     *file = dir.join(&*file);
+                }
+            }
+            if let Some(dkim) = &mut config.campaigns.dkim {
+                if dkim.private_key_file.is_relative() {
+                    dkim.private_key_file = dir.join(&dkim.private_key_file);
                 }
             }
         }
@@ -393,6 +401,7 @@ impl Config {
             public_url: self.public_url.trim_end_matches('/').to_owned(),
             smtp: self.smtp.clone(),
             retention: self.retention,
+            campaigns: self.campaigns.clone(),
             ..defaults
         }
     }

@@ -117,6 +117,10 @@ fn pool_options(backend: Backend, access: Access) -> AnyPoolOptions {
                     let pragmas: &[&str] = match access {
                         Access::ReadWrite => &[
                             "PRAGMA foreign_keys = ON",
+                            // Deleted rows are overwritten, not left in
+                            // free pages: a campaign's purge must leave
+                            // no address in the file (issue 11).
+                            "PRAGMA secure_delete = ON",
                             "PRAGMA journal_mode = WAL",
                             "PRAGMA synchronous = FULL",
                             "PRAGMA busy_timeout = 5000",

@@ -28,6 +28,10 @@ pub enum AppError {
     BadRequest(String),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Well-formed but unusable content (a targets file with bad lines):
+    /// the message (French) names each problem and its line.
+    #[error("unprocessable: {0}")]
+    Unprocessable(String),
     #[error("too many requests")]
     TooManyRequests,
     /// Too much work already waiting (password hashing): try again shortly.
@@ -45,6 +49,7 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -60,7 +65,9 @@ impl AppError {
                                       rechargez la page et envoyez-le de nouveau."
                 .to_owned(),
             AppError::NotFound => "Page introuvable.".to_owned(),
-            AppError::BadRequest(message) | AppError::Conflict(message) => message.clone(),
+            AppError::BadRequest(message)
+            | AppError::Conflict(message)
+            | AppError::Unprocessable(message) => message.clone(),
             AppError::TooManyRequests => {
                 "Trop de tentatives : réessayez dans quelques minutes.".to_owned()
             }

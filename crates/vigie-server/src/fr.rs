@@ -109,6 +109,19 @@ pub fn number(value: i64) -> String {
     out
 }
 
+/// `12 %`, `3,5 %`, `0 %`: a rate in percent, to one decimal below 10
+/// (where a tenth matters), whole above; with the narrow no-break space
+/// French puts before `%`.
+pub fn percent(value: f64) -> String {
+    let value = if value.is_finite() { value.max(0.0) } else { 0.0 };
+    let text = if value < 10.0 && (value * 10.0).round() % 10.0 != 0.0 {
+        format!("{value:.1}").replace('.', ",")
+    } else {
+        format!("{value:.0}")
+    };
+    format!("{text}\u{202f}%")
+}
+
 /// `512 octets`, `20,5 ko`, `1,2 Go` (powers of 1000, as disks are sold).
 pub fn size(bytes: i64) -> String {
     const UNITS: [&str; 5] = ["ko", "Mo", "Go", "To", "Po"];
@@ -144,6 +157,15 @@ pub fn duration(secs: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percents() {
+        assert_eq!(percent(12.4), "12\u{202f}%");
+        assert_eq!(percent(3.46), "3,5\u{202f}%");
+        assert_eq!(percent(4.0), "4\u{202f}%");
+        assert_eq!(percent(f64::NAN), "0\u{202f}%");
+        assert_eq!(percent(100.0), "100\u{202f}%");
+    }
 
     #[test]
     fn numbers_sizes_and_durations_in_french() {

@@ -17,6 +17,7 @@ pub mod fr;
 pub mod jobs;
 pub mod lists;
 pub mod outbox;
+pub mod phishing;
 pub mod probes;
 pub mod sensors;
 pub mod state;
@@ -91,6 +92,7 @@ pub fn routes() -> web::Routes {
         .merge(probes::router())
         .merge(audits::router())
         .merge(outbox::router())
+        .merge(phishing::router())
         .merge(web::router())
 }
 

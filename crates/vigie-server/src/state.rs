@@ -27,6 +27,10 @@ pub struct AppState {
     /// the territory's revision it came from: every replica rebuilds its
     /// own when an import changes the territory.
     map: Arc<RwLock<Option<CachedMap>>>,
+    /// The phishing exercises' events not yet written, and the tokens
+    /// seen (issue 11): the one state kept in memory, written to the
+    /// database within a second and before any figure is read.
+    pub tracker: Arc<crate::phishing::Tracker>,
 }
 
 /// A projected map and the territory revision it was projected from.
@@ -74,6 +78,8 @@ pub struct ServerSettings {
     pub documents: vigie_docs::Engine,
     /// The pre-audit's questionnaires and costs (issue 10).
     pub questionnaires: Arc<crate::audits::Book>,
+    /// The campaigns' settings (issue 11).
+    pub campaigns: crate::phishing::CampaignSettings,
 }
 
 /// What the server loop ([`crate::serve`]) allows connections; defaults
@@ -172,6 +178,7 @@ impl Default for ServerSettings {
             documents: vigie_docs::Engine::built_in(),
             // The built-in files are checked by a test: never empty.
             questionnaires: Arc::new(crate::audits::Book::built_in().unwrap_or_default()),
+            campaigns: crate::phishing::CampaignSettings::default(),
         }
     }
 }
@@ -188,6 +195,7 @@ impl AppState {
                 std::thread::available_parallelism().map_or(1, usize::from),
             )),
             map: Arc::default(),
+            tracker: Arc::default(),
         }
     }
 

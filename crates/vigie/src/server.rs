@@ -124,7 +124,13 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     // Checked before the database is opened: a wrong file fails at once.
     let tls = tls_config(&config)?;
     let relay = match &config.smtp {
-        Some(smtp) => Some(vigie_server::outbox::Relay::new(smtp).context("relais SMTP")?),
+        Some(smtp) => Some(
+            vigie_server::outbox::Relay::new(smtp)
+                .and_then(|relay| {
+                    relay.for_campaigns(config.campaigns.calendar, config.campaigns.dkim.as_ref())
+                })
+                .context("relais SMTP")?,
+        ),
         None => None,
     };
     runtime()?.block_on(async {

@@ -40,6 +40,10 @@ use self::world::DocumentWorld;
 const BUILT_IN: &[(&str, &str)] = &[
     ("vigie.typ", include_str!("../../documents/vigie.typ")),
     (
+        "resultats-campagne.typ",
+        include_str!("../../documents/resultats-campagne.typ"),
+    ),
+    (
         "rapport-sonde.typ",
         include_str!("../../documents/rapport-sonde.typ"),
     ),

@@ -12,6 +12,8 @@ use crate::outbox::{self, Relay};
 pub const OUTBOX_EVERY: Duration = Duration::from_secs(10);
 /// How often sensors are checked for silence.
 pub const SILENCE_EVERY: Duration = Duration::from_secs(60);
+/// How often campaigns are looked at for a due purge.
+pub const CAMPAIGN_PURGE_EVERY: Duration = Duration::from_secs(600);
 /// How often old records are purged.
 pub const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 
@@ -74,6 +76,24 @@ pub fn standard(state: &AppState, relay: Option<Relay>) -> Vec<Job> {
         }));
     }
 
+    let campaigns_state = state.clone();
+    jobs.push(Job::new(
+        "campaigns.purge",
+        CAMPAIGN_PURGE_EVERY,
+        move |_| {
+            let state = campaigns_state.clone();
+            async move {
+                let purged = crate::phishing::purge_due_campaigns(&state)
+                    .await
+                    .map_err(|e| format!("campaign purge: {e}"))?;
+                if purged > 0 {
+                    tracing::info!(purged, "campaigns purged");
+                }
+                Ok(())
+            }
+        },
+    ));
+
     let (purge_db, retention) = (db, settings.retention);
     jobs.push(Job::new("retention.purge", RETENTION_EVERY, move |_| {
         let db = purge_db.clone();
@@ -105,7 +125,10 @@ pub async fn purge(
         ),
         (
             retention.mail_days,
-            "DELETE FROM outbox WHERE status <> 'queued' AND created_at < $1",
+            // A campaign's mails go with the campaign's own purge: their
+            // sending times are its figures until then (issue 11).
+            "DELETE FROM outbox WHERE status <> 'queued' AND created_at < $1
+                 AND campaign_id IS NULL",
         ),
     ];
     for (days, sql) in purges {

@@ -50,11 +50,44 @@ pub async fn enqueue(
     public_url: &str,
     now: i64,
 ) -> Result<String, sqlx::Error> {
+    insert(conn, email, public_url, now, None).await
+}
+
+/// A phishing-awareness message (issue 11): sent from the scenario's shown
+/// `sender` (`Name <address>`), not before `due`, and only in the sending
+/// hours (the relay checks them again when it sends); deleted with the
+/// campaign by its purge.
+#[derive(Clone, Copy, Debug)]
+pub struct CampaignMail<'a> {
+    pub campaign: &'a str,
+    pub sender: &'a str,
+    pub due: i64,
+}
+
+/// Writes a campaign's `email` in the caller's transaction; returns its
+/// Message-ID.
+pub async fn enqueue_campaign(
+    conn: &mut AnyConnection,
+    email: &Email,
+    public_url: &str,
+    now: i64,
+    campaign: CampaignMail<'_>,
+) -> Result<String, sqlx::Error> {
+    insert(conn, email, public_url, now, Some(campaign)).await
+}
+
+async fn insert(
+    conn: &mut AnyConnection,
+    email: &Email,
+    public_url: &str,
+    now: i64,
+    campaign: Option<CampaignMail<'_>>,
+) -> Result<String, sqlx::Error> {
     let message_id = format!("<{}.{now}@{}>", random_hex(12), domain_of(public_url));
     sqlx::query(
         "INSERT INTO outbox (message_id, kind, recipient, subject, body_text, body_html,
-             created_at, next_attempt_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+             created_at, next_attempt_at, sender, campaign_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(&message_id)
     .bind(email.kind)
@@ -63,6 +96,9 @@ pub async fn enqueue(
     .bind(&email.text)
     .bind(&email.html)
     .bind(now)
+    .bind(campaign.map_or(now, |c| c.due))
+    .bind(campaign.map(|c| c.sender))
+    .bind(campaign.map(|c| c.campaign))
     .execute(&mut *conn)
     .await?;
     Ok(message_id)

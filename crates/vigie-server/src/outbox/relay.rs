@@ -8,6 +8,9 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
+use lettre::message::dkim::{DkimConfig, DkimSigningAlgorithm, DkimSigningKey};
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
@@ -15,6 +18,7 @@ use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::{MAX_ATTEMPTS, backoff_secs};
+use crate::phishing::schedule::{self, Calendar};
 use crate::config::{Smtp, SmtpSecurity};
 use crate::db::Db;
 
@@ -30,6 +34,11 @@ const BATCH: i64 = 50;
 pub struct Relay {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
+    /// Whose working days a campaign's messages keep to (issue 11).
+    calendar: Calendar,
+    /// Signs the campaigns' messages (RFC 6376), whose shown sender is in
+    /// the signing domain.
+    dkim: Option<Arc<DkimConfig>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +49,13 @@ pub enum RelayError {
     Password(String, std::io::Error),
     #[error("relais SMTP {0} : {1}")]
     Transport(String, lettre::transport::smtp::Error),
+    #[error("clé DKIM {0} illisible ({1})")]
+    DkimFile(String, std::io::Error),
+    #[error(
+        "clé DKIM {0} : une clé RSA au format PEM PKCS#1 (« BEGIN RSA PRIVATE KEY ») est attendue ; \
+         convertissez-la avec « openssl rsa -in CLÉ -traditional -out CLÉ-pkcs1.pem »"
+    )]
+    DkimKey(String),
 }
 
 impl Relay {
@@ -72,6 +88,37 @@ impl Relay {
         Ok(Relay {
             transport: builder.build(),
             from,
+            calendar: Calendar::default(),
+            dkim: None,
+        })
+    }
+
+    /// The relay for campaigns' messages too: kept to `calendar`'s working
+    /// days, signed with `dkim` when given (reads the key file now).
+    pub fn for_campaigns(
+        self,
+        calendar: Calendar,
+        dkim: Option<&crate::phishing::settings::Dkim>,
+    ) -> Result<Relay, RelayError> {
+        let dkim = match dkim {
+            None => None,
+            Some(settings) => {
+                let path = settings.private_key_file.display().to_string();
+                let pem = std::fs::read_to_string(&settings.private_key_file)
+                    .map_err(|e| RelayError::DkimFile(path.clone(), e))?;
+                let key = DkimSigningKey::new(&pem, DkimSigningAlgorithm::Rsa)
+                    .map_err(|_| RelayError::DkimKey(path))?;
+                Some(Arc::new(DkimConfig::default_config(
+                    settings.selector.clone(),
+                    settings.domain.clone(),
+                    key,
+                )))
+            }
+        };
+        Ok(Relay {
+            calendar,
+            dkim,
+            ..self
         })
     }
 }
@@ -114,17 +161,26 @@ async fn send(
     now: i64,
     record: Record,
 ) -> Result<SendSummary, sqlx::Error> {
-    let due: Vec<i64> = sqlx::query_scalar(
-        "SELECT id FROM outbox WHERE status = 'queued' AND next_attempt_at <= $1
-             AND lease_until <= $1
-         ORDER BY next_attempt_at, id LIMIT $2",
+    let due: Vec<Due> = sqlx::query_as(
+        "SELECT o.id, o.campaign_id, c.end_day FROM outbox o
+             LEFT JOIN campaigns c ON c.id = o.campaign_id
+         WHERE o.status = 'queued' AND o.next_attempt_at <= $1 AND o.lease_until <= $1
+         ORDER BY o.next_attempt_at, o.id LIMIT $2",
     )
     .bind(now)
     .bind(BATCH)
     .fetch_all(&db.pool)
     .await?;
     let mut summary = SendSummary::default();
-    for id in due {
+    for Due {
+        id,
+        campaign_id,
+        end_day,
+    } in due
+    {
+        if campaign_id.is_some() && !campaign_may_send(db, relay, id, end_day, now).await? {
+            continue;
+        }
         let Some(claimed) = claim(db, id, now).await? else {
             continue;
         };
@@ -155,12 +211,17 @@ async fn send(
             Err((permanent, error)) => {
                 tracing::warn!(message = %claimed.message_id, "e-mail not sent: {error}");
                 let last = permanent || claimed.attempts >= MAX_ATTEMPTS;
+                let mut next =
+                    now.saturating_add(backoff_secs(claimed.attempts).saturating_mul(1000));
+                if claimed.campaign_id.is_some() {
+                    next = sending_time(next, relay.calendar);
+                }
                 sqlx::query(
                     "UPDATE outbox SET status = $1, next_attempt_at = $2, lease_until = 0,
                          last_error = $3 WHERE id = $4",
                 )
                 .bind(if last { "failed" } else { "queued" })
-                .bind(now.saturating_add(backoff_secs(claimed.attempts).saturating_mul(1000)))
+                .bind(next)
                 .bind(&error)
                 .bind(id)
                 .execute(&db.pool)
@@ -176,10 +237,67 @@ async fn send(
     Ok(summary)
 }
 
+/// A message due now, and the campaign it belongs to, if any.
+#[derive(sqlx::FromRow)]
+struct Due {
+    id: i64,
+    campaign_id: Option<String>,
+    end_day: Option<String>,
+}
+
+/// Whether a campaign's message may leave now (issue 11): never outside
+/// the sending hours (it waits for the next ones, its attempt not
+/// counted), never after the campaign's last day (it is marked failed:
+/// the exercise is over), and never once the campaign is purged (its
+/// rows are gone with it).
+async fn campaign_may_send(
+    db: &Db,
+    relay: &Relay,
+    id: i64,
+    end_day: Option<String>,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let last_day = end_day.and_then(|day| day.parse::<chrono::NaiveDate>().ok());
+    let now_at = chrono::DateTime::from_timestamp_millis(now).unwrap_or_default();
+    if last_day.is_none_or(|last| vigie_core::local_day(now_at) > last) {
+        sqlx::query(
+            "UPDATE outbox SET status = 'failed', lease_until = 0,
+                 last_error = 'campagne terminée avant l''envoi : message abandonné'
+             WHERE id = $1 AND status = 'queued' AND lease_until <= $2",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(&db.pool)
+        .await?;
+        return Ok(false);
+    }
+    if schedule::is_sending_time(now_at, relay.calendar) {
+        return Ok(true);
+    }
+    sqlx::query(
+        "UPDATE outbox SET next_attempt_at = $1
+         WHERE id = $2 AND status = 'queued' AND lease_until <= $3",
+    )
+    .bind(sending_time(now, relay.calendar))
+    .bind(id)
+    .bind(now)
+    .execute(&db.pool)
+    .await?;
+    Ok(false)
+}
+
+/// `at` (Unix ms), or the next instant of the sending hours after it.
+fn sending_time(at: i64, calendar: Calendar) -> i64 {
+    let at = chrono::DateTime::from_timestamp_millis(at).unwrap_or_default();
+    schedule::next_sending_time(at, calendar).timestamp_millis()
+}
+
 /// A message this worker holds.
 #[derive(sqlx::FromRow)]
 struct Claimed {
     message_id: String,
+    sender: Option<String>,
+    campaign_id: Option<String>,
     recipient: String,
     subject: String,
     #[sqlx(rename = "body_text")]
@@ -205,7 +323,8 @@ async fn claim(db: &Db, id: i64, now: i64) -> Result<Option<Claimed>, sqlx::Erro
         return Ok(None);
     }
     let claimed = sqlx::query_as(
-        "SELECT message_id, recipient, subject, body_text, body_html, attempts
+        "SELECT message_id, sender, campaign_id, recipient, subject, body_text, body_html,
+             attempts
          FROM outbox WHERE id = $1",
     )
     .bind(id)
@@ -220,9 +339,15 @@ fn build(relay: &Relay, claimed: &Claimed) -> Result<Message, String> {
         .recipient
         .parse::<Mailbox>()
         .map_err(|e| format!("destinataire « {} » invalide : {e}", claimed.recipient))?;
-    Message::builder()
+    let from = match &claimed.sender {
+        Some(sender) => sender
+            .parse::<Mailbox>()
+            .map_err(|e| format!("expéditeur « {sender} » invalide : {e}"))?,
+        None => relay.from.clone(),
+    };
+    let mut message = Message::builder()
         .message_id(Some(claimed.message_id.clone()))
-        .from(relay.from.clone())
+        .from(from)
         .to(to)
         .subject(claimed.subject.clone())
         .multipart(
@@ -238,5 +363,9 @@ fn build(relay: &Relay, claimed: &Claimed) -> Result<Message, String> {
                         .body(claimed.html.clone()),
                 ),
         )
-        .map_err(|e| format!("message impossible à construire : {e}"))
+        .map_err(|e| format!("message impossible à construire : {e}"))?;
+    if let (Some(dkim), Some(_)) = (&relay.dkim, &claimed.sender) {
+        message.sign(dkim);
+    }
+    Ok(message)
 }

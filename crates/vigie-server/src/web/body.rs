@@ -11,7 +11,7 @@ use axum::http::{HeaderValue, StatusCode, Version, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::{lists, probes, sensors};
+use crate::{lists, phishing, probes, sensors};
 
 /// Forms, and every route that declares no limit of its own: a sign-in or
 /// settings form is a few hundred bytes.
@@ -25,6 +25,7 @@ pub fn limit_for(path: &str) -> usize {
         "/api/v1/sensors/heartbeat" => sensors::MAX_HEARTBEAT_BYTES,
         "/api/v1/probes" => probes::MAX_PROBE_BYTES,
         "/listes/depot" => lists::MAX_UPLOAD_BYTES,
+        "/api/v1/campaigns" | "/campagnes" => phishing::MAX_REQUEST_BYTES,
         _ => MAX_FORM_BYTES,
     }
 }

@@ -21,6 +21,13 @@ pub const REPORT_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src
      style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; \
      base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+/// A phishing exercise's sign-in page and awareness page (issue 11): the
+/// scenario's page carries its own styles; nothing else loads, no script
+/// runs, the form posts only here, and no referrer leaves.
+pub const EXERCISE_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; \
+     base-uri 'none'; frame-ancestors 'none'";
+
 /// HSTS, sent only when Vigie itself serves HTTPS (`--tls-cert`): behind a
 /// reverse proxy, the proxy decides.
 pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000";

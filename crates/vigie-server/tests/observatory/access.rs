@@ -56,6 +56,23 @@ async fn audit_id(server: &TestServer, commune: &str) -> String {
         .unwrap()
 }
 
+/// A phishing campaign of `commune` without targets, stored directly: its
+/// id.
+async fn campaign_id(server: &TestServer, commune: &str) -> String {
+    let id = vigie_server::db::random_hex(12);
+    sqlx::query(
+        "INSERT INTO campaigns (id, commune, scenarios, start_day, end_day, targets,
+             created_at, purge_due_at)
+         VALUES ($1, $2, '[\"colis\"]', '2026-01-05', '2026-01-09', 0, 0, 0)",
+    )
+    .bind(&id)
+    .bind(commune)
+    .execute(&server.db.pool)
+    .await
+    .unwrap();
+    id
+}
+
 /// A provider's link to `audit`, created as the commune would: its token.
 async fn provider_link(server: &TestServer, audit: &str) -> String {
     let (browser, csrf) =
@@ -182,6 +199,7 @@ struct Fixtures {
     sensors: (String, String),
     scans: (String, String),
     audits: (String, String),
+    campaigns: (String, String),
     /// A provider's link token (public: the token is the key).
     provider_token: String,
     victim: i64,
@@ -205,6 +223,11 @@ impl Fixtures {
             "sensor" => three(&self.sensors.0, &self.sensors.1, "capteur-inconnu"),
             "scan" => three(&self.scans.0, &self.scans.1, "999999"),
             "audit" => three(&self.audits.0, &self.audits.1, "0123456789abcdef01234567"),
+            "campaign" => three(
+                &self.campaigns.0,
+                &self.campaigns.1,
+                "0123456789abcdef01234567",
+            ),
             "link" => vec![
                 (self.provider_token.clone(), Owner::Shared),
                 ("vgp_inconnu".to_owned(), Owner::Unknown),
@@ -218,7 +241,8 @@ impl Fixtures {
                 (self.victim.to_string(), Owner::Shared),
                 ("999999".to_owned(), Owner::Unknown),
             ],
-            // A password link: its token is the credential; none is valid.
+            // A password link's or a phishing exercise's token: it is the
+            // credential; none is valid.
             "token" => vec![("0".repeat(64), Owner::Unknown)],
             other => panic!("no fixture for the path parameter {{{other}}}: add one"),
         }
@@ -323,6 +347,10 @@ async fn every_route_for_every_role() {
         ),
         scans: (scan_id(&server, OWN).await, scan_id(&server, OTHER).await),
         audits: (audit_id(&server, OWN).await, audit_id(&server, OTHER).await),
+        campaigns: (
+            campaign_id(&server, OWN).await,
+            campaign_id(&server, OTHER).await,
+        ),
         provider_token: String::new(),
         victim,
     };

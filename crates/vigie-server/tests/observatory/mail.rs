@@ -21,7 +21,7 @@ use crate::common::{TestServer, commune, sign_in_as};
 const PUBLIC_URL: &str = "https://observatoire.example.fr";
 
 /// The aiosmtpd sink: its process and the directory it writes to.
-struct Sink {
+pub(crate) struct Sink {
     child: Child,
     dir: tempfile::TempDir,
 }
@@ -35,7 +35,7 @@ impl Drop for Sink {
 
 /// A Python with aiosmtpd (Debian's python3-aiosmtpd first), or None: the
 /// tests then skip, except in CI (`VIGIE_TEST_SMTP_REQUIRED`).
-fn python() -> Option<&'static str> {
+pub(crate) fn python() -> Option<&'static str> {
     let found = ["/usr/bin/python3", "python3"].into_iter().find(|python| {
         Command::new(python)
             .args(["-c", "import aiosmtpd"])
@@ -54,7 +54,7 @@ fn python() -> Option<&'static str> {
 }
 
 /// A free port on loopback (nothing listens on it once returned).
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -62,7 +62,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn start_sink(python: &str, port: u16) -> Sink {
+pub(crate) fn start_sink(python: &str, port: u16) -> Sink {
     use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/observatory/smtp_sink.py");
@@ -83,7 +83,7 @@ fn start_sink(python: &str, port: u16) -> Sink {
 
 impl Sink {
     /// The messages received so far, in order.
-    fn received(&self) -> Vec<Value> {
+    pub(crate) fn received(&self) -> Vec<Value> {
         let mut paths: Vec<PathBuf> = std::fs::read_dir(self.dir.path())
             .unwrap()
             .map(|entry| entry.unwrap().path())
@@ -97,7 +97,7 @@ impl Sink {
     }
 }
 
-fn relay(port: u16) -> Relay {
+pub(crate) fn relay(port: u16) -> Relay {
     Relay::new(&Smtp {
         host: "127.0.0.1".to_owned(),
         port,

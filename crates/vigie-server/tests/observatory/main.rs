@@ -10,6 +10,7 @@ mod access;
 mod accounts;
 mod audits;
 mod browser;
+mod campaigns;
 mod common;
 mod credentials;
 mod cybermeteo;

@@ -1,0 +1,259 @@
+//! The campaign's deliverable, in French, as a PDF (through the document
+//! engine, `documents/resultats-campagne.typ`) and as a page: what was
+//! sent, what happened, what it means, the three things to do next, and
+//! the links to the e-learning. Made from the figures alone, so it is the
+//! same before and after the purge.
+//!
+//! What it must never do: name a person or rank people (the figures are
+//! totals, by role and by scenario).
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use super::results::{Figures, Summary};
+use super::store::{self, Campaign};
+use super::targets::Role;
+use super::visible_campaign;
+use crate::accounts::Caller;
+use crate::db::now_ms;
+use crate::fr;
+use crate::web::{Chrome, render};
+use crate::{AppError, AppState};
+
+/// Everything the deliverable says, ready to print.
+#[derive(Clone, Debug, Serialize)]
+pub struct Deliverable {
+    pub title: String,
+    pub commune: String,
+    pub code: String,
+    pub dates: String,
+    pub sent_summary: String,
+    /// Rows: label, sent, opened, clicked, submitted (rates in brackets).
+    pub rows: Vec<[String; 5]>,
+    pub scenarios: Vec<[String; 5]>,
+    pub scanners: String,
+    pub meaning: Vec<String>,
+    pub actions: Vec<String>,
+    pub elearning: String,
+    pub privacy: String,
+    pub date: String,
+}
+
+fn n(value: u64) -> String {
+    fr::number(i64::try_from(value).unwrap_or(i64::MAX))
+}
+
+fn row(label: &str, f: &Figures) -> [String; 5] {
+    let cell = |v: u64| format!("{} ({})", n(v), fr::percent(f.rate(v)));
+    [
+        label.to_owned(),
+        n(f.sent),
+        cell(f.opened),
+        cell(f.clicked),
+        cell(f.submitted),
+    ]
+}
+
+impl Deliverable {
+    pub fn of(
+        campaign: &Campaign,
+        commune_name: &str,
+        summary: &Summary,
+        scenario_title: impl Fn(&str) -> String,
+        public_url: &str,
+    ) -> Deliverable {
+        let total = &summary.total;
+        let mut rows = vec![row("Ensemble", total)];
+        for (role, figures) in &summary.by_role {
+            let label = Role::parse(role).map_or(role.as_str(), Role::plural_fr);
+            rows.push(row(label, figures));
+        }
+        let scenarios = summary
+            .by_scenario
+            .iter()
+            .map(|(id, f)| row(&scenario_title(id), f))
+            .collect();
+        let dates = if campaign.start == campaign.end {
+            format!("le {}", fr::day_long(campaign.start))
+        } else {
+            format!(
+                "du {} au {}",
+                fr::day_long(campaign.start),
+                fr::day_long(campaign.end)
+            )
+        };
+        Deliverable {
+            title: "Résultats de la campagne de sensibilisation à l'hameçonnage".to_owned(),
+            commune: commune_name.to_owned(),
+            code: campaign.commune.clone(),
+            sent_summary: format!(
+                "{} envoyé{} {} à {} de la mairie (agents et élus), sur le modèle de courriels piégés que reçoivent les mairies : {}.",
+                fr::plural(i64::try_from(total.sent).unwrap_or(i64::MAX), "courriel d'exercice", "courriels d'exercice"),
+                if total.sent > 1 { "s" } else { "" },
+                dates,
+                fr::plural(i64::try_from(total.targets).unwrap_or(i64::MAX), "personne", "personnes"),
+                campaign
+                    .scenarios
+                    .iter()
+                    .map(|s| scenario_title(s))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            dates,
+            rows,
+            scenarios,
+            scanners: format!(
+                "{} par les antivirus de messagerie ont été mises de côté : elles ne comptent pas comme des clics.",
+                fr::plural(
+                    i64::try_from(total.scanner_clicks).unwrap_or(i64::MAX),
+                    "ouverture du lien",
+                    "ouvertures du lien"
+                )
+            ),
+            meaning: meaning(summary),
+            actions: actions(summary, campaign, public_url),
+            elearning: format!("{public_url}/communes/{}/formation", campaign.commune),
+            privacy: match campaign.purged_at {
+                Some(at) => format!(
+                    "Les adresses et le détail des événements ont été effacés le {} ; ce document ne contient que des chiffres d'ensemble.",
+                    fr::date_at(at)
+                ),
+                None => format!(
+                    "Les adresses et le détail des événements seront effacés le {} ; ce document ne contient que des chiffres d'ensemble.",
+                    fr::date_at(campaign.purge_due_at)
+                ),
+            },
+            date: fr::day_long(crate::cybermeteo::today()),
+        }
+    }
+}
+
+/// What the figures mean, in plain words.
+fn meaning(summary: &Summary) -> Vec<String> {
+    let total = &summary.total;
+    if total.sent == 0 {
+        return vec!["Aucun courriel n'est encore parti : les résultats viendront avec les premiers envois.".to_owned()];
+    }
+    let clicked = total.rate(total.clicked);
+    let mut out = vec![if clicked < 10.0 {
+        format!(
+            "{} des destinataires ont cliqué : la vigilance est bonne. Les campagnes suivantes le confirmeront, avec des pièges plus difficiles.",
+            fr::percent(clicked)
+        )
+    } else if clicked < 25.0 {
+        format!(
+            "{} des destinataires ont cliqué : c'est courant pour une première campagne, et c'est assez pour qu'un vrai pirate entre dans la mairie.",
+            fr::percent(clicked)
+        )
+    } else {
+        format!(
+            "{} des destinataires ont cliqué : un courriel piégé a toutes les chances de réussir aujourd'hui. C'est le point à travailler en premier.",
+            fr::percent(clicked)
+        )
+    }];
+    if total.submitted > 0 {
+        out.push(format!(
+            "{} saisi un mot de passe sur la fausse page : dans une vraie attaque, ces comptes seraient entre les mains du pirate (courriels, logiciels métier, données des habitants).",
+            fr::plural(
+                i64::try_from(total.submitted).unwrap_or(i64::MAX),
+                "personne a",
+                "personnes ont"
+            )
+        ));
+    } else {
+        out.push("Personne n'a saisi de mot de passe sur la fausse page : c'est le geste qui compte le plus.".to_owned());
+    }
+    if let (Some(agents), Some(elected)) = (summary.by_role.get("agent"), summary.by_role.get("elu")) {
+        if elected.sent > 0 && agents.sent > 0 && elected.rate(elected.clicked) > agents.rate(agents.clicked) {
+            out.push("Les élus ont davantage cliqué que les agents : leur adresse est publique et souvent visée ; ils sont concernés au premier chef.".to_owned());
+        }
+    }
+    out
+}
+
+/// The three things to do next, chosen from the figures.
+fn actions(summary: &Summary, campaign: &Campaign, public_url: &str) -> Vec<String> {
+    let total = &summary.total;
+    let first = if total.submitted > 0 {
+        "Activer la double authentification sur la messagerie de la mairie et faire changer les mots de passe saisis ou réutilisés ailleurs.".to_owned()
+    } else {
+        "Rappeler la règle d'or : ne jamais saisir son mot de passe sur une page ouverte depuis un courriel ; passer par l'adresse habituelle du service.".to_owned()
+    };
+    vec![
+        first,
+        format!(
+            "Faire suivre à chaque agent et élu les modules « Hameçonnage » et « Mots de passe » de la formation en ligne : {public_url}/communes/{}/formation (un quart d'heure chacun).",
+            campaign.commune
+        ),
+        "Désigner à qui transférer un courriel douteux (la secrétaire de mairie, ou le prestataire informatique), le dire à tous, et remercier chaque signalement : c'est lui qui arrête une vraie attaque.".to_owned(),
+    ]
+}
+
+async fn deliverable(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<Deliverable, AppError> {
+    let campaign = visible_campaign(state, caller, id).await?;
+    state.tracker.flush(&state.db, now_ms()).await?;
+    let summary = store::summary(&state.db, &campaign).await?;
+    let commune = crate::territory::commune(&state.db, &campaign.commune)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let library = state.settings.scenarios.clone();
+    Ok(Deliverable::of(
+        &campaign,
+        &commune.name,
+        &summary,
+        |id| library.get(id).map_or_else(|| id.to_owned(), |s| s.title.clone()),
+        &state.settings.public_url,
+    ))
+}
+
+/// `GET /campaigns/{campaign}/results.pdf`.
+pub(super) async fn pdf(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let view = deliverable(&state, &caller, &id).await?;
+    let name = format!("resultats-campagne-{}.pdf", view.code);
+    let bytes = state
+        .render_pdf("resultats-campagne.typ", view, chrono::Utc::now())
+        .await?;
+    let disposition = HeaderValue::from_str(&format!("inline; filename=\"{name}\""))
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("application/pdf")),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "phishing/results.html")]
+struct ResultsPage {
+    chrome: Chrome,
+    id: String,
+    view: Deliverable,
+}
+
+/// `GET /campagnes/{campaign}/resultats`: the same, as a page.
+pub(super) async fn page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let view = deliverable(&state, &caller, &id).await?;
+    render(&ResultsPage {
+        chrome: Chrome::new(format!("Résultats — {}", view.commune), Some(&caller)),
+        id,
+        view,
+    })
+}
