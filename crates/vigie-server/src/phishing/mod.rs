@@ -1,4 +1,5 @@
 //! Phishing-awareness campaigns (issue 11): when their messages may leave
-//! (`schedule`).
+//! (`schedule`) and whom they go to (`targets`).
 
 pub mod schedule;
+pub mod targets;
