@@ -58,6 +58,42 @@ pub fn day(date: chrono::NaiveDate) -> String {
 
 /// `1er mars 2026`, `22 novembre 2026`: a day as a letter writes it.
 pub fn day_long(date: chrono::NaiveDate) -> String {
+    let (day, month, year) = day_parts(date);
+    format!("{day} {month} {year}")
+}
+
+/// `du 7 au 8 décembre 2026`, `du 30 novembre au 2 décembre 2026`,
+/// `du 30 décembre 2026 au 2 janvier 2027`, `le 8 décembre 2026`: a span
+/// of days in a sentence, the month and year written once when shared.
+pub fn day_range(first: chrono::NaiveDate, last: chrono::NaiveDate) -> String {
+    range(first, last, "du", "au")
+}
+
+/// `entre le 7 et le 8 décembre 2026`, or `le 8 décembre 2026` for one
+/// day: [`day_range`] for a sentence that says something does not fit.
+pub fn between_days(first: chrono::NaiveDate, last: chrono::NaiveDate) -> String {
+    range(first, last, "entre le", "et le")
+}
+
+/// The words of [`day_range`] and [`between_days`].
+fn range(first: chrono::NaiveDate, last: chrono::NaiveDate, from: &str, to: &str) -> String {
+    use chrono::Datelike;
+    if first == last {
+        return format!("le {}", day_long(first));
+    }
+    let (first_day, first_month, first_year) = day_parts(first);
+    let start = if first.year() != last.year() {
+        format!("{first_day} {first_month} {first_year}")
+    } else if first.month() != last.month() {
+        format!("{first_day} {first_month}")
+    } else {
+        first_day
+    };
+    format!("{from} {start} {to} {}", day_long(last))
+}
+
+/// A day's number (`1er`, `22`), month name and year.
+fn day_parts(date: chrono::NaiveDate) -> (String, &'static str, i32) {
     use chrono::Datelike;
     const MONTHS: [&str; 12] = [
         "janvier",
@@ -82,7 +118,7 @@ pub fn day_long(date: chrono::NaiveDate) -> String {
     } else {
         date.day().to_string()
     };
-    format!("{day} {month} {}", date.year())
+    (day, month, date.year())
 }
 
 /// `14 juillet 2026`: the Paris day of a Unix time in milliseconds, as a
@@ -195,6 +231,21 @@ mod tests {
         assert_eq!(day_long(day("2026-03-01")), "1er mars 2026");
         assert_eq!(day_long(day("2026-11-22")), "22 novembre 2026");
         assert_eq!(super::day(day("2026-03-01")), "01/03/2026");
+        let range = |first: &str, last: &str| day_range(day(first), day(last));
+        assert_eq!(range("2026-12-07", "2026-12-08"), "du 7 au 8 décembre 2026");
+        assert_eq!(
+            range("2026-11-30", "2026-12-01"),
+            "du 30 novembre au 1er décembre 2026"
+        );
+        assert_eq!(
+            range("2026-12-30", "2027-01-02"),
+            "du 30 décembre 2026 au 2 janvier 2027"
+        );
+        assert_eq!(range("2026-12-08", "2026-12-08"), "le 8 décembre 2026");
+        assert_eq!(
+            between_days(day("2026-03-01"), day("2026-03-03")),
+            "entre le 1er et le 3 mars 2026"
+        );
         // 2026-01-15T23:30:00Z is already the 16th in Paris.
         assert_eq!(long_date(1_768_519_800_000), "16 janvier 2026");
         assert_eq!(date_time(1_768_519_800_000), "16/01/2026 00:30");
