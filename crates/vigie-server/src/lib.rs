@@ -17,6 +17,7 @@ pub mod fr;
 pub mod jobs;
 pub mod lists;
 pub mod outbox;
+pub mod phishing;
 pub mod probes;
 pub mod sensors;
 pub mod state;

@@ -74,6 +74,8 @@ pub struct ServerSettings {
     pub documents: vigie_docs::Engine,
     /// The pre-audit's questionnaires and costs (issue 10).
     pub questionnaires: Arc<crate::audits::Book>,
+    /// The phishing scenarios, built-in and the territory's (issue 11).
+    pub scenarios: Arc<crate::phishing::scenarios::Library>,
 }
 
 /// What the server loop ([`crate::serve`]) allows connections; defaults
@@ -172,6 +174,8 @@ impl Default for ServerSettings {
             documents: vigie_docs::Engine::built_in(),
             // The built-in files are checked by a test: never empty.
             questionnaires: Arc::new(crate::audits::Book::built_in().unwrap_or_default()),
+            // The same for the scenarios.
+            scenarios: Arc::new(crate::phishing::scenarios::Library::builtin().unwrap_or_default()),
         }
     }
 }
