@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::phishing::scenarios::ScenarioError;
 use crate::state::{ConnectionLimits, ServerSettings};
 
 /// The commented example `vigie serve --print-config` prints.
@@ -56,6 +57,10 @@ pub struct Config {
     /// questionnaires and cost table of the same name; empty: the built-in
     /// ones. Relative to the config file.
     pub questionnaires_dir: PathBuf,
+    /// A directory of phishing scenarios, one folder each: a folder named
+    /// like a built-in scenario replaces it, any other adds one; empty:
+    /// the built-in ones. Relative to the config file.
+    pub scenarios_dir: PathBuf,
     /// Phishing-awareness campaigns (`[campaigns]`).
     pub campaigns: crate::phishing::CampaignSettings,
 }
@@ -141,6 +146,7 @@ impl Default for Config {
             branding: Branding::default(),
             retention: Retention::default(),
             questionnaires_dir: PathBuf::new(),
+            scenarios_dir: PathBuf::new(),
             campaigns: crate::phishing::CampaignSettings::default(),
         }
     }
@@ -216,6 +222,7 @@ impl Config {
                 &mut config.branding.logo,
                 &mut config.branding.templates_dir,
                 &mut config.questionnaires_dir,
+                &mut config.scenarios_dir,
             ] {
                 if !file.as_os_str().is_empty() && file.is_relative() {
                     *file = dir.join(&*file);
@@ -316,6 +323,13 @@ impl Config {
                 format!("« questionnaires_dir » : {error}"),
             ));
         }
+        if let Err(error) = self.scenarios() {
+            return Err(ConfigError::new(
+                path,
+                find_key(text, "scenarios_dir"),
+                format!("« scenarios_dir » : {error}"),
+            ));
+        }
         if let Err(error) = self.documents() {
             let key = match error {
                 vigie_docs::DocError::Logo(..) => "logo",
@@ -348,6 +362,15 @@ impl Config {
     pub fn questionnaires(&self) -> Result<crate::audits::Book, String> {
         let dir = &self.questionnaires_dir;
         crate::audits::Book::load((!dir.as_os_str().is_empty()).then_some(dir.as_path()))
+    }
+
+    /// The phishing scenarios: the built-in ones and the territory's; the
+    /// error names the file, the line and the field.
+    pub fn scenarios(&self) -> Result<crate::phishing::scenarios::Library, ScenarioError> {
+        let dir = &self.scenarios_dir;
+        crate::phishing::scenarios::Library::load(
+            (!dir.as_os_str().is_empty()).then_some(dir.as_path()),
+        )
     }
 
     /// The document engine with the territory's branding and templates.
@@ -386,9 +409,14 @@ impl Config {
             tracing::warn!(%error, "questionnaires unusable: the built-in ones are used");
             crate::audits::Book::built_in().unwrap_or_default()
         });
+        let scenarios = self.scenarios().unwrap_or_else(|error| {
+            tracing::warn!(%error, "scenarios unusable: the built-in ones are used");
+            crate::phishing::scenarios::Library::builtin().unwrap_or_default()
+        });
         ServerSettings {
             documents,
             questionnaires: std::sync::Arc::new(questionnaires),
+            scenarios: std::sync::Arc::new(scenarios),
             secure_cookies: self.secure_cookies || !self.tls_cert.as_os_str().is_empty(),
             silent_after_secs: i64::from(self.silent_after_minutes) * 60,
             trusted_proxies: self.trusted_proxies.clone(),
@@ -564,5 +592,41 @@ from = "Observatoire <noreply@example.fr>"
             config.settings().documents.branding().territory_name,
             "Loire"
         );
+    }
+
+    #[test]
+    fn the_scenarios_dir_is_checked_beside_the_config() {
+        assert!(EXAMPLE.contains("\nscenarios_dir = \"\"\n"));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vigie.toml");
+        std::fs::write(
+            &path,
+            "public_url = \"https://a.fr\"\nscenarios_dir = \"scenarios\"\n",
+        )
+        .unwrap();
+        let error = Config::load(&path).unwrap_err().to_string();
+        let scenarios = dir.path().join("scenarios");
+        assert_eq!(
+            error,
+            format!(
+                "{}, ligne 2 : « scenarios_dir » : {} n'est pas un dossier lisible",
+                path.display(),
+                scenarios.display()
+            )
+        );
+        std::fs::create_dir_all(scenarios.join("essai")).unwrap();
+        std::fs::write(scenarios.join("essai/scenario.toml"), "").unwrap();
+        let error = Config::load(&path).unwrap_err().to_string();
+        assert!(
+            error.contains(&format!(
+                "{}/essai : fichier mail.html manquant",
+                scenarios.display()
+            )),
+            "{error}"
+        );
+        std::fs::remove_dir_all(scenarios.join("essai")).unwrap();
+        let config = Config::load(&path).unwrap();
+        assert_eq!(config.scenarios_dir, scenarios);
+        assert_eq!(config.settings().scenarios.len(), 6);
     }
 }

@@ -78,6 +78,8 @@ pub struct ServerSettings {
     pub documents: vigie_docs::Engine,
     /// The pre-audit's questionnaires and costs (issue 10).
     pub questionnaires: Arc<crate::audits::Book>,
+    /// The phishing scenarios, built-in and the territory's (issue 11).
+    pub scenarios: Arc<crate::phishing::scenarios::Library>,
     /// The campaigns' settings (issue 11).
     pub campaigns: crate::phishing::CampaignSettings,
 }
@@ -178,6 +180,8 @@ impl Default for ServerSettings {
             documents: vigie_docs::Engine::built_in(),
             // The built-in files are checked by a test: never empty.
             questionnaires: Arc::new(crate::audits::Book::built_in().unwrap_or_default()),
+            // The same for the scenarios.
+            scenarios: Arc::new(crate::phishing::scenarios::Library::builtin().unwrap_or_default()),
             campaigns: crate::phishing::CampaignSettings::default(),
         }
     }
