@@ -228,10 +228,10 @@ impl Config {
                     *file = dir.join(&*file);
                 }
             }
-            if let Some(dkim) = &mut config.campaigns.dkim {
-                if dkim.private_key_file.is_relative() {
-                    dkim.private_key_file = dir.join(&dkim.private_key_file);
-                }
+            if let Some(dkim) = &mut config.campaigns.dkim
+                && dkim.private_key_file.is_relative()
+            {
+                dkim.private_key_file = dir.join(&dkim.private_key_file);
             }
         }
         config.check(path, &text)?;

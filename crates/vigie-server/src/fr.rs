@@ -149,7 +149,11 @@ pub fn number(value: i64) -> String {
 /// (where a tenth matters), whole above; with the narrow no-break space
 /// French puts before `%`.
 pub fn percent(value: f64) -> String {
-    let value = if value.is_finite() { value.max(0.0) } else { 0.0 };
+    let value = if value.is_finite() {
+        value.max(0.0)
+    } else {
+        0.0
+    };
     let text = if value < 10.0 && (value * 10.0).round() % 10.0 != 0.0 {
         format!("{value:.1}").replace('.', ",")
     } else {

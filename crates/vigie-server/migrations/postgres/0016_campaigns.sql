@@ -18,8 +18,6 @@ CREATE TABLE campaigns (
     end_day TEXT NOT NULL,
     -- NULL: the sends are spread over the first working day.
     rate_per_hour BIGINT,
-    -- 'france' or 'alsace-moselle': whose public holidays are not sent on.
-    calendar TEXT NOT NULL,
     targets BIGINT NOT NULL,
     created_by BIGINT REFERENCES users(id),
     created_at BIGINT NOT NULL,

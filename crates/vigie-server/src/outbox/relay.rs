@@ -10,17 +10,21 @@ use std::time::Duration;
 
 use std::sync::Arc;
 
-use lettre::message::dkim::{DkimConfig, DkimSigningAlgorithm, DkimSigningKey};
+use lettre::message::dkim::{
+    DkimCanonicalization, DkimCanonicalizationType, DkimConfig, DkimSigningAlgorithm,
+    DkimSigningKey,
+};
 use lettre::message::header::ContentType;
+use lettre::message::header::HeaderName;
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::{MAX_ATTEMPTS, backoff_secs};
-use crate::phishing::schedule::{self, Calendar};
 use crate::config::{Smtp, SmtpSecurity};
 use crate::db::Db;
+use crate::phishing::schedule::{self, Calendar};
 
 /// How long a worker holds a message it is sending: longer than the SMTP
 /// timeout, so a live worker never loses it to another.
@@ -108,10 +112,26 @@ impl Relay {
                     .map_err(|e| RelayError::DkimFile(path.clone(), e))?;
                 let key = DkimSigningKey::new(&pem, DkimSigningAlgorithm::Rsa)
                     .map_err(|_| RelayError::DkimKey(path))?;
-                Some(Arc::new(DkimConfig::default_config(
+                // Relaxed headers: a relay may refold a long subject.
+                Some(Arc::new(DkimConfig::new(
                     settings.selector.clone(),
                     settings.domain.clone(),
                     key,
+                    [
+                        "From",
+                        "To",
+                        "Subject",
+                        "Date",
+                        "Message-ID",
+                        "MIME-Version",
+                    ]
+                    .into_iter()
+                    .map(HeaderName::new_from_ascii_str)
+                    .collect(),
+                    DkimCanonicalization {
+                        header: DkimCanonicalizationType::Relaxed,
+                        body: DkimCanonicalizationType::Relaxed,
+                    },
                 )))
             }
         };

@@ -68,8 +68,9 @@ impl Deliverable {
         let total = &summary.total;
         let mut rows = vec![row("Ensemble", total)];
         for (role, figures) in &summary.by_role {
-            let label = Role::parse(role).map_or(role.as_str(), Role::plural_fr);
-            rows.push(row(label, figures));
+            let label =
+                Role::parse(role).map_or_else(|| role.clone(), |r| r.plural_fr().to_owned());
+            rows.push(row(&label, figures));
         }
         let scenarios = summary
             .by_scenario
@@ -91,10 +92,18 @@ impl Deliverable {
             code: campaign.commune.clone(),
             sent_summary: format!(
                 "{} envoyé{} {} à {} de la mairie (agents et élus), sur le modèle de courriels piégés que reçoivent les mairies : {}.",
-                fr::plural(i64::try_from(total.sent).unwrap_or(i64::MAX), "courriel d'exercice", "courriels d'exercice"),
+                fr::plural(
+                    i64::try_from(total.sent).unwrap_or(i64::MAX),
+                    "courriel d'exercice",
+                    "courriels d'exercice"
+                ),
                 if total.sent > 1 { "s" } else { "" },
                 dates,
-                fr::plural(i64::try_from(total.targets).unwrap_or(i64::MAX), "personne", "personnes"),
+                fr::plural(
+                    i64::try_from(total.targets).unwrap_or(i64::MAX),
+                    "personne",
+                    "personnes"
+                ),
                 campaign
                     .scenarios
                     .iter()
@@ -135,7 +144,10 @@ impl Deliverable {
 fn meaning(summary: &Summary) -> Vec<String> {
     let total = &summary.total;
     if total.sent == 0 {
-        return vec!["Aucun courriel n'est encore parti : les résultats viendront avec les premiers envois.".to_owned()];
+        return vec![
+            "Aucun courriel n'est encore parti : les résultats viendront avec les premiers envois."
+                .to_owned(),
+        ];
     }
     let clicked = total.rate(total.clicked);
     let mut out = vec![if clicked < 10.0 {
@@ -166,8 +178,13 @@ fn meaning(summary: &Summary) -> Vec<String> {
     } else {
         out.push("Personne n'a saisi de mot de passe sur la fausse page : c'est le geste qui compte le plus.".to_owned());
     }
-    if let (Some(agents), Some(elected)) = (summary.by_role.get("agent"), summary.by_role.get("elu")) {
-        if elected.sent > 0 && agents.sent > 0 && elected.rate(elected.clicked) > agents.rate(agents.clicked) {
+    if let (Some(agents), Some(elected)) =
+        (summary.by_role.get("agent"), summary.by_role.get("elu"))
+        && elected.sent > 0
+        && agents.sent > 0
+        && elected.rate(elected.clicked) > agents.rate(agents.clicked)
+    {
+        {
             out.push("Les élus ont davantage cliqué que les agents : leur adresse est publique et souvent visée ; ils sont concernés au premier chef.".to_owned());
         }
     }
@@ -192,11 +209,7 @@ fn actions(summary: &Summary, campaign: &Campaign, public_url: &str) -> Vec<Stri
     ]
 }
 
-async fn deliverable(
-    state: &AppState,
-    caller: &Caller,
-    id: &str,
-) -> Result<Deliverable, AppError> {
+async fn deliverable(state: &AppState, caller: &Caller, id: &str) -> Result<Deliverable, AppError> {
     let campaign = visible_campaign(state, caller, id).await?;
     state.tracker.flush(&state.db, now_ms()).await?;
     let summary = store::summary(&state.db, &campaign).await?;
@@ -208,7 +221,11 @@ async fn deliverable(
         &campaign,
         &commune.name,
         &summary,
-        |id| library.get(id).map_or_else(|| id.to_owned(), |s| s.title.clone()),
+        |id| {
+            library
+                .get(id)
+                .map_or_else(|| id.to_owned(), |s| s.title.clone())
+        },
         &state.settings.public_url,
     ))
 }
@@ -228,7 +245,10 @@ pub(super) async fn pdf(
         .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok((
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/pdf")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/pdf"),
+            ),
             (header::CONTENT_DISPOSITION, disposition),
         ],
         bytes,

@@ -14,9 +14,9 @@ use crate::{AppError, AppState};
 
 /// The smallest transparent GIF (43 bytes): the opening's image.
 const PIXEL: [u8; 43] = [
-    0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00,
-    0x00, 0xff, 0xff, 0xff, 0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00,
-    0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b,
+    0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0xff, 0xff, 0xff, 0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b,
 ];
 
 /// `GET /o/{token}`: the mail was opened (its images shown).
@@ -104,8 +104,16 @@ pub(super) async fn exercise(
         link: "#",
         image: "",
     };
+    let domain = state.settings.campaigns.domain(
+        state.settings.smtp.as_ref().map(|s| s.from.as_str()),
+        &state.settings.public_url,
+    );
+    // The page comes after the form: the redirect of a submission.
     Ok(exercise_page(super::scenarios::awareness_page(
-        scenario, &vars,
+        scenario,
+        &vars,
+        &domain,
+        super::scenarios::Reached::Form,
     )?))
 }
 
@@ -141,6 +149,9 @@ fn exercise_page(html: String) -> Response {
         HeaderValue::from_static(EXERCISE_CONTENT_SECURITY_POLICY),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     response
 }

@@ -68,7 +68,11 @@ pub fn router() -> Routes {
             routing::post(pages::create).layer(large()),
         )
         .get("/campagnes/nouvelle", Access::Staff, pages::new_form)
-        .get("/communes/{code}/campagnes", Access::Visible, pages::of_commune)
+        .get(
+            "/communes/{code}/campagnes",
+            Access::Visible,
+            pages::of_commune,
+        )
         .get("/campagnes/{campaign}", Access::Visible, pages::show)
         .post("/campagnes/{campaign}/purge", Access::Staff, pages::purge)
         .get(
@@ -230,9 +234,7 @@ pub(crate) async fn visible_campaign(
     if id.len() > 64 {
         return Err(AppError::NotFound);
     }
-    let campaign = store::get(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let campaign = store::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
     if !caller.can_see_commune(&campaign.commune) {
         return Err(AppError::NotFound);
     }

@@ -144,7 +144,12 @@ pub(super) async fn new_form(
     let today = crate::cybermeteo::today();
     let form = FormValues {
         commune: query.commune.unwrap_or_default(),
-        scenarios: state.settings.scenarios.all().map(|s| s.id.clone()).collect(),
+        scenarios: state
+            .settings
+            .scenarios
+            .all()
+            .map(|s| s.id.clone())
+            .collect(),
         role: "agent".to_owned(),
         start: today.to_string(),
         end: (today + chrono::Duration::days(14)).to_string(),
@@ -218,12 +223,13 @@ fn from_form(form: &FormValues) -> Result<Request, String> {
             .parse::<chrono::NaiveDate>()
             .map_err(|_| format!("{what} : indiquez une date (jj/mm/aaaa)."))
     };
-    let rate = match form.rate.trim() {
-        "" => None,
-        text => Some(text.parse::<u32>().map_err(|_| {
-            format!("Rythme : « {text} » n'est pas un nombre d'envois par heure.")
-        })?),
-    };
+    let rate =
+        match form.rate.trim() {
+            "" => None,
+            text => Some(text.parse::<u32>().map_err(|_| {
+                format!("Rythme : « {text} » n'est pas un nombre d'envois par heure.")
+            })?),
+        };
     let text = form.targets.trim_start_matches('\u{feff}');
     let first = text.lines().next().unwrap_or_default().to_lowercase();
     // A pasted CSV starts with its header; anything else is addresses.
@@ -308,7 +314,11 @@ pub(super) async fn show(
         .await?
         .ok_or(AppError::NotFound)?;
     let library = &state.settings.scenarios;
-    let title = |id: &str| library.get(id).map_or_else(|| id.to_owned(), |s| s.title.clone());
+    let title = |id: &str| {
+        library
+            .get(id)
+            .map_or_else(|| id.to_owned(), |s| s.title.clone())
+    };
     let status = campaign.status(chrono::Utc::now(), summary.total.sent);
     let scanners = i64::try_from(summary.total.scanner_clicks).unwrap_or(i64::MAX);
     render(&ShowPage {
@@ -330,7 +340,12 @@ pub(super) async fn show(
         by_role: summary
             .by_role
             .iter()
-            .map(|(role, f)| FigureRow::of(Role::parse(role).map_or_else(|| role.clone(), |r| r.plural_fr().to_owned()), f))
+            .map(|(role, f)| {
+                FigureRow::of(
+                    Role::parse(role).map_or_else(|| role.clone(), |r| r.plural_fr().to_owned()),
+                    f,
+                )
+            })
             .collect(),
         by_scenario: summary
             .by_scenario

@@ -95,7 +95,10 @@ mod tests {
             settings.domain(Some("Vigie <vigie@loire.fr>"), "https://x.fr"),
             "loire.fr"
         );
-        assert_eq!(settings.domain(None, "https://vigie.loire.fr:8443/"), "vigie.loire.fr");
+        assert_eq!(
+            settings.domain(None, "https://vigie.loire.fr:8443/"),
+            "vigie.loire.fr"
+        );
         settings.sender_domain = "exercice.loire.fr".to_owned();
         assert_eq!(settings.domain(Some("a@b.fr"), ""), "exercice.loire.fr");
     }

@@ -193,10 +193,9 @@ pub async fn create(
         };
         let mail = scenario.render_mail(&vars);
         let sender = format!(
-            "\"{}\" <{}@{}>",
+            "\"{}\" <{}>",
             scenario.sender_name.replace(['"', '\\'], ""),
-            scenario.sender_local_part,
-            sending.sender_domain
+            scenario.address(sending.sender_domain)
         );
         let message_id = outbox::enqueue_campaign(
             &mut tx,
@@ -247,20 +246,15 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<Campaign>, AppError> {
 
 /// The commune's campaigns (every commune's with `None`), newest first.
 pub async fn list(db: &Db, commune: Option<&str>) -> Result<Vec<Campaign>, AppError> {
-    let rows: Vec<CampaignRow> = match commune {
-        Some(code) => sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM campaigns WHERE commune = $1
-             ORDER BY created_at DESC LIMIT $2"
-        ))
-        .bind(code)
-        .bind(LIST_LIMIT),
-        None => sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM campaigns ORDER BY created_at DESC LIMIT $1"
-        ))
-        .bind(LIST_LIMIT),
-    }
-    .fetch_all(db.read())
-    .await?;
+    let sql = format!(
+        "SELECT {COLUMNS} FROM campaigns WHERE ($1 IS NULL OR commune = $1)
+         ORDER BY created_at DESC LIMIT $2"
+    );
+    let rows: Vec<CampaignRow> = sqlx::query_as(&sql)
+        .bind(commune)
+        .bind(LIST_LIMIT)
+        .fetch_all(db.read())
+        .await?;
     rows.into_iter().map(Campaign::try_from).collect()
 }
 

@@ -18,7 +18,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use axum::http::{HeaderMap, Method, header};
 
@@ -100,7 +100,9 @@ impl Pending {
 pub struct Tracker {
     known: Mutex<HashMap<String, Known>>,
     pending: Mutex<HashMap<i64, Pending>>,
-    flushing: AtomicBool,
+    /// Held while a batch is written: a reader's flush waits for one
+    /// under way, so it reads every event counted before it.
+    writing: tokio::sync::Mutex<()>,
     last_flush: AtomicI64,
 }
 
@@ -119,10 +121,12 @@ impl Tracker {
             return Ok(None);
         }
         let hash = token_hash(token);
-        if let Some(known) = lock(&self.known).get(&hash) {
-            if known.sent_at.is_some() {
-                return Ok(Some(known.clone()));
-            }
+        // A token whose mail has not left yet is read again: its sending
+        // time decides what a fetch is.
+        if let Some(known) = lock(&self.known).get(&hash)
+            && known.sent_at.is_some()
+        {
+            return Ok(Some(known.clone()));
         }
         let found: Option<Known> = sqlx::query_as(
             "SELECT t.id AS target, t.campaign_id AS campaign, t.scenario,
@@ -157,16 +161,13 @@ impl Tracker {
     /// Whether the events waiting should be written now.
     pub fn flush_due(&self, now: i64) -> bool {
         now.saturating_sub(self.last_flush.load(Ordering::Relaxed)) >= FLUSH_EVERY_MS
-            && !self.flushing.load(Ordering::Relaxed)
+            && self.writing.try_lock().is_ok()
     }
 
     /// Writes every waiting event in one transaction. On failure they are
     /// put back, to be written at the next flush: none is lost.
     pub async fn flush(&self, db: &Db, now: i64) -> Result<usize, sqlx::Error> {
-        if self.flushing.swap(true, Ordering::AcqRel) {
-            // Another flush is writing; what it took is on its way.
-            return Ok(0);
-        }
+        let _writing = self.writing.lock().await;
         self.last_flush.store(now, Ordering::Relaxed);
         let batch = std::mem::take(&mut *lock(&self.pending));
         let written = write(db, &batch).await;
@@ -176,7 +177,6 @@ impl Tracker {
                 pending.entry(*target).or_default().merge(events);
             }
         }
-        self.flushing.store(false, Ordering::Release);
         written.map(|()| batch.len())
     }
 
@@ -294,13 +294,27 @@ mod tests {
     #[test]
     fn scanners_are_told_apart() {
         let window = 30_000;
-        assert!(!is_scanner(&Method::GET, &browser(), Some(0), 60_000, window));
-        assert!(is_scanner(&Method::HEAD, &browser(), Some(0), 60_000, window));
+        assert!(!is_scanner(
+            &Method::GET,
+            &browser(),
+            Some(0),
+            60_000,
+            window
+        ));
+        assert!(is_scanner(
+            &Method::HEAD,
+            &browser(),
+            Some(0),
+            60_000,
+            window
+        ));
         assert!(is_scanner(&Method::GET, &browser(), Some(0), 5_000, window));
         let mut gateway = browser();
         gateway.insert(
             header::USER_AGENT,
-            "Mozilla/5.0 (compatible; Barracuda Sentinel)".parse().unwrap(),
+            "Mozilla/5.0 (compatible; Barracuda Sentinel)"
+                .parse()
+                .unwrap(),
         );
         assert!(is_scanner(&Method::GET, &gateway, Some(0), 60_000, window));
         let mut bare = browser();

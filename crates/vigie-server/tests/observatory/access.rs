@@ -63,7 +63,7 @@ async fn campaign_id(server: &TestServer, commune: &str) -> String {
     sqlx::query(
         "INSERT INTO campaigns (id, commune, scenarios, start_day, end_day, targets,
              created_at, purge_due_at)
-         VALUES ($1, $2, '[\"colis\"]', '2026-01-05', '2026-01-09', 0, 0, 0)",
+         VALUES ($1, $2, '[\"colis-douane\"]', '2026-01-05', '2026-01-09', 0, 0, 0)",
     )
     .bind(&id)
     .bind(commune)
