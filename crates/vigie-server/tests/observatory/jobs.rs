@@ -125,7 +125,10 @@ async fn the_servers_jobs_run_on_one_replica() {
         .unwrap();
     let names: Vec<String> = rows.iter().map(|r| r.get("name")).collect();
     // No relay configured: no sending job, the messages stay queued.
-    assert_eq!(names, ["lists.fetch", "retention.purge", "sensors.silence"]);
+    assert_eq!(
+        names,
+        ["campaigns.purge", "lists.fetch", "retention.purge", "sensors.silence"]
+    );
     for row in &rows {
         let name: String = row.get("name");
         let runs: i64 = row.get("runs");
