@@ -109,6 +109,12 @@ pub fn number(value: i64) -> String {
     out
 }
 
+/// `83 %`: a whole percentage, with the no-break space French puts
+/// before the sign.
+pub fn percent(value: i64) -> String {
+    format!("{}\u{a0}%", number(value))
+}
+
 /// `512 octets`, `20,5 ko`, `1,2 Go` (powers of 1000, as disks are sold).
 pub fn size(bytes: i64) -> String {
     const UNITS: [&str; 5] = ["ko", "Mo", "Go", "To", "Po"];
@@ -153,6 +159,8 @@ mod tests {
         check(number(1000), "1\u{202f}000");
         check(number(123_456_789), "123\u{202f}456\u{202f}789");
         check(number(-4321), "-4\u{202f}321");
+        check(percent(83), "83\u{a0}%");
+        check(percent(100), "100\u{a0}%");
         check(size(1), "1 octet");
         check(size(512), "512 octets");
         check(size(20_480), "20,5 ko");

@@ -60,9 +60,10 @@ enum Kind {
     Bearer,
     /// Takes one from the anonymous bucket.
     Anonymous,
-    /// A provider's link (`/prestataire/{token}`): anonymous, refused
-    /// while the client's guesses are spent; a link that does not exist
-    /// (404) costs a guess, so links cannot be tried in bulk.
+    /// A provider's link (`/prestataire/{token}`) or a commune's training
+    /// link (`/formation/{token}…`): anonymous, refused while the client's
+    /// guesses are spent; a link that does not exist (404) costs a guess,
+    /// so links cannot be tried in bulk.
     Link,
 }
 
@@ -73,7 +74,7 @@ impl Kind {
             && (path == "/api/v1/sensors/enroll" || path == "/connexion");
         if guess {
             Kind::Guess
-        } else if path.starts_with("/prestataire/") {
+        } else if path.starts_with("/prestataire/") || path.starts_with("/formation/") {
             Kind::Link
         } else if request.headers().contains_key(header::AUTHORIZATION) {
             Kind::Bearer
