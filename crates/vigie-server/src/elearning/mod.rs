@@ -5,7 +5,8 @@
 //! through the commune's link, with no account; results per commune as
 //! aggregates only.
 //!
-//! - `module`: the modules as data, checked at start; marking a quiz.
+//! - `module`, `parse`: the modules as data, checked at start (errors
+//!   naming the file, the line, the field); marking a quiz.
 //! - `links`: a commune's links (hashed tokens, a year, revocable, a
 //!   daily cap on what each may record).
 //! - `store`: the completions and their aggregates.
@@ -22,6 +23,7 @@
 mod links;
 mod module;
 mod pages;
+mod parse;
 mod public;
 mod store;
 
@@ -30,7 +32,7 @@ use axum::http::Method;
 use axum::routing;
 
 pub use links::{LINK_DAYS, Link, MAX_ACTIVE_LINKS, MAX_COMPLETIONS_PER_LINK_PER_DAY};
-pub use module::{Catalogue, Module, Question, Section, catalogue};
+pub use module::{CHOICES, Catalogue, Module, QUESTIONS, Question, Section, catalogue};
 pub use public::MAX_ANSWER_BYTES;
 pub use store::{Tally, tallies};
 

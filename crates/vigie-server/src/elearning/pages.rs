@@ -31,6 +31,9 @@ struct ResultsPage {
     rows: Vec<ResultRow>,
     total: String,
     links: Vec<LinkRow>,
+    /// Whether a link works now: without one, the page starts by saying
+    /// to create it.
+    working_link: bool,
     /// The link just created (shown once) and until when it works.
     created: Option<(String, String)>,
     message: Option<String>,
@@ -80,7 +83,7 @@ async fn results_page(
     let total: i64 = tallies.values().map(|t| t.completions).sum();
     let now = now_ms();
     let today = store::paris_day(now);
-    let links = links::list(&state.db, &commune.code)
+    let links: Vec<LinkRow> = links::list(&state.db, &commune.code)
         .await?
         .into_iter()
         .map(|link| LinkRow {
@@ -95,7 +98,14 @@ async fn results_page(
         chrome: Chrome::new(format!("Formation — {}", commune.name), Some(caller)),
         commune,
         rows,
-        total: fr::plural(total, "parcours terminé", "parcours terminés"),
+        total: match total {
+            0 => "Aucun parcours terminé pour l'instant.".to_owned(),
+            n => format!(
+                "{} en tout.",
+                fr::plural(n, "parcours terminé", "parcours terminés")
+            ),
+        },
+        working_link: links.iter().any(|link| link.usable),
         links,
         created,
         message,

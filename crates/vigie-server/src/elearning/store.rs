@@ -42,7 +42,7 @@ pub async fn record(
         "INSERT INTO elearning_completions (commune, module, version, score, questions, day) \
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
-    .bind(&link.commune)
+    .bind(link.commune.as_str())
     .bind(&module.id)
     .bind(&module.version)
     .bind(i64::try_from(right).unwrap_or(0))

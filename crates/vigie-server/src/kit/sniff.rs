@@ -116,7 +116,7 @@ fn zip_kind(bytes: &[u8]) -> Result<Kind, &'static str> {
             _ => Err("un autre genre de document OpenDocument (dessin, modèle, formule…)"),
         };
     }
-    let has = |part: &[u8]| names.iter().any(|name| *name == part);
+    let has = |part: &[u8]| names.contains(&part);
     if has(b"[Content_Types].xml") {
         if has(b"ppt/presentation.xml") {
             return Ok(Kind::Pptx);
