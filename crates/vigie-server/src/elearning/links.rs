@@ -137,7 +137,7 @@ pub async fn by_token(db: &Db, token: &str) -> Result<Option<Link>, AppError> {
         "SELECT {COLUMNS} FROM elearning_links WHERE token_hash = $1"
     ))
     .bind(token_hash(token))
-    .fetch_optional(&db.pool)
+    .fetch_optional(db.read())
     .await?)
 }
 

@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -242,12 +243,14 @@ struct Correction {
 pub(super) async fn answer(
     State(state): State<AppState>,
     Path((token, id)): Path<(String, String)>,
-    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+    form: Result<axum::Form<Vec<(String, String)>>, FormRejection>,
 ) -> Result<Response, Response> {
+    // The link first: an unknown one is a 404 (a guess) whatever the body.
     let (link, commune, catalogue) = open(&state, &token).await?;
     let module = catalogue
         .get(&id)
         .ok_or_else(|| AppError::NotFound.into_response())?;
+    let axum::Form(fields) = form.map_err(IntoResponse::into_response)?;
     let chosen = read_answers(&fields);
     let marked = match module.mark(&chosen) {
         Ok(marked) => marked,
