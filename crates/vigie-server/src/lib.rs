@@ -12,9 +12,11 @@ pub mod audits;
 pub mod config;
 pub mod cybermeteo;
 pub mod db;
+pub mod elearning;
 pub mod error;
 pub mod fr;
 pub mod jobs;
+pub mod kit;
 pub mod lists;
 pub mod outbox;
 pub mod phishing;
@@ -93,6 +95,8 @@ pub fn routes() -> web::Routes {
         .merge(audits::router())
         .merge(outbox::router())
         .merge(phishing::router())
+        .merge(elearning::router())
+        .merge(kit::router())
         .merge(web::router())
 }
 

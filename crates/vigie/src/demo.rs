@@ -70,6 +70,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         let app = vigie_server::router(state.clone());
         let passwords = create_accounts(&db).await?;
         fill(&db, &app, args.communes, args.days).await?;
+        crate::demo_elearning::fill(&db, &app).await?;
         println!("\nVigie — démonstration prête : http://{}", args.listen);
         println!("Comptes (mot de passe affiché une seule fois) :");
         for ((email, role, _), password) in ACCOUNTS.iter().zip(&passwords) {

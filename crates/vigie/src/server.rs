@@ -121,6 +121,11 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let config = crate::serve_config::merged(&args)?;
+    // The e-learning modules are built in: a bad one stops the start here,
+    // naming its file, line and field.
+    vigie_server::elearning::catalogue()
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .context("modules de formation")?;
     // Checked before the database is opened: a wrong file fails at once.
     let tls = tls_config(&config)?;
     let relay = match &config.smtp {

@@ -99,4 +99,19 @@ async fn the_demo_serves_a_filled_territory() {
         .await
         .unwrap();
     assert!(days.iter().all(|d| d["day"].is_string()));
+    // Issue 11: quizzes answered through Saint-Étienne's training link.
+    let modules: Vec<serde_json::Value> = browser
+        .get(format!("{base}/api/v1/communes/42218/elearning"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(modules.len(), 6);
+    let done: i64 = modules
+        .iter()
+        .map(|m| m["completions"].as_i64().unwrap())
+        .sum();
+    assert!(done > 0, "{modules:?}");
 }

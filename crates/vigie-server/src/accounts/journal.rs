@@ -139,6 +139,12 @@ fn action_label_fr(action: &str) -> Option<&'static str> {
         "audit_provider_invite" => "lien de questionnaire créé pour un prestataire",
         "audit_file" => "fichier joint au pré-audit",
         "thresholds.set" => "seuils de la météo modifiés",
+        "elearning_link_create" => "lien de formation créé pour une commune",
+        "elearning_link_revoke" => "lien de formation fermé",
+        "kit_file_add" => "document ajouté au kit documentaire",
+        "kit_file_delete" => "document retiré du kit documentaire",
+        "kit_link_add" => "lien ajouté au kit documentaire",
+        "kit_link_delete" => "lien retiré du kit documentaire",
         _ => return None,
     })
 }

@@ -11,7 +11,7 @@ use axum::http::{HeaderValue, StatusCode, Version, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::{lists, phishing, probes, sensors};
+use crate::{elearning, kit, lists, phishing, probes, sensors};
 
 /// Forms, and every route that declares no limit of its own: a sign-in or
 /// settings form is a few hundred bytes.
@@ -26,6 +26,9 @@ pub fn limit_for(path: &str) -> usize {
         "/api/v1/probes" => probes::MAX_PROBE_BYTES,
         "/listes/depot" => lists::MAX_UPLOAD_BYTES,
         "/api/v1/campaigns" | "/campagnes" => phishing::MAX_REQUEST_BYTES,
+        "/kit/fichiers" => kit::MAX_UPLOAD,
+        // A commune's training link: anyone may post there, so less than a form.
+        p if p.starts_with("/formation/") => elearning::MAX_ANSWER_BYTES,
         _ => MAX_FORM_BYTES,
     }
 }
@@ -88,5 +91,7 @@ mod tests {
         assert_eq!(limit_for("/api/v1/probes"), probes::MAX_PROBE_BYTES);
         assert_eq!(limit_for("/connexion"), MAX_FORM_BYTES);
         assert_eq!(limit_for("/nowhere"), MAX_FORM_BYTES);
+        assert_eq!(limit_for("/kit/fichiers"), kit::MAX_UPLOAD);
+        assert_eq!(limit_for("/formation/vgf_x/incident"), 4096);
     }
 }

@@ -60,10 +60,11 @@ enum Kind {
     Bearer,
     /// Takes one from the anonymous bucket.
     Anonymous,
-    /// A provider's link (`/prestataire/{token}`), a phishing exercise's
-    /// (`/c/{token}`, `/o/{token}`): anonymous, refused
-    /// while the client's guesses are spent; a link that does not exist
-    /// (404) costs a guess, so links cannot be tried in bulk.
+    /// A provider's link (`/prestataire/{token}`), a commune's training
+    /// link (`/formation/{token}…`), a phishing exercise's (`/c/{token}`,
+    /// `/o/{token}`): anonymous, refused while the client's guesses are
+    /// spent; a link that does not exist (404) costs a guess, so links
+    /// cannot be tried in bulk.
     Link,
 }
 
@@ -75,6 +76,7 @@ impl Kind {
         if guess {
             Kind::Guess
         } else if path.starts_with("/prestataire/")
+            || path.starts_with("/formation/")
             || path.starts_with("/c/")
             || path.starts_with("/o/")
         {

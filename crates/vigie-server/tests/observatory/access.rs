@@ -90,6 +90,38 @@ async fn provider_link(server: &TestServer, audit: &str) -> String {
     page[start..].split('"').next().unwrap().to_owned()
 }
 
+/// `OWN`'s training link: its token.
+async fn training_link(server: &TestServer) -> String {
+    let code = vigie_server::territory::CommuneCode::parse(OWN).unwrap();
+    let now = chrono::Utc::now().timestamp_millis();
+    let (_, token) = vigie_server::elearning::create_link(&server.db, &code, None, now)
+        .await
+        .unwrap();
+    token
+}
+
+/// A file of the documentation kit, stored directly: its id.
+async fn kit_file(server: &TestServer) -> String {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO kit_files (section, title, description, name, kind, size, content, uploaded_at) \
+         VALUES ('procedure', 'Fiche réflexe', 'Qui appeler', 'fiche.pdf', 'pdf', 9, $1, 0) RETURNING id",
+    )
+    .bind(b"%PDF-1.4\n".to_vec())
+    .fetch_one(&server.db.pool)
+    .await
+    .unwrap();
+    id.to_string()
+}
+
+/// One of the kit's links seeded by the migration: its id.
+async fn kit_link(server: &TestServer) -> String {
+    let id: i64 = sqlx::query_scalar("SELECT MIN(id) FROM kit_links")
+        .fetch_one(&server.db.pool)
+        .await
+        .unwrap();
+    id.to_string()
+}
+
 /// Who tries a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Who {
@@ -110,8 +142,9 @@ const EVERYONE: [Who; 5] = [
     Who::Sensor,
 ];
 
-/// Whose a path parameter's fixture is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Whose a path parameter's fixture is, from the most visible to the least
+/// (a path with two parameters is the least visible of its two).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Owner {
     /// No commune's (a territory-wide list, an account).
     Shared,
@@ -202,6 +235,11 @@ struct Fixtures {
     campaigns: (String, String),
     /// A provider's link token (public: the token is the key).
     provider_token: String,
+    /// `OWN`'s training link token (public: the token is the key).
+    training_token: String,
+    /// A file and a link of the documentation kit (the territory's).
+    kit_file: String,
+    kit_link: String,
     victim: i64,
 }
 
@@ -209,8 +247,8 @@ const LIST: &str = "menaces_essai";
 const OTHER_ALLOWLIST: &str = "allowlist_firminy";
 
 impl Fixtures {
-    /// Each parameter's fixtures: (value, owner).
-    fn values(&self, name: &str) -> Vec<(String, Owner)> {
+    /// Each parameter's fixtures in a route of `pattern`: (value, owner).
+    fn values(&self, pattern: &str, name: &str) -> Vec<(String, Owner)> {
         let three = |own: &str, other: &str, unknown: &str| {
             vec![
                 (own.to_owned(), Owner::Own),
@@ -228,9 +266,25 @@ impl Fixtures {
                 &self.campaigns.1,
                 "0123456789abcdef01234567",
             ),
+            "link" if pattern.starts_with("/formation/") => vec![
+                (self.training_token.clone(), Owner::Shared),
+                ("vgf_inconnu".to_owned(), Owner::Unknown),
+            ],
             "link" => vec![
                 (self.provider_token.clone(), Owner::Shared),
                 ("vgp_inconnu".to_owned(), Owner::Unknown),
+            ],
+            "module" => vec![
+                ("hameconnage".to_owned(), Owner::Shared),
+                ("module-inconnu".to_owned(), Owner::Unknown),
+            ],
+            "file" => vec![
+                (self.kit_file.clone(), Owner::Shared),
+                ("999999".to_owned(), Owner::Unknown),
+            ],
+            "link_id" => vec![
+                (self.kit_link.clone(), Owner::Shared),
+                ("999999".to_owned(), Owner::Unknown),
             ],
             "list" => vec![
                 (LIST.to_owned(), Owner::Shared),
@@ -248,24 +302,28 @@ impl Fixtures {
         }
     }
 
-    /// The concrete paths of `pattern`: one per fixture of its parameter.
+    /// The concrete paths of `pattern`: one per combination of its
+    /// parameters' fixtures, owned by the least visible of them (a thing
+    /// that does not exist, then another commune's, then one's own).
     fn paths(&self, pattern: &str) -> Vec<(String, Owner)> {
-        let Some(open) = pattern.find('{') else {
-            return vec![(pattern.to_owned(), Owner::Shared)];
-        };
-        let close = open + pattern[open..].find('}').unwrap();
-        assert!(
-            !pattern[close..].contains('{'),
-            "{pattern}: one parameter per route"
-        );
-        self.values(&pattern[open + 1..close])
+        let mut paths = vec![(String::new(), Owner::Shared)];
+        let mut rest = pattern;
+        while let Some(open) = rest.find('{') {
+            let close = open + rest[open..].find('}').unwrap();
+            let values = self.values(pattern, &rest[open + 1..close]);
+            paths = paths
+                .into_iter()
+                .flat_map(|(path, owner)| {
+                    values.iter().map(move |(value, other)| {
+                        (format!("{path}{}{value}", &rest[..open]), owner.max(*other))
+                    })
+                })
+                .collect();
+            rest = &rest[close + 1..];
+        }
+        paths
             .into_iter()
-            .map(|(value, owner)| {
-                (
-                    format!("{}{value}{}", &pattern[..open], &pattern[close + 1..]),
-                    owner,
-                )
-            })
+            .map(|(path, owner)| (format!("{path}{rest}"), owner))
             .collect()
     }
 
@@ -352,6 +410,9 @@ async fn every_route_for_every_role() {
             campaign_id(&server, OTHER).await,
         ),
         provider_token: String::new(),
+        training_token: training_link(&server).await,
+        kit_file: kit_file(&server).await,
+        kit_link: kit_link(&server).await,
         victim,
     };
     fixtures.provider_token = provider_link(&server, &fixtures.audits.0).await;

@@ -348,7 +348,8 @@ async fn issue_13_every_page_fits_a_phone_and_a_mayor_reads_their_day() {
         Some("42218"),
     )
     .await;
-    let pages: [(&str, &reqwest::Client, &[&str]); 3] = [
+    let (training, module) = training_pages(&server).await;
+    let pages: [(&str, &reqwest::Client, &[&str]); 4] = [
         (
             "admin",
             &admin,
@@ -361,6 +362,8 @@ async fn issue_13_every_page_fits_a_phone_and_a_mayor_reads_their_day() {
                 "/comptes",
                 "/listes",
                 "/territoire",
+                "/formation",
+                "/kit",
             ],
         ),
         (
@@ -368,7 +371,19 @@ async fn issue_13_every_page_fits_a_phone_and_a_mayor_reads_their_day() {
             &operator,
             &["/", "/capteurs", "/tableau-de-bord"],
         ),
-        ("commune", &mayor, &["/", "/carte", "/capteurs", "/compte"]),
+        (
+            "commune",
+            &mayor,
+            &[
+                "/",
+                "/carte",
+                "/capteurs",
+                "/compte",
+                "/communes/42218/formation",
+                "/kit",
+            ],
+        ),
+        ("agent", &server.browser(), &[&training, &module]),
     ];
     for (role, client, paths) in pages {
         for path in paths {
@@ -398,6 +413,20 @@ async fn issue_13_every_page_fits_a_phone_and_a_mayor_reads_their_day() {
         }
     }
     eprintln!("screenshots in {}", shots.display());
+}
+
+/// Issue 11: Saint-Étienne's training link, as its agents open it: the
+/// list of modules and one module with its quiz.
+async fn training_pages(server: &TestServer) -> (String, String) {
+    let code = vigie_server::territory::CommuneCode::parse("42218").unwrap();
+    let now = Utc::now().timestamp_millis();
+    let (_, token) = vigie_server::elearning::create_link(&server.db, &code, None, now)
+        .await
+        .unwrap();
+    (
+        format!("/formation/{token}"),
+        format!("/formation/{token}/hameconnage"),
+    )
 }
 
 /// Where the pages, their screenshots and measures are left for a look
@@ -479,7 +508,9 @@ async fn issue_13_axe_finds_no_serious_accessibility_violation() {
         .unwrap();
     let overview = format!("/audits/{audit}");
     let questions = format!("/audits/{audit}/questions?page=0");
-    let pages: [(&str, &reqwest::Client, Vec<&str>); 3] = [
+    let (training, module) = training_pages(&server).await;
+    let agent = server.browser();
+    let pages: [(&str, &reqwest::Client, Vec<&str>); 4] = [
         (
             "admin",
             &admin,
@@ -489,14 +520,25 @@ async fn issue_13_axe_finds_no_serious_accessibility_violation() {
                 "/tableau-de-bord",
                 "/capteurs",
                 &overview,
+                "/formation",
+                "/kit",
             ],
         ),
         ("operator", &operator, vec!["/", "/tableau-de-bord"]),
         (
             "commune",
             &mayor,
-            vec!["/", "/carte", "/capteurs", &overview, &questions],
+            vec![
+                "/",
+                "/carte",
+                "/capteurs",
+                &overview,
+                &questions,
+                "/communes/42218/formation",
+                "/kit",
+            ],
         ),
+        ("agent", &agent, vec![&training, &module]),
     ];
     let mut failures = Vec::new();
     for (role, client, paths) in pages {

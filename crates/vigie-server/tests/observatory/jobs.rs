@@ -127,7 +127,12 @@ async fn the_servers_jobs_run_on_one_replica() {
     // No relay configured: no sending job, the messages stay queued.
     assert_eq!(
         names,
-        ["campaigns.purge", "lists.fetch", "retention.purge", "sensors.silence"]
+        [
+            "campaigns.purge",
+            "lists.fetch",
+            "retention.purge",
+            "sensors.silence"
+        ]
     );
     for row in &rows {
         let name: String = row.get("name");
