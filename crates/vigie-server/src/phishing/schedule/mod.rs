@@ -133,7 +133,8 @@ pub fn retry_at(failed_at: DateTime<Utc>, backoff_secs: i64, calendar: Calendar)
 /// resumes at the next working day's 8 h). Every instant is a sending time
 /// of `calendar` on or before the window's last day; a campaign that does
 /// not fit is refused, saying how many sends would. Without a rate, a
-/// campaign started at 17 h has one hour: its sends are that close.
+/// campaign started at 17 h has one hour: its sends are that close. No
+/// sends (`count` 0) is an empty plan once the window is checked.
 pub fn plan(
     window: &Window,
     count: usize,
@@ -241,11 +242,12 @@ fn spread_over_day(first: DateTime<Utc>, count: usize) -> Vec<DateTime<Utc>> {
         .signed_duration_since(first)
         .num_milliseconds()
         .max(0);
-    let count_i64 = i64::try_from(count).unwrap_or(i64::MAX).max(1);
-    (0..count_i64)
+    let count = i64::try_from(count).unwrap_or(i64::MAX);
+    (0..count)
         .map(|i| {
-            // At most 10 h (3.6e7 ms) times MAX_TARGETS: far from overflow.
-            let offset = TimeDelta::milliseconds(span_ms.saturating_mul(i) / count_i64);
+            // At most 10 h (3.6e7 ms) times MAX_TARGETS: far from overflow;
+            // `i < count`, so `count` is not 0.
+            let offset = TimeDelta::milliseconds(span_ms.saturating_mul(i) / count);
             first.checked_add_signed(offset).unwrap_or(first)
         })
         .collect()

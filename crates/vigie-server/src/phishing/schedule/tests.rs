@@ -143,6 +143,23 @@ fn by_default_the_sends_fill_the_rest_of_the_first_day_evenly() {
     for pair in sends.windows(2) {
         assert_eq!((pair[1] - pair[0]).num_seconds(), 288);
     }
+    // No send, no instant (found by the campaign_targets fuzz target).
+    let none = plan(
+        &window("2026-12-07", "2026-12-11"),
+        0,
+        None,
+        now,
+        Calendar::France,
+    );
+    assert_eq!(none, Ok(Vec::new()));
+    let none = plan(
+        &window("2026-12-07", "2026-12-11"),
+        0,
+        Some(10),
+        now,
+        Calendar::France,
+    );
+    assert_eq!(none, Ok(Vec::new()));
     // Planned a week ahead: the whole first working day, from 8 h.
     let before = paris("2026-11-30 15:00:00");
     let sends = plan(
