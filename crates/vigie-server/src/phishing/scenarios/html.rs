@@ -178,11 +178,13 @@ fn check_text(file: &str, text: &str, landing: bool) -> Result<(), ScenarioError
             message,
         ))
     };
-    if let Some(at) = lower.find("@import") {
-        return fail(
-            at,
-            "« @import » refusé : la page ne charge rien d'ailleurs".to_owned(),
-        );
+    for word in ["@import", "image-set("] {
+        if let Some(at) = lower.find(word) {
+            return fail(
+                at,
+                format!("« {word} » refusé : rien ne se charge d'ailleurs"),
+            );
+        }
     }
     for (at, _) in lower.match_indices("url(") {
         let target = lower
@@ -394,6 +396,10 @@ mod tests {
             ("<img src=\"https://pixel.example/a.gif\">", "adresse web"),
             ("<img src=\"//pixel.example/a.gif\">", "<img src="),
             ("<style>@import 'x.css';</style>", "@import"),
+            (
+                "<p style=\"background:image-set('/x.png' 1x)\">",
+                "image-set(",
+            ),
             ("<div style=\"background:url(/x.png)\">", "url("),
             (
                 "<form method=\"post\" action=\"/ailleurs\"></form>",
