@@ -40,15 +40,23 @@ pub(super) fn check_fields(
     toml: &str,
     scenario: &ScenarioFile,
 ) -> Result<(), ScenarioError> {
-    let fail = |key: &str, clue: Option<usize>, message: String| {
-        Err(ScenarioError::field(
+    let fault = header_fault(scenario)
+        .map(|(key, why)| (key, None, why))
+        .or_else(|| clue_fault(scenario).map(|(key, index, why)| (key, Some(index), why)));
+    match fault {
+        Some((key, clue, why)) => Err(ScenarioError::field(
             file,
             key_line(toml, key, clue),
             key,
-            message,
-        ))
-    };
-    for (key, value, kind, max) in [
+            why,
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The first top-level field at fault, and why.
+fn header_fault(scenario: &ScenarioFile) -> Option<(&'static str, String)> {
+    let texts = [
         ("title", &scenario.title, Text::Line, MAX_TITLE_CHARS),
         (
             "sender_name",
@@ -62,54 +70,55 @@ pub(super) fn check_fields(
             Text::Subject,
             MAX_SUBJECT_CHARS,
         ),
-    ] {
-        if let Some(why) = text_fault(value, kind, max) {
-            return fail(key, None, why);
-        }
+    ];
+    if let Some(fault) = texts
+        .into_iter()
+        .find_map(|(key, value, kind, max)| Some((key, text_fault(value, kind, max)?)))
+    {
+        return Some(fault);
     }
     if scenario.version == 0 {
-        return fail("version", None, "doit valoir au moins 1".to_owned());
+        return Some(("version", "doit valoir au moins 1".to_owned()));
     }
     if !(1..=3).contains(&scenario.difficulty) {
-        return fail("difficulty", None, "doit valoir 1, 2 ou 3".to_owned());
+        return Some(("difficulty", "doit valoir 1, 2 ou 3".to_owned()));
     }
     if scenario.sender_name.contains(['@', '<', '>', '"']) {
-        return fail(
+        return Some((
             "sender_name",
-            None,
             "un nom affiché, sans « @ », « < », « > » ni guillemets : l'adresse vient de sender_local_part et de la configuration".to_owned(),
-        );
+        ));
     }
     if !is_local_part(&scenario.sender_local_part) {
-        return fail(
+        return Some((
             "sender_local_part",
-            None,
             format!(
                 "« {} » : la partie avant « @ » seulement (minuscules, chiffres, « . », « - », « _ », {MAX_LOCAL_PART_BYTES} caractères au plus) ; le domaine vient de la configuration",
                 scenario.sender_local_part
             ),
-        );
+        ));
     }
     if scenario.clues.is_empty() || scenario.clues.len() > MAX_CLUES {
-        return fail(
-            "clues",
-            None,
-            format!("de 1 à {MAX_CLUES} indices [[clues]]"),
-        );
+        return Some(("clues", format!("de 1 à {MAX_CLUES} indices [[clues]]")));
     }
-    for (index, clue) in scenario.clues.iter().enumerate() {
+    None
+}
+
+/// The first clue field at fault: its key, the clue's index, and why.
+fn clue_fault(scenario: &ScenarioFile) -> Option<(&'static str, usize, String)> {
+    scenario.clues.iter().enumerate().find_map(|(index, clue)| {
         if usize::try_from(clue.id).ok() != Some(index + 1) {
-            return fail(
+            return Some((
                 "id",
-                Some(index),
+                index,
                 format!(
                     "{} au lieu de {} : les indices se numérotent 1, 2, 3… dans l'ordre du fichier",
                     clue.id,
                     index + 1
                 ),
-            );
+            ));
         }
-        for (key, value, kind, max) in [
+        [
             ("label", &clue.label, Text::Line, MAX_LABEL_CHARS),
             (
                 "explanation",
@@ -117,13 +126,10 @@ pub(super) fn check_fields(
                 Text::Paragraph,
                 MAX_EXPLANATION_CHARS,
             ),
-        ] {
-            if let Some(why) = text_fault(value, kind, max) {
-                return fail(key, Some(index), why);
-            }
-        }
-    }
-    Ok(())
+        ]
+        .into_iter()
+        .find_map(|(key, value, kind, max)| Some((key, index, text_fault(value, kind, max)?)))
+    })
 }
 
 /// What a text field may hold.

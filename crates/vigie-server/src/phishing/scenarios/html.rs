@@ -54,7 +54,7 @@ const FIELDS: &[&str] = &["input", "select", "textarea", "button"];
 struct Tag<'a> {
     line: usize,
     name: String,
-    attributes: Vec<(String, Option<&'a str>)>,
+    attributes: Attributes<'a>,
 }
 
 impl Tag<'_> {
@@ -178,11 +178,13 @@ fn check_text(file: &str, text: &str, landing: bool) -> Result<(), ScenarioError
             message,
         ))
     };
-    if let Some(at) = lower.find("@import") {
-        return fail(
-            at,
-            "« @import » refusé : la page ne charge rien d'ailleurs".to_owned(),
-        );
+    for word in ["@import", "image-set("] {
+        if let Some(at) = lower.find(word) {
+            return fail(
+                at,
+                format!("« {word} » refusé : rien ne se charge d'ailleurs"),
+            );
+        }
     }
     for (at, _) in lower.match_indices("url(") {
         let target = lower
@@ -222,66 +224,69 @@ fn tags<'a>(file: &str, text: &'a str) -> Result<Vec<Tag<'a>>, ScenarioError> {
         .and_then(|rest| rest.find('<'))
         .map(|i| i + at)
     {
-        let rest = text.get(start..).unwrap_or_default();
         let line = line_of(text, start);
-        if rest.starts_with("<!--") {
-            let Some(end) = rest.find("-->") else {
-                return Err(ScenarioError::content(
-                    file,
-                    Some(line),
-                    "commentaire « <!-- » jamais fermé",
-                ));
-            };
-            at = start + end + 3;
-            continue;
-        }
-        let after = rest.get(1..).unwrap_or_default();
-        let closing = after.starts_with('/');
-        let body = if closing {
-            after.get(1..).unwrap_or_default()
-        } else {
-            after
-        };
-        if after.starts_with('!') {
-            at = start + rest.find('>').map_or(rest.len(), |end| end + 1);
-            continue;
-        }
-        if !body.starts_with(|c: char| c.is_ascii_alphabetic()) {
-            at = start + 1;
-            continue;
-        }
-        let Some(len) = tag_end(body) else {
-            return Err(ScenarioError::content(
-                file,
-                Some(line),
-                "balise jamais fermée par « > »",
-            ));
-        };
-        let inside = body.get(..len).unwrap_or_default();
-        if inside.contains("[[") {
-            return Err(ScenarioError::content(
-                file,
-                Some(line),
-                "marqueur d'indice à l'intérieur d'une balise : marquez le texte, pas l'attribut",
-            ));
-        }
-        let name_len = inside
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == ':'))
-            .unwrap_or(inside.len());
-        let name = inside
-            .get(..name_len)
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        if !closing {
-            found.push(Tag {
-                line,
-                name,
-                attributes: attributes(inside.get(name_len..).unwrap_or_default()),
-            });
-        }
-        at = start + (rest.len() - body.len()) + len + 1;
+        let (length, tag) = read_tag(text.get(start..).unwrap_or_default(), line)
+            .map_err(|why| ScenarioError::content(file, Some(line), why))?;
+        found.extend(tag);
+        // At least one byte: the scan always moves on.
+        at = start + length.max(1);
     }
     Ok(found)
+}
+
+/// A tag's attributes, names lowercased, values as written.
+type Attributes<'a> = Vec<(String, Option<&'a str>)>;
+
+/// What starts at the `<` that begins `rest` (on `line`): how many bytes
+/// it spans, and the start tag if it is one (a comment, a doctype, an end
+/// tag or a lone `<` are none).
+fn read_tag(rest: &str, line: usize) -> Result<(usize, Option<Tag<'_>>), &'static str> {
+    if rest.starts_with("<!--") {
+        let end = rest
+            .find("-->")
+            .ok_or("commentaire « <!-- » jamais fermé")?;
+        return Ok((end + 3, None));
+    }
+    let after = rest.get(1..).unwrap_or_default();
+    if after.starts_with('!') {
+        return Ok((rest.find('>').map_or(rest.len(), |end| end + 1), None));
+    }
+    let closing = after.starts_with('/');
+    let body = if closing {
+        after.get(1..).unwrap_or_default()
+    } else {
+        after
+    };
+    if !body.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        return Ok((1, None));
+    }
+    let len = tag_end(body).ok_or("balise jamais fermée par « > »")?;
+    let inside = body.get(..len).unwrap_or_default();
+    if inside.contains("[[") {
+        return Err(
+            "marqueur d'indice à l'intérieur d'une balise : marquez le texte, pas l'attribut",
+        );
+    }
+    let length = rest.len() - body.len() + len + 1;
+    if closing {
+        return Ok((length, None));
+    }
+    let name_len = inside
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == ':'))
+        .unwrap_or(inside.len());
+    let name = inside
+        .get(..name_len)
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let attributes = attributes(inside.get(name_len..).unwrap_or_default());
+    Ok((
+        length,
+        Some(Tag {
+            line,
+            name,
+            attributes,
+        }),
+    ))
 }
 
 /// The byte offset of the `>` that ends a tag, outside quoted values.
@@ -299,7 +304,7 @@ fn tag_end(body: &str) -> Option<usize> {
 }
 
 /// `a="x" b='y' c=z d`, names lowercased.
-fn attributes(mut rest: &str) -> Vec<(String, Option<&str>)> {
+fn attributes(mut rest: &str) -> Attributes<'_> {
     let mut found = Vec::new();
     loop {
         rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == '/');
@@ -391,6 +396,10 @@ mod tests {
             ("<img src=\"https://pixel.example/a.gif\">", "adresse web"),
             ("<img src=\"//pixel.example/a.gif\">", "<img src="),
             ("<style>@import 'x.css';</style>", "@import"),
+            (
+                "<p style=\"background:image-set('/x.png' 1x)\">",
+                "image-set(",
+            ),
             ("<div style=\"background:url(/x.png)\">", "url("),
             (
                 "<form method=\"post\" action=\"/ailleurs\"></form>",

@@ -143,57 +143,49 @@ fn read(id: &str, folder: &Path) -> Result<Scenario, ScenarioError> {
             id: id.to_owned(),
         });
     }
-    let mut texts = Vec::with_capacity(FILES.len());
-    for (name, limit) in FILES {
-        let path = folder.join(name);
-        let file = path.display().to_string();
-        let Ok(metadata) = std::fs::metadata(&path) else {
-            return Err(ScenarioError::Missing {
-                dir: shown,
-                file: name,
-            });
-        };
-        if metadata.len() > limit as u64 {
-            return Err(ScenarioError::TooLarge { file, limit });
-        }
-        let text = std::fs::read_to_string(&path).map_err(|e| ScenarioError::Read {
-            file,
-            cause: e.to_string(),
-        })?;
-        texts.push(text);
-    }
-    let [toml, html, text, landing] = texts.as_slice() else {
-        return Err(ScenarioError::NotADirectory(shown));
-    };
+    // Each read to the end, so that the first file in order is the one
+    // an error names.
+    let [toml, html, text, landing] =
+        FILES.map(|(name, limit)| read_file(folder, &shown, name, limit));
     Scenario::parse(
         id,
         &shown,
         &Sources {
-            toml,
-            html,
-            text,
-            landing,
+            toml: &toml?,
+            html: &html?,
+            text: &text?,
+            landing: &landing?,
         },
     )
 }
 
+/// One file of `folder` (`shown` in errors), within `limit` bytes.
+fn read_file(
+    folder: &Path,
+    shown: &str,
+    name: &'static str,
+    limit: usize,
+) -> Result<String, ScenarioError> {
+    let path = folder.join(name);
+    let file = path.display().to_string();
+    let Ok(metadata) = std::fs::metadata(&path) else {
+        return Err(ScenarioError::Missing {
+            dir: shown.to_owned(),
+            file: name,
+        });
+    };
+    if metadata.len() > limit as u64 {
+        return Err(ScenarioError::TooLarge { file, limit });
+    }
+    std::fs::read_to_string(&path).map_err(|e| ScenarioError::Read {
+        file,
+        cause: e.to_string(),
+    })
+}
+
 /// [`Scenario::parse`].
 pub(super) fn parse(id: &str, dir: &str, sources: &Sources) -> Result<Scenario, ScenarioError> {
-    if !is_id(id) {
-        return Err(ScenarioError::Id {
-            dir: dir.to_owned(),
-            id: id.to_owned(),
-        });
-    }
-    let texts = [sources.toml, sources.html, sources.text, sources.landing];
-    for ((name, limit), text) in FILES.into_iter().zip(texts) {
-        if text.len() > limit {
-            return Err(ScenarioError::TooLarge {
-                file: format!("{dir}/{name}"),
-                limit,
-            });
-        }
-    }
+    check_bounds(id, dir, sources)?;
     let toml_file = format!("{dir}/scenario.toml");
     let file: ScenarioFile = toml::from_str(sources.toml).map_err(|e| {
         let line = e.span().map(|span| line_of(sources.toml, span.start));
@@ -203,16 +195,7 @@ pub(super) fn parse(id: &str, dir: &str, sources: &Sources) -> Result<Scenario, 
     let html_file = format!("{dir}/mail.html");
     let text_file = format!("{dir}/mail.txt");
     let landing_file = format!("{dir}/landing.html");
-    let subject_line = key_line(sources.toml, "subject", None);
-    let subject = Template::parse(&toml_file, &file.subject, SUBJECT_NAMES, true).map_err(
-        // The subject's own line numbers are the toml key's.
-        |e| match e {
-            ScenarioError::Content { message, .. } => {
-                ScenarioError::field(&toml_file, subject_line, "subject", message)
-            }
-            other => other,
-        },
-    )?;
+    let subject = subject(&toml_file, sources.toml, &file.subject)?;
     let html = Template::parse(&html_file, sources.html, HTML_NAMES, true)?;
     let text = Template::parse(&text_file, sources.text, TEXT_NAMES, true)?;
     let landing = Template::parse(&landing_file, sources.landing, LANDING_NAMES, false)?;
@@ -224,16 +207,7 @@ pub(super) fn parse(id: &str, dir: &str, sources: &Sources) -> Result<Scenario, 
         (&text, &text_file, Placeholder::Link),
         (&landing, &landing_file, Placeholder::Action),
     ] {
-        if !template.uses(name) {
-            return Err(ScenarioError::content(
-                file,
-                None,
-                format!(
-                    "« {{{{{}}}}} » manquant : il y faut au moins une fois",
-                    name.word()
-                ),
-            ));
-        }
+        require(template, file, name)?;
     }
     check_markers(
         &file,
@@ -258,6 +232,54 @@ pub(super) fn parse(id: &str, dir: &str, sources: &Sources) -> Result<Scenario, 
         text,
         landing,
     })
+}
+
+/// The id's syntax and each file's size.
+fn check_bounds(id: &str, dir: &str, sources: &Sources) -> Result<(), ScenarioError> {
+    if !is_id(id) {
+        return Err(ScenarioError::Id {
+            dir: dir.to_owned(),
+            id: id.to_owned(),
+        });
+    }
+    let texts = [sources.toml, sources.html, sources.text, sources.landing];
+    match FILES
+        .into_iter()
+        .zip(texts)
+        .find(|((_, limit), text)| text.len() > *limit)
+    {
+        Some(((name, limit), _)) => Err(ScenarioError::TooLarge {
+            file: format!("{dir}/{name}"),
+            limit,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The subject's template; its errors are on the line of its key in
+/// `scenario.toml` (`file`, whose text is `toml`).
+fn subject(file: &str, toml: &str, subject: &str) -> Result<Template, ScenarioError> {
+    Template::parse(file, subject, SUBJECT_NAMES, true).map_err(|e| match e {
+        ScenarioError::Content { message, .. } => {
+            ScenarioError::field(file, key_line(toml, "subject", None), "subject", message)
+        }
+        other => other,
+    })
+}
+
+/// `name` appears in `template` (of `file`) at least once.
+fn require(template: &Template, file: &str, name: Placeholder) -> Result<(), ScenarioError> {
+    if template.uses(name) {
+        return Ok(());
+    }
+    Err(ScenarioError::content(
+        file,
+        None,
+        format!(
+            "« {{{{{}}}}} » manquant : il y faut au moins une fois",
+            name.word()
+        ),
+    ))
 }
 
 /// Every clue is shown somewhere (in the subject, in mail.html, or on the

@@ -112,7 +112,6 @@ impl Template {
         // The clue open at this point, and the line it was opened on.
         let mut open: Option<(u32, usize)> = None;
         loop {
-            let offset = text.len() - rest.len();
             let next = [rest.find("{{"), rest.find("[[")]
                 .into_iter()
                 .flatten()
@@ -122,57 +121,21 @@ impl Template {
                 break;
             };
             push_text(&mut pieces, rest.get(..start).unwrap_or_default());
-            let line = line_of(text, offset + start);
+            let line = line_of(text, text.len() - rest.len() + start);
             let fail = |message: String| ScenarioError::content(file, Some(line), message);
             let mark = rest.get(start..).unwrap_or_default();
-            let (close, max) = if mark.starts_with("{{") {
-                ("}}", MAX_PLACEHOLDER_CHARS)
+            let (inner, after) = enclosed(mark).map_err(fail)?;
+            rest = after;
+            let piece = if mark.starts_with("{{") {
+                placeholder(inner, allowed)
+            } else if markers {
+                clue(inner, line, &mut open)
             } else {
-                ("]]", MAX_MARKER_CHARS)
-            };
-            let inner_and_rest = mark.get(2..).unwrap_or_default();
-            let Some(end) = inner_and_rest.find(close) else {
-                return Err(fail(format!(
-                    "« {} » sans « {close} » qui le ferme",
-                    mark.get(..2).unwrap_or_default()
-                )));
-            };
-            let inner = inner_and_rest.get(..end).unwrap_or_default();
-            if inner.contains('\n') || inner.chars().count() > max {
-                return Err(fail(format!(
-                    "« {} » sans « {close} » sur la même ligne, dans les {max} caractères",
-                    mark.get(..2).unwrap_or_default()
-                )));
-            }
-            rest = inner_and_rest.get(end + 2..).unwrap_or_default();
-            if mark.starts_with("{{") {
-                pieces.push(placeholder(inner, allowed).map_err(fail)?);
-                continue;
-            }
-            if !markers {
-                return Err(fail(format!(
+                Err(format!(
                     "marqueur « [[{inner}]] » : les indices se marquent dans l'objet, mail.html et mail.txt seulement"
-                )));
-            }
-            match marker(inner).map_err(fail)? {
-                Some(id) => {
-                    if let Some((other, at)) = open {
-                        return Err(fail(format!(
-                            "« [[indice {id}]] » ouvert avant la fin de « [[indice {other}]] » (ligne {at}) : les marqueurs ne s'imbriquent pas"
-                        )));
-                    }
-                    open = Some((id, line));
-                    pieces.push(Piece::ClueStart(id, line));
-                }
-                None => {
-                    if open.take().is_none() {
-                        return Err(fail(
-                            "« [[/indice]] » sans « [[indice N]] » ouvert".to_owned(),
-                        ));
-                    }
-                    pieces.push(Piece::ClueEnd);
-                }
-            }
+                ))
+            };
+            pieces.push(piece.map_err(fail)?);
         }
         if let Some((id, at)) = open {
             return Err(ScenarioError::content(
@@ -276,6 +239,45 @@ fn placeholder(inner: &str, allowed: &[Placeholder]) -> Result<Piece, String> {
             "« {{{{{inner}}}}} » : seul « prenom » prend un texte de repli après « | »"
         )),
         (_, None) => Ok(Piece::Var(name, String::new())),
+    }
+}
+
+/// `mark` starts with `{{` or `[[`: what is between it and the `}}` or
+/// `]]` that closes it on the same line, and what follows.
+fn enclosed(mark: &str) -> Result<(&str, &str), String> {
+    let (open, close, max) = if mark.starts_with("{{") {
+        ("{{", "}}", MAX_PLACEHOLDER_CHARS)
+    } else {
+        ("[[", "]]", MAX_MARKER_CHARS)
+    };
+    let after_open = mark.get(2..).unwrap_or_default();
+    let Some(end) = after_open.find(close) else {
+        return Err(format!("« {open} » sans « {close} » qui le ferme"));
+    };
+    let inner = after_open.get(..end).unwrap_or_default();
+    if inner.contains('\n') || inner.chars().count() > max {
+        return Err(format!(
+            "« {open} » sans « {close} » sur la même ligne, dans les {max} caractères"
+        ));
+    }
+    Ok((inner, after_open.get(end + 2..).unwrap_or_default()))
+}
+
+/// A clue marker at `line`, `open` the clue open before it if any.
+fn clue(inner: &str, line: usize, open: &mut Option<(u32, usize)>) -> Result<Piece, String> {
+    match (marker(inner)?, *open) {
+        (Some(id), Some((other, at))) => Err(format!(
+            "« [[indice {id}]] » ouvert avant la fin de « [[indice {other}]] » (ligne {at}) : les marqueurs ne s'imbriquent pas"
+        )),
+        (Some(id), None) => {
+            *open = Some((id, line));
+            Ok(Piece::ClueStart(id, line))
+        }
+        (None, Some(_)) => {
+            *open = None;
+            Ok(Piece::ClueEnd)
+        }
+        (None, None) => Err("« [[/indice]] » sans « [[indice N]] » ouvert".to_owned()),
     }
 }
 
