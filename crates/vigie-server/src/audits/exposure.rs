@@ -17,6 +17,12 @@ use crate::{AppError, Db, fr};
 const PROBE_MAX_AGE_DAYS: i64 = 365;
 /// The sensor's days looked at.
 const SENSOR_DAYS: i64 = 90;
+/// A phishing exercise older than this says little of today's habits.
+const CAMPAIGN_MAX_AGE_DAYS: i64 = 365;
+/// From this share of clicks (percent of the mails sent), the awareness
+/// shortcomings rank higher: about one person in ten, the level a trained
+/// team stays under.
+const CLICK_RATE_SIGNAL: f64 = 10.0;
 
 /// Exposures seen, each with why.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -25,7 +31,7 @@ pub struct Signals {
 }
 
 impl Signals {
-    /// One signal (tests, and the campaigns' click rate later).
+    /// One signal (tests).
     pub fn with(exposure: Exposure, why: &str) -> Signals {
         let mut signals = Signals::default();
         signals.add(exposure, why.to_owned());
@@ -46,6 +52,7 @@ impl Signals {
         let mut signals = Signals::default();
         probe(db, commune, now_ms, &mut signals).await?;
         sensor(db, commune, now_ms, &mut signals).await?;
+        campaigns(db, commune, now_ms, &mut signals).await?;
         Ok(signals)
     }
 }
@@ -131,6 +138,52 @@ async fn probe(db: &Db, commune: &str, now_ms: i64, signals: &mut Signals) -> Re
                 )
             ),
         );
+    }
+    Ok(())
+}
+
+/// The commune's last phishing exercise with mails sent, within a year:
+/// a high click rate, or a password typed on the fake page, makes the
+/// awareness shortcomings real (issue 10, from issue 11's campaigns).
+async fn campaigns(
+    db: &Db,
+    commune: &str,
+    now_ms: i64,
+    signals: &mut Signals,
+) -> Result<(), AppError> {
+    let since = now_ms - CAMPAIGN_MAX_AGE_DAYS * 86_400_000;
+    for campaign in crate::phishing::store::list(db, Some(commune)).await? {
+        if campaign.created_at < since {
+            break;
+        }
+        let total = crate::phishing::store::summary(db, &campaign).await?.total;
+        if total.sent == 0 {
+            continue;
+        }
+        let rate = total.rate(total.clicked);
+        let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        if rate >= CLICK_RATE_SIGNAL || total.submitted > 0 {
+            let typed = if total.submitted > 0 {
+                format!(
+                    ", et {} un mot de passe sur la fausse page",
+                    fr::plural(n(total.submitted), "personne a saisi", "personnes ont saisi")
+                )
+            } else {
+                String::new()
+            };
+            signals.add(
+                Exposure::Phishing,
+                format!(
+                    "Lors de l'exercice d'hameçonnage commencé le {}, {} sur {} ont cliqué sur le lien piégé ({}){typed}.",
+                    fr::day_long(campaign.start),
+                    fr::number(n(total.clicked)),
+                    fr::plural(n(total.sent), "personne", "personnes"),
+                    fr::percent(rate),
+                ),
+            );
+        }
+        // Only the last exercise speaks for today.
+        break;
     }
     Ok(())
 }

@@ -523,3 +523,107 @@ async fn issue_11_mails_leave_in_working_hours_only_and_signed() {
         }
     }
 }
+
+/// Issue 10 meets issue 11: a high click rate in the commune's last
+/// exercise ranks its awareness shortcomings higher, and says why.
+#[tokio::test]
+async fn issue_10_a_high_click_rate_ranks_the_awareness_shortcomings() {
+    use vigie_server::audits::questionnaire::Exposure;
+    let settings = ServerSettings {
+        campaigns: phishing::CampaignSettings {
+            scanner_window_seconds: 0,
+            ..phishing::CampaignSettings::default()
+        },
+        ..ServerSettings::default()
+    };
+    let server = TestServer::start_with(settings).await;
+    vigie_server::territory::ensure_builtin(&server.db)
+        .await
+        .unwrap();
+    let (admin, csrf) = sign_in_as(&server, "admin@loire.fr", Role::Admin, None).await;
+    let created: Value = admin
+        .post(server.at("/api/v1/communes/42094/audits"))
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let audit = created["id"].as_str().unwrap().to_owned();
+    // Only the questions a phishing exercise speaks to, answered « non ».
+    let book = vigie_server::audits::Book::built_in().unwrap();
+    let mut answers = serde_json::Map::new();
+    for (_, question) in book.questions() {
+        if question.exposure == Some(Exposure::Phishing) && question.is_scored() {
+            answers.insert(question.id.clone(), json!("no"));
+        }
+    }
+    assert!(answers.len() >= 2, "{answers:?}");
+    let saved = admin
+        .put(server.at(&format!("/api/v1/audits/{audit}/answers")))
+        .header("x-csrf-token", &csrf)
+        .json(&answers)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), StatusCode::OK, "{}", saved.text().await.unwrap());
+    let because = |top: &Value| -> Vec<String> {
+        top["top"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|t| t["because"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let before: Value = admin
+        .get(server.at(&format!("/api/v1/audits/{audit}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        !because(&before).iter().any(|b| b.contains("hameçonnage")),
+        "{before}"
+    );
+
+    // An exercise where one person in three clicks.
+    let (id, _) = started_campaign(&server, &admin, &csrf).await;
+    let last: i64 = sqlx::query_scalar("SELECT MAX(send_at) FROM campaign_targets")
+        .fetch_one(&server.db.pool)
+        .await
+        .unwrap();
+    let port = free_port();
+    let Some(python) = python() else {
+        return;
+    };
+    let sink = start_sink(python, port);
+    outbox::send_due(&server.db, &relay(port), last)
+        .await
+        .unwrap();
+    let token = token_in(sink.received()[0]["text"].as_str().unwrap());
+    let clicked = as_browser(server.browser().get(server.at(&format!("/c/{token}"))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(clicked.status(), StatusCode::OK);
+    assert_eq!(figures(&server, &admin, &id).await["clicked"], 1);
+
+    let after: Value = admin
+        .get(server.at(&format!("/api/v1/audits/{audit}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let reasons = because(&after);
+    assert!(
+        reasons
+            .iter()
+            .any(|b| b.contains("exercice d'hameçonnage") && b.contains("1 sur 3 personnes")),
+        "{after}"
+    );
+}
