@@ -294,6 +294,42 @@ async fn issue_11_a_campaign_from_sending_to_purge() {
         .unwrap();
     assert!(page.contains("seront effacés le"), "{page}");
 
+    // The deliverable, as a PDF and as a page: figures, meaning, the three
+    // things to do; never a name.
+    let pdf = own
+        .get(server.at(&format!("/campaigns/{id}/results.pdf")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pdf.status(), StatusCode::OK);
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    let pdf = pdf.bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF"));
+    if let Some(text) = vigie_docs::read_back::pdf_text(&pdf) {
+        let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        for expected in [
+            "Résultats de la campagne",
+            "Feurs",
+            "est passé",
+            "Les trois choses à faire maintenant",
+            "1 personne a saisi un mot de passe",
+            "seront effacés le",
+        ] {
+            assert!(flat.contains(expected), "{expected} not in:\n{flat}");
+        }
+        assert!(!flat.contains("Anne") && !flat.contains(TARGETS[0]), "{flat}");
+    }
+    let results = own
+        .get(server.at(&format!("/campagnes/{id}/resultats")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(results.contains("Les trois choses à faire maintenant"), "{results}");
+    assert!(results.contains("33\u{202f}%"), "one person in three clicked: {results}");
+
     // Before the purge the addresses are there, in a table and the files
     // (so the checks below can fail).
     assert!(database_text(&server).await.contains(TARGETS[0]));
