@@ -166,7 +166,11 @@ async fn campaigns(
             let typed = if total.submitted > 0 {
                 format!(
                     ", et {} un mot de passe sur la fausse page",
-                    fr::plural(n(total.submitted), "personne a saisi", "personnes ont saisi")
+                    fr::plural(
+                        n(total.submitted),
+                        "personne a saisi",
+                        "personnes ont saisi"
+                    )
                 )
             } else {
                 String::new()

@@ -3,7 +3,8 @@
 //! then what is left after the purge.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{Redirect, Response};
 use serde::Deserialize;
 
@@ -183,16 +184,45 @@ async fn new_page(
     })
 }
 
-/// `POST /campagnes`: the form sent. Errors come back on the form, with
-/// everything as typed.
+/// `POST /campagnes`: the form sent (multipart: the targets may come as
+/// a file). Errors come back on the form, with everything as typed.
 pub(super) async fn create(
     State(state): State<AppState>,
     Staff(caller): Staff,
-    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
+    headers: axum::http::HeaderMap,
+    form: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, AppError> {
+    // The session's token, in the form or in `X-CSRF-Token`, is checked
+    // before anything else; bearer callers need none.
+    let header_ok = caller.csrf.is_none()
+        || headers
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|token| caller.check_csrf(token).is_ok());
+    let mut multipart = match form {
+        Ok(form) => form,
+        Err(_) if !header_ok => return Err(AppError::CsrfRefused),
+        Err(rejection) => {
+            return Err(AppError::BadRequest(format!(
+                "envoi illisible (le formulaire de la page attendu) : {}",
+                rejection.body_text()
+            )));
+        }
+    };
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        AppError::BadRequest(format!("envoi illisible : {}", e.body_text()))
+    };
     let mut form = FormValues::default();
-    for (name, value) in fields {
+    let (mut csrf, mut file) = (String::new(), Vec::new());
+    while let Some(field) = multipart.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "targets_file" {
+            file = field.bytes().await.map_err(bad)?.to_vec();
+            continue;
+        }
+        let value = field.text().await.map_err(bad)?;
         match name.as_str() {
+            "csrf" => csrf = value,
             "commune" => form.commune = value,
             "scenario" => form.scenarios.push(value),
             "targets" => form.targets = value,
@@ -202,6 +232,19 @@ pub(super) async fn create(
             "rate" => form.rate = value,
             _ => {}
         }
+    }
+    if !header_ok {
+        caller.check_csrf(&csrf)?;
+    }
+    if !file.is_empty() {
+        // A file chosen wins over the box; shown back in it if wrong.
+        form.targets = String::from_utf8(file).map_err(|_| {
+            AppError::BadRequest(
+                "Le fichier des destinataires n'est pas en UTF-8 : dans le tableur, enregistrez-le \
+                 en « CSV UTF-8 » puis choisissez-le de nouveau."
+                    .to_owned(),
+            )
+        })?;
     }
     match from_form(&form) {
         Ok(request) => match create_campaign(&state, &caller, request).await {

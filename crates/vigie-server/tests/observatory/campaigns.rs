@@ -317,7 +317,10 @@ async fn issue_11_a_campaign_from_sending_to_purge() {
         ] {
             assert!(flat.contains(expected), "{expected} not in:\n{flat}");
         }
-        assert!(!flat.contains("Anne") && !flat.contains(TARGETS[0]), "{flat}");
+        assert!(
+            !flat.contains("Anne") && !flat.contains(TARGETS[0]),
+            "{flat}"
+        );
     }
     let results = own
         .get(server.at(&format!("/campagnes/{id}/resultats")))
@@ -327,8 +330,14 @@ async fn issue_11_a_campaign_from_sending_to_purge() {
         .text()
         .await
         .unwrap();
-    assert!(results.contains("Les trois choses à faire maintenant"), "{results}");
-    assert!(results.contains("33\u{202f}%"), "one person in three clicked: {results}");
+    assert!(
+        results.contains("Les trois choses à faire maintenant"),
+        "{results}"
+    );
+    assert!(
+        results.contains("33\u{202f}%"),
+        "one person in three clicked: {results}"
+    );
 
     // Before the purge the addresses are there, in a table and the files
     // (so the checks below can fail).
@@ -414,6 +423,66 @@ async fn issue_11_a_bad_targets_file_names_its_lines_and_stores_nothing() {
         .await
         .unwrap();
     assert_eq!(queued, 0);
+    // The staff's form, with the file a spreadsheet saved: the bad line is
+    // named on the form, what was chosen stays chosen, nothing is stored.
+    let form = |file: &str| {
+        reqwest::multipart::Form::new()
+            .text("csrf", csrf.clone())
+            .text("commune", "42094")
+            .text("scenario", "colis-douane")
+            .text("targets", "")
+            .text("role", "agent")
+            .text("start", today.to_string())
+            .text("end", (today + chrono::Duration::days(10)).to_string())
+            .text("rate", "")
+            .part(
+                "targets_file",
+                reqwest::multipart::Part::bytes(file.as_bytes().to_vec()).file_name("agents.csv"),
+            )
+    };
+    let page = admin
+        .post(server.at("/campagnes"))
+        .multipart(form(
+            "\u{feff}email;prenom;role\r\nbon@mairie-test.fr;Anne;agent\r\nmauvaise adresse;Luc;agent\r\n",
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let page = page.text().await.unwrap();
+    assert!(
+        page.contains("ligne 3") && page.contains("n'est pas créée"),
+        "{page}"
+    );
+    assert!(page.contains("value=\"colis-douane\" checked"), "{page}");
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM campaigns")
+        .fetch_one(&server.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 0);
+    let created = admin
+        .post(server.at("/campagnes"))
+        .multipart(form(
+            "\u{feff}email;prenom;role\r\nbon@mairie-test.fr;Anne;agent\r\nmaire@mairie-test.fr;;élu\r\n",
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let location = created.headers()["location"].to_str().unwrap().to_owned();
+    let page = admin
+        .get(server.at(&location))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Programmée") && page.contains("Feurs"),
+        "{page}"
+    );
+
     let scenarios: Value = admin
         .get(server.at("/api/v1/scenarios"))
         .send()
@@ -603,7 +672,12 @@ async fn issue_10_a_high_click_rate_ranks_the_awareness_shortcomings() {
         .send()
         .await
         .unwrap();
-    assert_eq!(saved.status(), StatusCode::OK, "{}", saved.text().await.unwrap());
+    assert_eq!(
+        saved.status(),
+        StatusCode::OK,
+        "{}",
+        saved.text().await.unwrap()
+    );
     let because = |top: &Value| -> Vec<String> {
         top["top"]
             .as_array()
