@@ -3,9 +3,11 @@
 --
 -- What a campaign keeps of people is the agreement's list and nothing
 -- more: the address, and the time of the first opening, click and
--- submission with their counts (plus the first name and role the commune
--- gave, to greet them and to split the results). The purge deletes every
--- target row and the campaign's e-mails; only `summary` stays.
+-- submission with their counts (plus the role the commune gave, to split
+-- the results; a first name greets the person in the mail and is not
+-- kept, and a mail's body is emptied once the relay took it). The purge
+-- deletes every target row and the campaign's e-mails; only `summary`
+-- stays.
 
 CREATE TABLE campaigns (
     -- Random, unguessable: it appears in links.
@@ -34,7 +36,6 @@ CREATE TABLE campaign_targets (
     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     campaign_id TEXT NOT NULL REFERENCES campaigns(id),
     email TEXT NOT NULL,
-    first_name TEXT,
     -- 'agent' or 'elu'.
     role TEXT NOT NULL,
     scenario TEXT NOT NULL,

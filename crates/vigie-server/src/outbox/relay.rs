@@ -218,9 +218,14 @@ async fn send(
         }
         match outcome {
             Ok(()) => {
+                // A campaign's mail is not kept once it left: its body holds
+                // the person's first name and tracking token (issue 11).
                 sqlx::query(
                     "UPDATE outbox SET status = 'sent', sent_at = $1, lease_until = 0,
-                         last_error = NULL WHERE id = $2",
+                         last_error = NULL,
+                         body_text = CASE WHEN campaign_id IS NULL THEN body_text ELSE '' END,
+                         body_html = CASE WHEN campaign_id IS NULL THEN body_html ELSE '' END
+                     WHERE id = $2",
                 )
                 .bind(crate::db::now_ms())
                 .bind(id)

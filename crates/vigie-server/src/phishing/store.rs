@@ -3,9 +3,11 @@
 //! each due at its planned time), read back with its figures, and purged.
 //!
 //! What it must never do: keep of a person more than the agreement lists
-//! (address, first name and role given by the commune, the time of the
-//! first opening, click and submission and their counts), keep a tracking
-//! token in clear (only its BLAKE3 hash; the clear one is in the mail), or
+//! (address and role given by the commune, the time of the first opening,
+//! click and submission and their counts: a first name only greets the
+//! person in the mail, whose body the relay empties once sent), keep a
+//! tracking token in clear (only its BLAKE3 hash; the clear one is in the
+//! mail until it leaves), or
 //! leave anything of a purged campaign's people: its targets and e-mails
 //! are deleted, SQLite overwrites the freed pages (`secure_delete`) and
 //! its write-ahead log is emptied, PostgreSQL rewrites the tables.
@@ -216,13 +218,12 @@ pub async fn create(
         )
         .await?;
         sqlx::query(
-            "INSERT INTO campaign_targets (campaign_id, email, first_name, role, scenario,
-                 token_hash, message_id, send_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO campaign_targets (campaign_id, email, role, scenario, token_hash,
+                 message_id, send_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&id)
         .bind(&target.email)
-        .bind(target.first_name.as_deref())
         .bind(target.role.as_str())
         .bind(scenario_id)
         .bind(token_hash(&token))

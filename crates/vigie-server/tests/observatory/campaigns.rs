@@ -195,6 +195,11 @@ async fn issue_11_a_campaign_from_sending_to_purge() {
         .unwrap();
     assert!(anne["text"].as_str().unwrap().contains("Anne"), "{anne}");
     let token = token_in(anne["text"].as_str().unwrap());
+    // Sent, the mail is not kept: neither the first name it greeted nor
+    // the clear token it carried (only the token's hash).
+    let stored = database_text(&server).await;
+    assert!(!stored.contains("Anne") && !stored.contains("Bruno"), "a first name kept");
+    assert!(!stored.contains(&token), "a clear token kept");
 
     // The mail scanner: a HEAD, then a browser-like fetch at once.
     let anonymous = server.browser();
