@@ -137,11 +137,42 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
         .any(|window| window == needle.as_bytes())
 }
 
+/// Everything the server logs on this test's thread, at every level.
+#[derive(Clone, Default)]
+struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
 #[tokio::test]
 async fn issue_11_a_campaign_from_sending_to_purge() {
     let Some(python) = python() else {
         return;
     };
+    // The test's runtime runs on this thread: the server's log lines,
+    // requests included, land here.
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let _logging = tracing::subscriber::set_default(
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish(),
+    );
     let port = free_port();
     let sink = start_sink(python, port);
     let settings = ServerSettings {
@@ -273,7 +304,12 @@ async fn issue_11_a_campaign_from_sending_to_purge() {
     assert_eq!(after["by_role"]["agent"]["clicked"], 1, "{after}");
 
     // Only the address and the first times with their counts: never what
-    // was typed, in any table or file.
+    // was typed, in any table, file or log line; no browser in the logs.
+    let logged = logs.text();
+    assert!(logged.contains("/c/{token}"), "the requests are logged: {logged}");
+    assert!(!logged.contains(PASSWORD_TYPED), "the password in the logs");
+    assert!(!logged.contains("Firefox"), "a user agent in the logs");
+    assert!(!logged.contains(&token), "a token in the logs");
     assert!(!database_text(&server).await.contains(PASSWORD_TYPED));
     for (file, bytes) in sqlite_files(&server) {
         assert!(!contains(&bytes, PASSWORD_TYPED), "{file}");
