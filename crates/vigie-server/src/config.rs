@@ -499,11 +499,21 @@ mod tests {
 
     #[test]
     fn the_example_smtp_section_is_the_smtp_defaults() {
+        // Uncomments the `[smtp]` section only (up to the next section).
+        let mut in_smtp = false;
         let uncommented: String = EXAMPLE
             .lines()
-            .map(|line| match line.strip_prefix("# ") {
-                Some(rest) if rest.starts_with("[smtp]") || rest.contains(" = ") => rest,
-                _ => line,
+            .map(|line| {
+                let rest = line.strip_prefix("# ");
+                if line.starts_with('[') || rest.is_some_and(|r| r.starts_with('[')) {
+                    in_smtp = rest.is_some_and(|r| r.starts_with("[smtp]"));
+                }
+                match rest {
+                    Some(rest) if in_smtp && (rest.starts_with('[') || rest.contains(" = ")) => {
+                        rest
+                    }
+                    _ => line,
+                }
             })
             .collect::<Vec<_>>()
             .join("\n");

@@ -135,6 +135,8 @@ fn action_label_fr(action: &str) -> Option<&'static str> {
         "list_delete" => "liste supprimée",
         "probe_upload" => "rapport de sonde reçu",
         "audit_create" => "pré-audit commencé",
+        "campaign_create" => "campagne de sensibilisation programmée",
+        "campaign_purge" => "données d'une campagne de sensibilisation effacées",
         "audit_follow_up" => "étape de suivi du pré-audit commencée",
         "audit_provider_invite" => "lien de questionnaire créé pour un prestataire",
         "audit_file" => "fichier joint au pré-audit",

@@ -229,7 +229,10 @@ async fn issue_11_a_campaign_from_sending_to_purge() {
     // Sent, the mail is not kept: neither the first name it greeted nor
     // the clear token it carried (only the token's hash).
     let stored = database_text(&server).await;
-    assert!(!stored.contains("Anne") && !stored.contains("Bruno"), "a first name kept");
+    assert!(
+        !stored.contains("Anne") && !stored.contains("Bruno"),
+        "a first name kept"
+    );
     assert!(!stored.contains(&token), "a clear token kept");
 
     // The mail scanner: a HEAD, then a browser-like fetch at once.
@@ -306,7 +309,10 @@ async fn issue_11_a_campaign_from_sending_to_purge() {
     // Only the address and the first times with their counts: never what
     // was typed, in any table, file or log line; no browser in the logs.
     let logged = logs.text();
-    assert!(logged.contains("/c/{token}"), "the requests are logged: {logged}");
+    assert!(
+        logged.contains("/c/{token}"),
+        "the requests are logged: {logged}"
+    );
     assert!(!logged.contains(PASSWORD_TYPED), "the password in the logs");
     assert!(!logged.contains("Firefox"), "a user agent in the logs");
     assert!(!logged.contains(&token), "a token in the logs");
