@@ -208,6 +208,7 @@ pub(super) async fn show(
             "who": s.who.id(),
             "effort": s.effort,
             "because": s.because,
+            "also": s.echoes.iter().map(|e| json!({ "question": e.question, "answer": e.answer })).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "previous": audit.previous,
     }))

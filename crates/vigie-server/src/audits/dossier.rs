@@ -74,6 +74,8 @@ struct ShortcomingData {
     effort: &'static str,
     measures: String,
     because: Option<String>,
+    /// The same weakness as the other side answered it.
+    echoes: Vec<String>,
     cost: Option<String>,
 }
 
@@ -275,6 +277,7 @@ async fn data(
                 .collect::<Vec<_>>()
                 .join(", "),
             because: s.because.clone(),
+            echoes: s.echoes.iter().map(super::score::Echo::sentence).collect(),
             cost: cost_of(&s.cost).map(|c| format!("{} : {}", c.label, euros(c.investment))),
         })
         .collect();

@@ -170,8 +170,9 @@ impl Report {
         })
     }
 
-    /// The five most critical shortcomings.
-    pub fn top(&self) -> &[Shortcoming] {
-        &self.shortcomings[..self.shortcomings.len().min(score::TOP)]
+    /// The five most critical shortcomings, each weakness once (a
+    /// provider's answer on the same measures folded in as an echo).
+    pub fn top(&self) -> Vec<Shortcoming> {
+        score::top(&self.shortcomings)
     }
 }

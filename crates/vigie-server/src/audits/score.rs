@@ -67,6 +67,67 @@ pub struct Shortcoming {
     /// What the network showed that raised it, when it did.
     pub because: Option<String>,
     pub criticality: f64,
+    /// The questionnaire it comes from (the commune's or the provider's).
+    pub questionnaire: String,
+    /// The same weakness answered in the other questionnaire, folded into
+    /// this one in the top five (see [`top`]).
+    pub echoes: Vec<Echo>,
+}
+
+/// The same weakness, as the other side answered it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Echo {
+    pub question: String,
+    pub text: String,
+    pub answer: String,
+    pub questionnaire: String,
+}
+
+impl Echo {
+    /// « Le prestataire a aussi répondu « Non » à : … ».
+    pub fn sentence(&self) -> String {
+        let who = if self.questionnaire == "prestataire" {
+            "Le prestataire"
+        } else {
+            "La mairie"
+        };
+        format!(
+            "{who} a aussi répondu « {} » à : {}",
+            self.answer, self.text
+        )
+    }
+}
+
+/// The [`TOP`] most critical shortcomings, each weakness once: a commune
+/// question and a provider question evidencing the same ANSSI measures
+/// (offline backups asked of both) take one place, the lower one folded
+/// into the higher as an echo, so the five name five different things to
+/// do.
+pub fn top(ranked: &[Shortcoming]) -> Vec<Shortcoming> {
+    let mut kept: Vec<Shortcoming> = Vec::with_capacity(TOP);
+    for shortcoming in ranked {
+        let same = kept.iter().position(|k| {
+            k.measures == shortcoming.measures
+                && k.questionnaire != shortcoming.questionnaire
+                && !k
+                    .echoes
+                    .iter()
+                    .any(|e| e.questionnaire == shortcoming.questionnaire)
+        });
+        if let Some(first) = same.and_then(|index| kept.get_mut(index)) {
+            first.echoes.push(Echo {
+                question: shortcoming.question.clone(),
+                text: shortcoming.text.clone(),
+                answer: shortcoming.answer.clone(),
+                questionnaire: shortcoming.questionnaire.clone(),
+            });
+        } else if kept.len() < TOP {
+            kept.push(shortcoming.clone());
+        } else {
+            break;
+        }
+    }
+    kept
 }
 
 /// The answers that count for scores: applicable scored questions with an
@@ -170,7 +231,7 @@ pub fn shortcomings(
 ) -> Vec<Shortcoming> {
     let mut found: Vec<Shortcoming> = counted(book, answers)
         .filter(|(_, _, _, value)| *value < 1.0)
-        .filter_map(|(_, question, answer, value)| {
+        .filter_map(|(file, question, answer, value)| {
             let unknown = answer == UNKNOWN;
             let because = question
                 .exposure
@@ -197,6 +258,8 @@ pub fn shortcomings(
                 cost: question.cost.clone(),
                 because,
                 criticality: f64::from(question.weight) * (1.0 - value) * factor,
+                questionnaire: file.to_owned(),
+                echoes: Vec::new(),
             })
         })
         .collect();
@@ -349,5 +412,63 @@ mod tests {
         let tie = shortcomings(&book, &given, &signals);
         let order: Vec<&str> = tie.iter().map(|s| s.question.as_str()).collect();
         assert_eq!(order, ["comptes.mfa", "comptes.mots_de_passe"]);
+    }
+
+    #[test]
+    fn the_same_weakness_from_both_sides_takes_one_place() {
+        let item = |question: &str, file: &str, measures: Vec<u8>, criticality: f64| Shortcoming {
+            question: question.to_owned(),
+            text: format!("{question} ?"),
+            answer: "Non".to_owned(),
+            unknown: false,
+            measures,
+            action: format!("Agir sur {question}."),
+            who: Who::Commune,
+            effort: "faible",
+            cost: None,
+            because: None,
+            criticality,
+            questionnaire: file.to_owned(),
+            echoes: Vec::new(),
+        };
+        let ranked = [
+            item("sauvegardes.hors_ligne", "securite-services", vec![37], 6.0),
+            item("exploitation.hors_ligne", "prestataire", vec![37], 5.0),
+            item(
+                "sauvegardes.restauration",
+                "securite-services",
+                vec![37],
+                4.5,
+            ),
+            item("comptes.nominatifs", "securite-services", vec![8], 4.0),
+            item("postes.antivirus", "securite-services", vec![14], 3.0),
+            item("protection.antivirus", "prestataire", vec![14], 2.5),
+            item("reseau.pare_feu", "securite-services", vec![22], 2.0),
+            item("contrat.formation", "prestataire", vec![1], 1.0),
+            item("gouvernance.inventaire", "securite-services", vec![4], 0.5),
+        ];
+        let top = top(&ranked);
+        let ids: Vec<&str> = top.iter().map(|s| s.question.as_str()).collect();
+        // Each provider answer folds into the commune's on the same
+        // measures; two commune questions on one measure both stay.
+        assert_eq!(
+            ids,
+            [
+                "sauvegardes.hors_ligne",
+                "sauvegardes.restauration",
+                "comptes.nominatifs",
+                "postes.antivirus",
+                "reseau.pare_feu"
+            ]
+        );
+        assert_eq!(top[0].echoes.len(), 1);
+        assert_eq!(top[0].echoes[0].question, "exploitation.hors_ligne");
+        assert!(
+            top[0].echoes[0]
+                .sentence()
+                .starts_with("Le prestataire a aussi répondu « Non »")
+        );
+        assert!(top[1].echoes.is_empty(), "one echo per side");
+        assert_eq!(top[3].echoes[0].question, "protection.antivirus");
     }
 }
