@@ -30,6 +30,7 @@ use axum::routing;
 
 pub use compare::{Comparison, QuestionChange, Trend};
 pub use exposure::Signals;
+pub use files::MAX_UPLOAD;
 pub use questionnaire::Book;
 pub use score::{Scores, Shortcoming};
 pub use store::{Audit, create, follow_up};

@@ -11,7 +11,7 @@ use axum::http::{HeaderValue, StatusCode, Version, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::{elearning, kit, lists, phishing, probes, sensors};
+use crate::{audits, elearning, kit, lists, phishing, probes, sensors};
 
 /// Forms, and every route that declares no limit of its own: a sign-in or
 /// settings form is a few hundred bytes.
@@ -29,6 +29,8 @@ pub fn limit_for(path: &str) -> usize {
         "/kit/fichiers" => kit::MAX_UPLOAD,
         // A commune's training link: anyone may post there, so less than a form.
         p if p.starts_with("/formation/") => elearning::MAX_ANSWER_BYTES,
+        // A pre-audit's file (`/audits/{audit}/fichiers`).
+        p if p.starts_with("/audits/") && p.ends_with("/fichiers") => audits::MAX_UPLOAD,
         _ => MAX_FORM_BYTES,
     }
 }

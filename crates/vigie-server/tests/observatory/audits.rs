@@ -653,7 +653,12 @@ async fn files_and_minutes_are_kept_with_the_round() {
             .multipart(form)
             .send()
     };
-    let scan = b"%PDF-1.4 scan du proces-verbal signe".to_vec();
+    // A real scan weighs megabytes: 3 MiB go through.
+    let scan = [
+        b"%PDF-1.4 scan du proces-verbal signe".to_vec(),
+        vec![b'x'; 3 * 1024 * 1024],
+    ]
+    .concat();
     let kept = send("signed_minutes", "", "PV signé.pdf", scan.clone(), &csrf)
         .await
         .unwrap();
