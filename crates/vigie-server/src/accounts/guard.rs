@@ -184,3 +184,66 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
         Ok(CsrfForm(form))
     }
 }
+
+/// A multipart form (files) posted by a signed-in caller. Its CSRF token
+/// comes in `X-CSRF-Token` (a script: checked here) or as the form's
+/// `csrf` field (a page: the handler reads the fields, then calls
+/// [`CsrfMultipart::check`]). A body that is not a multipart form is
+/// refused here when no header vouched for it (403), and otherwise only
+/// when the handler asks for it ([`CsrfMultipart::form`]), after its own
+/// checks: a commune's file route answers 404 for another commune first.
+pub struct CsrfMultipart {
+    form: Option<Result<axum::extract::Multipart, String>>,
+    caller: Caller,
+    header_ok: bool,
+}
+
+impl FromRequest<AppState> for CsrfMultipart {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        let caller = Caller::from_request_parts(&mut parts, state).await?;
+        let header_ok = caller.csrf.is_none()
+            || parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|value| value.to_str().ok())
+                .is_some_and(|token| caller.check_csrf(token).is_ok());
+        let form =
+            axum::extract::Multipart::from_request(Request::from_parts(parts, body), state).await;
+        match form {
+            Err(_) if !header_ok => Err(AppError::CsrfRefused.into_response()),
+            form => Ok(CsrfMultipart {
+                form: Some(form.map_err(|rejection| {
+                    format!(
+                        "envoi illisible (un formulaire de fichier attendu) : {}",
+                        rejection.body_text()
+                    )
+                })),
+                caller,
+                header_ok,
+            }),
+        }
+    }
+}
+
+impl CsrfMultipart {
+    /// The form to read, or 400 saying why it cannot be.
+    pub fn form(&mut self) -> Result<axum::extract::Multipart, AppError> {
+        match self.form.take() {
+            Some(Ok(form)) => Ok(form),
+            Some(Err(message)) => Err(AppError::BadRequest(message)),
+            None => Err(AppError::BadRequest("formulaire déjà lu".to_owned())),
+        }
+    }
+
+    /// Checks the form's `csrf` field, unless the header already vouched.
+    pub fn check(&self, field: Option<&str>) -> Result<(), AppError> {
+        if self.header_ok {
+            Ok(())
+        } else {
+            self.caller.check_csrf(field.unwrap_or_default())
+        }
+    }
+}

@@ -35,7 +35,7 @@ pub use credentials::{
     revoke_all_tokens, revoke_token, tokens_of, tokens_of_email, users,
 };
 pub use extract::bearer_token;
-pub use guard::{Admin, CsrfForm, CsrfHeader, NoFields, Staff, VisibleCommune};
+pub use guard::{Admin, CsrfForm, CsrfHeader, CsrfMultipart, NoFields, Staff, VisibleCommune};
 pub use journal::audit;
 pub use manage::ConfirmForm;
 pub use password::PasswordError;

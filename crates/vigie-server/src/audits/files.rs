@@ -9,15 +9,14 @@
 //! are kept; each is served as a download), or serve a file to anyone who
 //! may not see the round.
 
-use axum::extract::multipart::MultipartRejection;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use sqlx::FromRow;
 
 use super::visible_audit;
-use crate::accounts::{Caller, audit};
+use crate::accounts::{Caller, CsrfMultipart, audit};
 use crate::db::now_ms;
 use crate::{AppError, AppState, fr};
 
@@ -98,28 +97,13 @@ pub(super) async fn upload(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    headers: axum::http::HeaderMap,
-    form: Result<Multipart, MultipartRejection>,
+    mut upload: CsrfMultipart,
 ) -> Result<Response, AppError> {
     // The session's token, in the form or in `X-CSRF-Token` (a script),
-    // is checked before anything is looked up; bearer callers need none.
-    let header_ok = caller.csrf.is_none()
-        || headers
-            .get("x-csrf-token")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|token| caller.check_csrf(token).is_ok());
-    let mut form = match form {
-        Ok(form) => form,
-        Err(_) if !header_ok => return Err(AppError::CsrfRefused),
-        Err(rejection) => {
-            // Whose round it is decides first (404), then the form.
-            visible_audit(&state, &caller, &id).await?;
-            return Err(AppError::BadRequest(format!(
-                "envoi illisible (un formulaire de fichier attendu) : {}",
-                rejection.body_text()
-            )));
-        }
-    };
+    // is checked before anything is stored; whose round it is decides
+    // before the form's shape (404, then 400).
+    visible_audit(&state, &caller, &id).await?;
+    let mut form = upload.form()?;
     let (mut csrf, mut kind, mut question, mut file) = (None, None, None, None);
     let bad = |e: axum::extract::multipart::MultipartError| {
         AppError::BadRequest(format!("envoi illisible : {}", e.body_text()))
@@ -143,9 +127,7 @@ pub(super) async fn upload(
             _ => {}
         }
     }
-    if !header_ok {
-        caller.check_csrf(csrf.as_deref().unwrap_or_default())?;
-    }
+    upload.check(csrf.as_deref())?;
     let round = visible_audit(&state, &caller, &id).await?;
     let kind = match kind.as_deref() {
         Some("signed_minutes") => "signed_minutes",

@@ -7,16 +7,15 @@
 //! not recognised from its bytes by `sniff` (never from its name), or with
 //! macros; serve one inline (always a download, with a safe name).
 
-use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use sqlx::FromRow;
 
 use super::pages::{Notice, kit_page};
 use super::sniff::{self, Kind};
 use super::{Section, clean_text};
-use crate::accounts::{Caller, ConfirmForm, CsrfForm, Staff, audit};
+use crate::accounts::{Caller, ConfirmForm, CsrfForm, CsrfMultipart, Staff, audit};
 use crate::db::{Db, now_ms};
 use crate::{AppError, AppState, fr};
 
@@ -100,30 +99,12 @@ async fn read_form(mut form: Multipart) -> Result<Upload, AppError> {
 pub(super) async fn upload(
     State(state): State<AppState>,
     Staff(caller): Staff,
-    headers: HeaderMap,
-    form: Result<Multipart, MultipartRejection>,
+    mut form: CsrfMultipart,
 ) -> Result<Response, AppError> {
     // The session's token, in the form or in `X-CSRF-Token` (a script),
     // is checked before anything is stored; bearer callers need none.
-    let header_ok = caller.csrf.is_none()
-        || headers
-            .get("x-csrf-token")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|token| caller.check_csrf(token).is_ok());
-    let form = match form {
-        Ok(form) => form,
-        Err(_) if !header_ok => return Err(AppError::CsrfRefused),
-        Err(rejection) => {
-            return Err(AppError::BadRequest(format!(
-                "envoi illisible (un formulaire de fichier attendu) : {}",
-                rejection.body_text()
-            )));
-        }
-    };
-    let upload = read_form(form).await?;
-    if !header_ok {
-        caller.check_csrf(upload.csrf.as_deref().unwrap_or_default())?;
-    }
+    let upload = read_form(form.form()?).await?;
+    form.check(upload.csrf.as_deref())?;
     match check(&state.db, &upload).await? {
         Ok((section, kind)) => {
             store(&state.db, &caller, &upload, section, kind).await?;

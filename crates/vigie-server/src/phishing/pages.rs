@@ -3,8 +3,7 @@
 //! then what is left after the purge.
 
 use askama::Template;
-use axum::extract::multipart::MultipartRejection;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{Redirect, Response};
 use serde::Deserialize;
 
@@ -12,7 +11,7 @@ use super::results::{Figures, Summary};
 use super::store::{self, Campaign, Status};
 use super::targets::{self, Role};
 use super::{Request, create_campaign, purge_campaign, visible_campaign};
-use crate::accounts::{Caller, CsrfForm, Staff, VisibleCommune};
+use crate::accounts::{Caller, CsrfForm, CsrfMultipart, Staff, VisibleCommune};
 use crate::db::now_ms;
 use crate::fr;
 use crate::territory::Commune;
@@ -189,26 +188,9 @@ async fn new_page(
 pub(super) async fn create(
     State(state): State<AppState>,
     Staff(caller): Staff,
-    headers: axum::http::HeaderMap,
-    form: Result<Multipart, MultipartRejection>,
+    mut upload: CsrfMultipart,
 ) -> Result<Response, AppError> {
-    // The session's token, in the form or in `X-CSRF-Token`, is checked
-    // before anything else; bearer callers need none.
-    let header_ok = caller.csrf.is_none()
-        || headers
-            .get("x-csrf-token")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|token| caller.check_csrf(token).is_ok());
-    let mut multipart = match form {
-        Ok(form) => form,
-        Err(_) if !header_ok => return Err(AppError::CsrfRefused),
-        Err(rejection) => {
-            return Err(AppError::BadRequest(format!(
-                "envoi illisible (le formulaire de la page attendu) : {}",
-                rejection.body_text()
-            )));
-        }
-    };
+    let mut multipart = upload.form()?;
     let bad = |e: axum::extract::multipart::MultipartError| {
         AppError::BadRequest(format!("envoi illisible : {}", e.body_text()))
     };
@@ -233,9 +215,7 @@ pub(super) async fn create(
             _ => {}
         }
     }
-    if !header_ok {
-        caller.check_csrf(&csrf)?;
-    }
+    upload.check(Some(&csrf))?;
     if !file.is_empty() {
         // A file chosen wins over the box; shown back in it if wrong.
         form.targets = String::from_utf8(file).map_err(|_| {
