@@ -256,6 +256,8 @@ struct CommunePage {
     blocked: Vec<(String, String)>,
     /// The network probe's latest scan of the commune.
     probe: Option<crate::probes::ScanSummary>,
+    /// The commune's phishing-awareness campaigns, in words.
+    campaigns: crate::phishing::overview::CommuneOverview,
 }
 
 pub async fn commune_page(
@@ -411,6 +413,8 @@ async fn commune_view(
         territory: &territory_name,
     });
     let probe = crate::probes::last_scan(&state.db, &commune.code).await?;
+    let campaigns =
+        crate::phishing::overview::of_commune(state, &commune.code, caller.is_staff()).await?;
     // One scale for both charts: the 8 days keep the 90 days' proportions,
     // so that 2 attacks never look like 91.
     let scale = charts::scale_max(&last90, thresholds);
@@ -448,6 +452,7 @@ async fn commune_view(
             .map(|(reason, n)| (reason, fr::number(n)))
             .collect(),
         probe,
+        campaigns,
     };
     render(&page)
 }

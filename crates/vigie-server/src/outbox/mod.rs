@@ -11,6 +11,7 @@
 
 mod page;
 mod relay;
+pub mod sink;
 
 use sqlx::AnyConnection;
 

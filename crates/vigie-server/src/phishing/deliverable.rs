@@ -69,7 +69,7 @@ impl Deliverable {
         let mut rows = vec![row("Ensemble", total)];
         for (role, figures) in &summary.by_role {
             let label =
-                Role::parse(role).map_or_else(|| role.clone(), |r| r.plural_fr().to_owned());
+                Role::parse(role).map_or_else(|| role.clone(), |r| r.heading_fr().to_owned());
             rows.push(row(&label, figures));
         }
         let scenarios = summary
@@ -77,15 +77,7 @@ impl Deliverable {
             .iter()
             .map(|(id, f)| row(&scenario_title(id), f))
             .collect();
-        let dates = if campaign.start == campaign.end {
-            format!("le {}", fr::day_long(campaign.start))
-        } else {
-            format!(
-                "du {} au {}",
-                fr::day_long(campaign.start),
-                fr::day_long(campaign.end)
-            )
-        };
+        let dates = fr::day_range(campaign.start, campaign.end);
         Deliverable {
             title: "Résultats de la campagne de sensibilisation à l'hameçonnage".to_owned(),
             commune: commune_name.to_owned(),
@@ -114,14 +106,7 @@ impl Deliverable {
             dates,
             rows,
             scenarios,
-            scanners: format!(
-                "{} par les antivirus de messagerie ont été mises de côté : elles ne comptent pas comme des clics.",
-                fr::plural(
-                    i64::try_from(total.scanner_clicks).unwrap_or(i64::MAX),
-                    "ouverture du lien",
-                    "ouvertures du lien"
-                )
-            ),
+            scanners: scanners_sentence(total.scanner_clicks),
             meaning: meaning(summary),
             actions: actions(summary, campaign, public_url),
             elearning: format!("{public_url}/communes/{}/formation", campaign.commune),
@@ -137,6 +122,24 @@ impl Deliverable {
             },
             date: fr::day_long(crate::cybermeteo::today()),
         }
+    }
+}
+
+/// The mail scanners' fetches set aside, in a sentence that agrees with
+/// their number.
+pub(super) fn scanners_sentence(fetches: u64) -> String {
+    match fetches {
+        0 => "Aucun antivirus de messagerie n'a ouvert le lien avant les destinataires : \
+              chaque clic compté est celui d'une personne."
+            .to_owned(),
+        1 => "1 ouverture du lien par un antivirus de messagerie, qui vérifie les liens avant \
+              tout le monde, a été mise de côté : elle ne compte pas comme un clic."
+            .to_owned(),
+        more => format!(
+            "{} ouvertures du lien par les antivirus de messagerie, qui vérifient les liens \
+             avant tout le monde, ont été mises de côté : elles ne comptent pas comme des clics.",
+            n(more)
+        ),
     }
 }
 

@@ -15,6 +15,7 @@
 mod api;
 pub mod deliverable;
 mod links;
+pub mod overview;
 mod pages;
 pub mod results;
 pub mod scenarios;

@@ -64,16 +64,9 @@ async fn list_rows(state: &AppState, campaigns: &[Campaign]) -> Result<Vec<ListR
     Ok(rows)
 }
 
+/// « du 3 au 14 mars 2026 », « le 3 mars 2026 ».
 fn dates(campaign: &Campaign) -> String {
-    if campaign.start == campaign.end {
-        format!("le {}", fr::day_long(campaign.start))
-    } else {
-        format!(
-            "du {} au {}",
-            fr::day_long(campaign.start),
-            fr::day_long(campaign.end)
-        )
-    }
+    fr::day_range(campaign.start, campaign.end)
 }
 
 /// `/campagnes`: every commune's campaigns (staff).
@@ -343,7 +336,6 @@ pub(super) async fn show(
             .map_or_else(|| id.to_owned(), |s| s.title.clone())
     };
     let status = campaign.status(chrono::Utc::now(), summary.total.sent);
-    let scanners = i64::try_from(summary.total.scanner_clicks).unwrap_or(i64::MAX);
     render(&ShowPage {
         chrome: Chrome::new(
             format!("Campagne de sensibilisation — {}", commune.name),
@@ -365,7 +357,7 @@ pub(super) async fn show(
             .iter()
             .map(|(role, f)| {
                 FigureRow::of(
-                    Role::parse(role).map_or_else(|| role.clone(), |r| r.plural_fr().to_owned()),
+                    Role::parse(role).map_or_else(|| role.clone(), |r| r.heading_fr().to_owned()),
                     f,
                 )
             })
@@ -383,7 +375,7 @@ pub(super) async fn show(
                 (fr::day(d.day), n(d.opened), n(d.clicked), n(d.submitted))
             })
             .collect(),
-        scanners: fr::plural(scanners, "ouverture du lien", "ouvertures du lien"),
+        scanners: super::deliverable::scanners_sentence(summary.total.scanner_clicks),
         purge: match campaign.purged_at {
             Some(at) => format!(
                 "Les adresses, les jetons et le détail des événements ont été effacés le {} : seuls les chiffres ci-dessus restent.",

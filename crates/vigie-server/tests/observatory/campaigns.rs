@@ -21,7 +21,7 @@ const TARGETS: [&str; 3] = [
 ];
 
 /// A browser's headers: people's browsers always name their language.
-fn as_browser(request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+pub(crate) fn as_browser(request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
     request
         .header(
             "user-agent",

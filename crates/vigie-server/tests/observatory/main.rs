@@ -10,6 +10,7 @@ mod access;
 mod accounts;
 mod audits;
 mod browser;
+mod campaign_pages;
 mod campaigns;
 mod common;
 mod credentials;

@@ -91,6 +91,14 @@ impl Role {
         }
     }
 
+    /// The plural as a table's row heading: `Agents`, `Élus`.
+    pub fn heading_fr(self) -> &'static str {
+        match self {
+            Role::Agent => "Agents",
+            Role::Elected => "Élus",
+        }
+    }
+
     /// A role as people write it in a spreadsheet: `agent`, `élu`, `Élue`,
     /// `ELU`... in any case, accented or not; empty is an agent.
     pub fn parse(text: &str) -> Option<Role> {
