@@ -26,6 +26,18 @@ fn any_day() -> impl Strategy<Value = NaiveDate> {
     })
 }
 
+/// Any day chrono holds, to the calendar's two ends.
+fn any_day_at_all() -> impl Strategy<Value = NaiveDate> {
+    let (first, last) = (NaiveDate::MIN, NaiveDate::MAX);
+    prop_oneof![
+        (first.num_days_from_ce()..=last.num_days_from_ce())
+            .prop_map(|n| NaiveDate::from_num_days_from_ce_opt(n).unwrap()),
+        (0_u64..400).prop_map(move |n| last - chrono::Days::new(n)),
+        (0_u64..400).prop_map(move |n| first + chrono::Days::new(n)),
+        any_day(),
+    ]
+}
+
 fn plus(day: NaiveDate, days: u64) -> NaiveDate {
     day.checked_add_days(chrono::Days::new(days)).unwrap()
 }
@@ -215,6 +227,35 @@ proptest! {
             prop_assert!(s.status >= previous, "{:?} after {:?} on {}", s.status, previous, day);
             previous = s.status;
             day = plus(day, 61);
+        }
+    }
+
+    #[test]
+    fn any_day_of_the_calendar_gives_dates_or_a_refusal(
+        which in 0_usize..5,
+        signed in any_day_at_all(),
+        start in any_day_at_all(),
+        given in any_day_at_all(),
+        on in any_day_at_all(),
+        kind in 0_u8..3,
+        completed in proptest::option::of(any_day_at_all()),
+    ) {
+        let offer = Catalogue::built_in().unwrap().all().nth(which).cloned().unwrap();
+        let mut facts = started(signed, start);
+        facts.completed_on = completed;
+        facts.terminations = vec![match kind {
+            0 => Termination::Notice { given_on: given, by: Party::Territory },
+            1 => Termination::NonRenewal { given_on: given, by: Party::Commune },
+            _ => Termination::Decided { given_on: given, ends_on: given },
+        }];
+        if let Ok(s) = schedule(&offer, &facts, on) {
+            if let Some(period) = s.period {
+                prop_assert!(period.starts_on <= on && on <= period.ends_on);
+            }
+            if let Some(last) = s.notice_by {
+                prop_assert!(last >= on);
+            }
+            let _ = s.deadlines(&offer);
         }
     }
 }
