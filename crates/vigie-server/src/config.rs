@@ -61,6 +61,10 @@ pub struct Config {
     /// like a built-in scenario replaces it, any other adds one; empty:
     /// the built-in ones. Relative to the config file.
     pub scenarios_dir: PathBuf,
+    /// A directory of offers (`*.toml`, issue 12): a file named like a
+    /// built-in offer replaces it, any other adds one; empty: the
+    /// built-in ones. Relative to the config file.
+    pub offers_dir: PathBuf,
     /// Phishing-awareness campaigns (`[campaigns]`).
     pub campaigns: crate::phishing::CampaignSettings,
 }
@@ -147,6 +151,7 @@ impl Default for Config {
             retention: Retention::default(),
             questionnaires_dir: PathBuf::new(),
             scenarios_dir: PathBuf::new(),
+            offers_dir: PathBuf::new(),
             campaigns: crate::phishing::CampaignSettings::default(),
         }
     }
@@ -223,6 +228,7 @@ impl Config {
                 &mut config.branding.templates_dir,
                 &mut config.questionnaires_dir,
                 &mut config.scenarios_dir,
+                &mut config.offers_dir,
             ] {
                 if !file.as_os_str().is_empty() && file.is_relative() {
                     *file = dir.join(&*file);
@@ -330,6 +336,13 @@ impl Config {
                 format!("« scenarios_dir » : {error}"),
             ));
         }
+        if let Err(error) = self.offers() {
+            return Err(ConfigError::new(
+                path,
+                find_key(text, "offers_dir"),
+                format!("« offers_dir » : {error}"),
+            ));
+        }
         if let Err(error) = self.documents() {
             let key = match error {
                 vigie_docs::DocError::Logo(..) => "logo",
@@ -373,6 +386,13 @@ impl Config {
         )
     }
 
+    /// The offers agreements are made of: the built-in ones and the
+    /// territory's; the error names the file, the line and the field.
+    pub fn offers(&self) -> Result<crate::agreements::Catalogue, crate::agreements::OfferError> {
+        let dir = &self.offers_dir;
+        crate::agreements::Catalogue::load((!dir.as_os_str().is_empty()).then_some(dir.as_path()))
+    }
+
     /// The document engine with the territory's branding and templates.
     pub fn documents(&self) -> Result<vigie_docs::Engine, vigie_docs::DocError> {
         let branding = &self.branding;
@@ -413,10 +433,15 @@ impl Config {
             tracing::warn!(%error, "scenarios unusable: the built-in ones are used");
             crate::phishing::scenarios::Library::builtin().unwrap_or_default()
         });
+        let offers = self.offers().unwrap_or_else(|error| {
+            tracing::warn!(%error, "offers unusable: the built-in ones are used");
+            crate::agreements::Catalogue::built_in().unwrap_or_default()
+        });
         ServerSettings {
             documents,
             questionnaires: std::sync::Arc::new(questionnaires),
             scenarios: std::sync::Arc::new(scenarios),
+            offers: std::sync::Arc::new(offers),
             secure_cookies: self.secure_cookies || !self.tls_cert.as_os_str().is_empty(),
             silent_after_secs: i64::from(self.silent_after_minutes) * 60,
             trusted_proxies: self.trusted_proxies.clone(),
@@ -638,5 +663,58 @@ from = "Observatoire <noreply@example.fr>"
         let config = Config::load(&path).unwrap();
         assert_eq!(config.scenarios_dir, scenarios);
         assert_eq!(config.settings().scenarios.len(), 6);
+    }
+
+    #[test]
+    fn the_offers_dir_is_checked_beside_the_config() {
+        assert!(EXAMPLE.contains("\noffers_dir = \"\"\n"));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vigie.toml");
+        std::fs::write(
+            &path,
+            "public_url = \"https://a.fr\"\noffers_dir = \"offres\"\n",
+        )
+        .unwrap();
+        let offers = dir.path().join("offres");
+        let error = Config::load(&path).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            format!(
+                "{}, ligne 2 : « offers_dir » : {} n'est pas un dossier lisible",
+                path.display(),
+                offers.display()
+            )
+        );
+        std::fs::create_dir(&offers).unwrap();
+        let kit = include_str!("../data/offers/crisis_kit.toml");
+        std::fs::write(
+            offers.join("crisis_kit.toml"),
+            kit.replace("months = 3\n", "months = 300\n"),
+        )
+        .unwrap();
+        let error = Config::load(&path).unwrap_err().to_string();
+        assert!(
+            error.contains(&format!(
+                "« offers_dir » : {}, ligne ",
+                offers.join("crisis_kit.toml").display()
+            )) && error.ends_with("champ « months » : 300 : de 0 à 120 mois"),
+            "{error}"
+        );
+        std::fs::write(
+            offers.join("crisis_kit.toml"),
+            kit.replace("max_total_months = 96", "max_total_months = 60"),
+        )
+        .unwrap();
+        let config = Config::load(&path).unwrap();
+        assert_eq!(config.offers_dir, offers);
+        let settings = config.settings();
+        assert_eq!(settings.offers.len(), 5);
+        assert_eq!(
+            settings.offers.get("crisis_kit").map(|o| o.renewal),
+            Some(crate::agreements::offers::Renewal::Tacit {
+                period_months: 12,
+                max_total_months: Some(60)
+            })
+        );
     }
 }

@@ -8,6 +8,7 @@
 //! staff; keep state only in one process's memory that other replicas need.
 
 pub mod accounts;
+pub mod agreements;
 pub mod audits;
 pub mod config;
 pub mod cybermeteo;

@@ -80,6 +80,9 @@ pub struct ServerSettings {
     pub questionnaires: Arc<crate::audits::Book>,
     /// The phishing scenarios, built-in and the territory's (issue 11).
     pub scenarios: Arc<crate::phishing::scenarios::Library>,
+    /// The offers agreements are made of, built-in and the territory's
+    /// (issue 12).
+    pub offers: Arc<crate::agreements::Catalogue>,
     /// The campaigns' settings (issue 11).
     pub campaigns: crate::phishing::CampaignSettings,
 }
@@ -182,6 +185,8 @@ impl Default for ServerSettings {
             questionnaires: Arc::new(crate::audits::Book::built_in().unwrap_or_default()),
             // The same for the scenarios.
             scenarios: Arc::new(crate::phishing::scenarios::Library::builtin().unwrap_or_default()),
+            // And for the offers.
+            offers: Arc::new(crate::agreements::Catalogue::built_in().unwrap_or_default()),
             campaigns: crate::phishing::CampaignSettings::default(),
         }
     }
