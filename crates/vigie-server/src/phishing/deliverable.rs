@@ -117,7 +117,7 @@ impl Deliverable {
                 ),
                 None => format!(
                     "Les adresses et le détail des événements seront effacés le {} ; ce document ne contient que des chiffres d'ensemble.",
-                    fr::date_at(campaign.purge_due_at)
+                    fr::long_date(campaign.purge_due_at)
                 ),
             },
             date: fr::day_long(crate::cybermeteo::today()),

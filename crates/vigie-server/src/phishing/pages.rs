@@ -360,7 +360,7 @@ pub(super) async fn show(
             ),
             None => format!(
                 "Les adresses, les jetons et le détail des événements seront effacés le {} ; seuls les chiffres globaux resteront.",
-                fr::date_at(campaign.purge_due_at)
+                fr::long_date(campaign.purge_due_at)
             ),
         },
         is_staff: caller.is_staff(),
