@@ -58,7 +58,11 @@ async fn list_rows(state: &AppState, campaigns: &[Campaign]) -> Result<Vec<ListR
                 "personne",
                 "personnes",
             ),
-            clicked: fr::percent(summary.total.rate(summary.total.clicked)),
+            clicked: if summary.total.sent == 0 {
+                "aucun envoi encore".to_owned()
+            } else {
+                fr::percent(summary.total.rate(summary.total.clicked))
+            },
         });
     }
     Ok(rows)
