@@ -1,7 +1,9 @@
 //! `vigie demo`: the observatory on its embedded default (SQLite, the
 //! Loire), with demonstration accounts and sensors for a few dozen
 //! communes whose history is built by running the real sensor engine on
-//! generated days of traffic and posting each report to the real API.
+//! generated days of traffic and posting each report to the real API;
+//! then the awareness path's training (`demo_elearning`) and phishing
+//! campaigns (`demo_campaigns`).
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -71,6 +73,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         let passwords = create_accounts(&db).await?;
         fill(&db, &app, args.communes, args.days).await?;
         crate::demo_elearning::fill(&db, &app).await?;
+        crate::demo_campaigns::fill(&state, &app).await?;
         println!("\nVigie — démonstration prête : http://{}", args.listen);
         println!("Comptes (mot de passe affiché une seule fois) :");
         for ((email, role, _), password) in ACCOUNTS.iter().zip(&passwords) {

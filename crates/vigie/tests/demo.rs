@@ -114,4 +114,55 @@ async fn the_demo_serves_a_filled_territory() {
         .map(|m| m["completions"].as_i64().unwrap())
         .sum();
     assert!(done > 0, "{modules:?}");
+    campaigns_are_there(&browser, &base).await;
+}
+
+/// Issue 11: Saint-Étienne's finished campaign, purged with its figures
+/// kept, and Firminy's running one, each with people's openings, clicks
+/// and submissions and the mail scanners' fetches set aside.
+async fn campaigns_are_there(browser: &reqwest::Client, base: &str) {
+    let get = |path: String| {
+        let request = browser.get(format!("{base}{path}"));
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            response.text().await.unwrap()
+        }
+    };
+    let list = get("/campagnes".to_owned()).await;
+    let mut ids: Vec<&str> = list
+        .split("href=\"/campagnes/")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|id| id.len() == 24 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+        .collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 2, "{list}");
+    let mut figures = Vec::new();
+    for id in ids {
+        let json: serde_json::Value =
+            serde_json::from_str(&get(format!("/api/v1/campaigns/{id}")).await).unwrap();
+        figures.push(json);
+    }
+    let of = |status: &str| {
+        figures
+            .iter()
+            .find(|f| f["status"] == status)
+            .unwrap_or_else(|| panic!("a {status} campaign: {figures:?}"))
+    };
+    let number = |f: &serde_json::Value, key: &str| f[key].as_u64().unwrap();
+    for (f, commune) in [(of("purged"), "42218"), (of("running"), "42095")] {
+        assert_eq!(f["commune"], commune, "{f}");
+        assert!(number(f, "targets") > 10, "{f}");
+        assert_eq!(number(f, "sent"), number(f, "targets"), "{f}");
+        assert!(number(f, "opened") >= number(f, "clicked"), "{f}");
+        assert!(number(f, "clicked") >= number(f, "submitted"), "{f}");
+        assert!(number(f, "submitted") > 0, "{f}");
+        assert!(number(f, "clicked") < number(f, "sent"), "{f}");
+        assert!(number(f, "scanner_clicks") > 0, "{f}");
+    }
+    assert!(of("purged")["purged_at"].is_string());
+    assert!(of("running")["purged_at"].is_null());
+    let page = get("/communes/42218".to_owned()).await;
+    assert!(page.contains("est terminée"), "{page}");
 }

@@ -1,7 +1,8 @@
 //! The outbox: e-mails written to the database in the same transaction as
 //! what causes them ([`enqueue`]), then sent by a worker through the SMTP
 //! relay ([`send_due`], the `outbox.send` job), retried with exponential
-//! backoff, marked failed after [`MAX_ATTEMPTS`].
+//! backoff, marked failed after [`MAX_ATTEMPTS`]. [`sink`] is a relay
+//! for demonstrations and tests: it takes every message and keeps none.
 //!
 //! What it must never do: lose a message (a row is deleted only by the
 //! retention purge, once sent or failed), or send one twice except when the

@@ -82,26 +82,15 @@ impl Deliverable {
             title: "Résultats de la campagne de sensibilisation à l'hameçonnage".to_owned(),
             commune: commune_name.to_owned(),
             code: campaign.commune.clone(),
-            sent_summary: format!(
-                "{} envoyé{} {} à {} de la mairie (agents et élus), sur le modèle de courriels piégés que reçoivent les mairies : {}.",
-                fr::plural(
-                    i64::try_from(total.sent).unwrap_or(i64::MAX),
-                    "courriel d'exercice",
-                    "courriels d'exercice"
-                ),
-                if total.sent > 1 { "s" } else { "" },
-                dates,
-                fr::plural(
-                    i64::try_from(total.targets).unwrap_or(i64::MAX),
-                    "personne",
-                    "personnes"
-                ),
-                campaign
+            sent_summary: sent_summary(
+                total,
+                &dates,
+                &campaign
                     .scenarios
                     .iter()
                     .map(|s| scenario_title(s))
                     .collect::<Vec<_>>()
-                    .join(", ")
+                    .join(", "),
             ),
             dates,
             rows,
@@ -117,11 +106,51 @@ impl Deliverable {
                 ),
                 None => format!(
                     "Les adresses et le détail des événements seront effacés le {} ; ce document ne contient que des chiffres d'ensemble.",
-                    fr::date_at(campaign.purge_due_at)
+                    fr::long_date(campaign.purge_due_at)
                 ),
             },
             date: fr::day_long(crate::cybermeteo::today()),
         }
+    }
+}
+
+/// What was sent, to whom, on which models: « 6 courriels d'exercice
+/// envoyés du 3 au 14 mars 2026 à 6 personnes de la mairie… ».
+fn sent_summary(total: &Figures, dates: &str, titles: &str) -> String {
+    let models = format!("sur le modèle de courriels piégés que reçoivent les mairies : {titles}");
+    let sent = fr::plural(
+        i64::try_from(total.sent).unwrap_or(i64::MAX),
+        "courriel d'exercice envoyé",
+        "courriels d'exercice envoyés",
+    );
+    if total.sent == 0 {
+        format!(
+            "Aucun courriel d'exercice n'est encore parti : {} de la mairie (agents et élus) le {} {dates}, {models}.",
+            fr::plural(
+                i64::try_from(total.targets).unwrap_or(i64::MAX),
+                "personne",
+                "personnes"
+            ),
+            if total.targets > 1 {
+                "recevront"
+            } else {
+                "recevra"
+            },
+        )
+    } else if total.sent < total.targets {
+        format!(
+            "{sent} sur {} prévus {dates}, aux agents et aux élus de la mairie, {models}.",
+            n(total.targets)
+        )
+    } else {
+        format!(
+            "{sent} {dates} à {} de la mairie (agents et élus), {models}.",
+            fr::plural(
+                i64::try_from(total.targets).unwrap_or(i64::MAX),
+                "personne",
+                "personnes"
+            ),
+        )
     }
 }
 
@@ -279,4 +308,48 @@ pub(super) async fn page(
         id,
         view,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn figures(targets: u64, sent: u64) -> Figures {
+        Figures {
+            targets,
+            sent,
+            ..Figures::default()
+        }
+    }
+
+    fn check(total: Figures, expected: &str) {
+        assert_eq!(
+            sent_summary(&total, "du 3 au 14 mars 2026", "Colis en attente"),
+            format!(
+                "{expected}, sur le modèle de courriels piégés que reçoivent les mairies : Colis en attente."
+            )
+        );
+    }
+
+    #[test]
+    fn what_was_sent_agrees_with_its_numbers() {
+        check(
+            figures(6, 6),
+            "6 courriels d'exercice envoyés du 3 au 14 mars 2026 à 6 personnes de la mairie (agents et élus)",
+        );
+        check(
+            figures(1, 1),
+            "1 courriel d'exercice envoyé du 3 au 14 mars 2026 à 1 personne de la mairie (agents et élus)",
+        );
+        check(
+            figures(6, 2),
+            "2 courriels d'exercice envoyés sur 6 prévus du 3 au 14 mars 2026, aux agents et aux élus de la mairie",
+        );
+        check(
+            figures(6, 0),
+            "Aucun courriel d'exercice n'est encore parti : 6 personnes de la mairie (agents et élus) le recevront du 3 au 14 mars 2026",
+        );
+        assert!(scanners_sentence(1).starts_with("1 ouverture du lien par un antivirus"));
+        assert!(scanners_sentence(2).contains("ont été mises de côté"));
+    }
 }

@@ -17,6 +17,13 @@ use crate::{AppError, AppState};
 /// A campaign older than this (its last day, in days) calls for the next.
 const STALE_AFTER_DAYS: i64 = 180;
 
+/// A link and its words.
+#[derive(Clone, Debug)]
+pub struct Link {
+    pub href: String,
+    pub label: &'static str,
+}
+
 /// What the commune page says about the commune's campaigns.
 #[derive(Clone, Debug)]
 pub struct CommuneOverview {
@@ -25,7 +32,7 @@ pub struct CommuneOverview {
     /// What to do now.
     pub next: String,
     /// The last campaign's results page, once it has figures.
-    pub results: Option<String>,
+    pub results: Option<Link>,
     /// The staff may prepare one from there.
     pub can_create: bool,
 }
@@ -57,8 +64,21 @@ pub async fn of_commune(
     Ok(CommuneOverview {
         sentence: sentence(last, status, &figures),
         next: next(last, status, crate::cybermeteo::today()),
-        results: (status != Status::Scheduled).then(|| format!("/campagnes/{}/resultats", last.id)),
+        results: results_link(last, status),
         can_create,
+    })
+}
+
+/// The results page of the campaign, once its first mails have left.
+fn results_link(campaign: &Campaign, status: Status) -> Option<Link> {
+    let label = match status {
+        Status::Scheduled => return None,
+        Status::Running => "Les résultats jusqu'ici",
+        Status::Ended | Status::Purged => "Les résultats de la dernière campagne",
+    };
+    Some(Link {
+        href: format!("/campagnes/{}/resultats", campaign.id),
+        label,
     })
 }
 

@@ -58,7 +58,11 @@ async fn list_rows(state: &AppState, campaigns: &[Campaign]) -> Result<Vec<ListR
                 "personne",
                 "personnes",
             ),
-            clicked: fr::percent(summary.total.rate(summary.total.clicked)),
+            clicked: if summary.total.sent == 0 {
+                "aucun envoi encore".to_owned()
+            } else {
+                fr::percent(summary.total.rate(summary.total.clicked))
+            },
         });
     }
     Ok(rows)
@@ -383,7 +387,7 @@ pub(super) async fn show(
             ),
             None => format!(
                 "Les adresses, les jetons et le détail des événements seront effacés le {} ; seuls les chiffres globaux resteront.",
-                fr::date_at(campaign.purge_due_at)
+                fr::long_date(campaign.purge_due_at)
             ),
         },
         is_staff: caller.is_staff(),

@@ -191,7 +191,10 @@ async fn issue_11_the_commune_page_tells_its_last_campaign() {
         "{home}"
     );
     assert!(home.contains(&format!("href=\"/communes/{COMMUNE}/campagnes\"")));
-    assert!(home.contains(&format!("href=\"/campagnes/{}/resultats\"", campaign.id)));
+    assert!(home.contains(&format!(
+        "<a href=\"/campagnes/{}/resultats\">Les résultats jusqu'ici</a>",
+        campaign.id
+    )));
     let staff_view = page(&admin, &format!("/communes/{COMMUNE}")).await;
     assert!(
         staff_view.contains("2 personnes sur 6 ont cliqué"),

@@ -63,6 +63,11 @@ async fn the_map_is_drawn_in_a_browser() {
             dir.path().join("profile").display()
         ))
         .arg("--window-size=1000,1400")
+        // Under a loaded machine the screenshot was once taken before the
+        // map was fully painted: every compositor stage first, and the
+        // page idle.
+        .arg("--run-all-compositor-stages-before-draw")
+        .arg("--virtual-time-budget=5000")
         .arg(format!("--screenshot={}", shot.display()))
         .arg(format!("file://{}", page.display()))
         .stdout(std::process::Stdio::null())

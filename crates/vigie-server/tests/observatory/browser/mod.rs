@@ -172,7 +172,6 @@ window.addEventListener("message", (e) => {{
             .arg("--virtual-time-budget=5000")
             .args(extra)
             .arg(format!("file://{}", frame.display()))
-            .stderr(std::process::Stdio::null())
             .output()
             .unwrap()
     };
@@ -180,14 +179,21 @@ window.addEventListener("message", (e) => {{
         let shot = shots.join(format!("{page_name}.png"));
         run(&[format!("--screenshot={}", shot.display())]);
     }
-    let dom = String::from_utf8(run(&["--dump-dom".to_owned()]).stdout).unwrap();
+    let output = run(&["--dump-dom".to_owned()]);
+    let dom = String::from_utf8(output.stdout).unwrap();
     WIDTHS
         .iter()
         .map(|width| {
             let marker = format!(r#"<pre class="vigie-checked" data-width="{width}">"#);
-            let start = dom
-                .find(&marker)
-                .unwrap_or_else(|| panic!("{path} at {width}px: the checks did not run"));
+            let start = dom.find(&marker).unwrap_or_else(|| {
+                let stderr = String::from_utf8_lossy(&output.stderr);
+                let lines: Vec<&str> = stderr.lines().collect();
+                let tail = lines[lines.len().saturating_sub(15)..].join("\n");
+                panic!(
+                    "{path} at {width}px: the checks did not run ({}):\n{tail}",
+                    output.status
+                )
+            });
             let json = &dom[start + marker.len()..];
             let json = &json[..json.find("</pre>").unwrap()];
             let json = json
@@ -202,14 +208,44 @@ window.addEventListener("message", (e) => {{
         .collect()
 }
 
-/// Where the pages, their screenshots and measures are left for a look
-/// (`VIGIE_BROWSER_SHOTS`, or a folder in the temporary directory).
-/// The folder holds axe-core, which the checks load beside the page.
-fn shots_dir() -> PathBuf {
-    let shots = std::env::var_os("VIGIE_BROWSER_SHOTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| std::env::temp_dir().join("vigie-browser-shots"));
-    std::fs::create_dir_all(&shots).unwrap();
+/// Where the pages, their screenshots and findings go, with axe-core
+/// which the checks load beside the page: `VIGIE_BROWSER_SHOTS` to keep
+/// them for a look, else a temporary folder of the test's own, deleted
+/// with it (two suites running at once on a machine must not share
+/// Chromium's profiles: a profile in use stops the second browser).
+struct Shots {
+    path: PathBuf,
+    _temporary: Option<tempfile::TempDir>,
+}
+
+impl std::ops::Deref for Shots {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.path
+    }
+}
+
+fn shots_dir() -> Shots {
+    let shots = match std::env::var_os("VIGIE_BROWSER_SHOTS") {
+        Some(path) => {
+            std::fs::create_dir_all(&path).unwrap();
+            Shots {
+                path: PathBuf::from(path),
+                _temporary: None,
+            }
+        }
+        None => {
+            let dir = tempfile::Builder::new()
+                .prefix("vigie-browser-")
+                .tempdir()
+                .unwrap();
+            Shots {
+                path: dir.path().to_owned(),
+                _temporary: Some(dir),
+            }
+        }
+    };
     std::fs::write(shots.join("axe.min.js"), AXE).unwrap();
     shots
 }
@@ -223,6 +259,9 @@ const AXE: &str = include_str!("../data/axe.min.js");
 const AXE_FN: &str = r#"<script src="axe.min.js"></script>
 <script>
 function vigieAxe() {
+  if (typeof axe === "undefined") {
+    return Promise.resolve([{ id: "axe-missing", impact: "critical", help: "axe.min.js did not load", targets: [] }]);
+  }
   return axe.run(document, { resultTypes: ["violations"] }).then((results) =>
     results.violations
       .filter((v) => v.impact === "serious" || v.impact === "critical")

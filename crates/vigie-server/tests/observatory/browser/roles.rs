@@ -141,7 +141,6 @@ async fn issue_13_every_page_fits_a_phone_passes_axe_and_a_mayor_reads_their_day
         failures.len(),
         failures.join("\n")
     );
-    eprintln!("pages in {}", shots.display());
 }
 
 /// Issue 11: Saint-Étienne's training link, as its agents open it: the
