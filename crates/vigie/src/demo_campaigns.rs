@@ -105,13 +105,20 @@ pub async fn fill(state: &AppState, app: &Router) -> anyhow::Result<Vec<String>>
     for spec in &CAMPAIGNS {
         let (id, sends) = create(state, spec, creator).await?;
         let last = sends.last().map_or(0, DateTime::timestamp_millis);
+        // The links, as the mails carry them: read before they leave (a
+        // sent campaign mail's body is emptied).
+        let bodies: Vec<String> =
+            sqlx::query_scalar("SELECT body_text FROM outbox WHERE campaign_id = $1 ORDER BY id")
+                .bind(&id)
+                .fetch_all(&state.db.pool)
+                .await?;
         loop {
             let round = outbox::send_due(&state.db, &relay, last).await?;
             if round.sent == 0 {
                 break;
             }
         }
-        play(state, app, spec, &id, &sends).await?;
+        play(state, app, spec, &bodies, &sends).await?;
         state
             .tracker
             .flush(&state.db, vigie_server::db::now_ms())
@@ -220,15 +227,9 @@ async fn play(
     state: &AppState,
     app: &Router,
     spec: &Spec,
-    id: &str,
+    bodies: &[String],
     sends: &[DateTime<Utc>],
 ) -> anyhow::Result<()> {
-    // The links, as the mails carry them.
-    let bodies: Vec<String> =
-        sqlx::query_scalar("SELECT body_text FROM outbox WHERE campaign_id = $1 ORDER BY id")
-            .bind(id)
-            .fetch_all(&state.db.pool)
-            .await?;
     let now = Utc::now();
     for (index, (body, sent)) in bodies.iter().zip(sends).enumerate() {
         let token = token_in(body)?;

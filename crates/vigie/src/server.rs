@@ -156,9 +156,17 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         if config.smtp.is_none() {
             println!("Aucun relais SMTP configuré : les courriels restent en file d'attente.");
         }
+        let stopping = state.clone();
         vigie_server::serve(state, listener, tls)
             .await
             .with_context(|| format!("service sur {}", config.listen))?;
+        // The phishing exercises' last events, still in memory, are written
+        // before the process ends (a graceful stop loses none).
+        stopping
+            .tracker
+            .flush(&stopping.db, vigie_server::db::now_ms())
+            .await
+            .context("derniers événements des campagnes")?;
         Ok(ExitCode::SUCCESS)
     })
 }
