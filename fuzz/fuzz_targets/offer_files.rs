@@ -8,6 +8,8 @@
 
 #![no_main]
 
+use std::sync::OnceLock;
+
 use chrono::NaiveDate;
 use vigie_server::agreements::dates::{self, Facts, StepDone, Termination};
 use vigie_server::agreements::offers::Party;
@@ -30,9 +32,12 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let (file, days) = data.split_at(split);
     let days = days.get(1..).unwrap_or_default();
     let text = String::from_utf8_lossy(file);
-    let Ok(built_in) = Catalogue::built_in() else {
-        panic!("the built-in offers are refused");
-    };
+    // Parsed once: the built-in files are not what is fuzzed.
+    static BUILT_IN: OnceLock<Catalogue> = OnceLock::new();
+    let built_in = BUILT_IN.get_or_init(|| match Catalogue::built_in() {
+        Ok(catalogue) => catalogue,
+        Err(error) => panic!("the built-in offers are refused: {error}"),
+    });
     let offer = match Offer::parse("offre.toml", &text) {
         Ok(offer) => {
             assert_eq!(offer.id, "offre");

@@ -180,6 +180,10 @@ fn the_readme_documents_every_word() {
     for word in words {
         assert!(readme.contains(&format!("`{word}`")), "{word}");
     }
+    // Its example refusal is the one the parser gives.
+    let bad = KIT.replace("months = 3\n", "months = 300\n");
+    let error = Offer::parse("offres/crisis_kit.toml", &bad).unwrap_err();
+    assert!(readme.contains(&format!("\n    {error}\n")), "{error}");
 }
 
 const KIT: &str = include_str!("../../../data/offers/crisis_kit.toml");
