@@ -2,7 +2,9 @@
 //! what a relay answers (RFC 5321: 220, 250, 354, 221), keeps of each
 //! message only its Message-ID and the tracking token of its link, and
 //! counts repeats. Written here so that the measure needs no external
-//! program, and costs the same to the outbox and to its reference.
+//! program, and costs the same to the outbox and to its reference; not
+//! `outbox::sink`, the demo's, which keeps nothing of a message by design
+//! while the bench checks every Message-ID and reads the links' tokens.
 //!
 //! What it must not do: trust what it reads (a line or a message beyond
 //! its limits ends the connection), or keep a body.
