@@ -267,7 +267,7 @@ async fn play(
         }
     }
     if !spec.purged {
-        visits_today(app, &bodies).await?;
+        visits_today(app, bodies).await?;
     }
     Ok(())
 }
