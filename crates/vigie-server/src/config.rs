@@ -95,7 +95,9 @@ pub enum SmtpSecurity {
     None,
     /// Plain connection upgraded with STARTTLS, required (RFC 3207).
     Starttls,
-    /// TLS from the first byte (RFC 8314).
+    /// TLS from the first byte (RFC 8314). lettre opens this socket
+    /// itself, Nagle's algorithm on: some 25 messages a second at most
+    /// (`outbox/session.rs`), where STARTTLS sends hundreds.
     Tls,
 }
 

@@ -34,7 +34,6 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::{Router, middleware};
 use tower_http::compression::CompressionLayer;
-use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::timeout::TimeoutLayer;
 
 pub use db::Db;
@@ -67,21 +66,13 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(flood, web::flood::limit))
         .layer(middleware::from_fn(web::errors::pages))
         .layer(
-            CompressionLayer::new().gzip(true).compress_when(
-                SizeAbove::new(COMPRESS_ABOVE_BYTES)
-                    // Already compressed, or meant for a PDF reader.
-                    .and(NotForContentType::new("application/pdf"))
-                    .and(NotForContentType::new("application/gzip"))
-                    .and(NotForContentType::const_new("image/")),
-            ),
+            CompressionLayer::new()
+                .gzip(true)
+                .compress_when(web::compression::predicate()),
         )
         .layer(middleware::map_response(web::headers::secure))
         .layer(middleware::from_fn(web::trace::request_span))
 }
-
-/// Answers smaller than this are sent as they are: gzip would save
-/// little and cost a little CPU on every small API answer.
-const COMPRESS_ABOVE_BYTES: u16 = 2048;
 
 /// Every capability's routes, declared with who may use them
 /// (`web::routes`).

@@ -12,7 +12,7 @@
 mod load;
 mod observe;
 mod reference;
-mod setup;
+pub(crate) mod setup;
 mod stats;
 mod traffic;
 

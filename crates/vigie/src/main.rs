@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod bench;
+mod bench_campaigns;
 mod bench_dossiers;
 mod bench_hostile;
 mod bench_live;
@@ -252,6 +253,10 @@ enum BenchCommand {
     /// territory in a row and on all cores, beside the probe report and a
     /// minimal document through the same engine.
     Dossiers(bench_dossiers::DossiersArgs),
+    /// Phishing-awareness campaigns: 10,000 mails through the outbox to a
+    /// local SMTP server beside a bare lettre loop, and the tracking links
+    /// under load on loopback beside a static file of the same server.
+    Campaigns(bench_campaigns::CampaignsArgs),
 }
 
 fn main() -> ExitCode {
@@ -279,6 +284,7 @@ fn main() -> ExitCode {
         Command::Bench(BenchCommand::Hostile(args)) => bench_hostile::run(args),
         Command::Bench(BenchCommand::National(args)) => bench_national::run(args),
         Command::Bench(BenchCommand::Dossiers(args)) => bench_dossiers::run(args),
+        Command::Bench(BenchCommand::Campaigns(args)) => bench_campaigns::run(args),
         Command::Probe(args) => probe::run(*args),
         Command::Serve(args) => server::serve(args),
         Command::Documents(command) => documents::run(command),

@@ -12,6 +12,7 @@
 
 mod page;
 mod relay;
+mod session;
 pub mod sink;
 
 use sqlx::AnyConnection;

@@ -4,12 +4,11 @@
 //! workers never send it at once), its attempt counted, then handed to the
 //! relay, and only then marked sent. A process that dies between the two
 //! leaves it claimed: when the lease ends it is sent again, with the same
-//! Message-ID.
-
-use std::time::Duration;
+//! Message-ID. A round's messages share one connection (`session`).
 
 use std::sync::Arc;
 
+use lettre::Message;
 use lettre::message::dkim::{
     DkimCanonicalization, DkimCanonicalizationType, DkimConfig, DkimSigningAlgorithm,
     DkimSigningKey,
@@ -17,26 +16,24 @@ use lettre::message::dkim::{
 use lettre::message::header::ContentType;
 use lettre::message::header::HeaderName;
 use lettre::message::{Mailbox, MultiPart, SinglePart};
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+use super::session::{Endpoint, Session};
 use super::{MAX_ATTEMPTS, backoff_secs};
-use crate::config::{Smtp, SmtpSecurity};
+use crate::config::Smtp;
 use crate::db::Db;
 use crate::phishing::schedule::{self, Calendar};
 
 /// How long a worker holds a message it is sending: longer than the SMTP
 /// timeout, so a live worker never loses it to another.
 const LEASE_MS: i64 = 5 * 60 * 1000;
-const SMTP_TIMEOUT: Duration = Duration::from_secs(60);
+const _: () = assert!(LEASE_MS > super::session::SMTP_TIMEOUT.as_millis() as i64);
 /// Messages one round sends at most.
 const BATCH: i64 = 50;
 
 /// The configured relay, ready to send.
 #[derive(Clone)]
 pub struct Relay {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    endpoint: Endpoint,
     from: Mailbox,
     /// Whose working days a campaign's messages keep to (issue 11).
     calendar: Calendar,
@@ -69,28 +66,8 @@ impl Relay {
             .from
             .parse::<Mailbox>()
             .map_err(|_| RelayError::From(smtp.from.clone()))?;
-        let tls = |host: &str| {
-            TlsParameters::new(host.to_owned())
-                .map_err(|e| RelayError::Transport(host.to_owned(), e))
-        };
-        let security = match smtp.security {
-            SmtpSecurity::None => Tls::None,
-            SmtpSecurity::Starttls => Tls::Required(tls(&smtp.host)?),
-            SmtpSecurity::Tls => Tls::Wrapper(tls(&smtp.host)?),
-        };
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host)
-            .port(smtp.port)
-            .tls(security)
-            .timeout(Some(SMTP_TIMEOUT));
-        if !smtp.username.is_empty() {
-            let path = &smtp.password_file;
-            let password = std::fs::read_to_string(path)
-                .map_err(|e| RelayError::Password(path.display().to_string(), e))?;
-            let password = password.lines().next().unwrap_or_default().to_owned();
-            builder = builder.credentials(Credentials::new(smtp.username.clone(), password));
-        }
         Ok(Relay {
-            transport: builder.build(),
+            endpoint: Endpoint::new(smtp)?,
             from,
             calendar: Calendar::default(),
             dkim: None,
@@ -192,6 +169,7 @@ async fn send(
     .fetch_all(&db.pool)
     .await?;
     let mut summary = SendSummary::default();
+    let mut session = Session::new(&relay.endpoint);
     for Due {
         id,
         campaign_id,
@@ -205,11 +183,9 @@ async fn send(
             continue;
         };
         let outcome = match build(relay, &claimed) {
-            Ok(message) => relay
-                .transport
-                .send(message)
+            Ok(message) => session
+                .send(&message)
                 .await
-                .map(|_| ())
                 .map_err(|e| (e.is_permanent(), e.to_string())),
             Err(e) => Err((true, e)),
         };
@@ -259,6 +235,7 @@ async fn send(
             }
         }
     }
+    session.close().await;
     Ok(summary)
 }
 

@@ -9,6 +9,7 @@ use axum::response::{Html, IntoResponse, Response};
 pub mod body;
 mod client;
 mod clients;
+pub mod compression;
 pub mod csv;
 pub mod errors;
 pub mod flood;

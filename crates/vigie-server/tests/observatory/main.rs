@@ -29,6 +29,7 @@ mod migrations;
 mod password_links;
 mod pipeline;
 mod probes;
+mod relay_session;
 mod sensors;
 mod sign_in_limits;
 mod territory;

@@ -29,6 +29,8 @@ class Sink:
             "from": str(message["From"]),
             "to": str(message["To"]),
             "message_id": str(message["Message-ID"]),
+            # The client's port: one per SMTP connection.
+            "peer_port": session.peer[1],
             # The bytes as received, for signature checks (DKIM).
             "raw": (envelope.original_content or envelope.content).decode("latin-1"),
             "content_type": message.get_content_type(),
