@@ -89,6 +89,7 @@ pub fn routes() -> web::Routes {
         .merge(phishing::router())
         .merge(elearning::router())
         .merge(kit::router())
+        .merge(agreements::router())
         .merge(web::router())
 }
 
