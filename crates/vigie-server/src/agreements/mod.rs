@@ -24,6 +24,7 @@ pub mod dates;
 pub mod documents;
 pub mod eligibility;
 pub mod offers;
+pub mod overview;
 mod pages;
 pub mod service;
 pub mod store;

@@ -89,8 +89,19 @@ fn dates_line(view: &View) -> String {
     }
 }
 
+/// « En cours depuis le 5 janvier 2026 », « Signée, pas encore commencée ».
+pub(super) fn status_sentence(view: &View) -> String {
+    let label = view.schedule.status.label();
+    let mut chars = label.chars();
+    let capitalised: String = chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
+    format!("{capitalised} ({})", dates_line(view))
+}
+
 /// What to do next, in one sentence.
-fn next_step(view: &View, ends: &[store::EndActionRow]) -> String {
+pub(super) fn next_step(view: &View, ends: &[store::EndActionRow]) -> String {
     let s = &view.schedule;
     match s.status {
         Status::Draft => {

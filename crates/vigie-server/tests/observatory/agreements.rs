@@ -329,6 +329,29 @@ async fn an_agreement_from_signature_to_termination() {
     let page = page.text().await.unwrap();
     assert!(page.contains("État : en fin de convention."), "{page}");
     assert!(page.contains("Elle se termine le"), "{page}");
+    // Its page says so too, and what else the commune may ask for.
+    let home = feurs
+        .get(server.at("/communes/42094"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(home.contains("Conventions avec le territoire"), "{home}");
+    assert!(
+        home.contains("Parcours cybersécurité</a> : En fin de convention"),
+        "{home}"
+    );
+    // Feurs (8 367 inhabitants) may not ask for path 2.
+    assert!(
+        home.contains("La commune peut aussi demander : Boîtier"),
+        "{home}"
+    );
+    assert!(
+        !home.contains("Parcours 2 : cyber-sensibilisation enrichie"),
+        "{home}"
+    );
     let (status, _) = post_json(
         &feurs,
         &server,
