@@ -128,6 +128,48 @@ pub fn long_date(ms: i64) -> String {
         .map_or_else(String::new, |t| day_long(vigie_core::local_day(t)))
 }
 
+/// `1 500 €`, `1 500,50 €`: an amount in euro cents, as a letter writes
+/// it (cents only when there are some).
+pub fn euros(cents: i64) -> String {
+    let whole = number(cents / 100);
+    match (cents % 100).abs() {
+        0 => format!("{whole} €"),
+        rest => format!("{whole},{rest:02} €"),
+    }
+}
+
+/// An amount typed in euros (`1500`, `1 500,50`, `1500.5 €`) in cents;
+/// `None` when it is not one (negative, more than two decimals, or above
+/// a billion euros).
+pub fn parse_euros(text: &str) -> Option<i64> {
+    let cleaned: String = text
+        .trim()
+        .trim_end_matches('€')
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}'))
+        .collect();
+    let (whole, decimals) = match cleaned.split_once([',', '.']) {
+        Some((whole, decimals)) => (whole, decimals),
+        None => (cleaned.as_str(), ""),
+    };
+    if whole.is_empty()
+        || whole.len() > 10
+        || decimals.len() > 2
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !decimals.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let whole: i64 = whole.parse().ok()?;
+    let cents: i64 = match decimals.len() {
+        0 => 0,
+        1 => decimals.parse::<i64>().ok()? * 10,
+        _ => decimals.parse().ok()?,
+    };
+    let total = whole.checked_mul(100)?.checked_add(cents)?;
+    (total <= 100_000_000_000).then_some(total)
+}
+
 /// `1 234 567`, with the narrow no-break space French uses between
 /// thousands.
 pub fn number(value: i64) -> String {
@@ -197,6 +239,25 @@ pub fn duration(secs: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn euros_are_written_and_read_the_french_way() {
+        assert_eq!(euros(150_000), "1\u{202f}500 €");
+        assert_eq!(euros(150_050), "1\u{202f}500,50 €");
+        assert_eq!(euros(7), "0,07 €");
+        for (typed, cents) in [
+            ("1500", 150_000),
+            ("1 500,50", 150_050),
+            ("1\u{202f}500,5 €", 150_050),
+            ("1500.05", 150_005),
+            ("0", 0),
+        ] {
+            assert_eq!(parse_euros(typed), Some(cents), "{typed}");
+        }
+        for wrong in ["", "-5", "1,234", "douze", "1e3", "99999999999", ","] {
+            assert_eq!(parse_euros(wrong), None, "{wrong}");
+        }
+    }
 
     #[test]
     fn percents() {

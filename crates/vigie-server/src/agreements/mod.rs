@@ -23,10 +23,13 @@ pub mod calendar;
 pub mod dates;
 pub mod documents;
 pub mod eligibility;
+mod forms;
 pub mod offers;
 pub mod overview;
 mod pages;
+mod prefill;
 pub mod service;
+mod show;
 pub mod store;
 
 pub use dates::{Facts, Schedule, Status, Termination};
@@ -65,21 +68,26 @@ pub fn router() -> Routes {
             Access::Visible,
             pages::of_commune,
         )
-        .get("/conventions/{agreement}", Access::Visible, pages::show)
+        .get("/conventions/{agreement}", Access::Visible, show::show)
         .post(
             "/conventions/{agreement}/evenements",
             Access::Staff,
-            pages::event,
+            forms::event,
         )
         .post(
             "/conventions/{agreement}/referents",
             Access::Staff,
-            pages::referents,
+            forms::referents,
         )
         .post(
             "/conventions/{agreement}/fin",
             Access::Staff,
-            pages::end_done,
+            forms::end_done,
+        )
+        .post(
+            "/conventions/{agreement}/couts",
+            Access::Staff,
+            forms::costs,
         )
         .get(
             "/conventions/{agreement}/document.pdf",

@@ -1,7 +1,7 @@
 //! The programme's pages: the offers, the staff's list of agreements and
-//! their form, a commune's agreements, and an agreement's page (where it
-//! stands and what to do next, its dates, steps, documents, what its end
-//! obliges, its referents and history), with the staff's forms.
+//! their form, a commune's agreements; the one sentence that says where
+//! an agreement stands and what to do next (an agreement's own page is
+//! `show`, the staff's forms on it `forms`).
 //!
 //! What it must never do: show a commune another's agreements (the
 //! handlers go through `service::visible` and `VisibleCommune`), or lose
@@ -9,19 +9,17 @@
 //! reason, status 422, nothing stored).
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::dates::Termination;
-use super::offers::{Offer, Party, Start};
-use super::service::{self, Deliverable, DeliverableStatus, Fact, Request, View};
-use super::store::{self, Agreement, Change, DataAtEnd, Referent};
+use super::offers::{Offer, Start};
+use super::service::{self, DeliverableStatus, Request, View};
+use super::store::{self, Agreement};
 use super::{Status, today};
 use crate::accounts::{Caller, CsrfForm, Staff, VisibleCommune};
-use crate::db::now_ms;
 use crate::territory::Commune;
 use crate::web::{Chrome, render};
 use crate::{AppError, AppState, fr};
@@ -247,7 +245,7 @@ pub(super) async fn offers(
         .offers
         .all()
         .map(|offer| {
-            let rules = super::documents::rules(offer, None);
+            let rules = super::prefill::rules(offer, None);
             let rule = |key: &str| {
                 rules
                     .get(key)
@@ -365,7 +363,7 @@ pub(super) async fn new_form(
     new_page(&state, &caller, form, None).await
 }
 
-fn optional_day(text: &str, what: &str) -> Result<Option<NaiveDate>, String> {
+pub(super) fn optional_day(text: &str, what: &str) -> Result<Option<NaiveDate>, String> {
     match text.trim() {
         "" => Ok(None),
         text => text
@@ -404,387 +402,4 @@ pub(super) async fn create(
         }
         Err(other) => Err(other),
     }
-}
-
-#[derive(Template)]
-#[template(path = "agreements/show.html")]
-struct ShowPage {
-    chrome: Chrome,
-    commune: Commune,
-    view: View,
-    status: &'static str,
-    next: String,
-    dates: Vec<(&'static str, String)>,
-    steps: Vec<StepRow>,
-    documents: Vec<DocumentRow>,
-    ends: Vec<EndRow>,
-    history: Vec<(String, String)>,
-    start_label: &'static str,
-    needs_start: bool,
-    can_terminate: bool,
-    parties: Vec<(&'static str, &'static str)>,
-    data_choice: &'static str,
-    error: Option<String>,
-    is_staff: bool,
-}
-
-struct StepRow {
-    id: String,
-    title: String,
-    window: String,
-    done: Option<String>,
-    late: bool,
-}
-
-struct DocumentRow {
-    kind: &'static str,
-    label: String,
-    step: String,
-    status: &'static str,
-    signed: bool,
-    signed_line: String,
-}
-
-struct EndRow {
-    action: &'static str,
-    label: &'static str,
-    due: String,
-    done: Option<String>,
-}
-
-fn document_row(view: &View, d: &Deliverable) -> DocumentRow {
-    let step_title = view.offer.step(&d.step).map(|s| s.title.clone());
-    DocumentRow {
-        kind: d.kind.id(),
-        label: match step_title {
-            Some(title) => format!("{} — {title}", d.kind.label()),
-            None => d.kind.label().to_owned(),
-        },
-        step: d.step.clone(),
-        status: d.status.label(),
-        signed: d.status == DeliverableStatus::Signed,
-        signed_line: match (&d.signed_on, &d.signed_name) {
-            (Some(on), Some(name)) => {
-                let on = on.parse::<NaiveDate>().map_or(on.clone(), fr::day);
-                format!("signé le {on} ({name})")
-            }
-            _ => String::new(),
-        },
-    }
-}
-
-async fn show_page(
-    state: &AppState,
-    caller: &Caller,
-    id: &str,
-    error: Option<String>,
-) -> Result<Response, AppError> {
-    let (agreement, offer) = service::visible(state, caller, id).await?;
-    let commune = crate::territory::commune(&state.db, &agreement.commune)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let ends = store::end_actions(&state.db, &agreement.id).await?;
-    let events = store::events(&state.db, &agreement.id).await?;
-    let view = service::view(state, agreement, offer, today()).await?;
-    let s = &view.schedule;
-    let mut dates = Vec::new();
-    if let Some(day) = view.facts.signed_on {
-        dates.push(("Signée le", fr::day_long(day)));
-    }
-    if let Some(day) = s.starts_on {
-        dates.push(("Commence le", fr::day_long(day)));
-    }
-    if let Some(period) = s.period {
-        dates.push((
-            "Période en cours",
-            format!(
-                "n° {}, {}",
-                period.number,
-                fr::day_range(period.starts_on, period.ends_on)
-            ),
-        ));
-    }
-    if let Some(day) = s.notice_by {
-        dates.push(("Résiliation à recevoir au plus tard le", fr::day_long(day)));
-    }
-    if let Some(day) = s.renews_on {
-        dates.push(("Reconduction tacite le", fr::day_long(day)));
-    }
-    if let Some(day) = s.ends_on {
-        dates.push(("Dernier jour", fr::day_long(day)));
-    }
-    let steps = s
-        .steps
-        .iter()
-        .map(|w| StepRow {
-            id: w.step.clone(),
-            title: view
-                .offer
-                .step(&w.step)
-                .map_or(w.step.clone(), |st| st.title.clone()),
-            window: fr::day_range(w.opens_on, w.due_on),
-            done: w.done_on.map(fr::day_long),
-            late: w.done_on.is_none() && w.due_on < s.on,
-        })
-        .collect();
-    let documents = view
-        .deliverables
-        .iter()
-        .map(|d| document_row(&view, d))
-        .collect();
-    let end_rows = ends
-        .iter()
-        .filter_map(|e| {
-            let action = e.action()?;
-            Some(EndRow {
-                action: action.id(),
-                label: action.label(),
-                due: e
-                    .due_on
-                    .parse::<NaiveDate>()
-                    .map_or(e.due_on.clone(), fr::day_long),
-                done: e.done_at.map(|at| {
-                    if e.note.is_empty() {
-                        fr::date(at)
-                    } else {
-                        format!("{} ({})", fr::date(at), e.note)
-                    }
-                }),
-            })
-        })
-        .collect();
-    let history = events
-        .iter()
-        .map(|e| (fr::date_at(e.at), e.detail.clone()))
-        .collect();
-    let parties = view
-        .offer
-        .notice
-        .as_ref()
-        .map(|n| n.by.iter().map(|p| (party_id(*p), p.label())).collect())
-        .unwrap_or_default();
-    let next = next_step(&view, &ends);
-    render(&ShowPage {
-        chrome: Chrome::new(
-            format!("{} — {}", view.offer.title, commune.name),
-            Some(caller),
-        ),
-        status: s.status.label(),
-        next,
-        dates,
-        steps,
-        documents,
-        ends: end_rows,
-        history,
-        start_label: service::start_label(&view.offer),
-        needs_start: view.offer.start != Start::Signature && view.facts.started_on.is_none(),
-        can_terminate: !matches!(s.status, Status::Ended | Status::Terminated | Status::Draft),
-        parties,
-        data_choice: view.agreement.data_at_end.map_or("", DataAtEnd::id),
-        error,
-        is_staff: caller.is_staff(),
-        commune,
-        view,
-    })
-}
-
-fn party_id(party: Party) -> &'static str {
-    match party {
-        Party::Territory => "territory",
-        Party::Commune => "commune",
-    }
-}
-
-/// `/conventions/{agreement}`.
-pub(super) async fn show(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<Response, AppError> {
-    show_page(&state, &caller, &id, None).await
-}
-
-/// A refused form: the page again, with why, as 422.
-async fn refused(
-    state: &AppState,
-    caller: &Caller,
-    id: &str,
-    message: String,
-) -> Result<Response, AppError> {
-    let page = show_page(state, caller, id, Some(message)).await?;
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-}
-
-#[derive(Deserialize)]
-pub(super) struct EventForm {
-    #[serde(default)]
-    kind: String,
-    #[serde(default)]
-    on: String,
-    #[serde(default)]
-    step: String,
-    #[serde(default)]
-    by: String,
-    #[serde(default)]
-    ends_on: String,
-}
-
-/// `POST /conventions/{agreement}/evenements`: signed, started, a step
-/// done, completed, a termination.
-pub(super) async fn event(
-    State(state): State<AppState>,
-    Staff(caller): Staff,
-    Path(id): Path<String>,
-    CsrfForm(form): CsrfForm<EventForm>,
-) -> Result<Response, AppError> {
-    let (agreement, offer) = service::visible(&state, &caller, &id).await?;
-    let fact = match fact_of(&form) {
-        Ok(fact) => fact,
-        Err(message) => return refused(&state, &caller, &id, message).await,
-    };
-    match service::record(&state, &caller, &agreement, &offer, fact).await {
-        Ok(()) => Ok(Redirect::to(&format!("/conventions/{id}")).into_response()),
-        Err(AppError::Unprocessable(message) | AppError::BadRequest(message)) => {
-            refused(&state, &caller, &id, message).await
-        }
-        Err(other) => Err(other),
-    }
-}
-
-fn fact_of(form: &EventForm) -> Result<Fact, String> {
-    let on = optional_day(&form.on, "Date")?.ok_or("Date : indiquez le jour.")?;
-    let by = || match form.by.as_str() {
-        "territory" => Ok(Party::Territory),
-        "commune" => Ok(Party::Commune),
-        _ => Err("Choisissez qui résilie : le territoire ou la commune.".to_owned()),
-    };
-    Ok(match form.kind.as_str() {
-        "signed" => Fact::Signed(on),
-        "started" => Fact::Started(on),
-        "step_done" => Fact::StepDone {
-            step: form.step.clone(),
-            on,
-        },
-        "completed" => Fact::Completed(on),
-        "notice" => Fact::Terminated(Termination::Notice {
-            given_on: on,
-            by: by()?,
-        }),
-        "non_renewal" => Fact::Terminated(Termination::NonRenewal {
-            given_on: on,
-            by: by()?,
-        }),
-        "decided" => Fact::Terminated(Termination::Decided {
-            given_on: on,
-            ends_on: optional_day(&form.ends_on, "Fin effective")?
-                .ok_or("Fin effective : indiquez le dernier jour.")?,
-        }),
-        _ => return Err("Choisissez ce qui s'est passé.".to_owned()),
-    })
-}
-
-#[derive(Deserialize)]
-pub(super) struct ReferentsForm {
-    #[serde(default)]
-    commune_name: String,
-    #[serde(default)]
-    commune_role: String,
-    #[serde(default)]
-    commune_email: String,
-    #[serde(default)]
-    commune_phone: String,
-    #[serde(default)]
-    territory_name: String,
-    #[serde(default)]
-    territory_role: String,
-    #[serde(default)]
-    territory_email: String,
-    #[serde(default)]
-    territory_phone: String,
-    #[serde(default)]
-    data_at_end: String,
-}
-
-/// `POST /conventions/{agreement}/referents`: both referents, and what
-/// the commune asks for its data at the end.
-pub(super) async fn referents(
-    State(state): State<AppState>,
-    Staff(caller): Staff,
-    Path(id): Path<String>,
-    CsrfForm(form): CsrfForm<ReferentsForm>,
-) -> Result<Response, AppError> {
-    service::visible(&state, &caller, &id).await?;
-    let commune = Referent {
-        name: form.commune_name,
-        role: form.commune_role,
-        email: form.commune_email,
-        phone: form.commune_phone,
-    };
-    let territory = Referent {
-        name: form.territory_name,
-        role: form.territory_role,
-        email: form.territory_email,
-        phone: form.territory_phone,
-    };
-    let checked = service::checked(commune, "référent de la commune")
-        .and_then(|c| Ok((c, service::checked(territory, "référent du territoire")?)));
-    let (commune, territory) = match checked {
-        Ok(both) => both,
-        Err(AppError::Unprocessable(message)) => {
-            return refused(&state, &caller, &id, message).await;
-        }
-        Err(other) => return Err(other),
-    };
-    let data = DataAtEnd::parse(form.data_at_end.trim());
-    let change = Change {
-        referents: Some((&territory, &commune)),
-        data_at_end: Some(data),
-        ..Change::note(Some(caller.user_id), "referents", "Référents mis à jour.")
-    };
-    store::change(&state.db, &id, &change, now_ms()).await?;
-    Ok(Redirect::to(&format!("/conventions/{id}#referents")).into_response())
-}
-
-#[derive(Deserialize)]
-pub(super) struct EndForm {
-    #[serde(default)]
-    action: String,
-    #[serde(default)]
-    note: String,
-}
-
-/// `POST /conventions/{agreement}/fin`: an end action marked done.
-pub(super) async fn end_done(
-    State(state): State<AppState>,
-    Staff(caller): Staff,
-    Path(id): Path<String>,
-    CsrfForm(form): CsrfForm<EndForm>,
-) -> Result<Response, AppError> {
-    service::visible(&state, &caller, &id).await?;
-    let Some(action) = super::offers::EndAction::parse(&form.action) else {
-        return refused(&state, &caller, &id, "Action de fin inconnue.".to_owned()).await;
-    };
-    let note: String = form
-        .note
-        .trim()
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(200)
-        .collect();
-    let detail = if note.is_empty() {
-        format!("Fait : {}.", action.label())
-    } else {
-        format!("Fait : {} ({note}).", action.label())
-    };
-    let change = Change::note(Some(caller.user_id), "end_action", &detail);
-    if !store::end_action_done(&state.db, &id, action, &note, &change, now_ms()).await? {
-        return refused(
-            &state,
-            &caller,
-            &id,
-            "Cette action n'est pas à faire, ou elle est déjà faite.".to_owned(),
-        )
-        .await;
-    }
-    Ok(Redirect::to(&format!("/conventions/{id}#fin")).into_response())
 }

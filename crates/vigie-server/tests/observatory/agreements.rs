@@ -224,6 +224,53 @@ async fn an_agreement_from_signature_to_termination() {
     assert_eq!(scan.status(), StatusCode::OK);
     assert_eq!(scan.bytes().await.unwrap().as_ref(), SCAN);
 
+    // The path's costs, typed the French way; the phase's minutes say
+    // what they make due.
+    let typed = admin
+        .post(server.at(&format!("/conventions/{id}/couts")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("total", "3 000"),
+            ("founders", ""),
+            ("commune", "1 500,50"),
+            ("phase_step_1", "750 €"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(typed.status(), StatusCode::SEE_OTHER);
+    let (_, agreement) = get_json(&admin, &server, &path).await;
+    assert_eq!(
+        agreement["costs"],
+        json!({"total_cents": 300000, "founders_cents": null, "commune_cents": 150050,
+               "phases": [{"step": "step_1", "cents": 75000}]})
+    );
+    let wrong = admin
+        .post(server.at(&format!("/conventions/{id}/couts")))
+        .form(&[("csrf", csrf.as_str()), ("total", "douze euros")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = plain(&wrong.text().await.unwrap());
+    assert!(page.contains("Coût total : « douze euros »"), "{page}");
+    assert!(page.contains("pas un montant en euros"), "{page}");
+    let words = pdf_words(
+        &admin,
+        &server,
+        &format!("/conventions/{id}/document.pdf?type=phase_minutes&etape=step_1"),
+    )
+    .await;
+    if let Some(words) = words {
+        for expected in [
+            "Procès-verbal d'achèvement de phase",
+            "Étape 1 : audit, sécurisation et sensibilisation",
+            "la contribution de la commune pour cette phase : 750 €",
+        ] {
+            assert!(words.contains(expected), "« {expected} » not in: {words}");
+        }
+    }
+
     // A scan that is not one, and a step that does not exist: refused,
     // nothing changed.
     let form = reqwest::multipart::Form::new()

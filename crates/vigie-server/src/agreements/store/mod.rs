@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::FromRow;
 
 use super::dates::Facts;
-use super::offers::{Catalogue, DeliverableKind, EndAction};
+use super::offers::Catalogue;
 use crate::Db;
 use crate::db::random_hex;
 
@@ -161,7 +161,7 @@ pub struct NewAgreement<'a> {
     pub detail: &'a str,
 }
 
-fn json<T: Serialize>(value: &T) -> String {
+pub(super) fn json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
 }
 
@@ -191,7 +191,7 @@ pub async fn create(db: &Db, new: &NewAgreement<'_>, now: i64) -> Result<String,
     Ok(id)
 }
 
-async fn event(
+pub(super) async fn event(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     id: &str,
     now: i64,
@@ -335,204 +335,6 @@ pub async fn events(db: &Db, id: &str) -> Result<Vec<Event>, sqlx::Error> {
     .await
 }
 
-/// A document's state, as stored (no row: still to produce).
-#[derive(Clone, Debug, FromRow)]
-pub struct DocumentRow {
-    pub kind: String,
-    pub step: String,
-    pub produced_at: Option<i64>,
-    pub signed_on: Option<String>,
-    pub signed_at: Option<i64>,
-    pub signed_name: Option<String>,
-    pub signed_size: Option<i64>,
-}
-
-pub async fn documents(db: &Db, id: &str) -> Result<Vec<DocumentRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT kind, step, produced_at, signed_on, signed_at, signed_name, signed_size \
-         FROM agreement_documents WHERE agreement_id = $1",
-    )
-    .bind(id)
-    .fetch_all(db.read())
-    .await
-}
-
-/// Records that a document was generated (its first time only).
-pub async fn produced(
-    db: &Db,
-    id: &str,
-    kind: DeliverableKind,
-    step: &str,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO agreement_documents (agreement_id, kind, step, produced_at) \
-         VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (agreement_id, kind, step) DO UPDATE SET \
-         produced_at = COALESCE(agreement_documents.produced_at, excluded.produced_at)",
-    )
-    .bind(id)
-    .bind(kind.id())
-    .bind(step)
-    .bind(now)
-    .execute(&db.pool)
-    .await?;
-    Ok(())
-}
-
-/// A signed scan, as uploaded.
-pub struct Scan<'a> {
-    pub kind: DeliverableKind,
-    pub step: &'a str,
-    pub signed_on: NaiveDate,
-    pub name: &'a str,
-    pub content_type: &'a str,
-    pub bytes: &'a [u8],
-}
-
-/// Keeps a signed scan (replacing an earlier one) and applies `change`
-/// (the facts the signature makes: signed, step done, completed),
-/// together.
-pub async fn signed(
-    db: &Db,
-    id: &str,
-    scan: &Scan<'_>,
-    change: &Change<'_>,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    let mut tx = db.pool.begin().await?;
-    let size = i64::try_from(scan.bytes.len()).unwrap_or(i64::MAX);
-    sqlx::query(
-        "INSERT INTO agreement_documents (agreement_id, kind, step, produced_at, signed_on, \
-         signed_at, signed_name, signed_type, signed_size, signed_content, uploaded_by) \
-         VALUES ($1, $2, $3, $4, $5, $4, $6, $7, $8, $9, $10) \
-         ON CONFLICT (agreement_id, kind, step) DO UPDATE SET \
-         produced_at = COALESCE(agreement_documents.produced_at, excluded.produced_at), \
-         signed_on = excluded.signed_on, signed_at = excluded.signed_at, \
-         signed_name = excluded.signed_name, signed_type = excluded.signed_type, \
-         signed_size = excluded.signed_size, signed_content = excluded.signed_content, \
-         uploaded_by = excluded.uploaded_by",
-    )
-    .bind(id)
-    .bind(scan.kind.id())
-    .bind(scan.step)
-    .bind(now)
-    .bind(scan.signed_on.to_string())
-    .bind(scan.name)
-    .bind(scan.content_type)
-    .bind(size)
-    .bind(scan.bytes)
-    .bind(change.user)
-    .execute(&mut *tx)
-    .await?;
-    if let Some(facts) = change.facts {
-        sqlx::query("UPDATE agreements SET facts = $1, updated_at = $2 WHERE id = $3")
-            .bind(json(facts))
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-    }
-    event(&mut tx, id, now, change.user, change.kind, change.detail).await?;
-    tx.commit().await
-}
-
-/// A signed scan's name, type and bytes.
-pub async fn scan(
-    db: &Db,
-    id: &str,
-    kind: &str,
-    step: &str,
-) -> Result<Option<(String, String, Vec<u8>)>, sqlx::Error> {
-    type Stored = (Option<String>, Option<String>, Option<Vec<u8>>);
-    let row: Option<Stored> = sqlx::query_as(
-        "SELECT signed_name, signed_type, signed_content FROM agreement_documents \
-         WHERE agreement_id = $1 AND kind = $2 AND step = $3",
-    )
-    .bind(id)
-    .bind(kind)
-    .bind(step)
-    .fetch_optional(db.read())
-    .await?;
-    Ok(match row {
-        Some((Some(name), Some(kind), Some(bytes))) => Some((name, kind, bytes)),
-        _ => None,
-    })
-}
-
-/// What an ended agreement obliges, and whether it is done.
-#[derive(Clone, Debug, FromRow)]
-pub struct EndActionRow {
-    pub action: String,
-    pub due_on: String,
-    pub done_at: Option<i64>,
-    pub note: String,
-}
-
-impl EndActionRow {
-    pub fn action(&self) -> Option<EndAction> {
-        EndAction::parse(&self.action)
-    }
-}
-
-pub async fn end_actions(db: &Db, id: &str) -> Result<Vec<EndActionRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT action, due_on, done_at, note FROM agreement_end_actions \
-         WHERE agreement_id = $1 ORDER BY due_on, action",
-    )
-    .bind(id)
-    .fetch_all(db.read())
-    .await
-}
-
-/// Records that an ended agreement obliges `action` from `due_on` (once).
-pub async fn oblige(
-    db: &Db,
-    id: &str,
-    action: EndAction,
-    due_on: NaiveDate,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "INSERT INTO agreement_end_actions (agreement_id, action, due_on) VALUES ($1, $2, $3) \
-         ON CONFLICT (agreement_id, action) DO NOTHING",
-    )
-    .bind(id)
-    .bind(action.id())
-    .bind(due_on.to_string())
-    .execute(&db.pool)
-    .await?;
-    Ok(done.rows_affected() > 0)
-}
-
-/// Marks an end action done, with its history line.
-pub async fn end_action_done(
-    db: &Db,
-    id: &str,
-    action: EndAction,
-    note: &str,
-    change: &Change<'_>,
-    now: i64,
-) -> Result<bool, sqlx::Error> {
-    let mut tx = db.pool.begin().await?;
-    let done = sqlx::query(
-        "UPDATE agreement_end_actions SET done_at = $1, done_by = $2, note = $3 \
-         WHERE agreement_id = $4 AND action = $5 AND done_at IS NULL",
-    )
-    .bind(now)
-    .bind(change.user)
-    .bind(note)
-    .bind(id)
-    .bind(action.id())
-    .execute(&mut *tx)
-    .await?;
-    if done.rows_affected() == 0 {
-        return Ok(false);
-    }
-    event(&mut tx, id, now, change.user, change.kind, change.detail).await?;
-    tx.commit().await?;
-    Ok(true)
-}
-
 /// The day the commune's sensor was installed (its first report), if one
 /// is: the sensor offer's starting event when nobody attested it by hand.
 pub async fn sensor_installed_on(db: &Db, commune: &str) -> Result<Option<NaiveDate>, sqlx::Error> {
@@ -596,3 +398,9 @@ pub async fn in_force(
     }
     Ok(false)
 }
+
+mod documents;
+mod ends;
+
+pub use documents::{DocumentRow, Scan, documents, produced, scan, signed};
+pub use ends::{EndActionRow, end_action_done, end_actions, oblige};
