@@ -59,6 +59,18 @@ const BUILT_IN: &[(&str, &str)] = &[
         "annexe-securite.typ",
         include_str!("../../documents/annexe-securite.typ"),
     ),
+    (
+        "fiche-de-pret.typ",
+        include_str!("../../documents/fiche-de-pret.typ"),
+    ),
+    (
+        "fiche-de-restitution.typ",
+        include_str!("../../documents/fiche-de-restitution.typ"),
+    ),
+    (
+        "attestation-effacement.typ",
+        include_str!("../../documents/attestation-effacement.typ"),
+    ),
 ];
 
 /// The fonts every document is set in (Liberation Sans, SIL OFL 1.1):
