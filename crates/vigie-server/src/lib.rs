@@ -90,6 +90,7 @@ pub fn routes() -> web::Routes {
         .merge(phishing::router())
         .merge(elearning::router())
         .merge(kit::router())
+        .merge(agreements::router())
         .merge(crisis::router())
         .merge(web::router())
 }

@@ -13,20 +13,40 @@
 //! answers for), touch the database or the network, or panic on any file
 //! or any date (the fuzz target `offer_files` feeds it both).
 //!
-//! Next step (the store, the API and the pages, from issue 12's
-//! contract): an `agreements` table per commune and offer keeping the
-//! facts of [`dates::Facts`] and its history; `GET /api/v1/offers`
-//! (`[{"id", "title"}]` from [`Catalogue::all`]); `POST /api/v1/agreements`
-//! checking [`eligibility::check`] (its French refusal as the 422's
-//! `error`); `GET /api/v1/agreements/{id}` from [`dates::Schedule`]
-//! (`status`, `starts_on`, `ends_on`, `notice_by`) and the offer's
-//! deliverables; `GET /api/v1/deadlines` from [`dates::Schedule::deadlines`];
-//! the processing register from [`offers::Processing`].
+//! Around the core: `store` keeps agreements (their facts, history,
+//! documents and end actions), `service` checks and records what happens
+//! to them for the API (`api`) and the pages, `calendar` says what is due
+//! over a range of days.
 
+mod api;
+pub mod calendar;
 pub mod dates;
 pub mod eligibility;
 pub mod offers;
+pub mod service;
+pub mod store;
 
 pub use dates::{Facts, Schedule, Status, Termination};
 pub use eligibility::{Applicant, Refusal};
 pub use offers::{Catalogue, Offer, OfferError};
+
+use crate::web::{Access, Routes};
+
+/// Today, in Paris: the day agreements' dates answer for.
+pub fn today() -> chrono::NaiveDate {
+    vigie_core::local_day(chrono::Utc::now())
+}
+
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/api/v1/offers", Access::SignedIn, api::offers)
+        .get("/api/v1/agreements", Access::SignedIn, api::list)
+        .post("/api/v1/agreements", Access::Staff, api::create)
+        .get("/api/v1/agreements/{agreement}", Access::Visible, api::show)
+        .post(
+            "/api/v1/agreements/{agreement}/events",
+            Access::Staff,
+            api::event,
+        )
+        .get("/api/v1/deadlines", Access::SignedIn, api::deadlines)
+}

@@ -73,6 +73,29 @@ async fn campaign_id(server: &TestServer, commune: &str) -> String {
     id
 }
 
+/// A signed sensor agreement of `commune`, as the store writes it.
+async fn agreement_id(server: &TestServer, commune: &str) -> String {
+    let facts = vigie_server::agreements::Facts {
+        signed_on: chrono::NaiveDate::from_ymd_opt(2026, 1, 5),
+        ..Default::default()
+    };
+    let nobody = vigie_server::agreements::store::Referent::default();
+    let new = vigie_server::agreements::store::NewAgreement {
+        commune,
+        offer: "sensor",
+        facts: &facts,
+        territory_referent: &nobody,
+        commune_referent: &nobody,
+        costs: None,
+        data_at_end: None,
+        created_by: None,
+        detail: "Convention de test.",
+    };
+    vigie_server::agreements::store::create(&server.db, &new, 0)
+        .await
+        .unwrap()
+}
+
 /// A provider's link to `audit`, created as the commune would: its token.
 async fn provider_link(server: &TestServer, audit: &str) -> String {
     let (browser, csrf) =
@@ -301,6 +324,7 @@ struct Fixtures {
     scans: (String, String),
     audits: (String, String),
     campaigns: (String, String),
+    agreements: (String, String),
     /// A provider's link token (public: the token is the key).
     provider_token: String,
     /// `OWN`'s training link token (public: the token is the key).
@@ -335,6 +359,11 @@ impl Fixtures {
             "sensor" => three(&self.sensors.0, &self.sensors.1, "capteur-inconnu"),
             "scan" => three(&self.scans.0, &self.scans.1, "999999"),
             "audit" => three(&self.audits.0, &self.audits.1, "0123456789abcdef01234567"),
+            "agreement" => three(
+                &self.agreements.0,
+                &self.agreements.1,
+                "0123456789abcdef01234567",
+            ),
             "campaign" => three(
                 &self.campaigns.0,
                 &self.campaigns.1,
@@ -492,6 +521,10 @@ async fn every_route_for_every_role() {
         campaigns: (
             campaign_id(&server, OWN).await,
             campaign_id(&server, OTHER).await,
+        ),
+        agreements: (
+            agreement_id(&server, OWN).await,
+            agreement_id(&server, OTHER).await,
         ),
         provider_token: String::new(),
         training_token: training_link(&server).await,

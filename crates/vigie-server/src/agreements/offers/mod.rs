@@ -368,6 +368,11 @@ impl DeliverableKind {
     pub fn id(self) -> &'static str {
         self.word()
     }
+
+    /// From the API's word.
+    pub fn parse(word: &str) -> Option<DeliverableKind> {
+        from_word(word)
+    }
 }
 
 impl EndAction {
@@ -388,4 +393,14 @@ impl EndAction {
     pub fn id(self) -> &'static str {
         self.word()
     }
+
+    /// From the API's word.
+    pub fn parse(word: &str) -> Option<EndAction> {
+        from_word(word)
+    }
+}
+
+/// The value a data file's or the API's word names.
+fn from_word<T: Word>(word: &str) -> Option<T> {
+    T::ALL.iter().find(|(w, _)| *w == word).map(|(_, v)| *v)
 }
