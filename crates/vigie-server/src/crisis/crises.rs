@@ -16,7 +16,7 @@ use super::inventory::CrisisLine;
 use super::ledger::{self, Filter, Loan};
 use super::rules::{self, DataOutcome, State as ItemState};
 use super::store::{self, BookingRow, Crisis};
-use super::{refuse, visible_crisis};
+use super::{agreed_outcome, refuse, visible_crisis};
 use crate::accounts::{Caller, CsrfForm, Staff, VisibleCommune, audit};
 use crate::cybermeteo::today;
 use crate::territory::{Commune, CommuneCode};
@@ -149,6 +149,9 @@ struct CrisisPage {
     available: Vec<(i64, String)>,
     due: String,
     history: Vec<(String, String)>,
+    /// What the agreement says of the commune's data: `returned`,
+    /// `destroyed` or empty.
+    agreed: &'static str,
 }
 
 /// `GET /crises/{crisis}`.
@@ -206,6 +209,9 @@ pub(super) async fn show(
         available,
         due: (today() + chrono::Duration::days(DEFAULT_LOAN_DAYS)).to_string(),
         history,
+        agreed: agreed_outcome(&state, &crisis.commune)
+            .await?
+            .map_or("", DataOutcome::id),
         crisis,
     })
 }
@@ -249,6 +255,7 @@ struct CommunePage {
     closed: Vec<CrisisLine>,
     loans: Vec<LoanLine>,
     bookings: Vec<BookingLine>,
+    agreed: &'static str,
 }
 
 pub(super) struct BookingLine {
@@ -305,6 +312,9 @@ pub(super) async fn of_commune(
             .collect(),
         loans: loans.iter().map(LoanLine::of).collect(),
         bookings: bookings.iter().map(BookingLine::of).collect(),
+        agreed: agreed_outcome(&state, &commune.code)
+            .await?
+            .map_or("", DataOutcome::id),
         commune,
     })
 }

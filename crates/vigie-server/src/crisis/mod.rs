@@ -24,8 +24,9 @@
 //! What it must never do: show a commune another commune's crises or
 //! loans (404, as for one that does not exist), lend an item that is not
 //! available, not wiped since its last loan, out of order or booked by
-//! another commune on those days, or lend to a commune without a crisis
-//! declared for it or a booking of its own.
+//! another commune on those days, or lend to a commune without a
+//! crisis-kit agreement in force and a crisis declared for it or a
+//! booking of its own.
 
 mod bookings;
 mod crises;
@@ -160,16 +161,40 @@ async fn visible_loan(
     }
 }
 
-/// Whether `commune` has a crisis-kit agreement in force on `day`.
-// TODO(issue 12): `agreements::store::in_force(db, commune, "crisis_kit",
-// day)` once the agreements' store is merged; until then every commune
-// of the territory may borrow.
+/// The offer an agreement must be of for the commune to borrow the kit.
+pub const OFFER: &str = "crisis_kit";
+
+/// Whether `commune` has a crisis-kit agreement in force on `day`
+/// (seed 002: the kit is lent to the communes that subscribed to it).
 async fn agreement_in_force(
-    _state: &AppState,
-    _commune: &str,
-    _day: chrono::NaiveDate,
+    state: &AppState,
+    commune: &str,
+    day: chrono::NaiveDate,
 ) -> Result<bool, AppError> {
-    Ok(true)
+    Ok(
+        crate::agreements::store::in_force(&state.db, &state.settings.offers, commune, OFFER, day)
+            .await?,
+    )
+}
+
+/// What the commune's crisis-kit agreement says of its data at the end
+/// (seed 002, art. 10), as the return form's choice; `None` when it says
+/// nothing or to archive (the commune's instructions decide).
+async fn agreed_outcome(
+    state: &AppState,
+    commune: &str,
+) -> Result<Option<rules::DataOutcome>, AppError> {
+    use crate::agreements::store::DataAtEnd;
+    let agreements = crate::agreements::store::of_commune(&state.db, commune).await?;
+    Ok(agreements
+        .iter()
+        .filter(|a| a.offer == OFFER)
+        .find_map(|a| a.data_at_end)
+        .and_then(|data| match data {
+            DataAtEnd::Return => Some(rules::DataOutcome::Returned),
+            DataAtEnd::Destroy => Some(rules::DataOutcome::Destroyed),
+            DataAtEnd::Archive => None,
+        }))
 }
 
 /// A refused form: 400 with what to fix, in French.

@@ -128,6 +128,30 @@ async fn the_crisis_kit_life_cycle() {
     let today = vigie_server::cybermeteo::today();
     let day = |days: i64| (today + chrono::Duration::days(days)).to_string();
 
+    // Saint-Étienne subscribed to the kit, its data to be returned to it
+    // at the end; Firminy did not.
+    let started = today - chrono::Duration::days(10);
+    let facts = vigie_server::agreements::Facts {
+        signed_on: Some(started),
+        started_on: Some(started),
+        ..Default::default()
+    };
+    let nobody = vigie_server::agreements::store::Referent::default();
+    let agreement = vigie_server::agreements::store::NewAgreement {
+        commune: OWN,
+        offer: "crisis_kit",
+        facts: &facts,
+        territory_referent: &nobody,
+        commune_referent: &nobody,
+        costs: None,
+        data_at_end: Some(vigie_server::agreements::store::DataAtEnd::Return),
+        created_by: None,
+        detail: "Convention du kit de crise.",
+    };
+    vigie_server::agreements::store::create(&server.db, &agreement, 0)
+        .await
+        .unwrap();
+
     // The inventory; a bad item is refused with the field named, nothing kept.
     let pc1 = staff
         .add(&[("kind", "laptop"), ("label", "PC-01"), ("serial", "PF3X9")])
@@ -286,6 +310,7 @@ async fn the_crisis_kit_life_cycle() {
         )
         .await;
     assert_eq!(booked.status(), StatusCode::SEE_OTHER);
+    let booking = location(&booked).rsplit('-').next().unwrap().to_owned();
     let overlap = staff
         .post(
             "/crise/reservations",
@@ -318,6 +343,25 @@ async fn the_crisis_kit_life_cycle() {
         post_lend(vec![&pc2], day(3)).await,
         StatusCode::CONFLICT,
         "« PC-02 » est réservé pour Firminy",
+    )
+    .await;
+    // Firminy's booking allows lending to it, but it has no agreement.
+    let no_agreement = staff
+        .post(
+            "/crise/prets",
+            &[
+                ("booking", &booking),
+                ("item", &pc2),
+                ("holder_name", "Marc"),
+                ("holder_role", "DGS"),
+                ("due", &day(5)),
+            ],
+        )
+        .await;
+    refused(
+        no_agreement,
+        StatusCode::BAD_REQUEST,
+        "pas de convention « kit de crise » en vigueur",
     )
     .await;
     assert_eq!(
@@ -360,6 +404,11 @@ async fn the_crisis_kit_life_cycle() {
     assert!(
         page.contains("Fiche de prêt signée par Paul Durand, maire"),
         "{page}"
+    );
+    assert!(
+        page.replace("&#x27;", "'")
+            .contains("La convention de la commune prévoit qu'elles soient restituées"),
+        "the return's choice follows the agreement"
     );
 
     // No attestation before the wipe; the return, then "to wipe".
