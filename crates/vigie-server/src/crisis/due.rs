@@ -10,6 +10,10 @@ use chrono::NaiveDate;
 use super::store;
 use crate::Db;
 
+/// A loan not yet returned, as the calendar reads it: id, due day,
+/// commune code and name, item, crisis, holder.
+type OpenLoan = (i64, String, String, String, String, Option<i64>, String);
+
 /// One thing due on a day.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Due {
@@ -28,7 +32,7 @@ pub struct Due {
 /// Everything due from `from` to `to` (both included), by day.
 pub async fn due(db: &Db, from: NaiveDate, to: NaiveDate) -> Result<Vec<Due>, sqlx::Error> {
     let mut all = Vec::new();
-    let loans: Vec<(i64, String, String, String, String, Option<i64>, String)> = sqlx::query_as(
+    let loans: Vec<OpenLoan> = sqlx::query_as(
         "SELECT l.id, l.due_day, l.commune, c.name, i.label, l.crisis_id, l.holder_name \
          FROM kit_loans l JOIN kit_items i ON i.id = l.item_id JOIN communes c ON c.code = l.commune \
          WHERE l.returned_at IS NULL AND l.due_day >= $1 AND l.due_day <= $2 ORDER BY l.due_day, l.id",

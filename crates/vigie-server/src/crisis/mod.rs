@@ -11,7 +11,7 @@
 //!   its line of history.
 //! - `inventory` (the staff's inventory and an item's page), `crises`
 //!   (declaring, a crisis's page, a commune's page), `lending` (lend,
-//!   acceptance, return, wipe), `bookings`, `documents` (the loan form,
+//!   return, wipe), `signed` (the signed forms' scans), `bookings`, `documents` (the loan form,
 //!   the return form and the wipe attestation through `vigie-docs`),
 //!   `due` (what the calendar shows).
 //!
@@ -36,6 +36,7 @@ mod inventory;
 pub mod ledger;
 mod lending;
 pub mod rules;
+mod signed;
 pub mod store;
 
 use axum::extract::DefaultBodyLimit;
@@ -96,12 +97,12 @@ pub fn router() -> Routes {
             Method::POST,
             "/prets/{loan}/fiche-signee",
             Access::Staff,
-            routing::post(lending::upload).layer(DefaultBodyLimit::max(MAX_UPLOAD)),
+            routing::post(signed::upload).layer(DefaultBodyLimit::max(MAX_UPLOAD)),
         )
         .get(
             "/prets/{loan}/fiche-signee",
             Access::Visible,
-            lending::download,
+            signed::download,
         )
         .get(
             "/prets/{loan}/fiche-de-pret.pdf",

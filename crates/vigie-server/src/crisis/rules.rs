@@ -9,6 +9,10 @@
 
 use chrono::{Months, NaiveDate};
 
+mod item;
+
+pub use item::{NewItem, imei_ok, new_item};
+
 /// The longest label, name, role or reason a form may carry.
 pub const MAX_SHORT: usize = 200;
 /// The longest free text (what happened, the state at return).
@@ -117,98 +121,6 @@ impl State {
     }
 }
 
-/// A new item as the form gives it, checked.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NewItem {
-    pub kind: Kind,
-    pub label: String,
-    pub serial: String,
-    pub imei: String,
-    pub address: String,
-}
-
-/// Checks a new item: a laptop needs its serial number, a phone its IMEI
-/// (15 digits, Luhn check digit: 3GPP TS 23.003 §6.2.1), a mailbox its
-/// address. The error names the field as the form labels it.
-pub fn new_item(
-    kind: &str,
-    label: &str,
-    serial: &str,
-    imei: &str,
-    address: &str,
-) -> Result<NewItem, String> {
-    let kind = Kind::parse(kind).ok_or("« Type » : choisissez ordinateur, téléphone ou boîte.")?;
-    let label = text(label, "Nom", MAX_SHORT)?;
-    let optional = |value: &str, field: &str| -> Result<String, String> {
-        if value.trim().is_empty() {
-            Ok(String::new())
-        } else {
-            text(value, field, MAX_SHORT)
-        }
-    };
-    let serial = optional(serial, "Numéro de série")?;
-    let imei: String = imei.chars().filter(|c| !c.is_whitespace()).collect();
-    let address = optional(address, "Adresse de la boîte")?;
-    match kind {
-        Kind::Laptop if serial.is_empty() => {
-            return Err("« Numéro de série » : à remplir pour un ordinateur.".to_owned());
-        }
-        Kind::Phone if !imei_ok(&imei) => {
-            return Err("« IMEI » : 15 chiffres (tapez *#06# sur le téléphone), le dernier étant la clé de contrôle.".to_owned());
-        }
-        Kind::Mailbox if !mail_ok(&address) => {
-            return Err(
-                "« Adresse de la boîte » : une adresse électronique (nom@domaine.fr).".to_owned(),
-            );
-        }
-        _ => {}
-    }
-    if kind != Kind::Phone && !imei.is_empty() && !imei_ok(&imei) {
-        return Err("« IMEI » : 15 chiffres, le dernier étant la clé de contrôle.".to_owned());
-    }
-    Ok(NewItem {
-        kind,
-        label,
-        serial,
-        imei,
-        address,
-    })
-}
-
-/// An IMEI: 15 digits whose last is the Luhn check digit.
-pub fn imei_ok(imei: &str) -> bool {
-    if imei.len() != 15 || !imei.bytes().all(|b| b.is_ascii_digit()) {
-        return false;
-    }
-    let sum: u32 = imei
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| {
-            let d = u32::from(b - b'0');
-            if i % 2 == 1 {
-                let twice = d * 2;
-                twice / 10 + twice % 10
-            } else {
-                d
-            }
-        })
-        .sum();
-    sum % 10 == 0
-}
-
-fn mail_ok(address: &str) -> bool {
-    let Some((local, domain)) = address.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains('@')
-        && !address.chars().any(|c| c.is_whitespace() || c.is_control())
-}
-
 /// A form's text: trimmed, not blank, at most `max` characters, no
 /// control character but line breaks; the error names the field.
 pub fn text(value: &str, field: &str, max: usize) -> Result<String, String> {
@@ -301,14 +213,14 @@ pub fn booking_refusal(new: &Booking, existing: &[Booking], in_service: i64) -> 
     let overlapping = existing
         .iter()
         .filter(|b| b.id != new.id && b.span.overlaps(new.span));
-    if let Some(item) = new.item {
-        if let Some(other) = overlapping.clone().find(|b| b.item == Some(item)) {
-            return Some(format!(
-                "Ce matériel est déjà réservé pour {} {} : choisissez d'autres dates ou un autre matériel.",
-                other.commune_name,
-                crate::fr::day_range(other.span.from, other.span.to)
-            ));
-        }
+    if let Some(item) = new.item
+        && let Some(other) = overlapping.clone().find(|b| b.item == Some(item))
+    {
+        return Some(format!(
+            "Ce matériel est déjà réservé pour {} {} : choisissez d'autres dates ou un autre matériel.",
+            other.commune_name,
+            crate::fr::day_range(other.span.from, other.span.to)
+        ));
     }
     if let Some(kind) = new.kind {
         let booked: i64 = overlapping
@@ -317,9 +229,9 @@ pub fn booking_refusal(new: &Booking, existing: &[Booking], in_service: i64) -> 
             .sum();
         if booked + new.count > in_service {
             return Some(format!(
-                "Le kit n'a que {} en service ({} déjà réservé sur ces dates) : réservez-en moins ou à d'autres dates.",
+                "Le kit n'a que {} en service ({} sur ces dates) : réservez-en moins ou à d'autres dates.",
                 kind.count_fr(in_service),
-                crate::fr::number(booked)
+                crate::fr::plural(booked, "déjà réservé", "déjà réservés")
             ));
         }
     }
