@@ -20,6 +20,9 @@ use crate::cybermeteo::today;
 use crate::web::{Chrome, render};
 use crate::{AppError, AppState, fr};
 
+/// The most items the kit keeps: a territory's kit is tens of items.
+const MAX_ITEMS: i64 = 2000;
+
 #[derive(Template)]
 #[template(path = "crisis/inventory.html")]
 struct InventoryPage {
@@ -130,6 +133,15 @@ pub(super) async fn add(
     Staff(caller): Staff,
     CsrfForm(form): CsrfForm<ItemForm>,
 ) -> Result<Response, AppError> {
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM kit_items")
+        .fetch_one(&state.db.pool)
+        .await?;
+    if count >= MAX_ITEMS {
+        return Err(refuse(format!(
+            "Le kit compte déjà {} matériels : c'est le plus qu'il garde.",
+            fr::number(MAX_ITEMS)
+        )));
+    }
     let item = rules::new_item(
         &form.kind,
         &form.label,
