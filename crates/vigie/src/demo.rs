@@ -3,7 +3,8 @@
 //! communes whose history is built by running the real sensor engine on
 //! generated days of traffic and posting each report to the real API;
 //! then the awareness path's training (`demo_elearning`) and phishing
-//! campaigns (`demo_campaigns`).
+//! campaigns (`demo_campaigns`), and the agreements behind it all
+//! (`demo_agreements`).
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -74,6 +75,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         fill(&db, &app, args.communes, args.days).await?;
         crate::demo_elearning::fill(&db, &app).await?;
         crate::demo_campaigns::fill(&state, &app).await?;
+        crate::demo_agreements::fill(&state, ACCOUNTS[0].0).await?;
         println!("\nVigie — démonstration prête : http://{}", args.listen);
         println!("Comptes (mot de passe affiché une seule fois) :");
         for ((email, role, _), password) in ACCOUNTS.iter().zip(&passwords) {

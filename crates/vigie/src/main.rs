@@ -17,6 +17,7 @@ mod bench_national;
 mod bench_probe;
 mod bench_server;
 mod demo;
+mod demo_agreements;
 mod demo_campaigns;
 mod demo_elearning;
 mod documents;

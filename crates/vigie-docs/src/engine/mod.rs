@@ -71,6 +71,22 @@ const BUILT_IN: &[(&str, &str)] = &[
         "attestation-effacement.typ",
         include_str!("../../documents/attestation-effacement.typ"),
     ),
+    (
+        "convention.typ",
+        include_str!("../../documents/convention.typ"),
+    ),
+    (
+        "attestation-installation.typ",
+        include_str!("../../documents/attestation-installation.typ"),
+    ),
+    (
+        "pv-achevement-phase.typ",
+        include_str!("../../documents/pv-achevement-phase.typ"),
+    ),
+    (
+        "pv-fin-convention.typ",
+        include_str!("../../documents/pv-fin-convention.typ"),
+    ),
 ];
 
 /// The fonts every document is set in (Liberation Sans, SIL OFL 1.1):
@@ -326,6 +342,15 @@ impl Engine {
         // renders used, so a long-running server does not grow.
         typst::comemo::evict(4);
         Ok(bytes)
+    }
+
+    /// Whether a template of that name exists: the territory's, or a
+    /// built-in one.
+    pub fn has_template(&self, name: &str) -> bool {
+        let territory = self.shared.templates_dir.as_ref().is_some_and(|dir| {
+            !name.contains(['/', '\\']) && !name.starts_with('.') && dir.join(name).is_file()
+        });
+        territory || BUILT_IN.iter().any(|(built_in, _)| *built_in == name)
     }
 
     /// The names of the built-in templates (what a territory may replace).

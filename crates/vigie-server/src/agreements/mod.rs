@@ -21,14 +21,21 @@
 mod api;
 pub mod calendar;
 pub mod dates;
+pub mod documents;
 pub mod eligibility;
 pub mod offers;
+pub mod overview;
+mod pages;
 pub mod service;
 pub mod store;
 
 pub use dates::{Facts, Schedule, Status, Termination};
 pub use eligibility::{Applicant, Refusal};
 pub use offers::{Catalogue, Offer, OfferError};
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::Method;
+use axum::routing;
 
 use crate::web::{Access, Routes};
 
@@ -49,4 +56,45 @@ pub fn router() -> Routes {
             api::event,
         )
         .get("/api/v1/deadlines", Access::SignedIn, api::deadlines)
+        .get("/offres", Access::SignedIn, pages::offers)
+        .get("/conventions", Access::Staff, pages::all)
+        .post("/conventions", Access::Staff, pages::create)
+        .get("/conventions/nouvelle", Access::Staff, pages::new_form)
+        .get(
+            "/communes/{code}/conventions",
+            Access::Visible,
+            pages::of_commune,
+        )
+        .get("/conventions/{agreement}", Access::Visible, pages::show)
+        .post(
+            "/conventions/{agreement}/evenements",
+            Access::Staff,
+            pages::event,
+        )
+        .post(
+            "/conventions/{agreement}/referents",
+            Access::Staff,
+            pages::referents,
+        )
+        .post(
+            "/conventions/{agreement}/fin",
+            Access::Staff,
+            pages::end_done,
+        )
+        .get(
+            "/conventions/{agreement}/document.pdf",
+            Access::Visible,
+            documents::pdf,
+        )
+        .get(
+            "/conventions/{agreement}/signe",
+            Access::Visible,
+            documents::download,
+        )
+        .method(
+            Method::POST,
+            "/conventions/{agreement}/signe",
+            Access::Staff,
+            routing::post(documents::upload).layer(DefaultBodyLimit::max(documents::MAX_UPLOAD)),
+        )
 }

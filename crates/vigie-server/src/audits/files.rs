@@ -77,7 +77,7 @@ pub async fn list(db: &crate::Db, audit: &str) -> Result<Vec<StoredFile>, AppErr
 
 /// A file name as kept: its last path part, without control characters,
 /// at most 120 characters.
-fn clean_name(name: &str) -> String {
+pub(crate) fn clean_name(name: &str) -> String {
     let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
     let cleaned: String = last
         .chars()

@@ -15,7 +15,7 @@ mod api;
 mod compare;
 pub mod dossier;
 mod exposure;
-mod files;
+pub(crate) mod files;
 mod pages;
 mod providers;
 pub mod questionnaire;

@@ -258,6 +258,8 @@ struct CommunePage {
     probe: Option<crate::probes::ScanSummary>,
     /// The commune's phishing-awareness campaigns, in words.
     campaigns: crate::phishing::overview::CommuneOverview,
+    /// The commune's agreements with the territory, in words.
+    agreements: crate::agreements::overview::CommuneOverview,
 }
 
 pub async fn commune_page(
@@ -415,6 +417,7 @@ async fn commune_view(
     let probe = crate::probes::last_scan(&state.db, &commune.code).await?;
     let campaigns =
         crate::phishing::overview::of_commune(state, &commune.code, caller.is_staff()).await?;
+    let agreements = crate::agreements::overview::of_commune(state, &commune).await?;
     // One scale for both charts: the 8 days keep the 90 days' proportions,
     // so that 2 attacks never look like 91.
     let scale = charts::scale_max(&last90, thresholds);
@@ -453,6 +456,7 @@ async fn commune_view(
             .collect(),
         probe,
         campaigns,
+        agreements,
     };
     render(&page)
 }

@@ -91,9 +91,23 @@ async fn agreement_id(server: &TestServer, commune: &str) -> String {
         created_by: None,
         detail: "Convention de test.",
     };
-    vigie_server::agreements::store::create(&server.db, &new, 0)
+    let id = vigie_server::agreements::store::create(&server.db, &new, 0)
         .await
-        .unwrap()
+        .unwrap();
+    // Its signed scan, for the route that serves it.
+    let scan = vigie_server::agreements::store::Scan {
+        kind: vigie_server::agreements::offers::DeliverableKind::Agreement,
+        step: "",
+        signed_on: chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
+        name: "convention.pdf",
+        content_type: "application/pdf",
+        bytes: b"%PDF-1.4\n%%EOF\n",
+    };
+    let change = vigie_server::agreements::store::Change::note(None, "signed_document", "Scan.");
+    vigie_server::agreements::store::signed(&server.db, &id, &scan, &change, 0)
+        .await
+        .unwrap();
+    id
 }
 
 /// A provider's link to `audit`, created as the commune would: its token.

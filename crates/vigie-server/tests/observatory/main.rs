@@ -8,6 +8,7 @@
 
 mod access;
 mod accounts;
+mod agreements;
 mod audits;
 mod browser;
 mod campaign_pages;

@@ -355,7 +355,7 @@ impl DeliverableKind {
     /// As a page names it.
     pub fn label(self) -> &'static str {
         match self {
-            DeliverableKind::Agreement => "Convention signée",
+            DeliverableKind::Agreement => "Convention",
             DeliverableKind::InstallationAttestation => "Attestation d'installation du boîtier",
             DeliverableKind::PhaseMinutes => "Procès-verbal d'achèvement de phase",
             DeliverableKind::FinalMinutes => "Procès-verbal de fin de mission",

@@ -7,6 +7,7 @@
 //! Needs Chromium; CI installs it. Elsewhere the tests say why they skip,
 //! but under CI a missing browser is a failure, not a skip.
 
+mod agreements;
 mod campaigns;
 mod map;
 mod roles;
