@@ -181,3 +181,68 @@ fn templates_read_nothing_outside_their_directory() {
         );
     }
 }
+
+/// The crisis kit's three documents with a territory's signatory, and one
+/// of them replaced by the territory's own by name (issue 12).
+#[test]
+fn the_crisis_kit_documents_sign_for_the_territory() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = territory(dir.path());
+    let commune = serde_json::json!({ "name": "Saint-Étienne", "code": "42218" });
+    let item = ["PC-01", "ordinateur portable", "n° de série PF3X9"];
+    let loan = serde_json::json!({
+        "title": "Fiche de prêt du kit de crise — Saint-Étienne", "commune": commune,
+        "crisis": "rançongiciel", "booking": null, "holder": "Jeanne Martin",
+        "holder_role": "secrétaire de mairie", "lent": "02/03/2026 à 10:30",
+        "due": "16 mars 2026", "reference": "PR-1A2B3C4D", "items": [item],
+        "signatory": null
+    });
+    let back = serde_json::json!({
+        "title": "Fiche de restitution du kit de crise — Saint-Étienne", "commune": commune,
+        "reference": "PR-1A2B3C4D", "item": item, "holder": "Jeanne Martin",
+        "lent": "02/03/2026", "due": "16/03/2026", "returned": null, "returned_by": "",
+        "condition": "", "outcome": null
+    });
+    let wipe = serde_json::json!({
+        "title": "Attestation d'effacement — PC-01", "commune": commune,
+        "reference": "PR-1A2B3C4D", "item": item, "lent": "02/03/2026",
+        "returned": "10/03/2026", "day": "11 mars 2026", "wiped_by": "Luc Bernard",
+        "method": "Réinitialisation", "outcome": "Les données ont été détruites.",
+        "date": "11 mars 2026"
+    });
+    for (template, data, words) in [
+        (
+            "fiche-de-pret.typ",
+            &loan,
+            "Pour Département de la Loire Claire Martin, Directrice du numérique",
+        ),
+        (
+            "fiche-de-restitution.typ",
+            &back,
+            "Détruites par l’effacement",
+        ),
+        (
+            "attestation-effacement.typ",
+            &wipe,
+            "Fait le 11 mars 2026. Claire Martin Directrice du numérique",
+        ),
+    ] {
+        let pdf = engine.pdf(template, data, at()).unwrap();
+        if let Some(text) = pdf_text(&pdf) {
+            let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert!(text.contains(words), "{template}: {words} not in {text}");
+        }
+    }
+    let own = Engine::built_in_templates()
+        .find(|(name, _)| *name == "fiche-de-pret.typ")
+        .unwrap()
+        .1
+        .replace(
+            "== Conditions du prêt",
+            "== Conditions du prêt (délibération du 4 juin 2021)",
+        );
+    std::fs::write(dir.path().join("fiche-de-pret.typ"), own).unwrap();
+    if let Some(text) = pdf_text(&engine.pdf("fiche-de-pret.typ", &loan, at()).unwrap()) {
+        assert!(text.contains("délibération du 4 juin 2021"), "{text}");
+    }
+}

@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod agreements;
 pub mod audits;
 pub mod config;
+pub mod crisis;
 pub mod cybermeteo;
 pub mod db;
 pub mod elearning;
@@ -90,6 +91,7 @@ pub fn routes() -> web::Routes {
         .merge(elearning::router())
         .merge(kit::router())
         .merge(agreements::router())
+        .merge(crisis::router())
         .merge(web::router())
 }
 

@@ -60,6 +60,18 @@ const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../../documents/annexe-securite.typ"),
     ),
     (
+        "fiche-de-pret.typ",
+        include_str!("../../documents/fiche-de-pret.typ"),
+    ),
+    (
+        "fiche-de-restitution.typ",
+        include_str!("../../documents/fiche-de-restitution.typ"),
+    ),
+    (
+        "attestation-effacement.typ",
+        include_str!("../../documents/attestation-effacement.typ"),
+    ),
+    (
         "convention.typ",
         include_str!("../../documents/convention.typ"),
     ),

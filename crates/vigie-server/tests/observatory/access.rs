@@ -159,6 +159,74 @@ async fn kit_link(server: &TestServer) -> String {
     id.to_string()
 }
 
+/// The crisis kit: an item, a crisis and a loan for `OWN` and `OTHER`, a
+/// booking. Stored directly: (item, crises, loans, booking).
+async fn crisis_kit(server: &TestServer) -> (String, (String, String), (String, String), String) {
+    use vigie_server::crisis::{ledger, rules, store};
+    let today = vigie_server::cybermeteo::today();
+    let mut items = Vec::new();
+    for label in ["PC-01", "PC-02", "PC-03"] {
+        let item = rules::new_item("laptop", label, &format!("SN-{label}"), "", "").unwrap();
+        items.push(
+            store::add_item(&server.db, &item, today, None)
+                .await
+                .unwrap(),
+        );
+    }
+    let mut crises = Vec::new();
+    let mut loans = Vec::new();
+    for (commune, item) in [(OWN, items[0]), (OTHER, items[1])] {
+        let crisis = store::declare(&server.db, commune, "Le maire", today, "Rançongiciel", None)
+            .await
+            .unwrap();
+        let handover = ledger::Handover {
+            items: vec![item],
+            commune: commune.to_owned(),
+            crisis: Some(crisis),
+            booking: None,
+            holder_name: "Jeanne Martin".to_owned(),
+            holder_role: "secrétaire de mairie".to_owned(),
+            due: today + chrono::Duration::days(7),
+        };
+        let reference = ledger::lend(&server.db, &handover, None)
+            .await
+            .unwrap()
+            .unwrap();
+        let loan = ledger::loans(
+            &server.db,
+            ledger::Filter {
+                handover: Some(&reference),
+                ..ledger::Filter::default()
+            },
+        )
+        .await
+        .unwrap();
+        crises.push(crisis.to_string());
+        loans.push(loan[0].id.to_string());
+    }
+    let booking = rules::Booking {
+        id: 0,
+        commune: OWN.to_owned(),
+        commune_name: "Saint-Étienne".to_owned(),
+        item: Some(items[2]),
+        kind: None,
+        count: 1,
+        span: rules::Span {
+            from: today,
+            to: today + chrono::Duration::days(3),
+        },
+    };
+    let booking = store::book(&server.db, &booking, "Exercice de crise", None)
+        .await
+        .unwrap();
+    (
+        items[2].to_string(),
+        (crises[0].clone(), crises[1].clone()),
+        (loans[0].clone(), loans[1].clone()),
+        booking.to_string(),
+    )
+}
+
 /// Who tries a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Who {
@@ -278,6 +346,12 @@ struct Fixtures {
     /// A file and a link of the documentation kit (the territory's).
     kit_file: String,
     kit_link: String,
+    /// The crisis kit's: an item and a booking (the staff's), crises and
+    /// loans (`OWN`'s, `OTHER`'s).
+    kit_item: String,
+    crises: (String, String),
+    loans: (String, String),
+    booking: String,
     victim: i64,
 }
 
@@ -329,6 +403,16 @@ impl Fixtures {
                 (self.kit_link.clone(), Owner::Shared),
                 ("999999".to_owned(), Owner::Unknown),
             ],
+            "item" => vec![
+                (self.kit_item.clone(), Owner::Shared),
+                ("999999".to_owned(), Owner::Unknown),
+            ],
+            "booking" => vec![
+                (self.booking.clone(), Owner::Shared),
+                ("999999".to_owned(), Owner::Unknown),
+            ],
+            "crisis" => three(&self.crises.0, &self.crises.1, "999999"),
+            "loan" => three(&self.loans.0, &self.loans.1, "999999"),
             "list" => vec![
                 (LIST.to_owned(), Owner::Shared),
                 (OTHER_ALLOWLIST.to_owned(), Owner::Other),
@@ -460,8 +544,18 @@ async fn every_route_for_every_role() {
         training_token: training_link(&server).await,
         kit_file: kit_file(&server).await,
         kit_link: kit_link(&server).await,
+        kit_item: String::new(),
+        crises: (String::new(), String::new()),
+        loans: (String::new(), String::new()),
+        booking: String::new(),
         victim,
     };
+    (
+        fixtures.kit_item,
+        fixtures.crises,
+        fixtures.loans,
+        fixtures.booking,
+    ) = crisis_kit(&server).await;
     fixtures.provider_token = provider_link(&server, &fixtures.audits.0).await;
     // The GET fixtures stay; POSTs get fresh sensors of their own.
     let stable_sensors = fixtures.sensors.clone();

@@ -15,6 +15,7 @@ mod campaign_pages;
 mod campaigns;
 mod common;
 mod credentials;
+mod crisis;
 mod cybermeteo;
 mod elearning;
 mod error_pages;

@@ -9,6 +9,7 @@
 
 mod agreements;
 mod campaigns;
+mod crisis;
 mod map;
 mod roles;
 
