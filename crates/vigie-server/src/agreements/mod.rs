@@ -16,19 +16,23 @@
 //! Around the core: `store` keeps agreements (their facts, history,
 //! documents and end actions), `service` checks and records what happens
 //! to them for the API (`api`) and the pages, `calendar` says what is due
-//! over a range of days.
+//! over a range of days, `ending` records (and does what it can of) what
+//! an agreement's end obliges.
 
 mod api;
 pub mod calendar;
 pub mod dates;
 pub mod eligibility;
+pub mod ending;
 pub mod offers;
+pub mod reminders;
 pub mod service;
 pub mod store;
 
 pub use dates::{Facts, Schedule, Status, Termination};
 pub use eligibility::{Applicant, Refusal};
 pub use offers::{Catalogue, Offer, OfferError};
+pub use reminders::AgreementSettings;
 
 use crate::web::{Access, Routes};
 
