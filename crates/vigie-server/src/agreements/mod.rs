@@ -17,14 +17,19 @@
 //! documents and end actions), `service` checks and records what happens
 //! to them for the API (`api`) and the pages, `calendar` says what is due
 //! over a range of days, `ending` records (and does what it can of) what
-//! an agreement's end obliges.
+//! an agreement's end obliges, `reminders` e-mails before each deadline,
+//! `pages` shows the calendar, `feeds` serves each person's iCalendar
+//! feed (written by `ical`).
 
 mod api;
 pub mod calendar;
 pub mod dates;
 pub mod eligibility;
 pub mod ending;
+pub mod feeds;
+pub mod ical;
 pub mod offers;
+mod pages;
 pub mod reminders;
 pub mod service;
 pub mod store;
@@ -53,4 +58,19 @@ pub fn router() -> Routes {
             api::event,
         )
         .get("/api/v1/deadlines", Access::SignedIn, api::deadlines)
+        .merge(calendar_routes())
+}
+
+/// The calendar page, its subscription link and the feeds (issue 12).
+fn calendar_routes() -> Routes {
+    Routes::new()
+        .get("/calendrier", Access::SignedIn, pages::page)
+        .post("/calendrier/abonnement", Access::SignedIn, pages::subscribe)
+        .post(
+            "/calendrier/abonnement/fermer",
+            Access::SignedIn,
+            pages::unsubscribe,
+        )
+        // The token is the key: public, bounded as a link (`web::flood`).
+        .get("/calendrier/{token}", Access::Public, feeds::feed)
 }
