@@ -59,6 +59,10 @@ const BUILT_IN: &[(&str, &str)] = &[
         "annexe-securite.typ",
         include_str!("../../documents/annexe-securite.typ"),
     ),
+    (
+        "registre-traitements.typ",
+        include_str!("../../documents/registre-traitements.typ"),
+    ),
 ];
 
 /// The fonts every document is set in (Liberation Sans, SIL OFL 1.1):

@@ -19,7 +19,8 @@
 //! over a range of days, `ending` records (and does what it can of) what
 //! an agreement's end obliges, `reminders` e-mails before each deadline,
 //! `pages` shows the calendar, `feeds` serves each person's iCalendar
-//! feed (written by `ical`).
+//! feed (written by `ical`), `register` is the GDPR register of the
+//! offers' processing activities.
 
 mod api;
 pub mod calendar;
@@ -30,6 +31,7 @@ pub mod feeds;
 pub mod ical;
 pub mod offers;
 mod pages;
+pub mod register;
 pub mod reminders;
 pub mod service;
 pub mod store;
@@ -61,7 +63,8 @@ pub fn router() -> Routes {
         .merge(calendar_routes())
 }
 
-/// The calendar page, its subscription link and the feeds (issue 12).
+/// The calendar page, its subscription link, the feeds and the register
+/// of processing activities (issue 12).
 fn calendar_routes() -> Routes {
     Routes::new()
         .get("/calendrier", Access::SignedIn, pages::page)
@@ -73,4 +76,22 @@ fn calendar_routes() -> Routes {
         )
         // The token is the key: public, bounded as a link (`web::flood`).
         .get("/calendrier/{token}", Access::Public, feeds::feed)
+        .get("/registre-traitements", Access::SignedIn, register::own_page)
+        .get("/registre-traitements.pdf", Access::SignedIn, register::own_pdf)
+        .get("/registre-traitements.csv", Access::SignedIn, register::own_csv)
+        .get(
+            "/communes/{code}/registre-traitements",
+            Access::Visible,
+            register::commune_page,
+        )
+        .get(
+            "/communes/{code}/registre-traitements.pdf",
+            Access::Visible,
+            register::commune_pdf,
+        )
+        .get(
+            "/communes/{code}/registre-traitements.csv",
+            Access::Visible,
+            register::commune_csv,
+        )
 }
