@@ -183,7 +183,11 @@ pub async fn due(
 
 /// The end actions still to do whose day is before `before`: what a
 /// calendar shows as late.
-pub async fn late(state: &AppState, scope: &Scope, before: NaiveDate) -> Result<Vec<Due>, AppError> {
+pub async fn late(
+    state: &AppState,
+    scope: &Scope,
+    before: NaiveDate,
+) -> Result<Vec<Due>, AppError> {
     let recorded = ending::recorded(&state.db, scope).await?;
     let mut out: Vec<Due> = recorded
         .values()
@@ -346,7 +350,10 @@ mod tests {
             due("step_due", Some("ab12"), Some("diagnostic")).key(),
             "step_due|ab12|diagnostic|2026-03-02"
         );
-        assert_eq!(due("kit_return", None, None).key(), "kit_return|/kit/3||2026-03-02");
+        assert_eq!(
+            due("kit_return", None, None).key(),
+            "kit_return|/kit/3||2026-03-02"
+        );
     }
 
     #[test]

@@ -122,7 +122,10 @@ pub async fn run(state: &AppState, today: NaiveDate) -> Result<EndSummary, AppEr
 
 /// Purges the commune's campaigns not yet purged and marks the action
 /// done, if it is still to do; the campaigns purged.
-async fn purge_campaigns(state: &AppState, agreement: &store::Agreement) -> Result<usize, AppError> {
+async fn purge_campaigns(
+    state: &AppState,
+    agreement: &store::Agreement,
+) -> Result<usize, AppError> {
     let pending = store::end_actions(&state.db, &agreement.id)
         .await?
         .into_iter()
@@ -185,7 +188,10 @@ struct Row {
 }
 
 /// The end actions recorded in `scope`, done or not, by agreement.
-pub async fn recorded(db: &Db, scope: &Scope) -> Result<HashMap<String, Vec<Pending>>, sqlx::Error> {
+pub async fn recorded(
+    db: &Db,
+    scope: &Scope,
+) -> Result<HashMap<String, Vec<Pending>>, sqlx::Error> {
     const SQL: &str = "SELECT e.agreement_id, a.commune, a.offer, a.data_at_end, e.action, \
                        e.due_on, e.done_at FROM agreement_end_actions e \
                        JOIN agreements a ON a.id = e.agreement_id";
@@ -213,15 +219,17 @@ pub async fn recorded(db: &Db, scope: &Scope) -> Result<HashMap<String, Vec<Pend
         let Ok(due_on) = row.due_on.parse() else {
             continue;
         };
-        out.entry(row.agreement_id.clone()).or_default().push(Pending {
-            agreement: row.agreement_id,
-            commune: row.commune,
-            offer: row.offer,
-            data_at_end: row.data_at_end.as_deref().and_then(DataAtEnd::parse),
-            action: row.action,
-            due_on,
-            done_at: row.done_at,
-        });
+        out.entry(row.agreement_id.clone())
+            .or_default()
+            .push(Pending {
+                agreement: row.agreement_id,
+                commune: row.commune,
+                offer: row.offer,
+                data_at_end: row.data_at_end.as_deref().and_then(DataAtEnd::parse),
+                action: row.action,
+                due_on,
+                done_at: row.done_at,
+            });
     }
     Ok(out)
 }

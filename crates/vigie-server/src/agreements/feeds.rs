@@ -133,7 +133,10 @@ pub(super) async fn feed(
     Ok((
         [
             (header::CONTENT_TYPE, "text/calendar; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "inline; filename=\"vigie.ics\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "inline; filename=\"vigie.ics\"",
+            ),
             (header::CACHE_CONTROL, "private, no-store"),
         ],
         body,

@@ -45,7 +45,10 @@ pub fn calendar(name: &str, events: &[Event], stamp: DateTime<Utc>) -> String {
         );
         // An all-day event ends the next day, exclusive (§3.6.1).
         let next = event.day.succ_opt().unwrap_or(event.day);
-        line(&mut out, &format!("DTEND;VALUE=DATE:{}", next.format("%Y%m%d")));
+        line(
+            &mut out,
+            &format!("DTEND;VALUE=DATE:{}", next.format("%Y%m%d")),
+        );
         line(&mut out, &format!("SUMMARY:{}", escape(&event.summary)));
         if !event.description.is_empty() {
             line(
@@ -130,7 +133,10 @@ mod tests {
     #[test]
     fn a_calendar_has_its_parts_and_crlf_lines() {
         let text = calendar("Vigie, Loire", &[event("Fin")], stamp());
-        assert!(text.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"), "{text}");
+        assert!(
+            text.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"),
+            "{text}"
+        );
         assert!(text.ends_with("END:VEVENT\r\nEND:VCALENDAR\r\n"), "{text}");
         assert!(!text.replace("\r\n", "").contains('\n'), "bare LF");
         for needle in [
@@ -152,7 +158,11 @@ mod tests {
                        commune, au plus tard ce jour ; à préparer avec le référent";
         let text = calendar("V", &[event(summary)], stamp());
         for line in text.split("\r\n") {
-            assert!(line.len() <= MAX_LINE_OCTETS, "{} octets: {line}", line.len());
+            assert!(
+                line.len() <= MAX_LINE_OCTETS,
+                "{} octets: {line}",
+                line.len()
+            );
         }
         // Unfolding (§3.1: remove CRLF followed by one space) gives the
         // line back.

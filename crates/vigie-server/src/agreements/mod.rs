@@ -76,9 +76,21 @@ fn calendar_routes() -> Routes {
         )
         // The token is the key: public, bounded as a link (`web::flood`).
         .get("/calendrier/{token}", Access::Public, feeds::feed)
-        .get("/registre-traitements", Access::SignedIn, register::own_page)
-        .get("/registre-traitements.pdf", Access::SignedIn, register::own_pdf)
-        .get("/registre-traitements.csv", Access::SignedIn, register::own_csv)
+        .get(
+            "/registre-traitements",
+            Access::SignedIn,
+            register::own_page,
+        )
+        .get(
+            "/registre-traitements.pdf",
+            Access::SignedIn,
+            register::own_pdf,
+        )
+        .get(
+            "/registre-traitements.csv",
+            Access::SignedIn,
+            register::own_csv,
+        )
         .get(
             "/communes/{code}/registre-traitements",
             Access::Visible,

@@ -181,7 +181,15 @@ pub(super) async fn subscribe(
     .await;
     let link = format!("{}/calendrier/{token}.ics", state.settings.public_url);
     let from = today();
-    show(&state, &caller, from, from + Days::new(DEFAULT_DAYS), false, Some(link)).await
+    show(
+        &state,
+        &caller,
+        from,
+        from + Days::new(DEFAULT_DAYS),
+        false,
+        Some(link),
+    )
+    .await
 }
 
 /// `POST /calendrier/abonnement/fermer`: the feed link stops working.
@@ -209,7 +217,10 @@ pub(super) async fn commune_names<'a>(
     db: &Db,
     dues: impl IntoIterator<Item = &'a Due>,
 ) -> Result<HashMap<String, String>, AppError> {
-    let codes: BTreeSet<&str> = dues.into_iter().filter_map(|d| d.commune.as_deref()).collect();
+    let codes: BTreeSet<&str> = dues
+        .into_iter()
+        .filter_map(|d| d.commune.as_deref())
+        .collect();
     let mut names = HashMap::new();
     // One per commune with something due: bounded by the agreements read.
     for code in codes {

@@ -124,7 +124,9 @@ pub async fn run(state: &AppState, today: NaiveDate, now: i64) -> Result<RemindS
             continue;
         };
         let recipients = people.for_due(&state.db, due).await?;
-        let commune = people.commune_name(&state.db, due.commune.as_deref()).await?;
+        let commune = people
+            .commune_name(&state.db, due.commune.as_deref())
+            .await?;
         let mail = ReminderMail {
             title: due.title.clone(),
             when: when(due.day, today),
@@ -211,7 +213,9 @@ fn what_to_do(kind: &str) -> &'static str {
              doit être reçue au plus tard ce jour ; sinon elle est reconduite tacitement. \
              Rien à faire pour la poursuivre."
         }
-        "renewal" => "La convention est reconduite tacitement ce jour : rien à faire pour la poursuivre.",
+        "renewal" => {
+            "La convention est reconduite tacitement ce jour : rien à faire pour la poursuivre."
+        }
         "ends" => {
             "La convention prend fin ce jour. Préparer ce que sa fin entraîne : la page de la \
              convention en dresse la liste."
@@ -259,7 +263,12 @@ impl People {
         }
         if let Some(code) = &due.commune {
             self.load_commune(db, code).await?;
-            all.extend(self.communes.get(code).map(|c| c.1.clone()).unwrap_or_default());
+            all.extend(
+                self.communes
+                    .get(code)
+                    .map(|c| c.1.clone())
+                    .unwrap_or_default(),
+            );
         }
         let mut seen = BTreeSet::new();
         all.retain(|email| email.contains('@') && seen.insert(email.to_lowercase()));
@@ -271,7 +280,11 @@ impl People {
             return Ok(String::new());
         };
         self.load_commune(db, code).await?;
-        Ok(self.communes.get(code).map(|c| c.0.clone()).unwrap_or_default())
+        Ok(self
+            .communes
+            .get(code)
+            .map(|c| c.0.clone())
+            .unwrap_or_default())
     }
 
     async fn load_commune(&mut self, db: &Db, code: &str) -> Result<(), AppError> {
@@ -322,7 +335,11 @@ mod tests {
     fn leads_are_checked() {
         assert_eq!(settings(&[30, 7, 0]).check(), Ok(()));
         assert!(settings(&[400]).check().is_err_and(|e| e.contains("366")));
-        assert!(settings(&[7, 7]).check().is_err_and(|e| e.contains("deux fois")));
+        assert!(
+            settings(&[7, 7])
+                .check()
+                .is_err_and(|e| e.contains("deux fois"))
+        );
         assert!(settings(&[1; 11]).check().is_err());
     }
 

@@ -119,7 +119,10 @@ async fn calendar_an_ended_agreement_obliges_and_purges_its_communes_campaigns()
     );
     assert_eq!(state_of("collect_devices"), Some((false, String::new())));
     // Once only, whatever runs again.
-    assert_eq!(ending::run(&state, today).await.unwrap(), Default::default());
+    assert_eq!(
+        ending::run(&state, today).await.unwrap(),
+        Default::default()
+    );
     let journal: Vec<String> =
         sqlx::query_scalar("SELECT action FROM audit_log WHERE action LIKE 'agreement_end%'")
             .fetch_all(&server.db.pool)
@@ -146,7 +149,10 @@ async fn calendar_an_ended_agreement_obliges_and_purges_its_communes_campaigns()
         .unwrap();
     assert!(page.contains("En retard"), "{page}");
     assert!(page.contains("Récupérer la sonde réseau et les dispositifs prêtés"));
-    assert!(!page.contains("Supprimer les données des campagnes"), "done");
+    assert!(
+        !page.contains("Supprimer les données des campagnes"),
+        "done"
+    );
     assert!(page.contains(&format!("/conventions/{id}")));
     let (firminy, _) = sign_in_as(&server, "mairie@firminy.fr", Role::Commune, Some(OTHER)).await;
     let page = firminy
@@ -198,7 +204,11 @@ async fn calendar_reminders_reach_the_right_people_once_through_real_smtp() {
 
     let summary = reminders::run(&state, today, now_ms()).await.unwrap();
     assert_eq!(summary.reminders, expected);
-    assert_eq!(summary.emails, expected * 4, "staff, referent, commune user");
+    assert_eq!(
+        summary.emails,
+        expected * 4,
+        "staff, referent, commune user"
+    );
     let again = reminders::run(&state, today, now_ms()).await.unwrap();
     assert_eq!(again, reminders::RemindSummary::default(), "sent once");
 
@@ -225,14 +235,24 @@ async fn calendar_reminders_reach_the_right_people_once_through_real_smtp() {
     assert_eq!(to, want, "never Firminy's users");
     let first = &received[0];
     let text = first["text"].as_str().unwrap();
-    assert!(first["subject"].as_str().unwrap().starts_with("Vigie : échéance "));
+    assert!(
+        first["subject"]
+            .as_str()
+            .unwrap()
+            .starts_with("Vigie : échéance ")
+    );
     assert!(text.contains("Saint-Étienne (42218)"), "{text}");
     assert!(text.contains("Que faire : "), "{text}");
     assert!(
         text.contains(&format!("{PUBLIC_URL}/conventions/{id}")),
         "{text}"
     );
-    assert!(first["html"].as_str().unwrap().contains("<a href=\"https://"));
+    assert!(
+        first["html"]
+            .as_str()
+            .unwrap()
+            .contains("<a href=\"https://")
+    );
     let rows: i64 = sqlx::query("SELECT COUNT(*) AS n FROM agreement_reminders")
         .fetch_one(&server.db.pool)
         .await

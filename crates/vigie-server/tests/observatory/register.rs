@@ -39,10 +39,8 @@ async fn get(client: &reqwest::Client, server: &TestServer, path: &str) -> reqwe
 
 /// The CSV's rows after its header, checked for the BOM and the header.
 fn rows(bytes: &[u8]) -> Vec<Vec<String>> {
-    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").expect("a BOM");
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(b';')
-        .from_reader(body);
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap(); // the BOM
+    let mut reader = csv::ReaderBuilder::new().delimiter(b';').from_reader(body);
     let header: Vec<String> = reader
         .headers()
         .unwrap()
@@ -92,18 +90,25 @@ async fn register_the_territorys_and_a_communes_as_page_pdf_and_csv() {
     assert!(bytes.starts_with(b"%PDF"));
     if let Some(text) = vigie_docs::read_back::pdf_text(&bytes) {
         let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        assert!(flat.contains("Registre des activités de traitement"), "{flat}");
+        assert!(
+            flat.contains("Registre des activités de traitement"),
+            "{flat}"
+        );
         assert!(flat.contains("Responsable du traitement"), "{flat}");
         for offer in offers.all() {
             let words: Vec<&str> = offer.processing.name.split_whitespace().take(4).collect();
             assert!(flat.contains(&words.join(" ")), "{} in {flat}", offer.id);
         }
     }
-    let page = get(&admin, &server, &format!("/communes/{OTHER}/registre-traitements"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = get(
+        &admin,
+        &server,
+        &format!("/communes/{OTHER}/registre-traitements"),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
     assert!(page.contains(&kit.name) && !page.contains(&sensor.name));
 
     // A commune user: its own commune's only.
@@ -124,11 +129,15 @@ async fn register_the_territorys_and_a_communes_as_page_pdf_and_csv() {
         .unwrap();
     assert!(page.contains("Commune de Saint-Étienne (42218)"), "{page}");
     assert!(!page.contains(&kit.name));
-    let pdf = get(&mayor, &server, &format!("/communes/{OWN}/registre-traitements.pdf"))
-        .await
-        .bytes()
-        .await
-        .unwrap();
+    let pdf = get(
+        &mayor,
+        &server,
+        &format!("/communes/{OWN}/registre-traitements.pdf"),
+    )
+    .await
+    .bytes()
+    .await
+    .unwrap();
     if let Some(text) = vigie_docs::read_back::pdf_text(&pdf) {
         let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(flat.contains("Commune de Saint-Étienne (42218)"), "{flat}");
