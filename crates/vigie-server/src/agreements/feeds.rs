@@ -104,7 +104,7 @@ pub(super) async fn feed(
     let to = today + Days::new(FEED_AHEAD_DAYS);
     let mut dues = calendar::due(&state, &scope, from, to).await?;
     dues.extend(calendar::late(&state, &scope, from).await?);
-    let names = super::pages::commune_names(&state.db, &dues).await?;
+    let names = super::calendar_page::commune_names(&state.db, &dues).await?;
     let public_url = &state.settings.public_url;
     let host = host_of(public_url);
     let events: Vec<Event> = dues

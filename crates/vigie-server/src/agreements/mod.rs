@@ -18,19 +18,19 @@
 //! to them for the API (`api`) and the pages, `calendar` says what is due
 //! over a range of days, `ending` records (and does what it can of) what
 //! an agreement's end obliges, `reminders` e-mails before each deadline,
-//! `pages` shows the calendar, `feeds` serves each person's iCalendar
+//! `calendar_page` shows the calendar, `feeds` serves each person's iCalendar
 //! feed (written by `ical`), `register` is the GDPR register of the
 //! offers' processing activities.
 
 mod api;
 pub mod calendar;
+mod calendar_page;
 pub mod dates;
 pub mod eligibility;
 pub mod ending;
 pub mod feeds;
 pub mod ical;
 pub mod offers;
-mod pages;
 pub mod register;
 pub mod reminders;
 pub mod service;
@@ -67,12 +67,16 @@ pub fn router() -> Routes {
 /// of processing activities (issue 12).
 fn calendar_routes() -> Routes {
     Routes::new()
-        .get("/calendrier", Access::SignedIn, pages::page)
-        .post("/calendrier/abonnement", Access::SignedIn, pages::subscribe)
+        .get("/calendrier", Access::SignedIn, calendar_page::page)
+        .post(
+            "/calendrier/abonnement",
+            Access::SignedIn,
+            calendar_page::subscribe,
+        )
         .post(
             "/calendrier/abonnement/fermer",
             Access::SignedIn,
-            pages::unsubscribe,
+            calendar_page::unsubscribe,
         )
         // The token is the key: public, bounded as a link (`web::flood`).
         .get("/calendrier/{token}", Access::Public, feeds::feed)
