@@ -297,7 +297,8 @@ fn end_action_due(state: &AppState, pending: &Pending) -> Option<Due> {
 /// INTEGRATION POINT (crisis kit, branch `crisis`): once it is merged,
 /// replace the empty list below by
 /// `crate::crisis::due(&state.db, from, to).await?` mapped through
-/// `Due::other(d.day, d.commune, &d.kind, d.title, d.link)`; the scope
+/// `Due::other(d.day, d.commune, d.kind, d.title, d.link)` (its `kind`
+/// is a `&'static str`); the scope
 /// filter below already keeps a commune to its own items and the
 /// territory's (`commune: None`) to the staff.
 async fn others(
