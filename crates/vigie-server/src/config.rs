@@ -67,6 +67,8 @@ pub struct Config {
     pub offers_dir: PathBuf,
     /// Phishing-awareness campaigns (`[campaigns]`).
     pub campaigns: crate::phishing::CampaignSettings,
+    /// The programme's reminders (`[agreements]`, issue 12).
+    pub agreements: crate::agreements::AgreementSettings,
 }
 
 /// The SMTP relay (`[smtp]`).
@@ -155,6 +157,7 @@ impl Default for Config {
             scenarios_dir: PathBuf::new(),
             offers_dir: PathBuf::new(),
             campaigns: crate::phishing::CampaignSettings::default(),
+            agreements: crate::agreements::AgreementSettings::default(),
         }
     }
 }
@@ -289,6 +292,9 @@ impl Config {
         }
         if self.silent_after_minutes == 0 {
             return refuse("silent_after_minutes", "doit valoir au moins 1".to_owned());
+        }
+        if let Err(why) = self.agreements.check() {
+            return refuse("reminder_days", why);
         }
         if let Some(smtp) = &self.smtp {
             if smtp.host.trim().is_empty() {
@@ -457,6 +463,7 @@ impl Config {
             smtp: self.smtp.clone(),
             retention: self.retention,
             campaigns: self.campaigns.clone(),
+            agreements: self.agreements.clone(),
             ..defaults
         }
     }
@@ -583,6 +590,20 @@ from = "Observatoire <noreply@example.fr>"
         assert!(
             error.contains("ligne 2") && error.contains("ssl"),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn reminder_days_are_checked() {
+        assert!(EXAMPLE.contains("\nreminder_days = [30, 7]\n"));
+        let config = parse("[agreements]\nreminder_days = [15, 1]\n").unwrap_or_default();
+        assert_eq!(config.settings().agreements.reminder_days, vec![15, 1]);
+        let error = parse("[agreements]\n\nreminder_days = [7, 400]\n")
+            .err()
+            .unwrap_or_default();
+        assert_eq!(
+            error,
+            "vigie.toml, ligne 3 : « reminder_days » : 400 : de 0 à 366 jours"
         );
     }
 

@@ -85,6 +85,8 @@ pub struct ServerSettings {
     pub offers: Arc<crate::agreements::Catalogue>,
     /// The campaigns' settings (issue 11).
     pub campaigns: crate::phishing::CampaignSettings,
+    /// The programme's reminders (issue 12).
+    pub agreements: crate::agreements::AgreementSettings,
 }
 
 /// What the server loop ([`crate::serve`]) allows connections; defaults
@@ -188,6 +190,7 @@ impl Default for ServerSettings {
             // And for the offers.
             offers: Arc::new(crate::agreements::Catalogue::built_in().unwrap_or_default()),
             campaigns: crate::phishing::CampaignSettings::default(),
+            agreements: crate::agreements::AgreementSettings::default(),
         }
     }
 }

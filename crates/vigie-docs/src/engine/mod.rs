@@ -87,6 +87,10 @@ const BUILT_IN: &[(&str, &str)] = &[
         "pv-fin-convention.typ",
         include_str!("../../documents/pv-fin-convention.typ"),
     ),
+    (
+        "registre-traitements.typ",
+        include_str!("../../documents/registre-traitements.typ"),
+    ),
 ];
 
 /// The fonts every document is set in (Liberation Sans, SIL OFL 1.1):

@@ -147,6 +147,11 @@ fn action_label_fr(action: &str) -> Option<&'static str> {
         "kit_file_delete" => "document retiré du kit documentaire",
         "kit_link_add" => "lien ajouté au kit documentaire",
         "kit_link_delete" => "lien retiré du kit documentaire",
+        "agreement_create" => "convention créée",
+        "agreement_end_action" => "fin de convention : action à faire enregistrée",
+        "agreement_end_purge" => "fin de convention : campagnes de sensibilisation effacées",
+        "calendar_feed_create" => "lien d'abonnement au calendrier créé",
+        "calendar_feed_revoke" => "lien d'abonnement au calendrier fermé",
         _ => return None,
     })
 }

@@ -16,18 +16,28 @@
 //! Around the core: `store` keeps agreements (their facts, history,
 //! documents and end actions), `service` checks and records what happens
 //! to them for the API (`api`) and the pages, `calendar` says what is due
-//! over a range of days.
+//! over a range of days, `ending` records (and does what it can of) what
+//! an agreement's end obliges, `reminders` e-mails before each deadline,
+//! `calendar_page` shows the calendar, `feeds` serves each person's iCalendar
+//! feed (written by `ical`), `register` is the GDPR register of the
+//! offers' processing activities.
 
 mod api;
 pub mod calendar;
+mod calendar_page;
 pub mod dates;
 pub mod documents;
 pub mod eligibility;
+pub mod ending;
+pub mod feeds;
 mod forms;
+pub mod ical;
 pub mod offers;
 pub mod overview;
 mod pages;
 mod prefill;
+pub mod register;
+pub mod reminders;
 pub mod service;
 mod show;
 pub mod store;
@@ -35,6 +45,7 @@ pub mod store;
 pub use dates::{Facts, Schedule, Status, Termination};
 pub use eligibility::{Applicant, Refusal};
 pub use offers::{Catalogue, Offer, OfferError};
+pub use reminders::AgreementSettings;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::Method;
@@ -104,5 +115,55 @@ pub fn router() -> Routes {
             "/conventions/{agreement}/signe",
             Access::Staff,
             routing::post(documents::upload).layer(DefaultBodyLimit::max(documents::MAX_UPLOAD)),
+        )
+        .merge(calendar_routes())
+}
+
+/// The calendar page, its subscription link, the feeds and the register
+/// of processing activities (issue 12).
+fn calendar_routes() -> Routes {
+    Routes::new()
+        .get("/calendrier", Access::SignedIn, calendar_page::page)
+        .post(
+            "/calendrier/abonnement",
+            Access::SignedIn,
+            calendar_page::subscribe,
+        )
+        .post(
+            "/calendrier/abonnement/fermer",
+            Access::SignedIn,
+            calendar_page::unsubscribe,
+        )
+        // The token is the key: public, bounded as a link (`web::flood`).
+        .get("/calendrier/{token}", Access::Public, feeds::feed)
+        .get(
+            "/registre-traitements",
+            Access::SignedIn,
+            register::own_page,
+        )
+        .get(
+            "/registre-traitements.pdf",
+            Access::SignedIn,
+            register::own_pdf,
+        )
+        .get(
+            "/registre-traitements.csv",
+            Access::SignedIn,
+            register::own_csv,
+        )
+        .get(
+            "/communes/{code}/registre-traitements",
+            Access::Visible,
+            register::commune_page,
+        )
+        .get(
+            "/communes/{code}/registre-traitements.pdf",
+            Access::Visible,
+            register::commune_pdf,
+        )
+        .get(
+            "/communes/{code}/registre-traitements.csv",
+            Access::Visible,
+            register::commune_csv,
         )
 }

@@ -1,5 +1,6 @@
 //! The jobs `vigie serve` runs: the list fetches, the silence check, the
-//! outbox's sending round and the retention purge.
+//! outbox's sending round, the campaigns' purge, the agreements' end and
+//! reminders, and the retention purge.
 
 use std::time::Duration;
 
@@ -14,6 +15,9 @@ pub const OUTBOX_EVERY: Duration = Duration::from_secs(10);
 pub const SILENCE_EVERY: Duration = Duration::from_secs(60);
 /// How often campaigns are looked at for a due purge.
 pub const CAMPAIGN_PURGE_EVERY: Duration = Duration::from_secs(600);
+/// How often agreements are looked at for an end that has passed, and
+/// deadlines for a reminder to send (issue 12).
+pub const AGREEMENTS_EVERY: Duration = Duration::from_secs(600);
 /// How often old records are purged.
 pub const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 
@@ -93,6 +97,43 @@ pub fn standard(state: &AppState, relay: Option<Relay>) -> Vec<Job> {
             }
         },
     ));
+
+    let ending_state = state.clone();
+    jobs.push(Job::new("agreements.end", AGREEMENTS_EVERY, move |_| {
+        let state = ending_state.clone();
+        async move {
+            let summary = crate::agreements::ending::run(&state, crate::agreements::today())
+                .await
+                .map_err(|e| format!("agreements' end: {e}"))?;
+            if summary.recorded > 0 {
+                tracing::info!(
+                    recorded = summary.recorded,
+                    campaigns_purged = summary.campaigns_purged,
+                    "agreements ended: end actions recorded"
+                );
+            }
+            Ok(())
+        }
+    }));
+
+    let reminders_state = state.clone();
+    jobs.push(Job::new("agreements.remind", AGREEMENTS_EVERY, move |_| {
+        let state = reminders_state.clone();
+        async move {
+            let summary =
+                crate::agreements::reminders::run(&state, crate::agreements::today(), now_ms())
+                    .await
+                    .map_err(|e| format!("agreements' reminders: {e}"))?;
+            if summary.reminders > 0 {
+                tracing::info!(
+                    reminders = summary.reminders,
+                    emails = summary.emails,
+                    "deadline reminders written to the outbox"
+                );
+            }
+            Ok(())
+        }
+    }));
 
     let (purge_db, retention) = (db, settings.retention);
     jobs.push(Job::new("retention.purge", RETENTION_EVERY, move |_| {

@@ -62,7 +62,8 @@ enum Kind {
     Anonymous,
     /// A provider's link (`/prestataire/{token}`), a commune's training
     /// link (`/formation/{token}…`), a phishing exercise's (`/c/{token}`,
-    /// `/o/{token}`): anonymous, refused while the client's guesses are
+    /// `/o/{token}`), a calendar feed (`/calendrier/{token}.ics`):
+    /// anonymous, refused while the client's guesses are
     /// spent; a link that does not exist (404) costs a guess, so links
     /// cannot be tried in bulk.
     Link,
@@ -79,6 +80,7 @@ impl Kind {
             || path.starts_with("/formation/")
             || path.starts_with("/c/")
             || path.starts_with("/o/")
+            || (path.starts_with("/calendrier/") && path.ends_with(".ics"))
         {
             Kind::Link
         } else if request.headers().contains_key(header::AUTHORIZATION) {

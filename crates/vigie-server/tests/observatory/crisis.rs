@@ -249,6 +249,22 @@ async fn the_crisis_kit_life_cycle() {
     );
     let loans = loan_ids(&page);
     assert_eq!(loans.len(), 2);
+    // The programme's calendar says when they are due back.
+    let due: serde_json::Value = staff
+        .get(&format!("/api/v1/deadlines?from={}&to={}", day(0), day(30)))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let returns: Vec<&serde_json::Value> = due
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["kind"] == "kit_return")
+        .collect();
+    assert_eq!(returns.len(), 2, "{due}");
+    assert_eq!(returns[0]["day"], day(10));
+    assert_eq!(returns[0]["commune"], "42218");
     let pc1_loan = {
         let loan = vigie_server::crisis::ledger::loans(
             &server.db,

@@ -128,6 +128,8 @@ async fn the_servers_jobs_run_on_one_replica() {
     assert_eq!(
         names,
         [
+            "agreements.end",
+            "agreements.remind",
             "campaigns.purge",
             "lists.fetch",
             "retention.purge",

@@ -35,6 +35,31 @@ async fn seeded_server() -> TestServer {
     server
 }
 
+/// An awareness agreement of Saint-Étienne started three weeks ago: the
+/// calendar and the register have something to show (issue 12).
+async fn agreement_due_soon(server: &TestServer) {
+    use vigie_server::agreements::{Facts, store};
+    let started = vigie_core::local_day(Utc::now()) - Duration::days(21);
+    let facts = Facts {
+        signed_on: Some(started - Duration::days(10)),
+        started_on: Some(started),
+        ..Facts::default()
+    };
+    let nobody = store::Referent::default();
+    let new = store::NewAgreement {
+        commune: "42218",
+        offer: "awareness_1",
+        facts: &facts,
+        territory_referent: &nobody,
+        commune_referent: &nobody,
+        costs: None,
+        data_at_end: None,
+        created_by: None,
+        detail: "Convention de test.",
+    };
+    store::create(&server.db, &new, 0).await.unwrap();
+}
+
 /// Issue 13: every role's pages at 1400 px and on a 390 px phone: no
 /// horizontal scrolling, a keyboard focus that shows, and no serious nor
 /// critical axe-core violation (RGAA: contrast, labels, landmarks,
@@ -70,6 +95,7 @@ async fn issue_13_every_page_fits_a_phone_passes_axe_and_a_mayor_reads_their_day
     let overview = format!("/audits/{audit}");
     let questions = format!("/audits/{audit}/questions?page=0");
     let (training, module) = training_pages(&server).await;
+    agreement_due_soon(&server).await;
     let agent = server.browser();
     let pages: [(&str, &reqwest::Client, Vec<&str>); 4] = [
         (
@@ -87,6 +113,8 @@ async fn issue_13_every_page_fits_a_phone_passes_axe_and_a_mayor_reads_their_day
                 &overview,
                 "/formation",
                 "/kit",
+                "/calendrier?par=semaine",
+                "/registre-traitements",
             ],
         ),
         (
@@ -106,6 +134,8 @@ async fn issue_13_every_page_fits_a_phone_passes_axe_and_a_mayor_reads_their_day
                 &questions,
                 "/communes/42218/formation",
                 "/kit",
+                "/calendrier",
+                "/registre-traitements",
             ],
         ),
         ("agent", &agent, vec![&training, &module]),
