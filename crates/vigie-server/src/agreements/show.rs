@@ -41,6 +41,8 @@ struct ShowPage {
     data_choice: &'static str,
     /// The offer has contributions: the amounts, and the phases to price.
     has_costs: bool,
+    /// The offer lends equipment: each loan's forms are on the kit's pages.
+    has_loans: bool,
     costs: Vec<(String, String)>,
     cost_fields: CostFields,
     error: Option<String>,
@@ -201,6 +203,7 @@ pub(super) async fn show_page(
         parties,
         data_choice: view.agreement.data_at_end.map_or("", DataAtEnd::id),
         has_costs: view.offer.cost == Cost::ContributionPerPhase,
+        has_loans: view.offer.deliverables.contains(&DeliverableKind::LoanForm),
         costs: cost_lines(&view),
         cost_fields: cost_fields(&view),
         error,

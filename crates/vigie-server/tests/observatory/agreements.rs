@@ -703,7 +703,9 @@ async fn the_staff_prepare_and_sign_an_agreement_through_the_pages() {
         "Notifiée à la commune le",
     ] {
         assert!(page.contains(line), "« {line} » not in the history: {page}");
-    }
+    } // Each loan's forms are on the crisis kit's pages.
+    assert!(page.contains("le kit de crise de Feurs"), "{page}");
+
     let list = admin
         .get(server.at("/conventions"))
         .send()
