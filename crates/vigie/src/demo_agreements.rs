@@ -3,7 +3,8 @@
 //! first report, as the real ones do); Saint-Étienne's cybersecurity path
 //! with its first phase done and its minutes signed, and its awareness
 //! path; Firminy's crisis kit agreement, notified last winter; a small
-//! commune's path 2 in preparation.
+//! commune's path 2 in preparation; and the crisis kit's inventory, with
+//! Firminy's crisis of this week and what it was lent.
 //!
 //! Everything goes through `agreements::service`, the code the API and
 //! the pages call: eligibility and the offers' date rules check each
@@ -101,5 +102,63 @@ pub async fn fill(state: &AppState, admin: &str) -> anyhow::Result<()> {
     service::create(state, &caller, request("42001", "awareness_2", None))
         .await
         .map_err(fail)?;
+    crisis_kit(state, user_id).await
+}
+
+/// The kit's inventory (each item checked by the rules the form uses),
+/// and Firminy's crisis declared two days ago: two laptops and a phone
+/// lent to the town hall, due back in three weeks.
+async fn crisis_kit(state: &AppState, user_id: i64) -> anyhow::Result<()> {
+    use vigie_server::crisis::{ledger, rules, store as kit};
+    const ITEMS: [(&str, &str, &str, &str, &str); 8] = [
+        ("laptop", "PC-01", "5CG1234ABC", "", ""),
+        ("laptop", "PC-02", "5CG1234ABD", "", ""),
+        ("laptop", "PC-03", "5CG1234ABE", "", ""),
+        ("laptop", "PC-04", "PF3X9K21", "", ""),
+        ("phone", "TEL-01", "", "352099001761481", ""),
+        ("phone", "TEL-02", "", "353207104823392", ""),
+        ("mailbox", "BAL-01", "", "", "secours1@crise.demo.vigie.fr"),
+        ("mailbox", "BAL-02", "", "", "secours2@crise.demo.vigie.fr"),
+    ];
+    let checked = today() - Duration::days(200);
+    let mut ids = Vec::new();
+    for (kind, label, serial, imei, address) in ITEMS {
+        let item = rules::new_item(kind, label, serial, imei, address)
+            .map_err(|e| anyhow::anyhow!("matériel de démonstration {label} : {e}"))?;
+        ids.push(kit::add_item(&state.db, &item, checked, Some(user_id)).await?);
+    }
+    let firminy = "42095";
+    if !vigie_server::agreements::store::in_force(
+        &state.db,
+        &state.settings.offers,
+        firminy,
+        "crisis_kit",
+        today(),
+    )
+    .await?
+    {
+        anyhow::bail!("la convention « kit de crise » de Firminy n'est pas en vigueur");
+    }
+    let crisis = kit::declare(
+        &state.db,
+        firminy,
+        "La directrice générale des services",
+        today() - Duration::days(2),
+        "Rançongiciel : les postes de la mairie sont chiffrés, la messagerie est coupée.",
+        Some(user_id),
+    )
+    .await?;
+    let handover = ledger::Handover {
+        items: vec![ids[0], ids[1], ids[4]],
+        commune: firminy.to_owned(),
+        crisis: Some(crisis),
+        booking: None,
+        holder_name: "Claire Besson".to_owned(),
+        holder_role: "directrice générale des services".to_owned(),
+        due: today() + Duration::days(21),
+    };
+    if let Err(label) = ledger::lend(&state.db, &handover, Some(user_id)).await? {
+        anyhow::bail!("« {label} » n'est plus disponible");
+    }
     Ok(())
 }
