@@ -302,11 +302,40 @@ async fn others(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<Due>, AppError> {
-    let others: Vec<Due> = crate::crisis::due(&state.db, from, to)
+    let mut others: Vec<Due> = crate::crisis::due(&state.db, from, to)
         .await?
         .into_iter()
         .map(|d| Due::other(d.day, d.commune, d.kind, d.title, d.link))
         .collect();
+    // Phishing campaigns whose addresses are due to be deleted.
+    let bound = |day: NaiveDate, end: bool| {
+        let time = if end {
+            day.and_hms_opt(23, 59, 59)
+        } else {
+            day.and_hms_opt(0, 0, 0)
+        };
+        time.and_then(|t| t.and_local_timezone(vigie_core::LOCAL_TZ).earliest())
+            .map_or(0, |t| t.timestamp_millis())
+    };
+    let purges =
+        crate::phishing::store::purges_due(&state.db, bound(from, false), bound(to, true)).await?;
+    for (id, commune, start, end, due_at) in purges {
+        let Some(day) = chrono::DateTime::from_timestamp_millis(due_at).map(vigie_core::local_day)
+        else {
+            continue;
+        };
+        let span = match (start.parse::<NaiveDate>(), end.parse::<NaiveDate>()) {
+            (Ok(start), Ok(end)) => format!(" ({})", fr::day_range(start, end)),
+            _ => String::new(),
+        };
+        others.push(Due::other(
+            day,
+            Some(commune),
+            "campaign_purge",
+            format!("Campagne de sensibilisation{span} : effacement des adresses et des suivis"),
+            format!("/campagnes/{id}"),
+        ));
+    }
     Ok(others
         .into_iter()
         .filter(|d| scope.sees(d.commune.as_deref()) && d.day >= from && d.day <= to)

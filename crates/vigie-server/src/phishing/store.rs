@@ -259,6 +259,26 @@ pub async fn list(db: &Db, commune: Option<&str>) -> Result<Vec<Campaign>, AppEr
     rows.into_iter().map(Campaign::try_from).collect()
 }
 
+/// Campaigns not purged yet whose purge is due from `from` to `to` (Unix
+/// milliseconds, both included), for the programme's calendar: (id,
+/// commune, first day, last day, purge due at).
+pub async fn purges_due(
+    db: &Db,
+    from_ms: i64,
+    to_ms: i64,
+) -> Result<Vec<(String, String, String, String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, commune, start_day, end_day, purge_due_at FROM campaigns \
+         WHERE purged_at IS NULL AND purge_due_at >= $1 AND purge_due_at <= $2 \
+         ORDER BY purge_due_at LIMIT $3",
+    )
+    .bind(from_ms)
+    .bind(to_ms)
+    .bind(LIST_LIMIT)
+    .fetch_all(db.read())
+    .await
+}
+
 /// The campaign's figures: from its targets, or what its purge kept.
 pub async fn summary(db: &Db, campaign: &Campaign) -> Result<Summary, AppError> {
     if let Some(summary) = &campaign.summary {

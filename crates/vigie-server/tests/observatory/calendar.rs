@@ -353,3 +353,60 @@ async fn calendar_each_person_has_a_secret_revocable_ical_feed() {
         .unwrap();
     assert_eq!(wrong.status(), reqwest::StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn calendar_shows_when_a_campaigns_addresses_are_deleted() {
+    let (server, _) = server().await;
+    let today = agreements::today();
+    let id = campaign(&server, OWN).await;
+    let due = (today + Days::new(10))
+        .and_hms_opt(12, 0, 0)
+        .unwrap()
+        .and_utc()
+        .timestamp_millis();
+    sqlx::query("UPDATE campaigns SET purge_due_at = $1 WHERE id = $2")
+        .bind(due)
+        .bind(&id)
+        .execute(&server.db.pool)
+        .await
+        .unwrap();
+    let path = format!(
+        "/api/v1/deadlines?from={today}&to={}",
+        today + Days::new(30)
+    );
+    let (admin, _) = sign_in_as(&server, "admin@loire.fr", Role::Admin, None).await;
+    let seen: serde_json::Value = admin
+        .get(server.at(&path))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let purge = seen
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["kind"] == "campaign_purge")
+        .unwrap_or_else(|| panic!("no purge in {seen}"));
+    assert_eq!(purge["day"], (today + Days::new(10)).to_string());
+    assert_eq!(purge["commune"], OWN);
+    assert_eq!(purge["link"], format!("/campagnes/{id}"));
+    assert!(
+        purge["title"]
+            .as_str()
+            .unwrap()
+            .contains("effacement des adresses"),
+        "{purge}"
+    );
+    let (other, _) = sign_in_as(&server, "maire@firminy.fr", Role::Commune, Some(OTHER)).await;
+    let unseen: serde_json::Value = other
+        .get(server.at(&path))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(!unseen.to_string().contains("campaign_purge"), "{unseen}");
+}
