@@ -196,9 +196,14 @@ async fn store(
 /// `GET /kit/fichiers/{file}`: the file, as a download.
 pub(super) async fn download(
     State(state): State<AppState>,
-    _: Caller,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
+    // The kit is the signing communes': 404 for others, as for a file
+    // that does not exist.
+    if !super::may_read(&state, &caller).await? {
+        return Err(AppError::NotFound);
+    }
     let id = id.parse::<i64>().map_err(|_| AppError::NotFound)?;
     let row: Option<(String, String, Vec<u8>)> =
         sqlx::query_as("SELECT name, kind, content FROM kit_files WHERE id = $1")

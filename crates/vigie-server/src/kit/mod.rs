@@ -5,10 +5,13 @@
 //! recognised by `sniff` from their bytes), links to the national guides
 //! (`links`, seeded by migration 0017), one page (`pages`).
 //!
-//! Who sees it: the agreement says « visible to the communes of the
-//! path », but agreements and their paths do not exist yet (another
-//! issue), so for now every signed-in user of the territory sees the kit
-//! (`Access::SignedIn`); only the staff change it (`Access::Staff`).
+//! Who sees it: the agreement says « Un kit documentaire sera fourni à
+//! la collectivité requérante » (seed 004). The staff, and the users of a
+//! commune that signed an agreement whose offer grants the kit
+//! (`grants = ["documentation_kit"]`: the awareness paths), read its
+//! files ([`may_read`]); every signed-in user sees the national guides
+//! and, when their commune has no such agreement, how to get the kit.
+//! Only the staff change it (`Access::Staff`).
 //!
 //! What it must never do: keep a file whose bytes are not one of the
 //! kinds listed in `sniff` (whatever its name says), or a link a browser
@@ -48,6 +51,32 @@ pub fn router() -> Routes {
             Access::Staff,
             links::delete,
         )
+}
+
+/// Whether `caller` reads the kit's files: the staff, or a user of a
+/// commune that signed an agreement granting it.
+pub async fn may_read(
+    state: &crate::AppState,
+    caller: &crate::accounts::Caller,
+) -> Result<bool, crate::AppError> {
+    if caller.is_staff() {
+        return Ok(true);
+    }
+    let Some(commune) = &caller.commune else {
+        return Ok(false);
+    };
+    let offers = &state.settings.offers;
+    Ok(crate::agreements::store::of_commune(&state.db, commune)
+        .await?
+        .iter()
+        .any(|agreement| {
+            agreement.facts.signed_on.is_some()
+                && offers.get(&agreement.offer).is_some_and(|offer| {
+                    offer
+                        .grants
+                        .contains(&crate::agreements::offers::Grant::DocumentationKit)
+                })
+        }))
 }
 
 /// The kit's sections, in the page's order.

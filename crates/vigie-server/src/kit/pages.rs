@@ -39,6 +39,8 @@ pub struct LinkDraft {
 struct KitPage {
     chrome: Chrome,
     staff: bool,
+    /// The caller's commune signed an agreement granting the kit.
+    readable: bool,
     sections: Vec<SectionView>,
     guides: Vec<KitLink>,
     error: Option<String>,
@@ -76,7 +78,12 @@ pub(super) async fn kit_page(
     caller: &Caller,
     notice: Notice,
 ) -> Result<Response, AppError> {
-    let all: Vec<KitFile> = files::list(&state.db).await?;
+    let readable = super::may_read(state, caller).await?;
+    let all: Vec<KitFile> = if readable {
+        files::list(&state.db).await?
+    } else {
+        Vec::new()
+    };
     let sections = Section::ALL
         .into_iter()
         .map(|section| SectionView {
@@ -103,6 +110,7 @@ pub(super) async fn kit_page(
     render(&KitPage {
         chrome: Chrome::new("Kit documentaire", Some(caller)),
         staff: caller.is_staff(),
+        readable,
         sections,
         guides: links::list(&state.db).await?,
         error,

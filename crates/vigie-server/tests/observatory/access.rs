@@ -74,7 +74,7 @@ async fn campaign_id(server: &TestServer, commune: &str) -> String {
 }
 
 /// A signed sensor agreement of `commune`, as the store writes it.
-async fn agreement_id(server: &TestServer, commune: &str) -> String {
+async fn agreement_id(server: &TestServer, commune: &str, offer: &str) -> String {
     let facts = vigie_server::agreements::Facts {
         signed_on: chrono::NaiveDate::from_ymd_opt(2026, 1, 5),
         ..Default::default()
@@ -82,7 +82,7 @@ async fn agreement_id(server: &TestServer, commune: &str) -> String {
     let nobody = vigie_server::agreements::store::Referent::default();
     let new = vigie_server::agreements::store::NewAgreement {
         commune,
-        offer: "sensor",
+        offer,
         facts: &facts,
         territory_referent: &nobody,
         commune_referent: &nobody,
@@ -537,8 +537,8 @@ async fn every_route_for_every_role() {
             campaign_id(&server, OTHER).await,
         ),
         agreements: (
-            agreement_id(&server, OWN).await,
-            agreement_id(&server, OTHER).await,
+            agreement_id(&server, OWN, "sensor").await,
+            agreement_id(&server, OTHER, "sensor").await,
         ),
         provider_token: String::new(),
         training_token: training_link(&server).await,
@@ -557,6 +557,8 @@ async fn every_route_for_every_role() {
         fixtures.booking,
     ) = crisis_kit(&server).await;
     fixtures.provider_token = provider_link(&server, &fixtures.audits.0).await;
+    // `OWN` signed an awareness path: its users read the documentation kit.
+    agreement_id(&server, OWN, "awareness_1").await;
     // The GET fixtures stay; POSTs get fresh sensors of their own.
     let stable_sensors = fixtures.sensors.clone();
     fixtures.renew(&server).await;

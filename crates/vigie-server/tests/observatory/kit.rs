@@ -121,6 +121,25 @@ async fn staff_fill_the_kit_and_a_commune_downloads_it() {
     .await;
     assert_eq!(stored.status(), StatusCode::SEE_OTHER);
 
+    // The kit is provided to the communes that signed an awareness path
+    // (seed 004): before, the secretary sees how to get it, not the files.
+    let (status, kit) = page(&secretary, server.at("/kit")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(kit.contains("Votre commune n"), "{kit}");
+    assert!(!kit.contains("Fiche réflexe : rançongiciel"), "{kit}");
+    let signed = admin
+        .post(server.at("/api/v1/agreements"))
+        .header("x-csrf-token", &csrf)
+        .json(&serde_json::json!({
+            "commune": OWN,
+            "offer": "awareness_1",
+            "signed_on": vigie_server::agreements::today().to_string(),
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed.status(), StatusCode::CREATED);
+
     // The secretary sees both, and downloads the PDF byte for byte.
     let (status, kit) = page(&secretary, server.at("/kit")).await;
     assert_eq!(status, StatusCode::OK);
@@ -166,6 +185,11 @@ async fn staff_fill_the_kit_and_a_commune_downloads_it() {
             .contains("diaporama.pptx")
     );
     assert_eq!(download.bytes().await.unwrap().to_vec(), pptx);
+
+    // Another commune's user, without the path, gets no file.
+    let (firminy, _) = sign_in_as(&server, "mairie@firminy.fr", Role::Commune, Some("42095")).await;
+    let (status, _) = page(&firminy, server.at(&format!("/kit/fichiers/{id}"))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 
     // Only the staff change the kit; strangers see nothing.
     let refused = upload(

@@ -68,6 +68,8 @@ pub struct Offer {
     pub deliverables: Vec<DeliverableKind>,
     /// What the end of the agreement obliges, whatever its cause.
     pub end_actions: Vec<EndAction>,
+    /// What signing it gives the commune access to in Vigie.
+    pub grants: Vec<Grant>,
     pub processing: Processing,
 }
 
@@ -245,6 +247,15 @@ pub enum EndAction {
     ReturnOrDestroyData,
 }
 
+/// What an agreement gives the commune that signs it access to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Grant {
+    /// The documentation kit (`/kit`): « Un kit documentaire sera fourni
+    /// à la collectivité requérante » (seed 004).
+    DocumentationKit,
+}
+
 /// The GDPR processing record (Regulation (EU) 2016/679, article 30) of
 /// an offer, as its agreement describes it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -339,6 +350,10 @@ impl Word for DeliverableKind {
         ("loan_form", DeliverableKind::LoanForm),
         ("return_form", DeliverableKind::ReturnForm),
     ];
+}
+
+impl Word for Grant {
+    const ALL: &'static [(&'static str, Self)] = &[("documentation_kit", Grant::DocumentationKit)];
 }
 
 impl Word for EndAction {

@@ -87,6 +87,7 @@ impl Offer {
             cost: file.word(&raw.cost, "cost")?,
             deliverables,
             end_actions: file.words(&raw.end_actions, "end_actions")?,
+            grants: file.words(&raw.grants, "grants")?,
             processing: file.processing(&raw.processing)?,
         })
     }
@@ -105,6 +106,8 @@ struct RawOffer {
     deliverables: Spanned<Vec<Spanned<String>>>,
     #[serde(default = "empty")]
     end_actions: Spanned<Vec<Spanned<String>>>,
+    #[serde(default = "empty")]
+    grants: Spanned<Vec<Spanned<String>>>,
     duration: Spanned<RawDuration>,
     renewal: Option<Spanned<RawRenewal>>,
     notice: Option<Spanned<RawNotice>>,
