@@ -62,6 +62,12 @@ pub fn day_long(date: chrono::NaiveDate) -> String {
     format!("{day} {month} {year}")
 }
 
+/// `mars 2026`: a month in a sentence (the risk map's monthly snapshots).
+pub fn month(date: chrono::NaiveDate) -> String {
+    let (_, month, year) = day_parts(date);
+    format!("{month} {year}")
+}
+
 /// `du 7 au 8 décembre 2026`, `du 30 novembre au 2 décembre 2026`,
 /// `du 30 décembre 2026 au 2 janvier 2027`, `le 8 décembre 2026`: a span
 /// of days in a sentence, the month and year written once when shared.

@@ -22,6 +22,7 @@ pub mod lists;
 pub mod outbox;
 pub mod phishing;
 pub mod probes;
+pub mod risk;
 pub mod sensors;
 pub mod state;
 pub mod territory;
@@ -90,6 +91,7 @@ pub fn routes() -> web::Routes {
         .merge(elearning::router())
         .merge(kit::router())
         .merge(agreements::router())
+        .merge(risk::router())
         .merge(web::router())
 }
 
