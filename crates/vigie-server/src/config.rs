@@ -693,6 +693,35 @@ from = "Observatoire <noreply@example.fr>"
     }
 
     #[test]
+    fn the_risk_file_is_checked_beside_the_config() {
+        assert!(EXAMPLE.contains("\nrisk_file = \"\"\n"));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vigie.toml");
+        std::fs::write(&path, "risk_file = \"risque.toml\"\n").unwrap();
+        let rule = dir.path().join("risque.toml");
+        let built_in = include_str!("../data/risk.toml");
+        std::fs::write(&rule, built_in.replace("high = 50", "high = 90")).unwrap();
+        let error = Config::load(&path).unwrap_err().to_string();
+        assert!(
+            error.starts_with(&format!(
+                "{}, ligne 1 : « risk_file » : {}, ligne ",
+                path.display(),
+                rule.display()
+            )),
+            "{error}"
+        );
+        assert!(
+            error.ends_with(
+                "champ « levels » : les seuils doivent croître : moderate < high < critical"
+            ),
+            "{error}"
+        );
+        std::fs::write(&rule, built_in.replace("pressure = 25", "pressure = 40")).unwrap();
+        let config = Config::load(&path).unwrap();
+        assert_eq!(config.settings().risk.weights[0], 40);
+    }
+
+    #[test]
     fn the_offers_dir_is_checked_beside_the_config() {
         assert!(EXAMPLE.contains("\noffers_dir = \"\"\n"));
         let dir = tempfile::tempdir().unwrap();

@@ -76,7 +76,10 @@ pub async fn next_step(
         match report.top.first() {
             Some(first) => (
                 format!("« {} » : {}", first.title, first.recommendation),
-                Some((format!("/sondes/{scan}"), "Le rapport de la sonde".to_owned())),
+                Some((
+                    format!("/sondes/{scan}"),
+                    "Le rapport de la sonde".to_owned(),
+                )),
             ),
             None => (
                 "Relancer un scan de la sonde réseau.".to_owned(),

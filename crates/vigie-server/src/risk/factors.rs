@@ -201,8 +201,9 @@ pub fn pressure(rules: &Rules, a: &Attacks) -> Factor {
     }
     let mut why = Vec::new();
     if a.outbound > 0 {
-        let compromise = i64::from(r.outbound_points)
-            .saturating_add(i64::from(r.outbound_each).saturating_mul(a.outbound - 1));
+        let compromise = i64::from(r.outbound_points).saturating_add(
+            i64::from(r.outbound_each).saturating_mul(a.outbound.saturating_sub(1)),
+        );
         points = points.max(compromise);
         why.push(format!(
             "{} en {days} jours : une machine de la mairie a contacté une adresse malveillante, signe possible de compromission",
@@ -248,7 +249,7 @@ pub fn exposure(rules: &Rules, scan: Option<&Scan>, now_ms: i64) -> Factor {
             "Pas encore de scan de la sonde réseau : l'exposition n'est pas connue.",
         );
     };
-    let age = (now_ms - scan.finished_ms).max(0) / DAY_MS;
+    let age = now_ms.saturating_sub(scan.finished_ms).max(0) / DAY_MS;
     if age > i64::from(r.max_age_days) {
         return Factor::unknown(format!(
             "Le dernier scan de la sonde réseau date du {}, trop ancien pour dire l'exposition d'aujourd'hui.",
@@ -273,7 +274,7 @@ pub fn exposure(rules: &Rules, scan: Option<&Scan>, now_ms: i64) -> Factor {
         }
     }
     if let Some(since) = scan.critical_open_since_ms.filter(|_| scan.critical > 0) {
-        let open = (now_ms - since).max(0) / DAY_MS;
+        let open = now_ms.saturating_sub(since).max(0) / DAY_MS;
         text.push_str(&format!(
             " ; critique ouverte depuis {}",
             fr::plural(open, "jour", "jours")
@@ -318,7 +319,7 @@ pub fn maturity(rules: &Rules, audit: Option<&Audit>, now_ms: i64) -> Factor {
     let Some(audit) = audit else {
         return Factor::unknown("Pas encore de pré-diagnostic : la maturité n'est pas connue.");
     };
-    if (now_ms - audit.created_ms) / DAY_MS > i64::from(r.max_age_days) {
+    if now_ms.saturating_sub(audit.created_ms) / DAY_MS > i64::from(r.max_age_days) {
         return Factor::unknown(format!(
             "Le dernier pré-diagnostic date du {}, trop ancien pour dire la maturité d'aujourd'hui.",
             fr::date(audit.created_ms)
@@ -331,7 +332,10 @@ pub fn maturity(rules: &Rules, audit: Option<&Audit>, now_ms: i64) -> Factor {
     };
     let mut points = 100 - i64::from(score);
     let mut text = if audit.round > 1 {
-        format!("Pré-diagnostic, suivi n° {} : {score}/100", audit.round - 1)
+        format!(
+            "Pré-diagnostic, suivi n° {} : {score}/100",
+            audit.round.saturating_sub(1)
+        )
     } else {
         format!("Pré-diagnostic : {score}/100")
     };
@@ -374,9 +378,9 @@ pub struct Awareness {
 
 pub fn human(rules: &Rules, a: &Awareness, today: NaiveDate) -> Factor {
     let r = &rules.human;
-    let exercise = a.exercise.filter(|e| {
-        e.sent > 0 && (today - e.start).num_days() <= i64::from(r.max_age_days)
-    });
+    let exercise = a
+        .exercise
+        .filter(|e| e.sent > 0 && (today - e.start).num_days() <= i64::from(r.max_age_days));
     let modules = a.modules_done.min(a.modules_total);
     if exercise.is_none() && modules == 0 {
         return Factor::unknown(

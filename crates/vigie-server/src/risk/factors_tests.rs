@@ -45,11 +45,7 @@ fn no_data_is_unknown_never_good() {
         combine(&r, &[known(0), unknown(), unknown(), unknown()]),
         (None, Level::Unknown)
     );
-    assert!(
-        pressure(&r, &Attacks::default())
-            .why
-            .contains("pas connue")
-    );
+    assert!(pressure(&r, &Attacks::default()).why.contains("pas connue"));
 }
 
 #[test]
@@ -81,8 +77,15 @@ fn a_compromise_raises_pressure_the_most() {
     assert_eq!(q.score, Some(0));
     assert_eq!(f.score, Some(70), "the most inbound and rising: 60 + 10");
     assert_eq!(c.score, Some(85));
-    assert!(c.score > f.score, "one outbound alert outweighs any inbound flood");
-    assert!(c.why.starts_with("1 alerte sortante en 30 jours"), "{}", c.why);
+    assert!(
+        c.score > f.score,
+        "one outbound alert outweighs any inbound flood"
+    );
+    assert!(
+        c.why.starts_with("1 alerte sortante en 30 jours"),
+        "{}",
+        c.why
+    );
     assert!(f.why.contains("en hausse"), "{}", f.why);
     let many = Attacks {
         outbound: 10,
@@ -189,7 +192,11 @@ fn clicks_and_passwords_raise_the_human_factor_and_training_lowers_it() {
     let f = human(&r, &a, day("2026-06-01"));
     assert_eq!(f.score, Some(20 * 2 + 5 * 4));
     assert!(f.why.contains("4 sur 20 personnes ont cliqué"), "{}", f.why);
-    assert!(f.why.contains("dont 1 a saisi un mot de passe"), "{}", f.why);
+    assert!(
+        f.why.contains("dont 1 a saisi un mot de passe"),
+        "{}",
+        f.why
+    );
     let trained = Awareness {
         modules_done: 6,
         ..a
@@ -225,7 +232,11 @@ fn the_combination_follows_the_weights_and_levels() {
     let check = |factors: [Factor; 4], risk: Option<u8>, level: Level| {
         assert_eq!(combine(&r, &factors), (risk, level));
     };
-    check([known(0), known(0), known(0), known(0)], Some(0), Level::Low);
+    check(
+        [known(0), known(0), known(0), known(0)],
+        Some(0),
+        Level::Low,
+    );
     check(
         [known(40), known(60), known(50), known(20)],
         // (25×40 + 30×60 + 25×50 + 20×20) / 100 = 44.5, rounded.
@@ -247,5 +258,8 @@ fn the_combination_follows_the_weights_and_levels() {
         main_driver(&r, &[known(10), known(80), known(0), known(0)]),
         Some(Kind::Exposure)
     );
-    assert_eq!(main_driver(&r, &[known(0), unknown(), known(0), unknown()]), None);
+    assert_eq!(
+        main_driver(&r, &[known(0), unknown(), known(0), unknown()]),
+        None
+    );
 }

@@ -124,7 +124,10 @@ pub async fn assess(
 
 /// The first instant after `day`, Paris time, in Unix ms.
 pub fn end_of(day: NaiveDate) -> i64 {
-    let next = day.succ_opt().unwrap_or(day).and_time(chrono::NaiveTime::MIN);
+    let next = day
+        .succ_opt()
+        .unwrap_or(day)
+        .and_time(chrono::NaiveTime::MIN);
     vigie_core::LOCAL_TZ
         .from_local_datetime(&next)
         .earliest()

@@ -180,8 +180,7 @@ fn epcis(assessed: &[Assessment]) -> Vec<EpciRow> {
                 .iter()
                 .filter_map(|a| a.risk.map(u32::from))
                 .collect();
-            let mean = (!risks.is_empty())
-                .then(|| risks.iter().sum::<u32>() / risks.len() as u32);
+            let mean = (!risks.is_empty()).then(|| risks.iter().sum::<u32>() / risks.len() as u32);
             let around = members
                 .iter()
                 .max_by_key(|a| a.commune.population)
@@ -243,8 +242,12 @@ pub async fn commune_page(
             Some((k.label(), f, level))
         })
         .collect();
-    let before =
-        snapshot::before(&state, &snapshot::month_of(day), Some(commune.code.as_str())).await?;
+    let before = snapshot::before(
+        &state,
+        &snapshot::month_of(day),
+        Some(commune.code.as_str()),
+    )
+    .await?;
     let (since, changed) = match before {
         Some((month, kept)) => {
             let c = snapshot::changes(&kept, std::slice::from_ref(&a));

@@ -409,7 +409,11 @@ mod tests {
     }
 
     fn line(needle: &str) -> usize {
-        BUILT_IN.lines().position(|l| l.starts_with(needle)).unwrap() + 1
+        BUILT_IN
+            .lines()
+            .position(|l| l.starts_with(needle))
+            .unwrap()
+            + 1
     }
 
     #[test]

@@ -31,6 +31,7 @@ mod password_links;
 mod pipeline;
 mod probes;
 mod relay_session;
+mod risk;
 mod sensors;
 mod sign_in_limits;
 mod territory;
