@@ -416,8 +416,8 @@ pub fn human(rules: &Rules, a: &Awareness, today: NaiveDate) -> Factor {
             i64::from(r.no_campaign)
         }
     };
-    if a.modules_total > 0 {
-        let share = i64::try_from(modules * 100 / a.modules_total).unwrap_or(0);
+    if let Some(share) = (modules * 100).checked_div(a.modules_total) {
+        let share = i64::try_from(share).unwrap_or(0);
         points -= i64::from(r.elearning_points) * share / 100;
         parts.push(format!(
             "{} modules de formation sur {} suivis",
