@@ -162,13 +162,19 @@ async fn attacks(
     let days = i64::from(rules.pressure.days);
     let from = day - chrono::Duration::days(days - 1);
     let middle = (from + chrono::Duration::days(days / 2)).to_string();
-    let counts: Vec<(String, String, i64, i64)> = sqlx::query_as(
-        "SELECT commune, day, CAST(SUM(inbound) AS BIGINT), CAST(SUM(outbound) AS BIGINT) \
-         FROM daily_counts WHERE day >= $1 AND day <= $2 AND ($3 IS NULL OR commune = $3) \
-         GROUP BY commune, day",
+    // Summed in the database per commune, each half of the window apart:
+    // one row per commune, not one per commune and day (a million for
+    // all of France).
+    let counts: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT commune, CAST(SUM(inbound) AS BIGINT), CAST(SUM(outbound) AS BIGINT), \
+           CAST(SUM(CASE WHEN day < $3 THEN inbound + outbound ELSE 0 END) AS BIGINT), \
+           CAST(SUM(CASE WHEN day >= $3 THEN inbound + outbound ELSE 0 END) AS BIGINT) \
+         FROM daily_counts WHERE day >= $1 AND day <= $2 AND ($4 IS NULL OR commune = $4) \
+         GROUP BY commune",
     )
     .bind(from.to_string())
     .bind(day.to_string())
+    .bind(&middle)
     .bind(only)
     .fetch_all(state.db.read())
     .await?;
@@ -185,16 +191,12 @@ async fn attacks(
     for (commune, days) in reported {
         out.entry(commune).or_default().reported_days = days;
     }
-    for (commune, day, inbound, outbound) in counts {
+    for (commune, inbound, outbound, earlier, later) in counts {
         let a = out.entry(commune).or_default();
-        a.inbound = a.inbound.saturating_add(inbound);
-        a.outbound = a.outbound.saturating_add(outbound);
-        let half = if day < middle {
-            &mut a.earlier
-        } else {
-            &mut a.later
-        };
-        *half = half.saturating_add(inbound).saturating_add(outbound);
+        a.inbound = inbound;
+        a.outbound = outbound;
+        a.earlier = earlier;
+        a.later = later;
     }
     Ok(out)
 }
