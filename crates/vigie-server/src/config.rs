@@ -65,6 +65,10 @@ pub struct Config {
     /// built-in offer replaces it, any other adds one; empty: the
     /// built-in ones. Relative to the config file.
     pub offers_dir: PathBuf,
+    /// A file replacing the risk map's built-in rule (`data/risk.toml`,
+    /// issue 15: weights, thresholds, points); empty: the built-in one.
+    /// Relative to the config file.
+    pub risk_file: PathBuf,
     /// Phishing-awareness campaigns (`[campaigns]`).
     pub campaigns: crate::phishing::CampaignSettings,
     /// The programme's reminders (`[agreements]`, issue 12).
@@ -156,6 +160,7 @@ impl Default for Config {
             questionnaires_dir: PathBuf::new(),
             scenarios_dir: PathBuf::new(),
             offers_dir: PathBuf::new(),
+            risk_file: PathBuf::new(),
             campaigns: crate::phishing::CampaignSettings::default(),
             agreements: crate::agreements::AgreementSettings::default(),
         }
@@ -234,6 +239,7 @@ impl Config {
                 &mut config.questionnaires_dir,
                 &mut config.scenarios_dir,
                 &mut config.offers_dir,
+                &mut config.risk_file,
             ] {
                 if !file.as_os_str().is_empty() && file.is_relative() {
                     *file = dir.join(&*file);
@@ -351,6 +357,13 @@ impl Config {
                 format!("« offers_dir » : {error}"),
             ));
         }
+        if let Err(error) = self.risk() {
+            return Err(ConfigError::new(
+                path,
+                find_key(text, "risk_file"),
+                format!("« risk_file » : {error}"),
+            ));
+        }
         if let Err(error) = self.documents() {
             let key = match error {
                 vigie_docs::DocError::Logo(..) => "logo",
@@ -401,6 +414,13 @@ impl Config {
         crate::agreements::Catalogue::load((!dir.as_os_str().is_empty()).then_some(dir.as_path()))
     }
 
+    /// The risk map's rule: the territory's file, else the built-in one;
+    /// the error names the file, the line and the field.
+    pub fn risk(&self) -> Result<crate::risk::Rules, crate::risk::RiskError> {
+        let file = &self.risk_file;
+        crate::risk::Rules::load((!file.as_os_str().is_empty()).then_some(file.as_path()))
+    }
+
     /// The document engine with the territory's branding and templates.
     pub fn documents(&self) -> Result<vigie_docs::Engine, vigie_docs::DocError> {
         let branding = &self.branding;
@@ -445,7 +465,12 @@ impl Config {
             tracing::warn!(%error, "offers unusable: the built-in ones are used");
             crate::agreements::Catalogue::built_in().unwrap_or_default()
         });
+        let risk = self.risk().unwrap_or_else(|error| {
+            tracing::warn!(%error, "risk rule unusable: the built-in one is used");
+            crate::risk::Rules::built_in().unwrap_or_default()
+        });
         ServerSettings {
+            risk: std::sync::Arc::new(risk),
             documents,
             questionnaires: std::sync::Arc::new(questionnaires),
             scenarios: std::sync::Arc::new(scenarios),
@@ -686,6 +711,35 @@ from = "Observatoire <noreply@example.fr>"
         let config = Config::load(&path).unwrap();
         assert_eq!(config.scenarios_dir, scenarios);
         assert_eq!(config.settings().scenarios.len(), 6);
+    }
+
+    #[test]
+    fn the_risk_file_is_checked_beside_the_config() {
+        assert!(EXAMPLE.contains("\nrisk_file = \"\"\n"));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vigie.toml");
+        std::fs::write(&path, "risk_file = \"risque.toml\"\n").unwrap();
+        let rule = dir.path().join("risque.toml");
+        let built_in = include_str!("../data/risk.toml");
+        std::fs::write(&rule, built_in.replace("high = 50", "high = 90")).unwrap();
+        let error = Config::load(&path).unwrap_err().to_string();
+        assert!(
+            error.starts_with(&format!(
+                "{}, ligne 1 : « risk_file » : {}, ligne ",
+                path.display(),
+                rule.display()
+            )),
+            "{error}"
+        );
+        assert!(
+            error.ends_with(
+                "champ « levels » : les seuils doivent croître : moderate < high < critical"
+            ),
+            "{error}"
+        );
+        std::fs::write(&rule, built_in.replace("pressure = 25", "pressure = 40")).unwrap();
+        let config = Config::load(&path).unwrap();
+        assert_eq!(config.settings().risk.weights[0], 40);
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod lists;
 pub mod outbox;
 pub mod phishing;
 pub mod probes;
+pub mod risk;
 pub mod sensors;
 pub mod state;
 pub mod territory;
@@ -92,6 +93,7 @@ pub fn routes() -> web::Routes {
         .merge(kit::router())
         .merge(agreements::router())
         .merge(crisis::router())
+        .merge(risk::router())
         .merge(web::router())
 }
 

@@ -83,6 +83,8 @@ pub struct ServerSettings {
     /// The offers agreements are made of, built-in and the territory's
     /// (issue 12).
     pub offers: Arc<crate::agreements::Catalogue>,
+    /// The risk map's rule (`data/risk.toml` or `risk_file`).
+    pub risk: Arc<crate::risk::Rules>,
     /// The campaigns' settings (issue 11).
     pub campaigns: crate::phishing::CampaignSettings,
     /// The programme's reminders (issue 12).
@@ -189,6 +191,7 @@ impl Default for ServerSettings {
             scenarios: Arc::new(crate::phishing::scenarios::Library::builtin().unwrap_or_default()),
             // And for the offers.
             offers: Arc::new(crate::agreements::Catalogue::built_in().unwrap_or_default()),
+            risk: Arc::new(crate::risk::Rules::built_in().unwrap_or_default()),
             campaigns: crate::phishing::CampaignSettings::default(),
             agreements: crate::agreements::AgreementSettings::default(),
         }

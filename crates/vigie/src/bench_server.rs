@@ -69,7 +69,7 @@ pub fn observatory(
     })
 }
 
-async fn call(
+pub(crate) async fn call(
     app: &Router,
     request: Request<Body>,
 ) -> anyhow::Result<(StatusCode, Vec<u8>, Option<String>)> {

@@ -15,6 +15,7 @@ mod bench_hostile;
 mod bench_live;
 mod bench_national;
 mod bench_probe;
+mod bench_risk;
 mod bench_server;
 mod demo;
 mod demo_agreements;
@@ -258,6 +259,9 @@ enum BenchCommand {
     /// local SMTP server beside a bare lettre loop, and the tracking links
     /// under load on loopback beside a static file of the same server.
     Campaigns(bench_campaigns::CampaignsArgs),
+    /// The territory's risk map (page and API) for the Loire and all of
+    /// France, beside the weather map of the same territory.
+    Risk(bench_risk::RiskArgs),
 }
 
 fn main() -> ExitCode {
@@ -286,6 +290,7 @@ fn main() -> ExitCode {
         Command::Bench(BenchCommand::National(args)) => bench_national::run(args),
         Command::Bench(BenchCommand::Dossiers(args)) => bench_dossiers::run(args),
         Command::Bench(BenchCommand::Campaigns(args)) => bench_campaigns::run(args),
+        Command::Bench(BenchCommand::Risk(args)) => bench_risk::run(args),
         Command::Probe(args) => probe::run(*args),
         Command::Serve(args) => server::serve(args),
         Command::Documents(command) => documents::run(command),

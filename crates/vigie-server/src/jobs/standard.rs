@@ -135,6 +135,25 @@ pub fn standard(state: &AppState, relay: Option<Relay>) -> Vec<Job> {
         }
     }));
 
+    let risk_state = state.clone();
+    jobs.push(
+        Job::new("risk.snapshot", crate::risk::SNAPSHOT_EVERY, move |_| {
+            let state = risk_state.clone();
+            async move {
+                let kept = crate::risk::snapshot::take_due(&state)
+                    .await
+                    .map_err(|e| format!("risk snapshot: {e}"))?;
+                if kept > 0 {
+                    tracing::info!(communes = kept, "monthly risk snapshot kept");
+                }
+                Ok(())
+            }
+        })
+        // The whole territory is assessed once a month: all of France takes
+        // seconds, well within the lease.
+        .with_lease(Duration::from_secs(600)),
+    );
+
     let (purge_db, retention) = (db, settings.retention);
     jobs.push(Job::new("retention.purge", RETENTION_EVERY, move |_| {
         let db = purge_db.clone();

@@ -133,6 +133,7 @@ async fn the_servers_jobs_run_on_one_replica() {
             "campaigns.purge",
             "lists.fetch",
             "retention.purge",
+            "risk.snapshot",
             "sensors.silence"
         ]
     );

@@ -34,6 +34,7 @@ mod pipeline;
 mod probes;
 mod register;
 mod relay_session;
+mod risk;
 mod sensors;
 mod sign_in_limits;
 mod territory;
