@@ -96,32 +96,7 @@ pub(super) async fn pdf(
         .await?;
     store::produced(&state.db, &view.agreement.id, kind, &which.etape, now_ms()).await?;
     let name = format!("{}-{}.pdf", kind.id().replace('_', "-"), commune.code);
-    let disposition = HeaderValue::from_str(&format!("inline; filename=\"{name}\""))
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/pdf"),
-            ),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        bytes,
-    )
-        .into_response())
-}
-
-/// A scan's type, from its first bytes.
-fn scan_type(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(b"%PDF-") {
-        Some("application/pdf")
-    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("image/png")
-    } else if bytes.starts_with(b"\xFF\xD8\xFF") {
-        Some("image/jpeg")
-    } else {
-        None
-    }
+    Ok(crate::web::pdf(bytes, &name))
 }
 
 /// `POST /conventions/{agreement}/signe` (multipart: `csrf`, `type`,
@@ -190,7 +165,7 @@ pub(super) async fn upload(
             fr::size(i64::try_from(MAX_SCAN).unwrap_or(i64::MAX))
         )));
     }
-    let Some(content_type) = scan_type(&bytes) else {
+    let Some(content_type) = crate::web::scan_type(&bytes) else {
         return Err(AppError::Unprocessable(format!(
             "« {name} » n'est ni un PDF, ni une image PNG ou JPEG : numérisez le document signé dans l'un de ces formats."
         )));

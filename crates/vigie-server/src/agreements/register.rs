@@ -14,8 +14,7 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Serialize;
 
 use super::offers::{Catalogue, Offer};
@@ -174,19 +173,7 @@ async fn pdf(state: &AppState, register: Register) -> Result<Response, AppError>
     let bytes = state
         .render_pdf("registre-traitements.typ", register, chrono::Utc::now())
         .await?;
-    let disposition = HeaderValue::from_str(&format!("inline; filename=\"{name}\""))
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/pdf"),
-            ),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::web::pdf(bytes, &name))
 }
 
 /// The register as CSV: one row per processing, lists joined by ` | `.

@@ -142,18 +142,10 @@ pub(super) async fn pdf(
     let audit = visible_audit(&state, &caller, &id).await?;
     let commune = super::commune_of(&state, &audit).await?;
     let (bytes, day) = render(&state, &audit, &commune).await?;
-    let disposition = format!(
-        "inline; filename=\"dossier-diagnostic-{}-{day}.pdf\"",
-        commune.code
-    );
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_owned()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
+    Ok(crate::web::pdf(
         bytes,
-    )
-        .into_response())
+        &format!("dossier-diagnostic-{}-{day}.pdf", commune.code),
+    ))
 }
 
 #[derive(askama::Template)]
@@ -596,20 +588,10 @@ pub(super) async fn closing_minutes(
     };
     let at = chrono::DateTime::from_timestamp_millis(at_ms).unwrap_or_default();
     let bytes = state.render_pdf(CLOSING_TEMPLATE, data, at).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!(
-                    "inline; filename=\"pv-fin-de-mission-{}.pdf\"",
-                    commune.code
-                ),
-            ),
-        ],
+    Ok(crate::web::pdf(
         bytes,
-    )
-        .into_response())
+        &format!("pv-fin-de-mission-{}.pdf", commune.code),
+    ))
 }
 
 /// The security requirements annex of the commune's next IT procurement.
@@ -714,15 +696,5 @@ pub(super) async fn annex_document(
     }
     let at = chrono::DateTime::from_timestamp_millis(audit.created_at).unwrap_or_default();
     let bytes = state.render_pdf(ANNEX_TEMPLATE, data, at).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("inline; filename=\"{file}.pdf\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::web::pdf(bytes, &format!("{file}.pdf")))
 }

@@ -29,12 +29,8 @@ const MAX_FILES: i64 = 200;
 
 /// The file kinds kept, by their first bytes: (content type, what it is).
 fn sniff(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(b"%PDF-") {
-        Some("application/pdf")
-    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("image/png")
-    } else if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
-        Some("image/jpeg")
+    if let Some(scan) = crate::web::scan_type(bytes) {
+        Some(scan)
     } else if bytes.starts_with(b"PK\x03\x04") {
         // ODT, DOCX, XLSX…: zip containers.
         Some("application/zip")

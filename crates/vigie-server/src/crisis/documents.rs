@@ -10,8 +10,7 @@
 //! (the same loan gives the same form).
 
 use axum::extract::{Path, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Serialize;
 
 use super::ledger::{self, Filter, Loan};
@@ -240,15 +239,5 @@ async fn pdf<T: Serialize + Send + 'static>(
 ) -> Result<Response, AppError> {
     let at = chrono::DateTime::from_timestamp_millis(at_ms).unwrap_or_default();
     let bytes = state.render_pdf(template, data, at).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("inline; filename=\"{name}.pdf\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::web::pdf(bytes, &format!("{name}.pdf")))
 }

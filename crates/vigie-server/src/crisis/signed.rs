@@ -19,19 +19,6 @@ use super::{refuse, visible_loan};
 use crate::accounts::{Caller, CsrfMultipart, Staff, audit};
 use crate::{AppError, AppState, fr};
 
-/// The kinds of scan kept, by their first bytes.
-fn sniff(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(b"%PDF-") {
-        Some("application/pdf")
-    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("image/png")
-    } else if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
-        Some("image/jpeg")
-    } else {
-        None
-    }
-}
-
 /// `POST /prets/{loan}/fiche-signee` (multipart: `csrf`, `fiche` =
 /// `pret` or `restitution`, `signatory` for the loan form, `file`).
 pub(super) async fn upload(
@@ -83,7 +70,7 @@ pub(super) async fn upload(
             fr::size(i64::try_from(ledger::MAX_SCAN).unwrap_or(i64::MAX))
         )));
     }
-    let content_type = sniff(&bytes)
+    let content_type = crate::web::scan_type(&bytes)
         .ok_or_else(|| refuse("« Fiche signée » : un PDF, ou une photo PNG ou JPEG."))?;
     let name = if name.trim().is_empty() {
         "fiche-signee".to_owned()

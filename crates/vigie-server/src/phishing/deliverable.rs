@@ -9,8 +9,7 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Serialize;
 
 use super::results::{Figures, Summary};
@@ -273,19 +272,7 @@ pub(super) async fn pdf(
     let bytes = state
         .render_pdf("resultats-campagne.typ", view, chrono::Utc::now())
         .await?;
-    let disposition = HeaderValue::from_str(&format!("inline; filename=\"{name}\""))
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/pdf"),
-            ),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::web::pdf(bytes, &name))
 }
 
 #[derive(Template)]

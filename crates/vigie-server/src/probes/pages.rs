@@ -6,7 +6,7 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use vigie_core::probe::TopFinding;
 
 use super::scan::{ScanSummary, trend};
@@ -158,19 +158,10 @@ pub(super) async fn report(
         let bytes = state
             .render_with(move || vigie_docs::probe::pdf_named(&documents, &document, Some(&name)))
             .await?;
-        let disposition = format!(
-            "inline; filename=\"sonde-{}-{}.pdf\"",
-            commune.code,
-            scan.day()
-        );
-        return Ok((
-            [
-                (header::CONTENT_TYPE, "application/pdf".to_owned()),
-                (header::CONTENT_DISPOSITION, disposition),
-            ],
+        return Ok(crate::web::pdf(
             bytes,
-        )
-            .into_response());
+            &format!("sonde-{}-{}.pdf", commune.code, scan.day()),
+        ));
     }
     let report = vigie_docs::probe::html_fragment_named(&document, Some(&commune.name))
         .map_err(|e| AppError::Internal(format!("report: {e}")))?;

@@ -54,6 +54,45 @@ impl Chrome {
     }
 }
 
+/// A PDF shown in the browser, saved as `name` (`dossier-42218.pdf`).
+pub fn pdf(bytes: Vec<u8>, name: &str) -> Response {
+    let name: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    (
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// A signed scan's type from its first bytes: a PDF, a PNG or a JPEG;
+/// `None` for anything else, whatever its name says.
+pub fn scan_type(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"%PDF-") {
+        Some("application/pdf")
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
+        Some("image/jpeg")
+    } else {
+        None
+    }
+}
+
 /// Renders a page template; a rendering failure is an internal error.
 pub fn render<T: Template>(page: &T) -> Result<Response, AppError> {
     page.render()
