@@ -13,6 +13,7 @@ pub mod audits;
 pub mod config;
 pub mod crisis;
 pub mod cybermeteo;
+pub mod defence;
 pub mod db;
 pub mod elearning;
 pub mod error;
@@ -82,6 +83,7 @@ pub fn routes() -> web::Routes {
         .merge(accounts::router())
         .merge(sensors::router())
         .merge(lists::router())
+        .merge(defence::router())
         .merge(territory::router())
         .merge(cybermeteo::router())
         .merge(probes::router())
