@@ -223,7 +223,8 @@ mod tests {
         assert_eq!(hours(1), 24);
         assert_eq!(hours(2), 48);
         assert_eq!(hours(3), 96);
-        assert_eq!(hours(5), 30 * 24);
+        assert_eq!(hours(5), 384);
+        assert_eq!(hours(6), 30 * 24);
         assert_eq!(hours(1000), 30 * 24);
         assert_eq!(hours(0), 24);
     }
