@@ -46,8 +46,13 @@ pub enum Kind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Change {
     /// Listed until this Unix time in seconds; 0: until removed.
-    Add { ip: IpAddr, until: i64 },
-    Remove { ip: IpAddr },
+    Add {
+        ip: IpAddr,
+        until: i64,
+    },
+    Remove {
+        ip: IpAddr,
+    },
 }
 
 /// One body, parsed.
@@ -204,7 +209,10 @@ mod tests {
             "vigie.defence/1 changes 1\n+ 1.2.3 5",
             Err("line 2: bad address"),
         );
-        check("vigie.defence/1 changes 1\n+ 1.2.3.4", Err("line 2: bad time"));
+        check(
+            "vigie.defence/1 changes 1\n+ 1.2.3.4",
+            Err("line 2: bad time"),
+        );
         check(
             "vigie.defence/1 changes 1\n+ 1.2.3.4 99999999999999999999",
             Err("line 2: bad time"),

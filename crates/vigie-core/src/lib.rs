@@ -15,6 +15,6 @@ pub mod report;
 pub use day::{LOCAL_TZ, local_day};
 pub use heartbeat::{HEARTBEAT_SCHEMA, Heartbeat, ListVersion};
 pub use report::{
-    BlockedCount, Category, DailyCount, DefendedCount, Direction, Incident, REPORT_SCHEMA, Report, ReportError,
-    Severity,
+    BlockedCount, Category, DailyCount, DefendedCount, Direction, Incident, REPORT_SCHEMA, Report,
+    ReportError, Severity,
 };

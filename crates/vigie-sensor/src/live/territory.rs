@@ -92,10 +92,7 @@ impl TerritoryList {
 
     /// Counts one attack blocked thanks to the list, on `now`'s Paris day.
     pub fn count_defended(&mut self, now: DateTime<Utc>) {
-        let slot = self
-            .defended
-            .entry(vigie_core::local_day(now))
-            .or_default();
+        let slot = self.defended.entry(vigie_core::local_day(now)).or_default();
         *slot = slot.saturating_add(1);
     }
 
@@ -136,9 +133,18 @@ mod tests {
             &update(
                 Kind::Snapshot,
                 vec![
-                    Change::Add { ip: ip("203.0.113.7"), until: 1_600 },
-                    Change::Add { ip: ip("::ffff:198.51.100.9"), until: 0 },
-                    Change::Add { ip: ip("192.0.2.1"), until: 900 },
+                    Change::Add {
+                        ip: ip("203.0.113.7"),
+                        until: 1_600,
+                    },
+                    Change::Add {
+                        ip: ip("::ffff:198.51.100.9"),
+                        until: 0,
+                    },
+                    Change::Add {
+                        ip: ip("192.0.2.1"),
+                        until: 900,
+                    },
                 ],
             ),
             now,
@@ -155,8 +161,12 @@ mod tests {
             &update(
                 Kind::Changes,
                 vec![
-                    Change::Remove { ip: ip("203.0.113.7") },
-                    Change::Remove { ip: ip("192.0.2.99") },
+                    Change::Remove {
+                        ip: ip("203.0.113.7"),
+                    },
+                    Change::Remove {
+                        ip: ip("192.0.2.99"),
+                    },
                 ],
             ),
             now,

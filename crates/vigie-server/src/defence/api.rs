@@ -75,7 +75,11 @@ async fn snapshot(state: &AppState) -> Result<Update, sqlx::Error> {
         .take(MAX_ENTRIES)
         .filter_map(|e| {
             let ip = e.address.parse().ok()?;
-            let until = if e.pinned == 1 { 0 } else { seconds(e.expires_at) };
+            let until = if e.pinned == 1 {
+                0
+            } else {
+                seconds(e.expires_at)
+            };
             Some(Change::Add { ip, until })
         })
         .collect();

@@ -120,7 +120,9 @@ pub(super) async fn remove(
 ) -> Result<Response, AppError> {
     let address = address(&form.address)?;
     if !store::remove(&state.db, &address, &caller.email, now_ms()).await? {
-        return Err(AppError::BadRequest(format!("{address} n'est pas sur la liste")));
+        return Err(AppError::BadRequest(format!(
+            "{address} n'est pas sur la liste"
+        )));
     }
     audit(&state.db, Some(caller.user_id), "defence_remove", &address).await;
     Ok(back())
@@ -151,12 +153,25 @@ async fn set_pin(
 ) -> Result<Response, AppError> {
     let address = address(&form.address)?;
     let settings = &state.settings.defence;
-    if !store::pin(&state.db, settings, &address, pinned, &caller.email, now_ms()).await? {
+    if !store::pin(
+        &state.db,
+        settings,
+        &address,
+        pinned,
+        &caller.email,
+        now_ms(),
+    )
+    .await?
+    {
         return Err(AppError::BadRequest(format!(
             "{address} n'a jamais été sur la liste"
         )));
     }
-    let action = if pinned { "defence_pin" } else { "defence_unpin" };
+    let action = if pinned {
+        "defence_pin"
+    } else {
+        "defence_unpin"
+    };
     audit(&state.db, Some(caller.user_id), action, &address).await;
     Ok(back())
 }
@@ -177,7 +192,13 @@ pub(super) async fn legitimate(
     }
     store::mark_legitimate(&state.db, &address, &note, &caller.email, now_ms()).await?;
     let detail = format!("{address} : {note}");
-    audit(&state.db, Some(caller.user_id), "defence_legitimate", &detail).await;
+    audit(
+        &state.db,
+        Some(caller.user_id),
+        "defence_legitimate",
+        &detail,
+    )
+    .await;
     Ok(back())
 }
 
@@ -189,7 +210,9 @@ pub(super) async fn unmark(
 ) -> Result<Response, AppError> {
     let address = address(&form.address)?;
     if !store::unmark_legitimate(&state.db, &address).await? {
-        return Err(AppError::BadRequest(format!("{address} n'est pas marquée légitime")));
+        return Err(AppError::BadRequest(format!(
+            "{address} n'est pas marquée légitime"
+        )));
     }
     audit(&state.db, Some(caller.user_id), "defence_unmark", &address).await;
     Ok(back())
@@ -239,7 +262,9 @@ fn reasons(json: &str) -> Vec<String> {
             item["first_seen"].as_i64().unwrap_or(0),
             item["last_seen"].as_i64().unwrap_or(0),
         );
-        let slot = per_commune.entry(commune).or_insert((Vec::new(), first, last));
+        let slot = per_commune
+            .entry(commune)
+            .or_insert((Vec::new(), first, last));
         if let Some(category) = category {
             slot.0.push(category.label_fr());
         }

@@ -90,9 +90,7 @@ impl DefenceSettings {
     pub fn weight(&self, category: Category) -> f64 {
         match category {
             Category::Scan | Category::Sweep => 1.0,
-            Category::BruteForce | Category::WebExploit | Category::Reputation => {
-                self.heavy_weight
-            }
+            Category::BruteForce | Category::WebExploit | Category::Reputation => self.heavy_weight,
             Category::Flood | Category::SuspiciousDns => 0.0,
         }
     }
@@ -156,7 +154,11 @@ pub fn score(settings: &DefenceSettings, sightings: &[Sighting], since: i64) -> 
 
 /// Whether the sightings list the address at `now`.
 pub fn qualifies(settings: &DefenceSettings, sightings: &[Sighting], now: i64) -> bool {
-    let score = score(settings, sightings, now.saturating_sub(settings.window_ms()));
+    let score = score(
+        settings,
+        sightings,
+        now.saturating_sub(settings.window_ms()),
+    );
     score.communes >= MIN_COMMUNES && score.points + 1e-9 >= settings.communes
 }
 
@@ -177,28 +179,56 @@ mod tests {
 
     fn check(sightings: &[Sighting], listed: bool) {
         let settings = DefenceSettings::default();
-        assert_eq!(qualifies(&settings, sightings, NOW), listed, "{sightings:?}");
+        assert_eq!(
+            qualifies(&settings, sightings, NOW),
+            listed,
+            "{sightings:?}"
+        );
     }
 
     #[test]
     fn threshold_and_weights() {
         use Category::*;
         // Three communes scanned: listed; two: not.
-        check(&[seen("a", Scan, 1), seen("b", Scan, 1), seen("c", Sweep, 1)], true);
+        check(
+            &[seen("a", Scan, 1), seen("b", Scan, 1), seen("c", Sweep, 1)],
+            true,
+        );
         check(&[seen("a", Scan, 1), seen("b", Scan, 1)], false);
         // The same commune twice counts once.
-        check(&[seen("a", Scan, 1), seen("a", Sweep, 1), seen("b", Scan, 1)], false);
+        check(
+            &[seen("a", Scan, 1), seen("a", Sweep, 1), seen("b", Scan, 1)],
+            false,
+        );
         // Brute force, exploits and reputation weigh more: two communes do.
         check(&[seen("a", BruteForce, 1), seen("b", BruteForce, 2)], true);
         check(&[seen("a", WebExploit, 1), seen("b", Reputation, 2)], true);
         check(&[seen("a", BruteForce, 1), seen("b", Scan, 1)], false);
-        check(&[seen("a", BruteForce, 1), seen("a", Scan, 1), seen("b", Scan, 1)], false);
+        check(
+            &[
+                seen("a", BruteForce, 1),
+                seen("a", Scan, 1),
+                seen("b", Scan, 1),
+            ],
+            false,
+        );
         // One commune alone never lists, however heavy.
         check(&[seen("a", BruteForce, 1), seen("a", WebExploit, 1)], false);
         // Floods and DNS patterns are not evidence.
-        check(&[seen("a", Flood, 1), seen("b", Flood, 1), seen("c", Flood, 1)], false);
         check(
-            &[seen("a", Scan, 1), seen("b", Scan, 1), seen("c", SuspiciousDns, 1)],
+            &[
+                seen("a", Flood, 1),
+                seen("b", Flood, 1),
+                seen("c", Flood, 1),
+            ],
+            false,
+        );
+        check(
+            &[
+                seen("a", Scan, 1),
+                seen("b", Scan, 1),
+                seen("c", SuspiciousDns, 1),
+            ],
             false,
         );
     }
@@ -206,8 +236,14 @@ mod tests {
     #[test]
     fn window() {
         use Category::*;
-        check(&[seen("a", Scan, 23), seen("b", Scan, 1), seen("c", Scan, 0)], true);
-        check(&[seen("a", Scan, 25), seen("b", Scan, 1), seen("c", Scan, 0)], false);
+        check(
+            &[seen("a", Scan, 23), seen("b", Scan, 1), seen("c", Scan, 0)],
+            true,
+        );
+        check(
+            &[seen("a", Scan, 25), seen("b", Scan, 1), seen("c", Scan, 0)],
+            false,
+        );
         let narrow = DefenceSettings {
             window_hours: 2,
             ..DefenceSettings::default()
@@ -232,7 +268,10 @@ mod tests {
     #[test]
     fn never_special_nor_home_addresses() {
         let settings = DefenceSettings {
-            home_nets: vec!["192.0.2.0/24".parse().unwrap(), "2001:db8::/32".parse().unwrap()],
+            home_nets: vec![
+                "192.0.2.0/24".parse().unwrap(),
+                "2001:db8::/32".parse().unwrap(),
+            ],
             ..DefenceSettings::default()
         };
         let may = |ip: &str| settings.may_list(ip.parse().unwrap());
@@ -241,7 +280,13 @@ mod tests {
         assert!(!may("192.0.2.44"));
         assert!(!may("::ffff:192.0.2.44"));
         assert!(!may("2001:db8::1"));
-        for special in ["127.0.0.1", "0.0.0.0", "224.0.0.1", "255.255.255.255", "169.254.0.1"] {
+        for special in [
+            "127.0.0.1",
+            "0.0.0.0",
+            "224.0.0.1",
+            "255.255.255.255",
+            "169.254.0.1",
+        ] {
             assert!(!may(special), "{special}");
         }
         for special in ["::1", "::", "ff02::1", "fe80::1"] {

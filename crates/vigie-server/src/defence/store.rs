@@ -131,7 +131,12 @@ pub async fn compute(
         .bind(now.saturating_sub(settings.window_ms()))
         .execute(&db.pool)
         .await?;
-    if let Some(last) = rows.iter().map(|r| r.id).max().filter(|last| *last > cursor) {
+    if let Some(last) = rows
+        .iter()
+        .map(|r| r.id)
+        .max()
+        .filter(|last| *last > cursor)
+    {
         sqlx::query("UPDATE defence_state SET last_incident = $1 WHERE id = 1")
             .bind(last)
             .execute(&db.pool)
@@ -197,7 +202,11 @@ async fn consider(
             .bind(&reason)
             .execute(&mut *tx)
             .await?;
-            let cause = if strikes == 1 { "inscrite" } else { "réinscrite" };
+            let cause = if strikes == 1 {
+                "inscrite"
+            } else {
+                "réinscrite"
+            };
             record(&mut tx, address, "add", end, now, cause, None).await?;
             Some(true)
         }
@@ -261,7 +270,11 @@ pub async fn pin(
     .bind(address)
     .execute(&mut *tx)
     .await?;
-    let (until, cause) = if pinned { (0, "épinglée") } else { (end, "désépinglée") };
+    let (until, cause) = if pinned {
+        (0, "épinglée")
+    } else {
+        (end, "désépinglée")
+    };
     record(&mut tx, address, "add", until, now, cause, Some(actor)).await?;
     tx.commit().await?;
     Ok(true)
@@ -323,7 +336,9 @@ pub async fn history(db: &Db, limit: i64) -> Result<Vec<ChangeRow>, sqlx::Error>
 }
 
 /// The addresses marked legitimate: (address, note, actor, at).
-pub async fn legitimate(db: &Db) -> Result<Vec<(String, String, Option<String>, i64)>, sqlx::Error> {
+pub async fn legitimate(
+    db: &Db,
+) -> Result<Vec<(String, String, Option<String>, i64)>, sqlx::Error> {
     sqlx::query_as("SELECT address, note, actor, at FROM defence_legitimate ORDER BY address")
         .fetch_all(db.read())
         .await
@@ -346,11 +361,7 @@ pub async fn first_seq(db: &Db) -> Result<i64, sqlx::Error> {
 }
 
 /// The changes after `since`, oldest first, at most `limit`.
-pub async fn changes_since(
-    db: &Db,
-    since: i64,
-    limit: i64,
-) -> Result<Vec<ChangeRow>, sqlx::Error> {
+pub async fn changes_since(db: &Db, since: i64, limit: i64) -> Result<Vec<ChangeRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT seq, address, op, expires_at, at, cause, actor FROM defence_changes
          WHERE seq > $1 ORDER BY seq LIMIT $2",
@@ -384,13 +395,12 @@ pub async fn add_defended(
 
 /// The attacks a commune's box blocked thanks to the list on `day`.
 pub async fn defended_on(db: &Db, commune: &str, day: &str) -> Result<i64, sqlx::Error> {
-    let attacks: Option<i64> = sqlx::query_scalar(
-        "SELECT attacks FROM defended_counts WHERE commune = $1 AND day = $2",
-    )
-    .bind(commune)
-    .bind(day)
-    .fetch_optional(db.read())
-    .await?;
+    let attacks: Option<i64> =
+        sqlx::query_scalar("SELECT attacks FROM defended_counts WHERE commune = $1 AND day = $2")
+            .bind(commune)
+            .bind(day)
+            .fetch_optional(db.read())
+            .await?;
     Ok(attacks.unwrap_or(0))
 }
 

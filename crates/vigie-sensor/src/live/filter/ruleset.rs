@@ -192,7 +192,11 @@ fn chain(hook: &str, matches: &[&str]) -> String {
     let mut text =
         format!("\tchain {hook} {{\n\t\ttype filter hook {hook} priority filter; policy accept;\n");
     for selector in matches {
-        let v = if selector.starts_with("ip6") { "v6" } else { "v4" };
+        let v = if selector.starts_with("ip6") {
+            "v6"
+        } else {
+            "v4"
+        };
         let _ = writeln!(text, "\t\t{selector} @blocked_{v} drop");
         // The territory list (issue 16): addresses that attacked other
         // communes, in sets of their own so that a local block's shorter
