@@ -15,7 +15,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use vigie_core::defence::{Change, Kind, MAX_ENTRIES, Update, write};
 
-use super::store::{self, ChangeRow};
+use super::queries as store;
+use super::store::ChangeRow;
 use crate::AppState;
 use crate::db::now_ms;
 use crate::sensors::ApiError;

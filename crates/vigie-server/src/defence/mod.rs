@@ -16,6 +16,7 @@
 
 mod api;
 mod pages;
+pub mod queries;
 pub mod rules;
 pub mod store;
 

@@ -13,6 +13,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 
+use super::queries;
 use super::store::{self, Entry};
 use crate::accounts::{CsrfForm, Staff, audit};
 use crate::db::now_ms;
@@ -76,8 +77,8 @@ pub(super) async fn page(
     Staff(caller): Staff,
 ) -> Result<Response, AppError> {
     let settings = &state.settings.defence;
-    let lines = store::active(&state.db).await?.iter().map(line).collect();
-    let legitimate = store::legitimate(&state.db)
+    let lines = queries::active(&state.db).await?.iter().map(line).collect();
+    let legitimate = queries::legitimate(&state.db)
         .await?
         .into_iter()
         .map(|(address, note, actor, at)| LegitLine {
@@ -87,7 +88,7 @@ pub(super) async fn page(
             at: fr::date_time(at),
         })
         .collect();
-    let history = store::history(&state.db, HISTORY)
+    let history = queries::history(&state.db, HISTORY)
         .await?
         .into_iter()
         .map(|row| HistoryLine {
@@ -119,7 +120,7 @@ pub(super) async fn remove(
     CsrfForm(form): CsrfForm<AddressForm>,
 ) -> Result<Response, AppError> {
     let address = address(&form.address)?;
-    if !store::remove(&state.db, &address, &caller.email, now_ms()).await? {
+    if !queries::remove(&state.db, &address, &caller.email, now_ms()).await? {
         return Err(AppError::BadRequest(format!(
             "{address} n'est pas sur la liste"
         )));
@@ -153,7 +154,7 @@ async fn set_pin(
 ) -> Result<Response, AppError> {
     let address = address(&form.address)?;
     let settings = &state.settings.defence;
-    if !store::pin(
+    if !queries::pin(
         &state.db,
         settings,
         &address,
@@ -190,7 +191,7 @@ pub(super) async fn legitimate(
                 .to_owned(),
         ));
     }
-    store::mark_legitimate(&state.db, &address, &note, &caller.email, now_ms()).await?;
+    queries::mark_legitimate(&state.db, &address, &note, &caller.email, now_ms()).await?;
     let detail = format!("{address} : {note}");
     audit(
         &state.db,
@@ -209,7 +210,7 @@ pub(super) async fn unmark(
     CsrfForm(form): CsrfForm<AddressForm>,
 ) -> Result<Response, AppError> {
     let address = address(&form.address)?;
-    if !store::unmark_legitimate(&state.db, &address).await? {
+    if !queries::unmark_legitimate(&state.db, &address).await? {
         return Err(AppError::BadRequest(format!(
             "{address} n'est pas marquée légitime"
         )));

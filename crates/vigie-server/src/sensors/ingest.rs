@@ -388,7 +388,7 @@ async fn store(db: &Db, sensor: &Sensor, batch: &Batch, now: i64) -> Result<Stor
         return Ok(Stored::Overflow);
     }
     for (day, attacks) in &batch.defended {
-        crate::defence::store::add_defended(&mut tx, sensor.commune.as_str(), day, *attacks)
+        crate::defence::queries::add_defended(&mut tx, sensor.commune.as_str(), day, *attacks)
             .await?;
     }
     rows::insert_days(&mut tx, db.backend, &sensor.commune, &batch.days).await?;
