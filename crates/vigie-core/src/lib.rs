@@ -6,6 +6,7 @@
 //! probe alike, so it must stay small and dependency-light.
 
 pub mod day;
+pub mod defence;
 pub mod heartbeat;
 pub mod lists;
 pub mod probe;
@@ -14,6 +15,6 @@ pub mod report;
 pub use day::{LOCAL_TZ, local_day};
 pub use heartbeat::{HEARTBEAT_SCHEMA, Heartbeat, ListVersion};
 pub use report::{
-    BlockedCount, Category, DailyCount, Direction, Incident, REPORT_SCHEMA, Report, ReportError,
-    Severity,
+    BlockedCount, Category, DailyCount, DefendedCount, Direction, Incident, REPORT_SCHEMA, Report,
+    ReportError, Severity,
 };

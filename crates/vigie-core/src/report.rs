@@ -230,6 +230,10 @@ pub struct Report {
     /// category of the attack that got them blocked.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub blocked: Vec<BlockedCount>,
+    /// Attacks a sensor in filter mode blocked on one day because their
+    /// source was already on the territory list (issue 16).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub defended: Vec<DefendedCount>,
 }
 
 fn is_zero(value: &u64) -> bool {
@@ -243,6 +247,15 @@ pub struct BlockedCount {
     pub day: NaiveDate,
     pub category: Category,
     pub addresses: u64,
+}
+
+/// Attacks a filtering sensor blocked on one Europe/Paris day thanks to
+/// the other communes: incidents whose source the territory list already
+/// held when they opened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DefendedCount {
+    pub day: NaiveDate,
+    pub attacks: u64,
 }
 
 /// Why a received report is refused; the message says what and where.
@@ -281,6 +294,7 @@ impl Report {
             daily: Vec::new(),
             dropped: 0,
             blocked: Vec::new(),
+            defended: Vec::new(),
         }
     }
 
@@ -312,6 +326,20 @@ impl Report {
                 count: self.blocked.len(),
                 max: MAX_DAILY,
             });
+        }
+        if self.defended.len() > MAX_DAILY {
+            return Err(ReportError::TooMany {
+                what: "defended",
+                count: self.defended.len(),
+                max: MAX_DAILY,
+            });
+        }
+        for (index, defended) in self.defended.iter().enumerate() {
+            bounded(
+                format!("defended[{index}].attacks"),
+                defended.attacks,
+                MAX_BLOCKED,
+            )?;
         }
         if let (Some(first), Some(last)) = (self.first_seen, self.last_seen)
             && first > last

@@ -73,6 +73,8 @@ pub struct Config {
     pub campaigns: crate::phishing::CampaignSettings,
     /// The programme's reminders (`[agreements]`, issue 12).
     pub agreements: crate::agreements::AgreementSettings,
+    /// The territory list (`[defence]`, issue 16).
+    pub defence: crate::defence::DefenceSettings,
 }
 
 /// The SMTP relay (`[smtp]`).
@@ -163,6 +165,7 @@ impl Default for Config {
             risk_file: PathBuf::new(),
             campaigns: crate::phishing::CampaignSettings::default(),
             agreements: crate::agreements::AgreementSettings::default(),
+            defence: crate::defence::DefenceSettings::default(),
         }
     }
 }
@@ -301,6 +304,9 @@ impl Config {
         }
         if let Err(why) = self.agreements.check() {
             return refuse("reminder_days", why);
+        }
+        if let Err(why) = self.defence.check() {
+            return refuse("[defence]", why);
         }
         if let Some(smtp) = &self.smtp {
             if smtp.host.trim().is_empty() {
@@ -489,6 +495,7 @@ impl Config {
             retention: self.retention,
             campaigns: self.campaigns.clone(),
             agreements: self.agreements.clone(),
+            defence: self.defence.clone(),
             ..defaults
         }
     }

@@ -14,6 +14,7 @@ pub mod config;
 pub mod crisis;
 pub mod cybermeteo;
 pub mod db;
+pub mod defence;
 pub mod elearning;
 pub mod error;
 pub mod fr;
@@ -83,6 +84,7 @@ pub fn routes() -> web::Routes {
         .merge(accounts::router())
         .merge(sensors::router())
         .merge(lists::router())
+        .merge(defence::router())
         .merge(territory::router())
         .merge(cybermeteo::router())
         .merge(probes::router())

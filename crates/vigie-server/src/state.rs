@@ -89,6 +89,8 @@ pub struct ServerSettings {
     pub campaigns: crate::phishing::CampaignSettings,
     /// The programme's reminders (issue 12).
     pub agreements: crate::agreements::AgreementSettings,
+    /// The territory list's rules (issue 16).
+    pub defence: crate::defence::DefenceSettings,
 }
 
 /// What the server loop ([`crate::serve`]) allows connections; defaults
@@ -194,6 +196,7 @@ impl Default for ServerSettings {
             risk: Arc::new(crate::risk::Rules::built_in().unwrap_or_default()),
             campaigns: crate::phishing::CampaignSettings::default(),
             agreements: crate::agreements::AgreementSettings::default(),
+            defence: crate::defence::DefenceSettings::default(),
         }
     }
 }

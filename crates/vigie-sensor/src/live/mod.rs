@@ -12,4 +12,5 @@ pub mod filter;
 pub mod lists;
 pub mod privilege;
 pub mod spool;
+pub mod territory;
 pub mod uplink;

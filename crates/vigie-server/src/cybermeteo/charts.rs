@@ -283,6 +283,7 @@ mod tests {
             inbound: score,
             outbound: 0,
             level,
+            defended: 0,
         }
     }
 

@@ -18,6 +18,9 @@ pub struct DayWeather {
     pub inbound: i64,
     pub outbound: i64,
     pub level: Level,
+    /// Attacks the commune's box blocked that day because the territory
+    /// list already held their source (issue 16).
+    pub defended: i64,
 }
 
 /// The weather of `commune` for each day of `from..=to`.
@@ -50,6 +53,16 @@ pub async fn days(
     .bind(&to_text)
     .fetch_all(db.read())
     .await?;
+    let defended: HashMap<String, i64> = sqlx::query_as::<_, (String, i64)>(
+        "SELECT day, attacks FROM defended_counts WHERE commune = $1 AND day >= $2 AND day <= $3",
+    )
+    .bind(commune)
+    .bind(&from_text)
+    .bind(&to_text)
+    .fetch_all(db.read())
+    .await?
+    .into_iter()
+    .collect();
     let mut out = Vec::new();
     for day in from.iter_days().take_while(|d| *d <= to) {
         let key = day.to_string();
@@ -66,6 +79,7 @@ pub async fn days(
             inbound,
             outbound,
             level,
+            defended: defended.get(&key).copied().unwrap_or(0),
         });
     }
     Ok(out)

@@ -289,6 +289,7 @@ mod tests {
             inbound,
             outbound: 0,
             level,
+            defended: 0,
         }
     }
 

@@ -254,6 +254,9 @@ struct CommunePage {
     undetailed: String,
     /// Remote addresses the box (filter mode) blocked that day, by reason.
     blocked: Vec<(String, String)>,
+    /// "Grâce aux autres communes, le boîtier a bloqué 2 attaques ce
+    /// jour-là." (issue 16), empty if none.
+    defended: String,
     /// The network probe's latest scan of the commune.
     probe: Option<crate::probes::ScanSummary>,
     /// The commune's phishing-awareness campaigns, in words.
@@ -362,6 +365,7 @@ async fn commune_view(
             inbound: i,
             outbound: o,
             level,
+            defended: whole.defended,
         };
         let total = i64::try_from(all_incidents.len()).unwrap_or(i64::MAX);
         let note = format!(
@@ -450,6 +454,14 @@ async fn commune_view(
             .collect(),
         sensor: sensing.map(|(s, _)| s.label_fr()),
         undetailed,
+        defended: if whole.defended > 0 {
+            format!(
+                "Grâce aux autres communes du territoire, le boîtier a bloqué {} ce jour-là : leurs sources étaient déjà sur la liste du territoire.",
+                fr::plural(whole.defended, "attaque", "attaques")
+            )
+        } else {
+            String::new()
+        },
         blocked: blocked
             .into_iter()
             .map(|(reason, n)| (reason, fr::number(n)))

@@ -1,4 +1,4 @@
-//! The jobs `vigie serve` runs: the list fetches, the silence check, the
+//! The jobs `vigie serve` runs: the list fetches, the territory list, the silence check, the
 //! outbox's sending round, the campaigns' purge, the agreements' end and
 //! reminders, and the retention purge.
 
@@ -50,6 +50,29 @@ pub fn standard(state: &AppState, relay: Option<Relay>) -> Vec<Job> {
         // Each list may take FETCH_TIMEOUT, one after the other.
         .with_lease(Duration::from_secs(3600)),
     );
+
+    let (defence_db, defence_settings) = (db.clone(), settings.defence.clone());
+    jobs.push(Job::new(
+        "defence.compute",
+        crate::defence::COMPUTE_EVERY,
+        move |_| {
+            let (db, settings) = (defence_db.clone(), defence_settings.clone());
+            async move {
+                let summary = crate::defence::compute(&db, &settings, now_ms())
+                    .await
+                    .map_err(|e| format!("territory list: {e}"))?;
+                if summary.listed + summary.expired > 0 {
+                    tracing::info!(
+                        listed = summary.listed,
+                        expired = summary.expired,
+                        incidents = summary.incidents,
+                        "territory list changed"
+                    );
+                }
+                Ok(())
+            }
+        },
+    ));
 
     let (silence_db, silence_settings) = (db.clone(), settings.clone());
     jobs.push(Job::new("sensors.silence", SILENCE_EVERY, move |_| {

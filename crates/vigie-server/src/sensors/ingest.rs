@@ -137,6 +137,8 @@ pub(super) struct Batch {
     pub dropped: i64,
     /// Per (day, category): addresses a filtering sensor started blocking.
     pub blocked: BTreeMap<(String, String), i64>,
+    /// Per day: attacks blocked thanks to the territory list (issue 16).
+    pub defended: BTreeMap<String, i64>,
     /// Every Paris day the sensor vouches for.
     pub days: BTreeSet<NaiveDate>,
 }
@@ -193,6 +195,12 @@ pub(super) fn parse(body: &[u8], now: i64) -> Result<Batch, String> {
             number("blocked.addresses", entry.addresses)?,
         )?;
     }
+    let mut defended: BTreeMap<String, i64> = BTreeMap::new();
+    for entry in &report.defended {
+        let slot = defended.entry(entry.day.to_string()).or_default();
+        let attacks = number("defended.attacks", entry.attacks)?;
+        *slot = checked_sum("defended.attacks", *slot, attacks)?;
+    }
     Ok(Batch {
         seq: number("seq", seq)?,
         packets: number("packets", report.packets)?,
@@ -204,6 +212,7 @@ pub(super) fn parse(body: &[u8], now: i64) -> Result<Batch, String> {
         daily,
         dropped: number("dropped", report.dropped)?,
         blocked,
+        defended,
         days,
     })
 }
@@ -377,6 +386,10 @@ async fn store(db: &Db, sensor: &Sensor, batch: &Batch, now: i64) -> Result<Stor
     if !within {
         tx.rollback().await?;
         return Ok(Stored::Overflow);
+    }
+    for (day, attacks) in &batch.defended {
+        crate::defence::queries::add_defended(&mut tx, sensor.commune.as_str(), day, *attacks)
+            .await?;
     }
     rows::insert_days(&mut tx, db.backend, &sensor.commune, &batch.days).await?;
     let counted = i64::try_from(batch.incidents.len())

@@ -131,6 +131,7 @@ async fn the_servers_jobs_run_on_one_replica() {
             "agreements.end",
             "agreements.remind",
             "campaigns.purge",
+            "defence.compute",
             "lists.fetch",
             "retention.purge",
             "risk.snapshot",

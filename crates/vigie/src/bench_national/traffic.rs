@@ -136,6 +136,7 @@ pub fn report(sensor: u32, minute: u64, seq: u64, now: DateTime<Utc>) -> Report 
         daily,
         dropped: 0,
         blocked: Vec::new(),
+        defended: Vec::new(),
     }
 }
 

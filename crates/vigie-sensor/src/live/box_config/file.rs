@@ -52,6 +52,7 @@ struct ObservatoryFile {
     batch_interval_secs: u64,
     heartbeat_interval_secs: u64,
     lists_interval_secs: u64,
+    defence_interval_secs: u64,
     timeout_secs: u64,
     retry_max_secs: u64,
 }
@@ -67,6 +68,7 @@ impl Default for ObservatoryFile {
             batch_interval_secs: 60,
             heartbeat_interval_secs: 60,
             lists_interval_secs: 1800,
+            defence_interval_secs: 60,
             timeout_secs: 60,
             retry_max_secs: 300,
         }
@@ -187,6 +189,7 @@ impl File {
                 batch_interval_secs: observatory.batch_interval_secs,
                 heartbeat_interval_secs: observatory.heartbeat_interval_secs,
                 lists_interval_secs: observatory.lists_interval_secs,
+                defence_interval_secs: observatory.defence_interval_secs,
                 timeout_secs: observatory.timeout_secs,
                 retry_max_secs: observatory.retry_max_secs,
             },
@@ -267,6 +270,10 @@ impl ObservatoryFile {
             lists_interval_secs: positive(
                 "[observatory] lists_interval_secs",
                 self.lists_interval_secs,
+            )?,
+            defence_interval_secs: positive(
+                "[observatory] defence_interval_secs",
+                self.defence_interval_secs,
             )?,
             timeout_secs: positive("[observatory] timeout_secs", self.timeout_secs)?,
             retry_max_secs: positive("[observatory] retry_max_secs", self.retry_max_secs)?,

@@ -87,6 +87,8 @@ pub struct ObservatorySettings {
     pub batch_interval_secs: u64,
     pub heartbeat_interval_secs: u64,
     pub lists_interval_secs: u64,
+    /// How often the territory list's changes are asked for (issue 16).
+    pub defence_interval_secs: u64,
     /// Longest wait for one request.
     pub timeout_secs: u64,
     /// Longest wait between two tries when the observatory does not

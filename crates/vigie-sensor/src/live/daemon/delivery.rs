@@ -1,5 +1,6 @@
 //! The delivery thread: sends committed batches oldest first, heartbeats
-//! every minute, fetches the lists every 30 minutes; backs off with jitter
+//! every minute, fetches the lists every 30 minutes and, in filter mode,
+//! the territory list's changes every minute (issue 16); backs off with jitter
 //! when the observatory is unreachable. All the network waits happen here,
 //! never on the capture thread.
 
@@ -9,6 +10,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use vigie_core::defence::{DEFENCE_PATH, Update};
 use vigie_core::{HEARTBEAT_SCHEMA, Heartbeat, ListVersion};
 use vigie_lists::Intel;
 
@@ -26,6 +28,11 @@ pub(super) struct Delivery {
     lists: ListSync,
     shared: Arc<Shared>,
     new_intel: Sender<(Arc<Intel>, Vec<ListVersion>)>,
+    /// Territory list updates for the capture thread (filter mode only).
+    defence: Option<Sender<Update>>,
+    /// The cursor of the last update received (0: ask for a snapshot).
+    defence_cursor: i64,
+    defence_every: Duration,
     kick: Receiver<()>,
     heartbeat_every: Duration,
     lists_every: Duration,
@@ -54,6 +61,7 @@ impl Delivery {
         lists: ListSync,
         shared: Arc<Shared>,
         new_intel: Sender<(Arc<Intel>, Vec<ListVersion>)>,
+        defence: Option<Sender<Update>>,
         kick: Receiver<()>,
     ) -> Delivery {
         Delivery {
@@ -61,6 +69,9 @@ impl Delivery {
             lists,
             shared,
             new_intel,
+            defence,
+            defence_cursor: 0,
+            defence_every: seconds(config.observatory.defence_interval_secs),
             kick,
             heartbeat_every: seconds(config.observatory.heartbeat_interval_secs),
             lists_every: seconds(config.observatory.lists_interval_secs),
@@ -78,6 +89,7 @@ impl Delivery {
     pub(super) fn run(mut self) {
         let mut next_heartbeat = Instant::now();
         let mut next_lists = Instant::now();
+        let mut next_defence = Instant::now();
         let mut retry_at = Instant::now();
         let mut stop_deadline: Option<Instant> = None;
         loop {
@@ -106,7 +118,11 @@ impl Delivery {
                 self.sync_lists();
                 next_lists = now + self.lists_every;
             }
-            let wake = [retry_at, next_heartbeat, next_lists]
+            if self.defence.is_some() && now >= next_defence && !self.refused {
+                self.sync_defence();
+                next_defence = now + self.defence_every;
+            }
+            let wake = [retry_at, next_heartbeat, next_lists, next_defence]
                 .into_iter()
                 .filter(|at| *at > now)
                 .min()
@@ -231,6 +247,27 @@ impl Delivery {
         };
         if let Err(error) = self.uplink.heartbeat(&heartbeat) {
             log(&format!("signal de vie non transmis : {error}"));
+        }
+    }
+
+    /// Fetches the territory list's changes since the last cursor; `304`
+    /// costs nothing more. The body is parsed here, bounded, and the
+    /// update handed to the capture thread, which blocks.
+    fn sync_defence(&mut self) {
+        let Some(sender) = &self.defence else {
+            return;
+        };
+        let path = format!("{DEFENCE_PATH}?since={}", self.defence_cursor);
+        match self.uplink.get(&path, None) {
+            Ok(Fetched::NotModified) => {}
+            Ok(Fetched::Body { bytes, .. }) => match vigie_core::defence::parse(&bytes) {
+                Ok(update) => {
+                    self.defence_cursor = update.cursor;
+                    let _ = sender.send(update);
+                }
+                Err(error) => log(&format!("liste du territoire illisible : {error}")),
+            },
+            Err(error) => log(&format!("liste du territoire non mise à jour : {error}")),
         }
     }
 

@@ -32,6 +32,7 @@ use crate::live::capture::{KernelStats, LiveCapture};
 use crate::live::checkpoint::{self, SensorState};
 use crate::live::filter::Blocker;
 use crate::live::spool::Spool;
+use crate::live::territory::TerritoryList;
 
 pub use setup::{DaemonError, run};
 
@@ -68,6 +69,10 @@ pub(crate) struct CaptureLoop {
     pub blocker: Option<Blocker>,
     pub intel: Arc<Intel>,
     pub new_intel: Receiver<(Arc<Intel>, Vec<ListVersion>)>,
+    /// The territory list (issue 16) and its updates from the delivery
+    /// thread.
+    pub territory: TerritoryList,
+    pub defence: Receiver<vigie_core::defence::Update>,
     pub kick: Sender<()>,
     pub shared: Arc<Shared>,
     pub state_path: PathBuf,
@@ -140,9 +145,32 @@ impl CaptureLoop {
         }
         let mut blocked_now = 0;
         if let Some(blocker) = self.blocker.as_mut() {
+            let wall = Utc::now();
+            while let Ok(update) = self.defence.try_recv() {
+                let delta = self.territory.apply(&update, wall);
+                match blocker.territory(&delta, &self.intel) {
+                    Ok(_) if delta.reset => log(&format!(
+                        "liste du territoire : {} adresse(s) bloquée(s)",
+                        self.territory.len()
+                    )),
+                    Ok(_) => {}
+                    Err(error) => log(&format!("liste du territoire non appliquée : {error}")),
+                }
+            }
             let opened = self.engine.take_opened();
+            // An attack whose source the territory list already held was
+            // blocked thanks to the other communes (issue 16).
+            for incident in &opened {
+                if incident.direction == vigie_core::Direction::Inbound
+                    && incident
+                        .remote
+                        .is_some_and(|ip| self.territory.contains(ip, wall))
+                {
+                    self.territory.count_defended(wall);
+                }
+            }
             if !opened.is_empty()
-                && let Err(error) = blocker.consider(&opened, &self.intel, Utc::now())
+                && let Err(error) = blocker.consider(&opened, &self.intel, wall)
             {
                 log(&format!("blocage impossible : {error}"));
             }
@@ -170,6 +198,7 @@ impl CaptureLoop {
         report.seq = Some(self.next_seq);
         if let Some(blocker) = self.blocker.as_mut() {
             report.blocked = blocker.take_blocked_counts();
+            report.defended = self.territory.take_defended();
         }
         self.incidents_total += report.incidents.len() as u64;
         self.next_seq += 1;

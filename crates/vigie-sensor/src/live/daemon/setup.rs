@@ -135,12 +135,14 @@ pub fn run(config: &BoxConfig, stop: Arc<AtomicBool>) -> Result<(), DaemonError>
     });
     let (intel_tx, intel_rx) = mpsc::channel();
     let (kick_tx, kick_rx) = mpsc::channel();
+    let (defence_tx, defence_rx) = mpsc::channel();
     let delivery = Delivery::new(
         config,
         uplink,
         lists,
         Arc::clone(&shared),
         intel_tx,
+        blocker.is_some().then_some(defence_tx),
         kick_rx,
     );
     let delivery_thread = std::thread::Builder::new()
@@ -160,6 +162,8 @@ pub fn run(config: &BoxConfig, stop: Arc<AtomicBool>) -> Result<(), DaemonError>
         blocker,
         intel,
         new_intel: intel_rx,
+        territory: crate::live::territory::TerritoryList::default(),
+        defence: defence_rx,
         kick: kick_tx,
         shared: Arc::clone(&shared),
         state_path,

@@ -2,7 +2,9 @@
 //! addresses (`blocked_v4`, `blocked_v6`) and drops what is forwarded from
 //! or to them; the blocker adds the sources of newly opened incidents with
 //! a timeout, so that the kernel itself expires them, and counts what it
-//! newly blocked for the report's `blocked` field.
+//! newly blocked for the report's `blocked` field. Two more sets
+//! (`territory_v4`, `territory_v6`) hold the territory list (issue 16):
+//! addresses that attacked other communes, blocked before they come.
 //!
 //! What it must not do: block an address of the home nets, an allowlisted
 //! one, or a special one (loopback, unspecified, multicast, broadcast,
@@ -24,6 +26,7 @@ use vigie_lists::Intel;
 
 use crate::engine::Opened;
 use crate::homenet::{HomeNet, Side};
+use crate::live::territory::Delta;
 
 pub use ruleset::MAX_BLOCKED;
 
@@ -198,6 +201,32 @@ impl Blocker {
         Ok(lift.len())
     }
 
+    /// Applies a territory list update (issue 16): its addresses are
+    /// blocked in the territory sets before they reach this commune,
+    /// except home-net, allowlisted, special and link-local ones. One nft
+    /// transaction. Returns how many addresses were (re)blocked.
+    pub fn territory(&mut self, delta: &Delta, intel: &Intel) -> Result<usize, FilterError> {
+        let block: Vec<(IpAddr, Option<u32>)> = delta
+            .block
+            .iter()
+            .copied()
+            .filter(|(ip, _)| self.blockable(*ip, intel))
+            .take(MAX_BLOCKED)
+            .collect();
+        let script = ruleset::territory(
+            self.options.family,
+            &self.options.table,
+            delta.reset,
+            &block,
+            &delta.lift,
+        );
+        if !script.is_empty() {
+            let what = format!("apply the territory list ({} addresses)", block.len());
+            self.nft.apply(&what, &script)?;
+        }
+        Ok(block.len())
+    }
+
     /// The addresses newly blocked since the previous call, per
     /// Europe/Paris day and category: the next batch's `blocked` field.
     pub fn take_blocked_counts(&mut self) -> Vec<BlockedCount> {
@@ -257,11 +286,14 @@ impl Blocker {
             _ => 0,
         };
         let ip = remote.to_canonical();
-        let blockable = secs > 0
-            && self.home.side(ip) == Side::External
-            && !is_link_local(ip)
-            && !intel.is_allowlisted(ip);
-        blockable.then_some((ip, category, secs))
+        (secs > 0 && self.blockable(ip, intel)).then_some((ip, category, secs))
+    }
+
+    /// Whether the filter may ever block `ip`: outside the home nets, not
+    /// link-local, not allowlisted.
+    fn blockable(&self, ip: IpAddr, intel: &Intel) -> bool {
+        let ip = ip.to_canonical();
+        self.home.side(ip) == Side::External && !is_link_local(ip) && !intel.is_allowlisted(ip)
     }
 }
 

@@ -54,7 +54,9 @@ pub fn setup(family: Family, table: &str) -> String {
          delete table {name} {table}\n\
          table {name} {table} {{\n\
          \tset blocked_v4 {{ type ipv4_addr; size {MAX_BLOCKED}; flags timeout; }}\n\
-         \tset blocked_v6 {{ type ipv6_addr; size {MAX_BLOCKED}; flags timeout; }}\n"
+         \tset blocked_v6 {{ type ipv6_addr; size {MAX_BLOCKED}; flags timeout; }}\n\
+         \tset territory_v4 {{ type ipv4_addr; size {MAX_BLOCKED}; flags timeout; }}\n\
+         \tset territory_v6 {{ type ipv6_addr; size {MAX_BLOCKED}; flags timeout; }}\n"
     );
     // Forwarded traffic is cut both ways: an attacker knocking and a
     // commune machine calling a listed command-and-control server.
@@ -132,16 +134,74 @@ pub fn unblock(family: Family, table: &str, addresses: &[IpAddr]) -> String {
     script
 }
 
+/// The script that applies a territory list update: every territory block
+/// forgotten first when `reset`, then `block` (re)blocked, each with its
+/// timeout or none (until lifted), then `lift` lifted, in the sets
+/// `territory_v4` and `territory_v6`. Empty when there is nothing to do.
+pub fn territory(
+    family: Family,
+    table: &str,
+    reset: bool,
+    block: &[(IpAddr, Option<u32>)],
+    lift: &[IpAddr],
+) -> String {
+    let family = family.as_str();
+    let mut script = String::new();
+    for (set, v4) in [("territory_v4", true), ("territory_v6", false)] {
+        let target = format!("element {family} {table} {set}");
+        if reset {
+            let _ = writeln!(script, "flush set {family} {table} {set}");
+        }
+        let of_set = |ip: &IpAddr| ip.is_ipv4() == v4;
+        let timed: Vec<String> = block
+            .iter()
+            .filter(|(ip, _)| of_set(ip))
+            .map(|(ip, secs)| match secs {
+                Some(secs) => format!("{ip} timeout {}s", (*secs).max(1)),
+                None => ip.to_string(),
+            })
+            .collect();
+        let bare: Vec<String> = block
+            .iter()
+            .map(|(ip, _)| ip)
+            .chain(lift)
+            .filter(|ip| of_set(ip))
+            .map(IpAddr::to_string)
+            .collect();
+        if bare.is_empty() {
+            continue;
+        }
+        // Add (a no-op when present) then delete, so that the delete
+        // succeeds, then add again with the fresh timeout.
+        let lifted: Vec<String> = lift
+            .iter()
+            .filter(|ip| of_set(ip))
+            .map(|ip| format!("{ip} timeout 1s"))
+            .collect();
+        let all_added: Vec<String> = timed.iter().chain(&lifted).cloned().collect();
+        let _ = writeln!(script, "add {target} {{ {} }}", all_added.join(", "));
+        let _ = writeln!(script, "delete {target} {{ {} }}", bare.join(", "));
+        if !timed.is_empty() {
+            let _ = writeln!(script, "add {target} {{ {} }}", timed.join(", "));
+        }
+    }
+    script
+}
+
 fn chain(hook: &str, matches: &[&str]) -> String {
     let mut text =
         format!("\tchain {hook} {{\n\t\ttype filter hook {hook} priority filter; policy accept;\n");
     for selector in matches {
-        let set = if selector.starts_with("ip6") {
-            "blocked_v6"
+        let v = if selector.starts_with("ip6") {
+            "v6"
         } else {
-            "blocked_v4"
+            "v4"
         };
-        let _ = writeln!(text, "\t\t{selector} @{set} drop");
+        let _ = writeln!(text, "\t\t{selector} @blocked_{v} drop");
+        // The territory list (issue 16): addresses that attacked other
+        // communes, in sets of their own so that a local block's shorter
+        // timeout never shortens theirs.
+        let _ = writeln!(text, "\t\t{selector} @territory_{v} drop");
     }
     text.push_str("\t}\n");
     text

@@ -1,0 +1,108 @@
+//! `GET /api/v1/sensors/defence?since=N`: the territory list's changes
+//! for a box, in the `vigie.defence/1` format of `vigie_core::defence`.
+//!
+//! Built to be asked every minute by every box: with nothing new it costs
+//! the token check and one indexed read, and answers `304 Not Modified`
+//! with no body. `since` absent, 0, or older than the oldest change kept
+//! gets the whole list (`snapshot`); so does a box that fell more than
+//! [`MAX_CHANGES`] behind.
+//!
+//! What it must not do: answer anything but a sensor's token, or send an
+//! entry that is not listed now in a snapshot.
+
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use vigie_core::defence::{Change, Kind, MAX_ENTRIES, Update, write};
+
+use super::queries as store;
+use super::store::ChangeRow;
+use crate::AppState;
+use crate::db::now_ms;
+use crate::sensors::ApiError;
+
+/// Most changes one answer carries before a snapshot is cheaper.
+pub const MAX_CHANGES: i64 = 5_000;
+
+#[derive(serde::Deserialize)]
+pub(super) struct Since {
+    #[serde(default)]
+    since: i64,
+}
+
+pub(super) async fn changes(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    Query(Since { since }): Query<Since>,
+) -> Result<Response, ApiError> {
+    crate::sensors::ingest::authenticate(&state.db, &headers).await?;
+    let update = if since <= 0 {
+        snapshot(&state).await?
+    } else {
+        let rows = store::changes_since(&state.db, since, MAX_CHANGES + 1).await?;
+        if rows.is_empty() {
+            return Ok(StatusCode::NOT_MODIFIED.into_response());
+        }
+        let first = store::first_seq(&state.db).await?;
+        if rows.len() as i64 > MAX_CHANGES || since.saturating_add(1) < first {
+            snapshot(&state).await?
+        } else {
+            Update {
+                kind: Kind::Changes,
+                cursor: rows.last().map_or(since, |r| r.seq),
+                changes: rows.iter().filter_map(change).collect(),
+            }
+        }
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        write(&update),
+    )
+        .into_response())
+}
+
+/// Every entry listed now, with the cursor of the newest change read
+/// before them (a change after it is sent again next time: harmless).
+async fn snapshot(state: &AppState) -> Result<Update, sqlx::Error> {
+    let cursor = store::last_seq(&state.db).await?;
+    let now = now_ms();
+    let changes = store::active(&state.db)
+        .await?
+        .into_iter()
+        .filter(|e| e.pinned == 1 || e.expires_at > now)
+        .take(MAX_ENTRIES)
+        .filter_map(|e| {
+            let ip = e.address.parse().ok()?;
+            let until = if e.pinned == 1 {
+                0
+            } else {
+                seconds(e.expires_at)
+            };
+            Some(Change::Add { ip, until })
+        })
+        .collect();
+    Ok(Update {
+        kind: Kind::Snapshot,
+        cursor,
+        changes,
+    })
+}
+
+fn change(row: &ChangeRow) -> Option<Change> {
+    let ip = row.address.parse().ok()?;
+    Some(match row.op.as_str() {
+        "add" => Change::Add {
+            ip,
+            until: seconds(row.expires_at),
+        },
+        _ => Change::Remove { ip },
+    })
+}
+
+/// Unix ms to the Unix seconds of the format, rounded up (0 stays 0).
+fn seconds(ms: i64) -> i64 {
+    ms.saturating_add(999).div_euclid(1000).max(0)
+}

@@ -1,0 +1,48 @@
+//! Collective defence (issue 16): the territory list, built from every
+//! commune's incidents, served to every box, shown to the staff.
+//!
+//! An external address that attacked several communes within a window
+//! (`rules`: weights, threshold, stay doubling with each return) enters
+//! the list; the `defence.compute` job of [`crate::jobs`] reads the new
+//! incidents every minute (`store::compute`, bounded per run), and every
+//! change is a row of `defence_changes`, both the history the staff read
+//! (`/defense`, `pages`) and what boxes fetch (`api`: only the changes
+//! after their cursor, `304` when there are none).
+//!
+//! What it must never do: list a special address, one of the territory's
+//! networks, an allowlisted or a legitimate one (`rules`, `store`); let
+//! one commune alone list an address; tell a commune's box which commune
+//! saw what (boxes get addresses and times only).
+
+mod api;
+mod pages;
+pub mod queries;
+pub mod rules;
+pub mod store;
+
+use std::time::Duration;
+
+use crate::web::{Access, Routes};
+
+pub use rules::DefenceSettings;
+pub use store::{RunSummary, compute};
+
+/// How often the list is computed: a box gets a new entry within this
+/// plus its own polling interval (issue 16 asks for 5 minutes).
+pub const COMPUTE_EVERY: Duration = Duration::from_secs(60);
+
+/// The staff's page and its forms, and the boxes' endpoint.
+pub fn router() -> Routes {
+    Routes::new()
+        .get("/defense", Access::Staff, pages::page)
+        .post("/defense/retirer", Access::Staff, pages::remove)
+        .post("/defense/epingler", Access::Staff, pages::pin)
+        .post("/defense/desepingler", Access::Staff, pages::unpin)
+        .post("/defense/legitime", Access::Staff, pages::legitimate)
+        .post("/defense/legitime/retirer", Access::Staff, pages::unmark)
+        .get(
+            vigie_core::defence::DEFENCE_PATH,
+            Access::Sensor,
+            api::changes,
+        )
+}
