@@ -21,7 +21,7 @@ use vigie_core::Report;
 
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/corpus");
 
-const SCENARIOS: [&str; 11] = [
+const SCENARIOS: [&str; 13] = [
     "nmap_syn",
     "nmap_version",
     "masscan",
@@ -30,6 +30,8 @@ const SCENARIOS: [&str; 11] = [
     "web_login_bruteforce",
     "ping_sweep",
     "syn_burst",
+    "low_rate_flood",
+    "busy_site",
     "reputation",
     "suspicious_dns",
     "benign",
@@ -274,9 +276,10 @@ fn committed_truth_covers_every_scenario() {
             );
         }
         let expected = scenario["expected"].as_array().map_or(0, Vec::len);
+        // Only the ordinary traffic expects nothing.
         assert_eq!(
             expected == 0,
-            name == "benign",
+            name == "benign" || name == "busy_site",
             "{name}: expected incidents"
         );
     }
@@ -327,6 +330,19 @@ fn ping_sweep() {
 #[test]
 fn syn_burst() {
     assert_scenario("syn_burst");
+}
+
+/// Issue 16: ~300 half-open SYN a second for ~5 s, a town hall's flood.
+#[test]
+fn low_rate_flood() {
+    assert_scenario("low_rate_flood");
+}
+
+/// Issue 16: as many new connections a second, every handshake completed:
+/// a busy day, not a flood.
+#[test]
+fn busy_site_is_no_flood() {
+    assert_scenario("busy_site");
 }
 
 #[test]
