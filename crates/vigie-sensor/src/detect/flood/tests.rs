@@ -218,3 +218,24 @@ fn issue16_completed_handshakes_at_a_large_sites_rate_are_still_a_flood() {
     assert_eq!(floods.len(), 1, "{:#?}", report.incidents);
     assert_eq!(floods[0].events, 4500);
 }
+
+#[test]
+fn issue16_pings_at_a_town_halls_scale() {
+    // 150 echo requests a second for 5 s: over the floor (100), a flood;
+    // 50 a second (a monitoring gone wild, not an attack) is not.
+    for (per_second, floods_expected) in [(150, 1), (50, 0)] {
+        let mut lab = Lab::new();
+        let (attacker, server) = (ATTACKER.parse().unwrap(), "192.168.1.10".parse().unwrap());
+        for i in 0..5 * per_second {
+            let frame = lab.frames.icmp_echo_request(attacker, server, 7, i as u16);
+            let now = T0 + i * (NANOS_PER_SEC / per_second);
+            lab.engine.process(now, 1, frame, frame.len() as u32);
+        }
+        let report = lab.finish();
+        let floods = floods(&report);
+        assert_eq!(floods.len(), floods_expected, "{:#?}", report.incidents);
+        if let Some(flood) = floods.first() {
+            assert_eq!((flood.rule.as_str(), flood.events), ("flood.icmp", 750));
+        }
+    }
+}
