@@ -1,10 +1,13 @@
 //! Fuzzes list loading: any text must load (bad lines counted, never a
-//! panic), and lookups on the result must respect the module's promises.
+//! panic), and lookups on the result must respect the module's promises;
+//! a file's kind (header, name) is decided without a panic, and never
+//! guessed from a name that looks like an allowlist's.
 
 #![no_main]
 
 use std::net::IpAddr;
 
+use vigie_lists::kind::{self, Kind};
 use vigie_lists::{Intel, MAX_PROBLEMS};
 
 /// Whole special-use blocks (bogon entries, as FireHOL level1 has them)
@@ -22,6 +25,18 @@ const PROBES: [&str; 4] = ["1.2.3.4", "8.8.8.8", "2001:db8::1", "::ffff:1.2.3.4"
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
+    // The first line doubles as a file name.
+    let label = text.lines().next().unwrap_or_default();
+    match kind::decide(label, &text, None) {
+        Ok((kind, _)) => {
+            if kind::header(&text).is_none() {
+                let by_name = label.starts_with(kind::ALLOWLIST_PREFIX);
+                assert_eq!(kind == Kind::Allow, by_name);
+                assert!(by_name || !kind::looks_like_allowlist(label));
+            }
+        }
+        Err(warning) => assert!(warning.left_out),
+    }
     let mut builder = Intel::builder();
     let listed = builder.add_list("fuzz", &text);
     builder.add_list("bogons", BOGONS);

@@ -19,7 +19,8 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ALL_SCENARIOS=(nmap_syn nmap_version masscan hydra_ssh web_exploits
-    web_login_bruteforce ping_sweep syn_burst reputation suspicious_dns benign)
+    web_login_bruteforce ping_sweep syn_burst low_rate_flood busy_site reputation
+    suspicious_dns benign)
 
 # Lab addresses. Only these are ever used as destinations.
 ATT_IP=10.66.1.2         # the attacker: every attack tool runs from here
@@ -41,6 +42,8 @@ SSH_USER=vigietest
 MARKER=VIGIE-PRIVATE-7f3a
 SSH_PASSWORD="$MARKER-ssh"
 SYN_BURST_COUNT=10000
+LOW_FLOOD_COUNT=1500     # ~300/s for ~5 s: a flood at a town hall's scale
+BUSY_VISITS=1200         # the busy day's completed connections (4 s at the same pace)
 
 # Messages go to file descriptor 3, the script's own stderr: the cleanup may
 # run inside a function whose stderr is redirected to a tool's log.

@@ -254,6 +254,67 @@ measure_syn_burst() {
     fact syn_burst command "hping3 -n -S -p 80 -a $SPOOF_IP -i u100 -c $SYN_BURST_COUNT $VIC_IP"
 }
 
+# --- 8b. low-rate SYN flood (issue 16) ---------------------------------------------
+
+scenario_low_rate_flood() {
+    # A town hall's scale: ~300 SYN/s at the web server for ~5 s, from the
+    # attacker's own address. The victim answers each with a SYN-ACK, the
+    # attacker's kernel (which opened no connection) with a reset: every
+    # connection stays half-open, as under a real SYN flood.
+    in_ns "$NS_ATT" timeout 30 hping3 -n -S -p 80 -i u3333 -c "$LOW_FLOOD_COUNT" \
+        "$VIC_IP" >"$WORK/hping3-low.txt" 2>&1 || true
+}
+
+measure_low_rate_flood() {
+    local sent syns completed
+    sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$WORK/hping3-low.txt")
+    syns=$(count_packets "$SYN_FROM_ATT && tcp.dstport==80")
+    completed=$(count_packets "ip.src==$ATT_IP && tcp.dstport==80 && tcp.flags.ack==1 && tcp.flags.syn==0 && tcp.flags.reset==0")
+    expect_equal "low_rate_flood: SYNs in the capture" "$syns" "$sent"
+    expect_equal "low_rate_flood: handshakes completed" "$completed" 0
+    fact low_rate_flood syn_packets "$syns"
+    fact low_rate_flood duration_s "$(tshark -r "$CAPTURE_FILE" -Y "$SYN_FROM_ATT" -T fields -e frame.time_epoch 2>/dev/null |
+        sed -n '1p;$p' | paste -sd ' ' | awk '{printf "%.2f", $2 - $1}')"
+    fact low_rate_flood command "hping3 -n -S -p 80 -i u3333 -c $LOW_FLOOD_COUNT $VIC_IP"
+}
+
+# --- 8c. a busy day at the town-hall site (issue 16) ---------------------------------
+
+scenario_busy_site() {
+    # A crowd behind one address (a school's or a company's NAT) loads the
+    # home page at about the low-rate flood's pace, each visit on its own
+    # connection: as many SYN a second, every handshake completed.
+    # (A file, not a here-document: in_ns runs it in the background, whose
+    # standard input is /dev/null.)
+    cat >"$WORK/visits.py" <<'PYEOF'
+import socket, sys, time
+src, dst, visits = sys.argv[1], sys.argv[2], int(sys.argv[3])
+start = time.monotonic()
+for i in range(visits):
+    # ~300 visits a second.
+    delay = start + i / 300 - time.monotonic()
+    if delay > 0:
+        time.sleep(delay)
+    s = socket.create_connection((dst, 80), timeout=5, source_address=(src, 0))
+    s.sendall(b"GET / HTTP/1.1\r\nHost: mairie.vigie-lab.test\r\nConnection: close\r\n\r\n")
+    while s.recv(4096):
+        pass
+    s.close()
+PYEOF
+    in_ns "$NS_ATT" timeout 30 python3 "$WORK/visits.py" "$USER_IP" "$VIC_IP" "$BUSY_VISITS" ||
+        die "busy_site: the visits failed"
+}
+
+measure_busy_site() {
+    local syns
+    syns=$(count_packets "ip.src==$USER_IP && tcp.dstport==80 && tcp.flags.syn==1 && tcp.flags.ack==0")
+    expect_equal "busy_site: connections" "$syns" "$BUSY_VISITS"
+    fact busy_site syn_packets "$syns"
+    fact busy_site requests "$(count_packets "ip.src==$USER_IP && http.request")"
+    fact busy_site duration_s "$(tshark -r "$CAPTURE_FILE" -Y "ip.src==$USER_IP && tcp.flags.syn==1" -T fields -e frame.time_epoch 2>/dev/null |
+        sed -n '1p;$p' | paste -sd ' ' | awk '{printf "%.2f", $2 - $1}')"
+}
+
 # --- 9. reputation ------------------------------------------------------------------------
 
 scenario_reputation() {

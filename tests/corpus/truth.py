@@ -43,6 +43,10 @@ DESCRIPTIONS = {
     "ping_sweep": "nmap ICMP echo sweep (-sn -PE) of the town-hall LAN 10.66.2.0/24 "
     "(256 addresses, 3 alive), across the router",
     "syn_burst": "hping3 SYN burst at ~10,000 packets/s on port 80 from one spoofed address",
+    "low_rate_flood": "hping3 SYN flood at ~300 packets/s for ~5 s on port 80 from the attacker's "
+    "own address (its kernel resets every SYN-ACK: all half-open), a town hall's scale",
+    "busy_site": "a crowd behind one address loads the home page ~300 times a second for ~4 s, "
+    "one connection each, every handshake completed: busy, not a flood",
     "reputation": "a town-hall machine contacts a listed C2 address and resolves a listed C2 "
     "name; a listed attacker connects to the town-hall site",
     "suspicious_dns": "a town-hall machine queries 40 algorithmically generated .com names "
@@ -179,6 +183,14 @@ def syn_burst(f):
     return [expect("flood", SPOOF, num(f, "syn_packets"), rule="flood.syn", target_port=80)], []
 
 
+def low_rate_flood(f):
+    return [expect("flood", ATT, num(f, "syn_packets"), rule="flood.syn", target_port=80)], []
+
+
+def busy_site(_f):
+    return [], []
+
+
 def reputation(f):
     return [
         expect("reputation", KNOWN, num(f, "known_attacker_connections")),
@@ -216,6 +228,8 @@ SCENARIOS = {
     "web_login_bruteforce": web_login_bruteforce,
     "ping_sweep": ping_sweep,
     "syn_burst": syn_burst,
+    "low_rate_flood": low_rate_flood,
+    "busy_site": busy_site,
     "reputation": reputation,
     "suspicious_dns": suspicious_dns,
     "benign": benign,

@@ -31,10 +31,12 @@ export PATH="$PATH:/usr/sbin:/sbin"
 
 NET=10.66.80
 PROBE_IP=$NET.2
-# The weak account of the SSH host: a pair of the probe's built-in
-# dictionary (crates/vigie-probe/data/passwords.txt), first of its account.
-WEAK_USER=${VIGIE_LAB_USER:-mairie}
-WEAK_PASSWORD=${VIGIE_LAB_PASSWORD:-mairie}
+# The weak account of the SSH host (issue 16): an account a town hall
+# usually has (crates/vigie-probe/data/accounts.txt) with one of the most
+# common French passwords (data/likely-passwords.txt), a pair that the
+# dictionary (data/passwords.txt) does not hold.
+WEAK_USER=${VIGIE_LAB_USER:-secretariat}
+WEAK_PASSWORD=${VIGIE_LAB_PASSWORD:-azerty}
 LIFETIME=${VIGIE_LAB_LIFETIME:-1800}
 
 log() { printf '[probe-lab +%3ds] %s\n' "$SECONDS" "$*" >&2; }

@@ -5,7 +5,7 @@
 use super::domains::DomainSet;
 use super::indicator::{Indicator, Net};
 use super::ranges::{self, Addr, Range, SPECIAL_V4, SPECIAL_V6};
-use super::{Intel, LabelId, ListStats, LoadStats, list};
+use super::{Intel, KindWarning, LabelId, ListStats, LoadStats, list};
 
 /// Most lists one [`Intel`] holds; a [`LabelId`] is a `u16`.
 pub const MAX_LISTS: usize = u16::MAX as usize;
@@ -20,6 +20,7 @@ pub struct IntelBuilder {
     allow_v6: Vec<(u128, u128)>,
     domains: DomainSet,
     stats: Vec<ListStats>,
+    kind_warnings: Vec<KindWarning>,
 }
 
 impl IntelBuilder {
@@ -91,7 +92,13 @@ impl IntelBuilder {
             v6: ranges::build_table(self.v6, self.allow_v6),
             domains,
             stats: self.stats,
+            kind_warnings: self.kind_warnings,
         }
+    }
+
+    /// Keeps a warning about a file's kind for [`Intel::kind_warnings`].
+    pub fn warn(&mut self, warning: KindWarning) {
+        self.kind_warnings.push(warning);
     }
 
     /// [`add_allowlist`](Self::add_allowlist) with the file's own name in

@@ -9,8 +9,11 @@
 //! fetches.
 //!
 //! Each file's name without extension is its label, shown in incidents
-//! (`firehol_level1`, `feodo_botnet_c2`...). Files whose name starts with
-//! `allowlist` are allowlists: what they hold is never reported.
+//! (`firehol_level1`, `feodo_botnet_c2`...). Whether a file is a threat
+//! list or an allowlist (what it holds is never reported) is said by its
+//! provider, its header line (`# vigie-list: allow`) or, for files without
+//! one, a name starting with `allowlist`; a file named like an allowlist
+//! but not one is left out with a warning ([`kind`]).
 //!
 //! What it must not do: fail a start because of a bad line (bad lines are
 //! counted and quoted in [`ListStats`]), take a bogon entry covering a
@@ -24,6 +27,7 @@ mod builder;
 mod csv;
 mod domains;
 mod indicator;
+pub mod kind;
 mod list;
 mod ranges;
 mod stats;
@@ -33,6 +37,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 pub use builder::{IntelBuilder, MAX_LISTS};
+pub use kind::{Kind, KindWarning};
 pub use stats::{LineProblem, ListStats, LoadStats, MAX_PROBLEMS};
 
 use domains::DomainSet;
@@ -75,6 +80,7 @@ pub struct Intel {
     allowed_v6: Vec<Range<u128>>,
     domains: DomainSet,
     stats: Vec<ListStats>,
+    kind_warnings: Vec<KindWarning>,
 }
 
 impl Intel {
@@ -89,8 +95,20 @@ impl Intel {
 
     /// Loads every regular file of `dir`, in file-name order; hidden files
     /// and subdirectories are ignored. Only an unreadable directory or file
-    /// is an error; bad lines are reported by [`Intel::stats`].
+    /// is an error; bad lines are reported by [`Intel::stats`], files left
+    /// out or doubtful by [`Intel::kind_warnings`]. Each file's kind comes
+    /// from its header or its name ([`kind::decide`]).
     pub fn load_dir(dir: &Path) -> Result<Intel, IntelError> {
+        Self::load_dir_as(dir, |_| None)
+    }
+
+    /// [`load_dir`](Self::load_dir) where `stated` gives the kind its
+    /// provider says a label has (the observatory's manifest), which wins
+    /// over the file's header and name.
+    pub fn load_dir_as(
+        dir: &Path,
+        stated: impl Fn(&str) -> Option<Kind>,
+    ) -> Result<Intel, IntelError> {
         let read_dir = |source| IntelError::ReadDir {
             dir: dir.to_owned(),
             source,
@@ -119,10 +137,17 @@ impl Intel {
             })?;
             let text = String::from_utf8_lossy(&bytes);
             let label = path.file_stem().unwrap_or_default().to_string_lossy();
-            if label.starts_with("allowlist") {
-                builder.add_named_allowlist(&label, &text);
-            } else {
-                builder.add_list(&label, &text);
+            match kind::decide(&label, &text, stated(&label)) {
+                Ok((kind, warning)) => {
+                    if let Some(warning) = warning {
+                        builder.warn(warning);
+                    }
+                    match kind {
+                        Kind::Allow => builder.add_named_allowlist(&label, &text),
+                        Kind::Threat => builder.add_list(&label, &text),
+                    };
+                }
+                Err(warning) => builder.warn(warning),
             }
         }
         Ok(builder.build())
@@ -169,6 +194,13 @@ impl Intel {
     /// included.
     pub fn stats(&self) -> &[ListStats] {
         &self.stats
+    }
+
+    /// What the operator must hear about the files' kinds: files left out
+    /// because their name looks like an allowlist's without a header
+    /// saying so, header and provider disagreeing. French, for the log.
+    pub fn kind_warnings(&self) -> &[KindWarning] {
+        &self.kind_warnings
     }
 
     /// True when nothing is listed: lookups can be skipped.

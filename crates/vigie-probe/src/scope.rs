@@ -125,6 +125,7 @@ pub struct Scope {
     commune: Option<String>,
     name: Option<String>,
     postcode: Option<String>,
+    agents: Vec<String>,
     networks: Vec<IpNet>,
     exclude: Vec<IpNet>,
     period: Period,
@@ -171,6 +172,7 @@ impl Scope {
             commune: raw.commune,
             name: raw.name,
             postcode: raw.postcode,
+            agents: raw.agents,
             networks,
             exclude,
             period,
@@ -272,6 +274,11 @@ impl Scope {
         self.postcode.as_deref()
     }
 
+    /// The agents' names from the identity sheet, for `prenom.nom` accounts.
+    pub fn agents(&self) -> &[String] {
+        &self.agents
+    }
+
     pub fn period(&self) -> Period {
         self.period
     }
@@ -296,6 +303,8 @@ struct RawScope {
     commune: Option<String>,
     name: Option<String>,
     postcode: Option<String>,
+    #[serde(default)]
+    agents: Vec<String>,
     networks: Vec<Spanned<String>>,
     #[serde(default)]
     exclude: Vec<Spanned<String>>,

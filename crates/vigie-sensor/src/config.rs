@@ -63,9 +63,20 @@ pub struct WebExploitConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FloodConfig {
+    /// The large site's bars: one second above them is a flood at once.
     pub syn_per_second: u32,
     pub udp_per_second: u32,
     pub icmp_per_second: u32,
+    /// The town hall's bars (issue 16): `baseline_factor` times the usual
+    /// rate, at least these floors, for `sustain` seconds in a row. SYN
+    /// counts only the half-open ones.
+    pub syn_half_open_floor: u32,
+    pub udp_floor: u32,
+    pub icmp_floor: u32,
+    pub baseline_factor: u32,
+    /// About how many seconds of traffic the usual rate averages.
+    pub baseline_secs: u32,
+    pub sustain: u32,
     pub idle: u32,
     pub severity: Severity,
 }
@@ -171,6 +182,12 @@ impl Config {
             ("flood.syn_per_second", self.flood.syn_per_second),
             ("flood.udp_per_second", self.flood.udp_per_second),
             ("flood.icmp_per_second", self.flood.icmp_per_second),
+            ("flood.syn_half_open_floor", self.flood.syn_half_open_floor),
+            ("flood.udp_floor", self.flood.udp_floor),
+            ("flood.icmp_floor", self.flood.icmp_floor),
+            ("flood.baseline_factor", self.flood.baseline_factor),
+            ("flood.baseline_secs", self.flood.baseline_secs),
+            ("flood.sustain", self.flood.sustain),
             (
                 "suspicious_dns.dga_min_names",
                 self.suspicious_dns.dga_min_names,
@@ -221,6 +238,12 @@ impl Config {
                 syn_per_second: 1000,
                 udp_per_second: 5000,
                 icmp_per_second: 500,
+                syn_half_open_floor: 100,
+                udp_floor: 2000,
+                icmp_floor: 100,
+                baseline_factor: 10,
+                baseline_secs: 3600,
+                sustain: 3,
                 idle: 10,
                 severity: Severity::High,
             },

@@ -27,7 +27,7 @@ use crate::detect::flood::{FloodDetector, FloodKind};
 use crate::detect::probe::{ProbeDetector, Technique};
 use crate::detect::reputation::{NameSource, ReputationDetector};
 use crate::detect::web::WebDetector;
-use crate::flow::{FlowState, FlowTable};
+use crate::flow::{self, FlowState, FlowTable};
 use crate::homenet::{HomeNet, Side};
 use crate::incidents::{IncidentBook, NANOS_PER_SEC, Nanos, to_utc};
 use crate::signatures::Signatures;
@@ -275,6 +275,17 @@ impl Engine {
         let Some((flow, view)) = tracked else {
             return;
         };
+        if parties.inbound
+            && flow.half_open
+            && !view.is_new
+            && flow::completes_handshake(packet, flow)
+        {
+            flow.half_open = false;
+            if let Transport::Tcp(tcp) = packet.transport {
+                self.flood
+                    .completed(&mut self.book, now, parties.local, tcp.dst_port);
+            }
+        }
         if view.is_new {
             if self.reputation.is_active() {
                 flow.reputation = self.reputation.lookup_ip(parties.remote);

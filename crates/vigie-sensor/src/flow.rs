@@ -43,6 +43,9 @@ pub struct FlowState {
     pub final_reply: bool,
     /// The threat-list verdict on the remote address, looked up once.
     pub reputation: Option<LabelId>,
+    /// Opened by a SYN whose handshake the client has not completed yet
+    /// (a half-open connection, for the flood detector).
+    pub half_open: bool,
 }
 
 /// How a packet relates to its flow.
@@ -120,6 +123,7 @@ impl FlowTable {
             reply_count: 0,
             final_reply: false,
             reputation: None,
+            half_open: is_syn(packet),
         };
         let (state, created) = self.flows.get_or_insert_with(key, fresh);
         let idle = if protocol == 6 { TCP_IDLE } else { OTHER_IDLE };
@@ -171,6 +175,27 @@ fn port_opener(src_port: u16, dst_port: u16) -> Opener {
         Opener::Receiver
     } else {
         Opener::Sender
+    }
+}
+
+/// A client's opening SYN (RFC 9293 §3.5).
+fn is_syn(packet: &Packet<'_>) -> bool {
+    matches!(packet.transport, Transport::Tcp(tcp) if tcp.flags.syn() && !tcp.flags.ack())
+}
+
+/// The client's ACK that completes the handshake of `state` (RFC 9293
+/// §3.5: its sequence number is the initial one plus one, the SYN's).
+pub fn completes_handshake(packet: &Packet<'_>, state: &FlowState) -> bool {
+    match packet.transport {
+        Transport::Tcp(tcp) => {
+            state.half_open
+                && packet.src == state.initiator
+                && tcp.flags.ack()
+                && !tcp.flags.syn()
+                && !tcp.flags.rst()
+                && tcp.seq == state.isn.wrapping_add(1)
+        }
+        _ => false,
     }
 }
 

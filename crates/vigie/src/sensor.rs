@@ -186,6 +186,12 @@ fn is_box_config(path: &Path) -> bool {
 }
 
 fn warn_list_problems(intel: &Intel) {
+    // Issue 16: a list named like an allowlist but not one is left out;
+    // the operator must see it, not find out from a critical incident.
+    for warning in intel.kind_warnings() {
+        tracing::warn!(list = %warning.label, left_out = warning.left_out, "{warning}");
+        eprintln!("attention : {warning}");
+    }
     for list in intel.stats() {
         if list.malformed > 0 {
             let first = list

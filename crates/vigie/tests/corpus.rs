@@ -21,7 +21,7 @@ use vigie_core::Report;
 
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/corpus");
 
-const SCENARIOS: [&str; 11] = [
+const SCENARIOS: [&str; 13] = [
     "nmap_syn",
     "nmap_version",
     "masscan",
@@ -30,6 +30,8 @@ const SCENARIOS: [&str; 11] = [
     "web_login_bruteforce",
     "ping_sweep",
     "syn_burst",
+    "low_rate_flood",
+    "busy_site",
     "reputation",
     "suspicious_dns",
     "benign",
@@ -274,9 +276,10 @@ fn committed_truth_covers_every_scenario() {
             );
         }
         let expected = scenario["expected"].as_array().map_or(0, Vec::len);
+        // Only the ordinary traffic expects nothing.
         assert_eq!(
             expected == 0,
-            name == "benign",
+            name == "benign" || name == "busy_site",
             "{name}: expected incidents"
         );
     }
@@ -327,6 +330,19 @@ fn ping_sweep() {
 #[test]
 fn syn_burst() {
     assert_scenario("syn_burst");
+}
+
+/// Issue 16: ~300 half-open SYN a second for ~5 s, a town hall's flood.
+#[test]
+fn low_rate_flood() {
+    assert_scenario("low_rate_flood");
+}
+
+/// Issue 16: as many new connections a second, every handshake completed:
+/// a busy day, not a flood.
+#[test]
+fn busy_site_is_no_flood() {
+    assert_scenario("busy_site");
 }
 
 #[test]
@@ -398,5 +414,54 @@ fn live_corpus_matches_its_fresh_truth() {
         problems.len(),
         out.display(),
         problems.join("\n  ")
+    );
+}
+
+/// Issue 16: the territory's allowlist saved as `allow.txt` used to load as
+/// a threat list labelled "allow", and the town hall's visit to the site it
+/// protects (the benign capture's www.example.org) became a critical
+/// outbound incident. Without a header it is now left out, loudly; with
+/// `# vigie-list: allow` it is the allowlist it was meant to be.
+#[test]
+fn issue16_a_file_named_allow_is_no_threat_list() {
+    let intel = tempfile::tempdir().unwrap();
+    for list in ["botnet_c2.txt", "known_attacker.txt"] {
+        std::fs::copy(corpus().join("intel").join(list), intel.path().join(list)).unwrap();
+    }
+    let pcap = corpus().join("data").join("benign.pcap");
+    let run = |allow: &str| {
+        std::fs::write(intel.path().join("allow.txt"), allow).unwrap();
+        let output = Command::new(env!("CARGO_BIN_EXE_vigie"))
+            .args(["sensor", "--home-net", "10.66.2.0/24", "--format", "json"])
+            .arg("--pcap")
+            .arg(&pcap)
+            .arg("--intel")
+            .arg(intel.path())
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        let report: Report = serde_json::from_slice(&output.stdout).unwrap();
+        (report, String::from_utf8_lossy(&output.stderr).into_owned())
+    };
+    let site = "www.example.org\n10.66.1.80\n";
+    let (report, stderr) = run(site);
+    assert!(report.incidents.is_empty(), "{:#?}", report.incidents);
+    assert!(
+        stderr.contains("ATTENTION : liste « allow » ignorée"),
+        "{stderr}"
+    );
+    let (report, stderr) = run(&format!("# vigie-list: allow\n{site}"));
+    assert!(report.incidents.is_empty(), "{:#?}", report.incidents);
+    assert!(!stderr.contains("ATTENTION"), "{stderr}");
+    // What the old name-only rule did, now only when a header asks for it.
+    let (report, _) = run(&format!("# vigie-list: threat\n{site}"));
+    assert!(
+        report
+            .incidents
+            .iter()
+            .any(|i| i.label.as_deref() == Some("allow")
+                && i.severity == vigie_core::Severity::Critical),
+        "{:#?}",
+        report.incidents
     );
 }

@@ -75,12 +75,8 @@ impl Settings {
     /// dictionary with the commune's words for this year.
     pub fn for_scope(scope: &Scope) -> Settings {
         let year = Utc::now().with_timezone(&chrono_tz::Europe::Paris).year();
-        let candidates = credentials::candidates(
-            &credentials::dictionary(),
-            scope.name(),
-            scope.postcode(),
-            year,
-        );
+        let words = credentials::Words::new(scope.name(), scope.postcode(), year, scope.agents());
+        let candidates = credentials::candidates(&credentials::dictionary(), &words);
         let (connections, rate, hosts_at_once, checks_per_host, accounts_at_once) =
             match scope.intensity() {
                 Intensity::Polite => (16, 100, 1, 2, 1),

@@ -24,7 +24,8 @@ use crate::incidents::{BookState, Nanos, Opened};
 ///
 /// The detectors' candidate windows, the flood meters and the flow table
 /// are not saved: they hold seconds to minutes of traffic and are rebuilt
-/// by it. An attack going on across a restart extends its saved incident
+/// by it. The usual rates the flood detector learned over an hour are
+/// (three numbers; a state saved before them restores none). An attack going on across a restart extends its saved incident
 /// (one incident, not two) once its detector sees it cross the threshold
 /// again.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -33,6 +34,8 @@ pub struct EngineState {
     stats: Stats,
     drained: Stats,
     period_first_ts: Option<Nanos>,
+    #[serde(default)]
+    flood_baseline: Option<[f64; 3]>,
 }
 
 impl EngineState {
@@ -56,6 +59,7 @@ impl Engine {
             stats: self.stats,
             drained: self.drained,
             period_first_ts: self.period_first_ts,
+            flood_baseline: Some(self.flood.baseline()),
         }
     }
 
@@ -67,6 +71,9 @@ impl Engine {
         self.stats = state.stats;
         self.drained = state.drained;
         self.period_first_ts = state.period_first_ts;
+        if let Some(means) = state.flood_baseline {
+            self.flood.restore_baseline(means);
+        }
         // The next packet or `advance` settles time at once: incidents
         // that went quiet while the sensor was down close then.
         self.next_tick = i64::MIN;

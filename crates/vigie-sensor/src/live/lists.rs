@@ -8,6 +8,9 @@
 //! and built, and only then does `state.json` move to it (temporary file
 //! then rename): a crash at any point leaves the previous set whole.
 //!
+//! Each list's kind (threat list or allowlist) is the manifest's, never
+//! guessed from its file name.
+//!
 //! What it must not do: write outside its directory whatever names the
 //! manifest holds, load a list whose content does not match the manifest's
 //! SHA-256, or build the lookup tables on the packet path (the daemon calls
@@ -19,8 +22,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use vigie_core::ListVersion;
-use vigie_core::lists::{ListEntry, ListManifest, MANIFEST_PATH, list_path, sha256_hex};
-use vigie_lists::{Intel, IntelError};
+use vigie_core::lists::{ListEntry, ListKind, ListManifest, MANIFEST_PATH, list_path, sha256_hex};
+use vigie_lists::{Intel, IntelError, Kind};
 
 /// The file naming the current set, in the cache directory.
 pub const STATE_FILE: &str = "state.json";
@@ -118,7 +121,7 @@ impl ListSync {
     pub fn load_cached(&self) -> Result<(Intel, Vec<ListVersion>), ListSyncError> {
         match &self.state {
             Some(state) => Ok((
-                Intel::load_dir(&self.dir.join(&state.set))?,
+                load_set(&self.dir.join(&state.set), &state.manifest)?,
                 self.versions(),
             )),
             None => Ok((Intel::empty(), Vec::new())),
@@ -228,7 +231,7 @@ impl ListSync {
             write_synced(&target, &body)?;
         }
         sync_dir(set_dir)?;
-        Ok(Intel::load_dir(set_dir)?)
+        load_set(set_dir, manifest)
     }
 
     /// The cached file of `entry` when the current set holds it with the
@@ -349,6 +352,26 @@ fn versions(manifest: &ListManifest) -> Vec<ListVersion> {
 
 /// A list's file: its name (checked by [`ListManifest::validate`] to be
 /// `[a-z0-9_]+`) and `.txt`; the loader takes the stem as the label.
+/// Builds a set with each list's kind as the manifest states it (issue 16:
+/// never guessed from a file name), and logs what the operator must know
+/// about the kinds.
+fn load_set(set_dir: &Path, manifest: &ListManifest) -> Result<Intel, ListSyncError> {
+    let intel = Intel::load_dir_as(set_dir, |label| {
+        manifest
+            .lists
+            .iter()
+            .find(|entry| entry.name == label)
+            .map(|entry| match entry.kind {
+                ListKind::Threat => Kind::Threat,
+                ListKind::Allow => Kind::Allow,
+            })
+    })?;
+    for warning in intel.kind_warnings() {
+        super::daemon::log(&format!("attention : {warning}"));
+    }
+    Ok(intel)
+}
+
 fn file_name(entry: &ListEntry) -> String {
     format!("{}.txt", entry.name)
 }

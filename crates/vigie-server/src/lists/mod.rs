@@ -129,6 +129,12 @@ impl Saved {
 /// one of `allowed_hosts` (`ServerSettings::list_fetch_allowed_hosts`).
 pub async fn create(db: &Db, list: &NewList, allowed_hosts: &[String]) -> Result<i64, ListError> {
     check_list_name(&list.name, list.kind).map_err(ListError::BadName)?;
+    if let Some(problem) = allowlist_lookalike(&list.name, list.kind) {
+        return Err(ListError::BadName(format!(
+            "nom de liste « {} » : {problem}",
+            list.name
+        )));
+    }
     if store::count(db).await? >= MAX_MANIFEST_LISTS as i64 {
         return Err(ListError::TooMany);
     }
@@ -202,6 +208,19 @@ pub fn router() -> Routes {
         .get("/api/v1/sensors/lists/{list}", Access::Sensor, api::content)
 }
 
+/// Issue 16: a threat list named like an allowlist (`allow`, `whitelist`,
+/// `liste_blanche`...) is most likely an allowlist given the wrong kind,
+/// and would report the addresses it was meant to protect. New ones are
+/// refused; the lists page flags those created before.
+pub fn allowlist_lookalike(name: &str, kind: ListKind) -> Option<&'static str> {
+    (kind == ListKind::Threat && vigie_lists::kind::looks_like_allowlist(name)).then_some(
+        "ce nom ressemble à celui d'une liste blanche, mais c'est une liste de menaces : \
+         les capteurs signaleraient comme attaques les adresses qu'elle contient. Une liste \
+         blanche se crée avec le type « Liste blanche » (nom commençant par « allowlist ») ; \
+         une liste de menaces prend un autre nom",
+    )
+}
+
 /// Time as shown on the pages: `22/11/2026 09:45`, Europe/Paris.
 fn paris_time(ms: i64) -> String {
     crate::fr::date_time(ms)
@@ -218,5 +237,17 @@ mod tests {
         let bad: AppError = ListError::Content("vide".into()).into();
         assert_eq!(bad.message_fr(), "contenu refusé : vide");
         assert_eq!(paris_time(1_768_519_800_000), "16/01/2026 00:30");
+    }
+
+    #[test]
+    fn issue16_a_threat_list_named_like_an_allowlist_is_flagged() {
+        for name in ["allow", "whitelist_mairie", "liste_blanche"] {
+            assert!(
+                allowlist_lookalike(name, ListKind::Threat).is_some(),
+                "{name}"
+            );
+        }
+        assert!(allowlist_lookalike("allowlist_42218", ListKind::Allow).is_none());
+        assert!(allowlist_lookalike("firehol_level1", ListKind::Threat).is_none());
     }
 }

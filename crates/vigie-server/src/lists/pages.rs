@@ -35,6 +35,8 @@ struct Line {
     next_fetch: String,
     /// Last content accepted, changed or not.
     last_fetch: String,
+    /// Issue 16: a threat list whose name reads like an allowlist's.
+    kind_warning: Option<&'static str>,
 }
 
 struct VersionLine {
@@ -291,6 +293,7 @@ async fn lists_page(
 fn line(list: ListRow) -> Line {
     let current = list.current.as_ref();
     Line {
+        kind_warning: super::allowlist_lookalike(&list.name, list.kind),
         kind: list.kind.label_fr(),
         commune: list
             .commune

@@ -353,3 +353,23 @@ async fn unchanged_sets_and_lists_answer_304() {
     assert_eq!(status, StatusCode::OK);
     assert!(emptied.unwrap().lists.is_empty());
 }
+
+/// Issue 16: a threat list named like an allowlist would report the
+/// addresses it was meant to protect: refused, with why, in French.
+#[tokio::test]
+async fn issue16_a_threat_list_named_like_an_allowlist_is_refused() {
+    let server = server().await;
+    let admin = admin(&server).await;
+    let site = "mairie.example.fr\n203.0.113.10\n";
+    let (status, html) = upload(&server, &admin, "allow", "threat", "", site).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        html.contains("ressemble à celui d&#39;une liste blanche"),
+        "{html}"
+    );
+    let listes = page(&server, &admin.0, "/listes").await;
+    assert!(!listes.contains("/listes/allow\""), "{listes}");
+    // The same content as the allowlist it is.
+    let (status, _) = upload(&server, &admin, "allowlist_site", "allow", "", site).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+}

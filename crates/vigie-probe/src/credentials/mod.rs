@@ -1,19 +1,23 @@
 //! The candidate passwords: the built-in dictionary (`data/passwords.txt`,
-//! pairs typical of small networks and devices) plus words of the commune
-//! (its name, postcode, the year), which people often pick.
+//! pairs typical of small networks and devices), then for every account a
+//! town hall usually has (`data/accounts.txt`, with the commune's and its
+//! agents' names) the passwords most likely for it
+//! (`data/likely-passwords.txt`: the account's name, azerty, 123456, the
+//! commune's name with the year...), most likely first ([`likely`]).
 //!
 //! What it must not do: hand a module more than the list; the budget per
 //! account and the pause between trials are the modules' (`Context`). It
 //! never writes a password anywhere.
 
+pub mod likely;
+
+pub use likely::Words;
+
 /// The built-in dictionary, one `account password` pair per line.
-pub const BUILTIN: &str = include_str!("../data/passwords.txt");
+pub const BUILTIN: &str = include_str!("../../data/passwords.txt");
 
-/// The accounts that are also tried with the commune's words.
-const COMMUNE_ACCOUNTS: &[&str] = &["admin", "administrateur", "mairie", "secretariat"];
-
-/// How many dictionary passwords of an account come before the commune's
-/// words: the modules stop at their budget (5 by default), so the most
+/// How many dictionary passwords of a usual account come before its likely
+/// passwords: the modules stop at their budget (5 by default), so the most
 /// likely candidates of both kinds must come first.
 const DICTIONARY_FIRST: usize = 2;
 
@@ -60,47 +64,14 @@ pub fn dictionary() -> Vec<(String, String)> {
     })
 }
 
-/// Passwords made of the commune's words, most likely first: its name
-/// (accents, spaces and hyphens removed; lowercase and capitalised),
-/// `mairie<postcode>`, the name with this year or last year.
-pub fn commune_passwords(name: Option<&str>, postcode: Option<&str>, year: i32) -> Vec<String> {
-    let mut words = Vec::new();
-    let compact = name.map(compact).filter(|n| !n.is_empty());
-    let capital = compact.as_deref().map(capitalise);
-    if let (Some(lower), Some(capital)) = (&compact, &capital) {
-        words.push(lower.clone());
-        words.push(capital.clone());
-    }
-    if let Some(code) = postcode.map(str::trim).filter(|c| !c.is_empty()) {
-        words.push(format!("mairie{code}"));
-        words.push(format!("Mairie{code}"));
-    }
-    for year in [year, year - 1] {
-        if let (Some(lower), Some(capital)) = (&compact, &capital) {
-            words.push(format!("{capital}{year}!"));
-            words.push(format!("{lower}{year}"));
-            words.push(format!("{capital}{year}"));
-        }
-    }
-    if let Some(code) = postcode.map(str::trim).filter(|c| !c.is_empty()) {
-        words.push(code.to_owned());
-        if let Some(lower) = &compact {
-            words.push(format!("{lower}{code}"));
-        }
-    }
-    dedup(words)
-}
-
-/// The candidates given to the modules (`Context::credentials`): each
-/// account's pairs together, the commune's words after the first
-/// [`DICTIONARY_FIRST`] dictionary passwords of the usual accounts and of
-/// an account named after the commune.
-pub fn candidates(
-    dictionary: &[(String, String)],
-    name: Option<&str>,
-    postcode: Option<&str>,
-    year: i32,
-) -> Vec<(String, String)> {
+/// The candidates given to the modules (`Context::credentials`), each
+/// account's pairs together: the dictionary's accounts with their pairs,
+/// and every usual account of a town hall (`data/accounts.txt`: the
+/// commune's, its agents') with, after its first [`DICTIONARY_FIRST`]
+/// dictionary passwords, the passwords most likely for it
+/// (`data/likely-passwords.txt`), so that within the budget each account
+/// gets the likeliest ones first (issue 16).
+pub fn candidates(dictionary: &[(String, String)], words: &Words) -> Vec<(String, String)> {
     let mut accounts: Vec<(String, Vec<String>)> = Vec::new();
     for (account, password) in dictionary {
         match accounts.iter_mut().find(|(a, _)| a == account) {
@@ -108,21 +79,16 @@ pub fn candidates(
             None => accounts.push((account.clone(), vec![password.clone()])),
         }
     }
-    let commune = commune_passwords(name, postcode, year);
-    if !commune.is_empty() {
-        let mut targets: Vec<String> = COMMUNE_ACCOUNTS.iter().map(|a| (*a).to_owned()).collect();
-        targets.extend(name.map(compact).filter(|n| !n.is_empty()));
-        for account in targets {
-            if !accounts.iter().any(|(a, _)| *a == account) {
-                accounts.push((account.clone(), Vec::new()));
-            }
-            if let Some((_, passwords)) = accounts.iter_mut().find(|(a, _)| *a == account) {
-                let at = passwords.len().min(DICTIONARY_FIRST);
-                let rest = passwords.split_off(at);
-                passwords.extend(commune.iter().cloned());
-                passwords.extend(rest);
-                *passwords = dedup(std::mem::take(passwords));
-            }
+    for usual in likely::accounts(likely::ACCOUNTS, words) {
+        if !accounts.iter().any(|(a, _)| *a == usual.account) {
+            accounts.push((usual.account.clone(), Vec::new()));
+        }
+        if let Some((_, passwords)) = accounts.iter_mut().find(|(a, _)| *a == usual.account) {
+            let at = passwords.len().min(DICTIONARY_FIRST);
+            let rest = passwords.split_off(at);
+            passwords.extend(likely::passwords(likely::LIKELY, &usual, words));
+            passwords.extend(rest);
+            *passwords = dedup(std::mem::take(passwords));
         }
     }
     accounts
@@ -207,40 +173,50 @@ mod tests {
     }
 
     #[test]
-    fn commune_words() {
+    fn names_are_compacted() {
         assert_eq!(compact("Saint-Étienne-de-Tinée"), "saintetiennedetinee");
         assert_eq!(compact("L'Haÿ-les-Roses"), "lhaylesroses");
-        let words = commune_passwords(Some("Écouflant"), Some("49000"), 2026);
-        for expected in [
-            "ecouflant",
-            "Ecouflant",
-            "mairie49000",
-            "Ecouflant2026!",
-            "ecouflant2025",
-            "Ecouflant2025",
-        ] {
-            assert!(
-                words.contains(&expected.to_owned()),
-                "{expected} in {words:?}"
-            );
-        }
-        assert!(commune_passwords(None, None, 2026).is_empty());
     }
 
     #[test]
-    fn commune_words_come_early_for_the_usual_accounts() {
+    fn likely_passwords_come_early_for_the_usual_accounts() {
         let dictionary =
             parse_dictionary("d", "admin admin\nadmin password\nadmin 1234\nroot root\n").unwrap();
-        let all = candidates(&dictionary, Some("Vue"), Some("44640"), 2026);
-        let admin: Vec<&str> = all
-            .iter()
-            .filter(|(a, _)| a == "admin")
-            .map(|(_, p)| p.as_str())
-            .collect();
-        assert_eq!(&admin[..4], ["admin", "password", "vue", "Vue"]);
+        let words = Words::new(Some("Vue"), Some("44640"), 2026, &[]);
+        let all = candidates(&dictionary, &words);
+        let of = |account: &str| -> Vec<&str> {
+            all.iter()
+                .filter(|(a, _)| a == account)
+                .map(|(_, p)| p.as_str())
+                .collect()
+        };
+        let admin = of("admin");
+        assert_eq!(
+            &admin[..5],
+            ["admin", "password", "123456", "azerty", "vue2026"]
+        );
         assert_eq!(admin.last(), Some(&"1234"));
-        assert!(all.contains(&("vue".to_owned(), "mairie44640".to_owned())));
-        assert!(all.contains(&("secretariat".to_owned(), "Vue2026!".to_owned())));
-        assert_eq!(all.iter().filter(|(a, _)| a == "root").count(), 1);
+        assert_eq!(&of("vue")[..3], ["vue", "123456", "azerty"]);
+        assert!(of("secretariat").contains(&"Vue2026!"));
+        assert_eq!(of("root"), ["root"]);
+    }
+
+    /// Issue 16: an account of the dictionary whose password is a common
+    /// French one, paired with it nowhere, is tried with it within its
+    /// budget of 5.
+    #[test]
+    fn issue16_a_common_french_password_is_tried_on_the_usual_accounts() {
+        let all = candidates(
+            &dictionary(),
+            &Words::new(Some("Vigie-Lab"), None, 2026, &[]),
+        );
+        assert!(!BUILTIN.contains("secretariat azerty"));
+        let first_five: Vec<&str> = crate::trials::by_account(&all, 5)
+            .into_iter()
+            .find(|(account, _)| *account == "secretariat")
+            .map(|(_, passwords)| passwords)
+            .unwrap();
+        assert!(first_five.contains(&"azerty"), "{first_five:?}");
+        assert!(first_five.contains(&"123456"), "{first_five:?}");
     }
 }
