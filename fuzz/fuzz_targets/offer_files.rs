@@ -58,11 +58,19 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     };
     let signed = day(days, 0, base);
     let flags = days.get(1).copied().unwrap_or(0);
-    let by = if flags & 1 == 0 { Party::Territory } else { Party::Commune };
+    let by = if flags & 1 == 0 {
+        Party::Territory
+    } else {
+        Party::Commune
+    };
     let mut facts = Facts {
         signed_on: signed,
         started_on: day(days, 1, base),
-        completed_on: if flags & 2 == 0 { None } else { day(days, 2, base) },
+        completed_on: if flags & 2 == 0 {
+            None
+        } else {
+            day(days, 2, base)
+        },
         ..Facts::default()
     };
     if let Some(given_on) = day(days, 3, base) {
@@ -76,7 +84,10 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         });
     }
     if let (Some(step), Some(on)) = (offer.steps.first(), day(days, 5, base)) {
-        facts.steps_done.push(StepDone { step: step.id.clone(), on });
+        facts.steps_done.push(StepDone {
+            step: step.id.clone(),
+            on,
+        });
     }
     for index in 6..9 {
         let Some(on) = day(days, index, base) else {

@@ -6,9 +6,7 @@
 #![no_main]
 
 use vigie_server::risk::Rules;
-use vigie_server::risk::factors::{
-    self, Attacks, Audit, Awareness, Exercise, Factor, Scan,
-};
+use vigie_server::risk::factors::{self, Attacks, Audit, Awareness, Exercise, Factor, Scan};
 
 /// An i64 from 8 bytes at `index` (0 when short).
 fn int(bytes: &[u8], index: usize) -> i64 {

@@ -69,6 +69,10 @@ pub struct Config {
     /// issue 15: weights, thresholds, points); empty: the built-in one.
     /// Relative to the config file.
     pub risk_file: PathBuf,
+    /// Serve the territory's public, anonymised page (`/public/territoire`
+    /// and its CSV, issue 15): figures by EPCI, groups of fewer than five
+    /// communes with data withheld. Off: 404.
+    pub public_territory: bool,
     /// Phishing-awareness campaigns (`[campaigns]`).
     pub campaigns: crate::phishing::CampaignSettings,
     /// The programme's reminders (`[agreements]`, issue 12).
@@ -163,6 +167,7 @@ impl Default for Config {
             scenarios_dir: PathBuf::new(),
             offers_dir: PathBuf::new(),
             risk_file: PathBuf::new(),
+            public_territory: false,
             campaigns: crate::phishing::CampaignSettings::default(),
             agreements: crate::agreements::AgreementSettings::default(),
             defence: crate::defence::DefenceSettings::default(),
@@ -496,6 +501,7 @@ impl Config {
             campaigns: self.campaigns.clone(),
             agreements: self.agreements.clone(),
             defence: self.defence.clone(),
+            public_territory: self.public_territory,
             ..defaults
         }
     }
@@ -747,6 +753,21 @@ from = "Observatoire <noreply@example.fr>"
         std::fs::write(&rule, built_in.replace("pressure = 25", "pressure = 40")).unwrap();
         let config = Config::load(&path).unwrap();
         assert_eq!(config.settings().risk.weights[0], 40);
+    }
+
+    #[test]
+    fn the_public_territory_page_is_off_unless_asked() {
+        assert!(EXAMPLE.contains("\npublic_territory = false\n"));
+        assert!(!Config::default().settings().public_territory);
+        let config = parse("public_territory = true\n").unwrap_or_default();
+        assert!(config.settings().public_territory);
+        let error = parse("public_territory = \"oui\"\n")
+            .err()
+            .unwrap_or_default();
+        assert!(
+            error.starts_with("vigie.toml, ligne 1 : ") && error.contains("public_territory"),
+            "{error}"
+        );
     }
 
     #[test]

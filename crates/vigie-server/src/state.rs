@@ -31,6 +31,9 @@ pub struct AppState {
     /// seen (issue 11): the one state kept in memory, written to the
     /// database within a second and before any figure is read.
     pub tracker: Arc<crate::phishing::Tracker>,
+    /// The public page's figures (issue 15), computed at most once every
+    /// ten minutes: the page is anonymous and reads the whole territory.
+    pub public_figures: Arc<crate::risk::public::Cache>,
 }
 
 /// A projected map and the territory revision it was projected from.
@@ -91,6 +94,9 @@ pub struct ServerSettings {
     pub agreements: crate::agreements::AgreementSettings,
     /// The territory list's rules (issue 16).
     pub defence: crate::defence::DefenceSettings,
+    /// Serve the territory's public, anonymised page (`/public/territoire`,
+    /// issue 15); off: 404.
+    pub public_territory: bool,
 }
 
 /// What the server loop ([`crate::serve`]) allows connections; defaults
@@ -197,6 +203,7 @@ impl Default for ServerSettings {
             campaigns: crate::phishing::CampaignSettings::default(),
             agreements: crate::agreements::AgreementSettings::default(),
             defence: crate::defence::DefenceSettings::default(),
+            public_territory: false,
         }
     }
 }
@@ -214,6 +221,7 @@ impl AppState {
             )),
             map: Arc::default(),
             tracker: Arc::default(),
+            public_figures: Arc::default(),
         }
     }
 

@@ -183,7 +183,7 @@ impl Resolve for CheckedResolver {
 }
 
 /// Why `ip` may not be a list source, if it may not.
-pub(super) fn classify(ip: IpAddr) -> Option<Kind> {
+pub(crate) fn classify(ip: IpAddr) -> Option<Kind> {
     match ip {
         IpAddr::V4(ip) => classify_v4(ip),
         IpAddr::V6(ip) => classify_v6(ip),

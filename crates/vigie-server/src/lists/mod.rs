@@ -24,6 +24,11 @@ mod fetch;
 mod pages;
 mod store;
 
+/// Why an address is not an Internet address (private, loopback…), if it
+/// is not: the ranges a list URL may not reach, which the STIX export
+/// leaves out too.
+pub(crate) use destination::classify as classify_address;
+
 use axum::extract::DefaultBodyLimit;
 use axum::http::Method;
 use axum::routing::post;

@@ -11,7 +11,7 @@ use axum::http::{HeaderValue, StatusCode, Version, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::{audits, elearning, kit, lists, phishing, probes, sensors};
+use crate::{audits, elearning, kit, lists, phishing, probes, risk, sensors};
 
 /// Forms, and every route that declares no limit of its own: a sign-in or
 /// settings form is a few hundred bytes.
@@ -29,6 +29,8 @@ pub fn limit_for(path: &str) -> usize {
         "/kit/fichiers" => kit::MAX_UPLOAD,
         // A commune's training link: anyone may post there, so less than a form.
         p if p.starts_with("/formation/") => elearning::MAX_ANSWER_BYTES,
+        // The territory's public page (issue 15): anonymous, reads no body.
+        p if p.starts_with("/public/") => risk::public_page::MAX_BODY_BYTES,
         // A pre-audit's file (`/audits/{audit}/fichiers`).
         p if p.starts_with("/audits/") && p.ends_with("/fichiers") => audits::MAX_UPLOAD,
         _ => MAX_FORM_BYTES,
@@ -95,5 +97,6 @@ mod tests {
         assert_eq!(limit_for("/nowhere"), MAX_FORM_BYTES);
         assert_eq!(limit_for("/kit/fichiers"), kit::MAX_UPLOAD);
         assert_eq!(limit_for("/formation/vgf_x/incident"), 4096);
+        assert_eq!(limit_for("/public/territoire"), 0);
     }
 }

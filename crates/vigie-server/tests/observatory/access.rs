@@ -501,6 +501,8 @@ async fn every_route_for_every_role() {
     let mut settings = vigie_server::ServerSettings::default();
     settings.flood.anonymous_burst = 1_000_000;
     settings.flood.guess_burst = 10_000;
+    // The public page is tried as it is served when a territory turns it on.
+    settings.public_territory = true;
     let server = TestServer::start_with(settings).await;
     vigie_server::territory::ensure_builtin(&server.db)
         .await

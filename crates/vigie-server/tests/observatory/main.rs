@@ -35,6 +35,7 @@ mod probes;
 mod register;
 mod relay_session;
 mod risk;
+mod risk_sharing;
 mod sensors;
 mod sign_in_limits;
 mod territory;

@@ -1,5 +1,7 @@
 //! The factors on hand-built cases (issue 15's proof list).
 
+use chrono::NaiveDate;
+
 use super::*;
 
 const NOW: i64 = 1_780_000_000_000;
