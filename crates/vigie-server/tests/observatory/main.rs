@@ -18,6 +18,7 @@ mod common;
 mod credentials;
 mod crisis;
 mod cybermeteo;
+mod defence;
 mod elearning;
 mod error_pages;
 mod exports;
