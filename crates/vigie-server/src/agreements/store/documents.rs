@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use sqlx::FromRow;
 
-use super::{Change, event, json};
+use super::{Change, apply};
 use crate::Db;
 use crate::agreements::offers::DeliverableKind;
 
@@ -98,15 +98,7 @@ pub async fn signed(
     .bind(change.user)
     .execute(&mut *tx)
     .await?;
-    if let Some(facts) = change.facts {
-        sqlx::query("UPDATE agreements SET facts = $1, updated_at = $2 WHERE id = $3")
-            .bind(json(facts))
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-    }
-    event(&mut tx, id, now, change.user, change.kind, change.detail).await?;
+    apply(&mut tx, id, change, now).await?;
     tx.commit().await
 }
 

@@ -275,12 +275,23 @@ impl<'a> Change<'a> {
 /// Applies `change` and writes its history line, together.
 pub async fn change(db: &Db, id: &str, change: &Change<'_>, now: i64) -> Result<(), sqlx::Error> {
     let mut tx = db.pool.begin().await?;
+    apply(&mut tx, id, change, now).await?;
+    tx.commit().await
+}
+
+/// Writes what `change` changes and its history line, in `tx`.
+pub(super) async fn apply(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: &str,
+    change: &Change<'_>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     if let Some(facts) = change.facts {
         sqlx::query("UPDATE agreements SET facts = $1, updated_at = $2 WHERE id = $3")
             .bind(json(facts))
             .bind(now)
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
     }
     if let Some((territory, commune)) = change.referents {
@@ -292,7 +303,7 @@ pub async fn change(db: &Db, id: &str, change: &Change<'_>, now: i64) -> Result<
         .bind(json(commune))
         .bind(now)
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     }
     if let Some(costs) = change.costs {
@@ -300,7 +311,7 @@ pub async fn change(db: &Db, id: &str, change: &Change<'_>, now: i64) -> Result<
             .bind(costs.map(json))
             .bind(now)
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
     }
     if let Some(data) = change.data_at_end {
@@ -308,11 +319,10 @@ pub async fn change(db: &Db, id: &str, change: &Change<'_>, now: i64) -> Result<
             .bind(data.map(DataAtEnd::id))
             .bind(now)
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
     }
-    event(&mut tx, id, now, change.user, change.kind, change.detail).await?;
-    tx.commit().await
+    event(tx, id, now, change.user, change.kind, change.detail).await
 }
 
 /// A line of an agreement's history.
