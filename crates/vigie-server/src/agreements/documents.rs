@@ -23,6 +23,7 @@ use super::store::{self, Change, Scan};
 use super::today;
 use crate::accounts::{Caller, CsrfMultipart};
 use crate::db::now_ms;
+use crate::web::upload::{self as form, unreadable};
 use crate::{AppError, AppState, fr};
 
 /// The largest signed scan.
@@ -112,37 +113,24 @@ pub(super) async fn upload(
         return Err(AppError::Forbidden);
     }
     service::visible(&state, &caller, &id).await?;
-    let mut form = upload.form()?;
-    let (mut csrf, mut kind, mut step, mut signed_on, mut file) =
-        (None, None, String::new(), None, None);
-    let bad = |e: axum::extract::multipart::MultipartError| {
-        AppError::BadRequest(format!("envoi illisible : {}", e.body_text()))
-    };
-    while let Some(field) = form.next_field().await.map_err(bad)? {
-        match field.name().unwrap_or_default() {
-            "csrf" => csrf = Some(field.text().await.map_err(bad)?),
-            "type" => kind = Some(field.text().await.map_err(bad)?),
-            "etape" => step = field.text().await.map_err(bad)?,
-            "signed_on" => signed_on = Some(field.text().await.map_err(bad)?),
-            "file" => {
-                let name = crate::audits::files::clean_name(field.file_name().unwrap_or_default());
-                let bytes = field.bytes().await.map_err(|e| {
-                    AppError::BadRequest(format!(
-                        "fichier trop gros ou coupé : au plus {} ({})",
-                        fr::size(i64::try_from(MAX_SCAN).unwrap_or(i64::MAX)),
-                        e.body_text()
-                    ))
-                })?;
-                file = Some((name, bytes));
-            }
-            _ => {}
-        }
-    }
-    upload.check(csrf.as_deref())?;
+    let mut sent = form::read(
+        &mut upload.form()?,
+        &["csrf", "type", "etape", "signed_on"],
+        "file",
+    )
+    .await
+    .map_err(|e| unreadable(&e, MAX_SCAN))?;
+    let file = sent
+        .file
+        .take()
+        .map(|(name, bytes)| (form::file_name(&name, "fichier"), bytes));
+    upload.check(sent.text("csrf"))?;
+    let (kind, signed_on) = (sent.text("type"), sent.text("signed_on"));
+    let step = sent.text("etape").unwrap_or_default().to_owned();
     let (agreement, offer) = service::visible(&state, &caller, &id).await?;
     let view = service::view(&state, agreement, offer, today()).await?;
-    let kind = find(&view, kind.as_deref().unwrap_or_default(), &step)?;
-    let on = signed_on.as_deref().unwrap_or_default();
+    let kind = find(&view, kind.unwrap_or_default(), &step)?;
+    let on = signed_on.unwrap_or_default();
     let on: NaiveDate = on.trim().parse().map_err(|_| {
         AppError::Unprocessable(format!(
             "« Signé le » doit être une date (AAAA-MM-JJ), pas « {on} »."

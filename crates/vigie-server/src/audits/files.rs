@@ -18,6 +18,7 @@ use sqlx::FromRow;
 use super::visible_audit;
 use crate::accounts::{Caller, CsrfMultipart, audit};
 use crate::db::now_ms;
+use crate::web::upload::{self as form, unreadable};
 use crate::{AppError, AppState, fr};
 
 /// The largest file kept (a scanned, signed procès-verbal of a few pages).
@@ -71,22 +72,6 @@ pub async fn list(db: &crate::Db, audit: &str) -> Result<Vec<StoredFile>, AppErr
     .await?)
 }
 
-/// A file name as kept: its last path part, without control characters,
-/// at most 120 characters.
-pub(crate) fn clean_name(name: &str) -> String {
-    let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
-    let cleaned: String = last
-        .chars()
-        .filter(|c| !c.is_control() && *c != '"')
-        .take(120)
-        .collect();
-    if cleaned.trim().is_empty() {
-        "fichier".to_owned()
-    } else {
-        cleaned.trim().to_owned()
-    }
-}
-
 /// `POST /audits/{audit}/fichiers` (multipart: `csrf`, `kind`,
 /// `question`, `file`): keeps one file with the round.
 pub(super) async fn upload(
@@ -99,33 +84,18 @@ pub(super) async fn upload(
     // is checked before anything is stored; whose round it is decides
     // before the form's shape (404, then 400).
     visible_audit(&state, &caller, &id).await?;
-    let mut form = upload.form()?;
-    let (mut csrf, mut kind, mut question, mut file) = (None, None, None, None);
-    let bad = |e: axum::extract::multipart::MultipartError| {
-        AppError::BadRequest(format!("envoi illisible : {}", e.body_text()))
-    };
-    while let Some(field) = form.next_field().await.map_err(bad)? {
-        match field.name().unwrap_or_default() {
-            "csrf" => csrf = Some(field.text().await.map_err(bad)?),
-            "kind" => kind = Some(field.text().await.map_err(bad)?),
-            "question" => question = Some(field.text().await.map_err(bad)?),
-            "file" => {
-                let name = clean_name(field.file_name().unwrap_or_default());
-                let bytes = field.bytes().await.map_err(|e| {
-                    AppError::BadRequest(format!(
-                        "fichier trop gros ou coupé : au plus {} ({})",
-                        fr::size(i64::try_from(MAX_FILE).unwrap_or(i64::MAX)),
-                        e.body_text()
-                    ))
-                })?;
-                file = Some((name, bytes));
-            }
-            _ => {}
-        }
-    }
-    upload.check(csrf.as_deref())?;
+    let mut sent = form::read(&mut upload.form()?, &["csrf", "kind", "question"], "file")
+        .await
+        .map_err(|e| unreadable(&e, MAX_FILE))?;
+    let file = sent
+        .file
+        .take()
+        .map(|(name, bytes)| (form::file_name(&name, "fichier"), bytes));
+    upload.check(sent.text("csrf"))?;
+    let (kind, question) = (sent.text("kind"), sent.text("question"));
+
     let round = visible_audit(&state, &caller, &id).await?;
-    let kind = match kind.as_deref() {
+    let kind = match kind {
         Some("signed_minutes") => "signed_minutes",
         _ => "attachment",
     };
@@ -261,11 +231,11 @@ mod tests {
     #[test]
     fn names_keep_their_last_part() {
         assert_eq!(
-            clean_name("C:\\Users\\mairie\\pv signé.pdf"),
+            form::file_name("C:\\Users\\mairie\\pv signé.pdf", "fichier"),
             "pv signé.pdf"
         );
-        assert_eq!(clean_name("../../etc/passwd"), "passwd");
-        assert_eq!(clean_name("a\"b\n.pdf"), "ab.pdf");
-        assert_eq!(clean_name(""), "fichier");
+        assert_eq!(form::file_name("../../etc/passwd", "fichier"), "passwd");
+        assert_eq!(form::file_name("a\"b\n.pdf", "fichier"), "ab.pdf");
+        assert_eq!(form::file_name("", "fichier"), "fichier");
     }
 }

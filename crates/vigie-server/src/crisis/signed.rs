@@ -17,6 +17,7 @@ use super::lending::page_of;
 use super::rules;
 use super::{refuse, visible_loan};
 use crate::accounts::{Caller, CsrfMultipart, Staff, audit};
+use crate::web::upload as form;
 use crate::{AppError, AppState, fr};
 
 /// `POST /prets/{loan}/fiche-signee` (multipart: `csrf`, `fiche` =
@@ -28,37 +29,22 @@ pub(super) async fn upload(
     mut upload: CsrfMultipart,
 ) -> Result<Response, AppError> {
     let loan = visible_loan(&state, &caller, &loan).await?;
-    let mut form = upload.form()?;
-    let bad = |e: axum::extract::multipart::MultipartError| {
-        refuse(format!(
-            "envoi illisible ou trop gros (au plus {} pour la fiche signée) : {}",
-            fr::size(i64::try_from(ledger::MAX_SCAN).unwrap_or(i64::MAX)),
-            e.body_text()
-        ))
-    };
-    let (mut csrf, mut which, mut signatory, mut file) = (None, String::new(), String::new(), None);
-    while let Some(field) = form.next_field().await.map_err(bad)? {
-        match field.name().unwrap_or_default() {
-            "csrf" => csrf = Some(field.text().await.map_err(bad)?),
-            "fiche" => which = field.text().await.map_err(bad)?,
-            "signatory" => signatory = field.text().await.map_err(bad)?,
-            "file" => {
-                let name: String = field
-                    .file_name()
-                    .unwrap_or_default()
-                    .rsplit(['/', '\\'])
-                    .next()
-                    .unwrap_or_default()
-                    .chars()
-                    .filter(|c| !c.is_control() && *c != '"')
-                    .take(120)
-                    .collect();
-                file = Some((name, field.bytes().await.map_err(bad)?));
-            }
-            _ => {}
-        }
-    }
-    upload.check(csrf.as_deref())?;
+    let mut sent = form::read(&mut upload.form()?, &["csrf", "fiche", "signatory"], "file")
+        .await
+        .map_err(|e| {
+            refuse(format!(
+                "envoi illisible ou trop gros (au plus {} pour la fiche signée) : {}",
+                fr::size(i64::try_from(ledger::MAX_SCAN).unwrap_or(i64::MAX)),
+                e.body_text()
+            ))
+        })?;
+    let file = sent
+        .file
+        .take()
+        .map(|(name, bytes)| (form::file_name(&name, "fiche-signee"), bytes));
+    upload.check(sent.text("csrf"))?;
+    let which = sent.text("fiche").unwrap_or_default().to_owned();
+    let signatory = sent.text("signatory").unwrap_or_default().to_owned();
     let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
         return Err(refuse(
             "« Fiche signée » : choisissez le scan ou la photo de la fiche signée.",
@@ -72,11 +58,6 @@ pub(super) async fn upload(
     }
     let content_type = crate::web::scan_type(&bytes)
         .ok_or_else(|| refuse("« Fiche signée » : un PDF, ou une photo PNG ou JPEG."))?;
-    let name = if name.trim().is_empty() {
-        "fiche-signee".to_owned()
-    } else {
-        name
-    };
     let scan = Scan {
         name: &name,
         content_type,

@@ -17,6 +17,7 @@ use super::sniff::{self, Kind};
 use super::{Section, clean_text};
 use crate::accounts::{Caller, ConfirmForm, CsrfForm, CsrfMultipart, Staff, audit};
 use crate::db::{Db, now_ms};
+use crate::web::upload as form;
 use crate::{AppError, AppState, fr};
 
 /// The largest file kept: a slide deck with photos.
@@ -69,29 +70,31 @@ struct Upload {
     file: Option<(String, axum::body::Bytes)>,
 }
 
-async fn read_form(mut form: Multipart) -> Result<Upload, AppError> {
-    let bad = |e: axum::extract::multipart::MultipartError| {
+async fn read_form(mut multipart: Multipart) -> Result<Upload, AppError> {
+    let mut sent = form::read(
+        &mut multipart,
+        &["csrf", "section", "title", "description"],
+        "file",
+    )
+    .await
+    .map_err(|e| {
         AppError::BadRequest(format!(
             "envoi illisible ou trop gros (au plus {} par fichier) : {}",
             fr::size(i64::try_from(MAX_FILE).unwrap_or(i64::MAX)),
             e.body_text()
         ))
-    };
-    let mut upload = Upload::default();
-    while let Some(field) = form.next_field().await.map_err(bad)? {
-        match field.name().unwrap_or_default() {
-            "csrf" => upload.csrf = Some(field.text().await.map_err(bad)?),
-            "section" => upload.section = field.text().await.map_err(bad)?,
-            "title" => upload.title = field.text().await.map_err(bad)?,
-            "description" => upload.description = field.text().await.map_err(bad)?,
-            "file" => {
-                let name = clean_name(field.file_name().unwrap_or_default());
-                upload.file = Some((name, field.bytes().await.map_err(bad)?));
-            }
-            _ => {}
-        }
-    }
-    Ok(upload)
+    })?;
+    let text = |name: &str| sent.text(name).unwrap_or_default().to_owned();
+    Ok(Upload {
+        csrf: sent.text("csrf").map(str::to_owned),
+        section: text("section"),
+        title: text("title"),
+        description: text("description"),
+        file: sent
+            .file
+            .take()
+            .map(|(name, bytes)| (form::file_name(&name, "document"), bytes)),
+    })
 }
 
 /// `POST /kit/fichiers` (multipart: `csrf`, `section`, `title`,
@@ -255,23 +258,6 @@ pub(super) async fn delete(
     Ok(Redirect::to("/kit#documents").into_response())
 }
 
-/// A file name as kept: its last path part, without control characters
-/// or quotes, at most 120 characters.
-fn clean_name(name: &str) -> String {
-    let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
-    let cleaned: String = last
-        .chars()
-        .filter(|c| !c.is_control() && *c != '"')
-        .take(120)
-        .collect();
-    let cleaned = cleaned.trim();
-    if cleaned.is_empty() {
-        "document".to_owned()
-    } else {
-        cleaned.to_owned()
-    }
-}
-
 /// `name` ending with the extension of what the bytes are, so that the
 /// downloaded file opens in the right program whatever it was called.
 fn with_extension(name: &str, kind: Kind) -> String {
@@ -314,11 +300,11 @@ mod tests {
     #[test]
     fn names_are_kept_safe() {
         assert_eq!(
-            clean_name("C:\\Mairie\\Réunion élus.pptx"),
+            form::file_name("C:\\Mairie\\Réunion élus.pptx", "document"),
             "Réunion élus.pptx"
         );
-        assert_eq!(clean_name("../../etc/passwd"), "passwd");
-        assert_eq!(clean_name("\"\n"), "document");
+        assert_eq!(form::file_name("../../etc/passwd", "document"), "passwd");
+        assert_eq!(form::file_name("\"\n", "document"), "document");
         assert_eq!(with_extension("fiche", Kind::Pdf), "fiche.pdf");
         assert_eq!(with_extension("Fiche.PDF", Kind::Pdf), "Fiche.PDF");
         assert_eq!(with_extension("photo.jpg", Kind::Docx), "photo.jpg.docx");

@@ -15,6 +15,7 @@ use crate::accounts::{Caller, CsrfForm, CsrfMultipart, Staff, VisibleCommune};
 use crate::db::now_ms;
 use crate::fr;
 use crate::territory::Commune;
+use crate::web::upload as form;
 use crate::web::{Chrome, render};
 use crate::{AppError, AppState};
 
@@ -187,32 +188,31 @@ pub(super) async fn create(
     Staff(caller): Staff,
     mut upload: CsrfMultipart,
 ) -> Result<Response, AppError> {
-    let mut multipart = upload.form()?;
-    let bad = |e: axum::extract::multipart::MultipartError| {
-        AppError::BadRequest(format!("envoi illisible : {}", e.body_text()))
+    let sent = form::read(
+        &mut upload.form()?,
+        &[
+            "csrf", "commune", "scenario", "targets", "role", "start", "end", "rate",
+        ],
+        "targets_file",
+    )
+    .await
+    .map_err(|e| AppError::BadRequest(format!("envoi illisible : {}", e.body_text())))?;
+    let text = |name: &str| sent.text(name).unwrap_or_default().to_owned();
+    let mut form = FormValues {
+        commune: text("commune"),
+        scenarios: sent.texts("scenario"),
+        targets: text("targets"),
+        role: text("role"),
+        start: text("start"),
+        end: text("end"),
+        rate: text("rate"),
     };
-    let mut form = FormValues::default();
-    let (mut csrf, mut file) = (String::new(), Vec::new());
-    while let Some(field) = multipart.next_field().await.map_err(bad)? {
-        let name = field.name().unwrap_or_default().to_owned();
-        if name == "targets_file" {
-            file = field.bytes().await.map_err(bad)?.to_vec();
-            continue;
-        }
-        let value = field.text().await.map_err(bad)?;
-        match name.as_str() {
-            "csrf" => csrf = value,
-            "commune" => form.commune = value,
-            "scenario" => form.scenarios.push(value),
-            "targets" => form.targets = value,
-            "role" => form.role = value,
-            "start" => form.start = value,
-            "end" => form.end = value,
-            "rate" => form.rate = value,
-            _ => {}
-        }
-    }
-    upload.check(Some(&csrf))?;
+    let file = sent
+        .file
+        .as_ref()
+        .map(|(_, bytes)| bytes.to_vec())
+        .unwrap_or_default();
+    upload.check(Some(sent.text("csrf").unwrap_or_default()))?;
     if !file.is_empty() {
         // A file chosen wins over the box; shown back in it if wrong.
         form.targets = String::from_utf8(file).map_err(|_| {

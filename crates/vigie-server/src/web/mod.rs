@@ -17,6 +17,7 @@ pub mod headers;
 pub mod routes;
 pub mod serve;
 pub mod trace;
+pub mod upload;
 
 pub use client::ClientAddr;
 pub use routes::{Access, Routes};
