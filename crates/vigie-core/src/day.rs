@@ -2,7 +2,7 @@
 //! midnight Europe/Paris, whatever the clock of the machine, while every
 //! timestamp is stored in UTC.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 /// The time zone whose midnights cut the days of every French territory the
@@ -14,9 +14,29 @@ pub fn local_day(at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&LOCAL_TZ).date_naive()
 }
 
+/// The first instant of the Europe/Paris day `day`, in Unix milliseconds
+/// (`None` beyond chrono's range). Paris midnights always exist: the
+/// clocks change at 02:00 and 03:00.
+pub fn local_day_start_ms(day: NaiveDate) -> Option<i64> {
+    LOCAL_TZ
+        .from_local_datetime(&day.and_time(NaiveTime::MIN))
+        .earliest()
+        .map(|at| at.timestamp_millis())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_day_starts_at_paris_midnight() {
+        let start = |d: &str| local_day_start_ms(d.parse().unwrap()).unwrap();
+        let utc = |t: &str| t.parse::<DateTime<Utc>>().unwrap().timestamp_millis();
+        assert_eq!(start("2026-01-16"), utc("2026-01-15T23:00:00Z"));
+        assert_eq!(start("2026-07-16"), utc("2026-07-15T22:00:00Z"));
+        assert_eq!(start("2026-03-29"), utc("2026-03-28T23:00:00Z"));
+        assert_eq!(start("2026-10-26"), utc("2026-10-25T23:00:00Z"));
+    }
 
     fn check(utc: &str, expected_day: &str) {
         let at: DateTime<Utc> = utc.parse().unwrap();

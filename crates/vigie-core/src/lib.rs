@@ -12,7 +12,7 @@ pub mod lists;
 pub mod probe;
 pub mod report;
 
-pub use day::{LOCAL_TZ, local_day};
+pub use day::{LOCAL_TZ, local_day, local_day_start_ms};
 pub use heartbeat::{HEARTBEAT_SCHEMA, Heartbeat, ListVersion};
 pub use report::{
     BlockedCount, Category, DailyCount, DefendedCount, Direction, Incident, REPORT_SCHEMA, Report,

@@ -308,17 +308,12 @@ async fn others(
         .map(|d| Due::other(d.day, d.commune, d.kind, d.title, d.link))
         .collect();
     // Phishing campaigns whose addresses are due to be deleted.
-    let bound = |day: NaiveDate, end: bool| {
-        let time = if end {
-            day.and_hms_opt(23, 59, 59)
-        } else {
-            day.and_hms_opt(0, 0, 0)
-        };
-        time.and_then(|t| t.and_local_timezone(vigie_core::LOCAL_TZ).earliest())
-            .map_or(0, |t| t.timestamp_millis())
-    };
-    let purges =
-        crate::phishing::store::purges_due(&state.db, bound(from, false), bound(to, true)).await?;
+    let first = vigie_core::local_day_start_ms(from).unwrap_or(0);
+    let last = to
+        .succ_opt()
+        .and_then(vigie_core::local_day_start_ms)
+        .map_or(i64::MAX, |next| next - 1);
+    let purges = crate::phishing::store::purges_due(&state.db, first, last).await?;
     for (id, commune, start, end, due_at) in purges {
         let Some(day) = chrono::DateTime::from_timestamp_millis(due_at).map(vigie_core::local_day)
         else {

@@ -28,7 +28,7 @@ pub mod track;
 use axum::extract::DefaultBodyLimit;
 use axum::http::Method;
 use axum::routing;
-use chrono::{Duration, NaiveDate, TimeZone};
+use chrono::{Duration, NaiveDate};
 
 pub use settings::CampaignSettings;
 pub use store::{Campaign, Status};
@@ -188,11 +188,7 @@ pub async fn create_campaign(
 /// configured delay.
 pub fn purge_due(end: NaiveDate, after_days: u32) -> i64 {
     let day = end + Duration::days(1 + i64::from(after_days));
-    let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
-    vigie_core::LOCAL_TZ
-        .from_local_datetime(&midnight)
-        .earliest()
-        .map_or(i64::MAX, |t| t.timestamp_millis())
+    vigie_core::local_day_start_ms(day).unwrap_or(i64::MAX)
 }
 
 /// Purges the campaign now (by a person, or by the job when due).

@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{NaiveDate, TimeZone};
+use chrono::NaiveDate;
 use vigie_core::Severity;
 use vigie_core::probe::TopFinding;
 
@@ -124,14 +124,7 @@ pub async fn assess(
 
 /// The first instant after `day`, Paris time, in Unix ms.
 pub fn end_of(day: NaiveDate) -> i64 {
-    let next = day
-        .succ_opt()
-        .unwrap_or(day)
-        .and_time(chrono::NaiveTime::MIN);
-    vigie_core::LOCAL_TZ
-        .from_local_datetime(&next)
-        .earliest()
-        .map_or(i64::MAX, |t| t.timestamp_millis())
+    vigie_core::local_day_start_ms(day.succ_opt().unwrap_or(day)).unwrap_or(i64::MAX)
 }
 
 /// The first row's value per commune of a query ordered newest first.
