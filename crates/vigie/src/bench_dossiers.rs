@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-mod fill;
+pub(crate) mod fill;
 
 use anyhow::{Context, bail};
 use vigie_docs::{Branding, Engine};

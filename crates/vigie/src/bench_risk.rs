@@ -2,9 +2,9 @@
 //! Loire and for all of France, beside the weather map page (`/carte`) of
 //! the same territory in the same run. Every commune is given 30 days of
 //! sensor counts (an outbound alert in one in fifty) and one in five a
-//! probe scan with critical findings, so that every factor the map reads
-//! in bulk has rows; pre-audits, read one commune at a time, are measured
-//! by `bench dossiers`.
+//! probe scan with critical findings, and one in ten a pre-audit (filled
+//! by the dossiers bench's generator; a follow-up round, answered anew,
+//! for half of them), so that every factor the map reads has rows.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -89,17 +89,60 @@ async fn seed(db: &Db) -> anyhow::Result<()> {
         }
     }
     tx.commit().await?;
+    let audited = audits(db, &codes).await?;
     let now = chrono::Utc::now();
     for (i, code) in codes.iter().enumerate().filter(|(i, _)| i % 5 == 0) {
         let report = scan(code, now - chrono::Duration::days((i % 300) as i64), i % 4);
         vigie_server::probes::store(db, &report, None, now.timestamp_millis()).await?;
     }
     println!(
-        "  ({} communes préparées en {:.1} s)",
+        "  ({} communes préparées en {:.1} s, dont {audited} avec un pré-diagnostic)",
         codes.len(),
         start.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// A filled first round for one commune in ten, and a follow-up round
+/// for every other one of those; returns how many communes have one.
+async fn audits(db: &Db, codes: &[String]) -> anyhow::Result<usize> {
+    use crate::bench_dossiers::fill::{Random, answers};
+    use vigie_server::audits::{self, Book, store};
+    let book = Book::built_in().map_err(anyhow::Error::msg)?;
+    let user = match accounts::add_user(db, ADMIN, Role::Admin, None, PASSWORD).await {
+        Ok(user) => user,
+        Err(_) => sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+            .bind(ADMIN)
+            .fetch_one(&db.pool)
+            .await
+            .context("the bench's administrator")?,
+    };
+    let by = format!("user:{user}");
+    let month_ago = vigie_server::db::now_ms() - 30 * 86_400_000;
+    let mut audited = 0;
+    for (index, code) in codes.iter().enumerate().filter(|(i, _)| i % 10 == 0) {
+        let commune = territory::commune(db, code)
+            .await?
+            .context("a commune just listed")?;
+        let mut random = Random::new(index as u64);
+        let id = audits::create(db, code, &book, user, month_ago).await?;
+        store::save(
+            db,
+            &id,
+            &answers(&book, &commune, &mut random)?,
+            &by,
+            month_ago,
+        )
+        .await?;
+        if index % 20 == 0 {
+            let first = store::get(db, &id).await?.context("a round just created")?;
+            let now = vigie_server::db::now_ms();
+            let next = store::follow_up(db, &first, &book, user, now).await?;
+            store::save(db, &next, &answers(&book, &commune, &mut random)?, &by, now).await?;
+        }
+        audited += 1;
+    }
+    Ok(audited)
 }
 
 /// A scan of `commune` with `critical` critical findings.

@@ -12,6 +12,7 @@
 //! with).
 
 mod api;
+pub mod bulk;
 mod compare;
 pub mod dossier;
 mod exposure;

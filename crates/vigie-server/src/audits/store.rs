@@ -96,19 +96,26 @@ async fn insert(
     let questionnaires = serde_json::to_string(book)
         .map_err(|e| AppError::Internal(format!("questionnaires: {e}")))?;
     sqlx::query(
-        "INSERT INTO audits (id, commune, round, previous, questionnaires, created_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO audits (id, commune, round, previous, questionnaires, created_by, created_at, book_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&id)
     .bind(commune)
     .bind(round)
     .bind(previous)
-    .bind(questionnaires)
+    .bind(&questionnaires)
     .bind(by)
     .bind(now)
+    .bind(book_key(&questionnaires))
     .execute(&db.pool)
     .await?;
     Ok(id)
+}
+
+/// The key of a round's questionnaires, the BLAKE3 of their JSON: rounds
+/// started with the same questionnaires share it (see `bulk`).
+fn book_key(questionnaires: &str) -> String {
+    blake3::hash(questionnaires.as_bytes()).to_hex().to_string()
 }
 
 /// A follow-up round of `previous`, with today's questionnaires `book`,
@@ -134,16 +141,17 @@ pub async fn follow_up(
         .map_err(|e| AppError::Internal(format!("questionnaires: {e}")))?;
     let mut tx = db.pool.begin().await?;
     sqlx::query(
-        "INSERT INTO audits (id, commune, round, previous, questionnaires, created_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO audits (id, commune, round, previous, questionnaires, created_by, created_at, book_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&id)
     .bind(&previous.commune)
     .bind(previous.round.saturating_add(1))
     .bind(&previous.id)
-    .bind(questionnaires)
+    .bind(&questionnaires)
     .bind(by)
     .bind(now)
+    .bind(book_key(&questionnaires))
     .execute(&mut *tx)
     .await?;
     // The round before is over: its providers' links close.

@@ -2,8 +2,9 @@
 //! tables as they stood at the end of a Paris day: the sensor's daily
 //! counts, the probe's scans, the pre-audit's rounds, the phishing
 //! exercises (their purged summary too) and the e-learning completions.
-//! A handful of queries for the whole territory, whatever its size; only
-//! the communes with an audit or an exercise cost one more read each.
+//! A handful of queries for the whole territory, whatever its size, run
+//! side by side on the read pool (the audit rounds in bulk, `audits::bulk`);
+//! only the communes with a phishing exercise cost one more read each.
 //!
 //! What it must never do: write anything, or read past the day asked for
 //! (a page for the 3rd of March shows what was known that evening, scans,
@@ -17,7 +18,7 @@ use vigie_core::probe::TopFinding;
 
 use super::factors::{self, Attacks, Audit, Awareness, Exercise, Factor, Level, Scan};
 use super::rules::Rules;
-use crate::audits::{self, Signals};
+use crate::audits::{self, Signals, bulk};
 use crate::territory::{self, Commune, CommuneCode};
 use crate::{AppError, AppState};
 
@@ -55,44 +56,52 @@ pub async fn assess(
     day: NaiveDate,
 ) -> Result<Vec<Assessment>, AppError> {
     let db = &state.db;
-    let communes = match only {
-        Some(code) => territory::commune(db, code).await?.into_iter().collect(),
-        None => territory::communes(db).await?,
-    };
     let filter = only.map(|c| c.as_str().to_owned());
+    let filter = filter.as_deref();
     let end_ms = end_of(day);
     let now_ms = crate::db::now_ms().min(end_ms - 1);
-    let attacks = attacks(state, rules, filter.as_deref(), day).await?;
-    let scans = scans(state, filter.as_deref(), end_ms).await?;
-    let rounds: HashMap<String, String> = latest(
-        state,
-        "SELECT commune, id FROM audits WHERE created_at < $1 AND ($2 IS NULL OR commune = $2) \
-         ORDER BY created_at DESC, round DESC",
-        end_ms,
-        filter.as_deref(),
-    )
-    .await?;
-    let exercises = exercises(state, filter.as_deref(), end_ms).await?;
-    let modules: HashMap<String, i64> = sqlx::query_as(
-        "SELECT commune, CAST(COUNT(DISTINCT module) AS BIGINT) FROM elearning_completions \
-         WHERE questions > 0 AND day <= $1 AND ($2 IS NULL OR commune = $2) GROUP BY commune",
-    )
-    .bind(day.to_string())
-    .bind(filter.as_deref())
-    .fetch_all(db.read())
-    .await?
-    .into_iter()
-    .collect();
+    let communes = async {
+        Ok::<_, AppError>(match only {
+            Some(code) => territory::commune(db, code).await?.into_iter().collect(),
+            None => territory::communes(db).await?,
+        })
+    };
+    let rounds = audits::bulk::latest_with_previous(db, end_ms, filter);
+    let modules = async {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT commune, CAST(COUNT(DISTINCT module) AS BIGINT) FROM elearning_completions \
+             WHERE questions > 0 AND day <= $1 AND ($2 IS NULL OR commune = $2) GROUP BY commune",
+        )
+        .bind(day.to_string())
+        .bind(filter)
+        .fetch_all(db.read())
+        .await?;
+        Ok::<HashMap<String, i64>, AppError>(rows.into_iter().collect())
+    };
+    // Independent reads, each on its own connection of the read pool:
+    // for all of France they take about as long together as the longest.
+    let (communes, attacks, scans, rounds, exercises, modules) = tokio::try_join!(
+        communes,
+        attacks(state, rules, filter, day),
+        scans(state, filter, end_ms),
+        rounds,
+        exercises(state, filter, end_ms),
+        modules,
+    )?;
+    let audits: HashMap<String, (String, Audit)> = rounds
+        .into_iter()
+        .map(|(code, (last, previous))| {
+            let audit = maturity_of(&last, previous.as_ref());
+            (code, (last.id, audit))
+        })
+        .collect();
     let modules_total = crate::elearning::catalogue().map_or(0, |c| c.modules.len());
     let mut out = Vec::with_capacity(communes.len());
     for commune in communes {
         let code = commune.code.as_str();
         let attack = attacks.get(code).copied().unwrap_or_default();
         let scan = scans.get(code);
-        let audit = match rounds.get(code) {
-            Some(id) => round(state, id).await?,
-            None => None,
-        };
+        let audit = audits.get(code).map(|(_, audit)| audit);
         let awareness = Awareness {
             exercise: exercises.get(code).copied(),
             modules_done: modules
@@ -103,13 +112,13 @@ pub async fn assess(
         let factors = [
             factors::pressure(rules, &attack),
             factors::exposure(rules, scan.map(|(_, s)| s), now_ms),
-            factors::maturity(rules, audit.as_ref(), now_ms),
+            factors::maturity(rules, audit, now_ms),
             factors::human(rules, &awareness, day),
         ];
         let (risk, level) = factors::combine(rules, &factors);
         out.push(Assessment {
             scan_id: scan.map(|(id, _)| *id),
-            audit_id: rounds.get(code).cloned(),
+            audit_id: audits.get(code).map(|(id, _)| id.clone()),
             critical: scan.map_or(0, |(_, s)| s.critical),
             outbound: attack.outbound,
             commune,
@@ -127,25 +136,6 @@ pub fn end_of(day: NaiveDate) -> i64 {
     vigie_core::local_day_start_ms(day.succ_opt().unwrap_or(day)).unwrap_or(i64::MAX)
 }
 
-/// The first row's value per commune of a query ordered newest first.
-async fn latest(
-    state: &AppState,
-    sql: &str,
-    end_ms: i64,
-    only: Option<&str>,
-) -> Result<HashMap<String, String>, AppError> {
-    let rows: Vec<(String, String)> = sqlx::query_as(sql)
-        .bind(end_ms)
-        .bind(only)
-        .fetch_all(state.db.read())
-        .await?;
-    let mut first = HashMap::new();
-    for (commune, id) in rows {
-        first.entry(commune).or_insert(id);
-    }
-    Ok(first)
-}
-
 async fn attacks(
     state: &AppState,
     rules: &Rules,
@@ -158,7 +148,7 @@ async fn attacks(
     // Summed in the database per commune, each half of the window apart:
     // one row per commune, not one per commune and day (a million for
     // all of France).
-    let counts: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(
+    let counts = sqlx::query_as::<_, (String, i64, i64, i64, i64)>(
         "SELECT commune, CAST(SUM(inbound) AS BIGINT), CAST(SUM(outbound) AS BIGINT), \
            CAST(SUM(CASE WHEN day < $3 THEN inbound + outbound ELSE 0 END) AS BIGINT), \
            CAST(SUM(CASE WHEN day >= $3 THEN inbound + outbound ELSE 0 END) AS BIGINT) \
@@ -169,17 +159,16 @@ async fn attacks(
     .bind(day.to_string())
     .bind(&middle)
     .bind(only)
-    .fetch_all(state.db.read())
-    .await?;
-    let reported: Vec<(String, i64)> = sqlx::query_as(
+    .fetch_all(state.db.read());
+    let reported = sqlx::query_as::<_, (String, i64)>(
         "SELECT commune, CAST(COUNT(*) AS BIGINT) FROM sensor_days \
          WHERE day >= $1 AND day <= $2 AND ($3 IS NULL OR commune = $3) GROUP BY commune",
     )
     .bind(from.to_string())
     .bind(day.to_string())
     .bind(only)
-    .fetch_all(state.db.read())
-    .await?;
+    .fetch_all(state.db.read());
+    let (counts, reported) = tokio::try_join!(counts, reported)?;
     let mut out: HashMap<String, Attacks> = HashMap::new();
     for (commune, days) in reported {
         out.entry(commune).or_default().reported_days = days;
@@ -279,33 +268,24 @@ fn scan_of(history: &[(ScanRow, Vec<TopFinding>)]) -> Option<(i64, Scan)> {
 /// share of that round's top five now answered at their best. The
 /// previous top five is ranked on its answers alone (what the network
 /// showed then is not kept).
-async fn round(state: &AppState, id: &str) -> Result<Option<Audit>, AppError> {
-    let Some(audit) = audits::store::get(&state.db, id).await? else {
-        return Ok(None);
-    };
-    let answers = audits::store::answer_map(&state.db, id).await?;
-    let score = audits::score::scores(&audit.book, &answers).overall;
+fn maturity_of(last: &bulk::Round, previous: Option<&bulk::Round>) -> Audit {
     let mut out = Audit {
-        round: audit.round,
-        created_ms: audit.created_at,
-        score,
+        round: last.round,
+        created_ms: last.created_at,
+        score: audits::score::scores(&last.book, &last.answers).overall,
         before: None,
         addressed: None,
     };
-    if let Some(previous) = &audit.previous
-        && let Some(before) = audits::store::get(&state.db, previous).await?
-    {
-        let before_answers = audits::store::answer_map(&state.db, previous).await?;
-        out.before = audits::score::scores(&before.book, &before_answers).overall;
+    if let Some(before) = previous {
+        out.before = audits::score::scores(&before.book, &before.answers).overall;
         let ranked =
-            audits::score::shortcomings(&before.book, &before_answers, &Signals::default());
+            audits::score::shortcomings(&before.book, &before.answers, &Signals::default());
         let top = audits::score::top(&ranked);
         let done = top
             .iter()
             .filter(|s| {
-                let now = answers.get(&s.question);
-                audit
-                    .book
+                let now = last.answers.get(&s.question);
+                last.book
                     .question(&s.question)
                     .zip(now)
                     .and_then(|(q, a)| q.value_of(a))
@@ -314,7 +294,7 @@ async fn round(state: &AppState, id: &str) -> Result<Option<Audit>, AppError> {
             .count();
         out.addressed = Some((done, top.len()));
     }
-    Ok(Some(out))
+    out
 }
 
 /// Each commune's last exercise that sent mails, by the campaigns

@@ -58,7 +58,11 @@ pub async fn prepare(state: &AppState, args: &DossiersArgs) -> anyhow::Result<Ve
 /// commune's maturity (drawn once) makes the best answer more or less
 /// likely, so the scores spread; a few « je ne sais pas », « non
 /// applicable » and comments.
-fn answers(book: &Book, commune: &Commune, random: &mut Random) -> anyhow::Result<Vec<Update>> {
+pub(crate) fn answers(
+    book: &Book,
+    commune: &Commune,
+    random: &mut Random,
+) -> anyhow::Result<Vec<Update>> {
     let maturity = random.below(100);
     let mut updates = Vec::new();
     for (_, question) in book.questions() {
@@ -222,10 +226,10 @@ pub fn typical_scan(commune: &str, variant: u64) -> anyhow::Result<ProbeReport> 
 
 /// SplitMix64: a few lines, the same sequence for the same seed on every
 /// machine (the answers must not depend on a crate's version).
-struct Random(u64);
+pub(crate) struct Random(u64);
 
 impl Random {
-    fn new(seed: u64) -> Random {
+    pub(crate) fn new(seed: u64) -> Random {
         Random(seed)
     }
 
