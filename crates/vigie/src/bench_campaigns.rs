@@ -13,11 +13,11 @@
 //! figures say how much each took. The exit status is a failure when a
 //! mail or an event is lost or repeated, not when a rate is missed.
 
-mod cpu;
+pub(crate) mod cpu;
 mod load;
 mod sending;
 mod smtp_sink;
-mod tracking;
+pub(crate) mod tracking;
 
 use std::process::ExitCode;
 use std::time::Duration;

@@ -10,11 +10,11 @@
 //! PostgreSQL share its cores, and the figures say so.
 
 mod load;
-mod observe;
+pub(crate) mod observe;
 mod reference;
 pub(crate) mod setup;
 mod stats;
-mod traffic;
+pub(crate) mod traffic;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod bench;
 mod bench_campaigns;
+mod bench_defence;
 mod bench_dossiers;
 mod bench_hostile;
 mod bench_live;
@@ -262,6 +263,11 @@ enum BenchCommand {
     /// The territory's risk map (page and API) for the Loire and all of
     /// France, beside the weather map of the same territory.
     Risk(bench_risk::RiskArgs),
+    /// The territory list (collective defence) for 35,000 boxes: a day's
+    /// computation beside a plain read of the same incidents; the boxes'
+    /// endpoint under load beside the lists' manifest; bytes per box per
+    /// day.
+    Defence(bench_defence::DefenceArgs),
 }
 
 fn main() -> ExitCode {
@@ -291,6 +297,7 @@ fn main() -> ExitCode {
         Command::Bench(BenchCommand::Dossiers(args)) => bench_dossiers::run(args),
         Command::Bench(BenchCommand::Campaigns(args)) => bench_campaigns::run(args),
         Command::Bench(BenchCommand::Risk(args)) => bench_risk::run(args),
+        Command::Bench(BenchCommand::Defence(args)) => bench_defence::run(args),
         Command::Probe(args) => probe::run(*args),
         Command::Serve(args) => server::serve(args),
         Command::Documents(command) => documents::run(command),

@@ -14,6 +14,7 @@
 //! one commune alone list an address; tell a commune's box which commune
 //! saw what (boxes get addresses and times only).
 
+mod allowlists;
 mod api;
 mod pages;
 pub mod queries;

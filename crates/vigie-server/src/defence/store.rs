@@ -13,15 +13,17 @@
 //! What it must not do: list an address [`DefenceSettings::may_list`]
 //! refuses, allowlisted (the territory's allowlists, or the allowlists of
 //! the commune whose incident it is) or marked legitimate; change an entry
-//! without writing its change (the history and what boxes fetch).
+//! without writing its change (the history and what boxes fetch); list
+//! again, on the incidents read again behind the cursor, an address that
+//! expired or that the staff took off.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 use sqlx::{Any, Transaction};
 use vigie_core::Category;
-use vigie_lists::Intel;
 
+use super::allowlists::Allowlists;
 use super::rules::{self, DefenceSettings, Sighting};
 use crate::db::Db;
 
@@ -159,7 +161,6 @@ async fn consider(
     if !rules::qualifies(settings, &sightings, now) {
         return Ok(None);
     }
-    let reason = reason_json(&sightings);
     let mut tx = db.pool.begin().await?;
     let entry: Option<Entry> = sqlx::query_as(
         "SELECT address, active, pinned, strikes, listed_at, expires_at, reason
@@ -168,6 +169,24 @@ async fn consider(
     .bind(address)
     .fetch_optional(&mut *tx)
     .await?;
+    // An address off the list (expired, or taken off by the staff, whose
+    // sightings were forgotten) comes back only on what was seen after
+    // it left (`expires_at` is then when it left): the incidents read
+    // again behind the cursor are not new evidence.
+    let sightings = match &entry {
+        Some(entry) if entry.active == 0 => {
+            let evidence: Vec<Sighting> = sightings
+                .into_iter()
+                .filter(|s| s.last_seen > entry.expires_at)
+                .collect();
+            if !rules::qualifies(settings, &evidence, now) {
+                return Ok(None);
+            }
+            evidence
+        }
+        _ => sightings,
+    };
+    let reason = reason_json(&sightings);
     let outcome = match entry {
         Some(entry) if entry.active == 1 => {
             let end = now.saturating_add(settings.stay_ms(entry.strikes));
@@ -356,50 +375,4 @@ fn reason_json(sightings: &[Sighting]) -> String {
 
 pub(super) fn category(name: &str) -> Option<Category> {
     Category::ALL.into_iter().find(|c| c.as_str() == name)
-}
-
-/// The current allowlists: the territory's, and each commune's.
-struct Allowlists {
-    territory: Intel,
-    communes: HashMap<String, Intel>,
-}
-
-impl Allowlists {
-    async fn load(db: &Db) -> Result<Allowlists, sqlx::Error> {
-        let rows: Vec<(Option<String>, String)> = sqlx::query_as(
-            "SELECT l.commune, v.content FROM lists l
-             JOIN list_versions v ON v.list_id = l.id AND v.version = l.version
-             WHERE l.kind = 'allow'",
-        )
-        .fetch_all(db.read())
-        .await?;
-        let mut texts: BTreeMap<Option<String>, Vec<String>> = BTreeMap::new();
-        for (commune, content) in rows {
-            texts.entry(commune).or_default().push(content);
-        }
-        let build = |texts: &[String]| {
-            let mut builder = Intel::builder();
-            for text in texts {
-                builder.add_allowlist(text);
-            }
-            builder.build()
-        };
-        let territory = build(texts.get(&None).map_or(&[][..], Vec::as_slice));
-        let communes = texts
-            .iter()
-            .filter_map(|(commune, texts)| Some((commune.clone()?, build(texts))))
-            .collect();
-        Ok(Allowlists {
-            territory,
-            communes,
-        })
-    }
-
-    fn covers(&self, commune: &str, ip: IpAddr) -> bool {
-        self.territory.is_allowlisted(ip)
-            || self
-                .communes
-                .get(commune)
-                .is_some_and(|intel| intel.is_allowlisted(ip))
-    }
 }

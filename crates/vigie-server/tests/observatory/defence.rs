@@ -3,12 +3,19 @@
 //! seen at two is not, one the staff marked legitimate never is; the
 //! boxes' endpoint answers the list, then 304 while nothing changes, then
 //! the change when the staff take an address off.
+//!
+//! The list's clock is the `now` its job is given: `lifecycle` runs it
+//! days ahead, or replays attacks dated days ago, to see entries expire,
+//! come back for twice as long, stay pinned, and stay off once the staff
+//! removed them.
 
 use reqwest::StatusCode;
 use vigie_server::db::now_ms;
 use vigie_server::defence::{DefenceSettings, queries, store};
 
 use crate::common::{TestServer, enrolled_sensor, incident, post_report};
+
+mod lifecycle;
 
 /// Posts a report of one scan from `source`, ten minutes ago.
 async fn scanned(server: &TestServer, token: &str, seq: u64, source: &str) {

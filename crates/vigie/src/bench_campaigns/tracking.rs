@@ -174,13 +174,16 @@ async fn stored(db: &Db, campaign: &str) -> anyhow::Result<Events> {
 
 /// The server, on a runtime of its own as `vigie serve` has (one worker
 /// thread per core), in a thread of its own.
-struct Server {
+pub(crate) struct Server {
     stop: tokio::sync::oneshot::Sender<()>,
     thread: std::thread::JoinHandle<std::io::Result<()>>,
 }
 
 impl Server {
-    fn start(state: AppState, listener: std::net::TcpListener) -> anyhow::Result<Server> {
+    pub(crate) fn start(
+        state: AppState,
+        listener: std::net::TcpListener,
+    ) -> anyhow::Result<Server> {
         listener.set_nonblocking(true)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
@@ -203,7 +206,7 @@ impl Server {
 
     /// Stops it and waits for its thread (open connections get the
     /// server's shutdown grace).
-    async fn stop(self) {
+    pub(crate) async fn stop(self) {
         let _ = self.stop.send(());
         let thread = self.thread;
         let _ = tokio::task::spawn_blocking(move || thread.join()).await;

@@ -28,8 +28,13 @@ impl Database {
     /// Creates a fresh database named after this process, beside the one
     /// of `admin_url` (a URL whose user may create databases).
     pub async fn create(admin_url: &str) -> anyhow::Result<Database> {
+        Database::create_for(admin_url, "national").await
+    }
+
+    /// The same, named after the `bench` too.
+    pub async fn create_for(admin_url: &str, bench: &str) -> anyhow::Result<Database> {
         sqlx::any::install_default_drivers();
-        let name = format!("vigie_national_{}", std::process::id());
+        let name = format!("vigie_{bench}_{}", std::process::id());
         let mut url = reqwest::Url::parse(admin_url).context("URL PostgreSQL illisible")?;
         url.set_path(&format!("/{name}"));
         let admin = admin(admin_url).await?;
