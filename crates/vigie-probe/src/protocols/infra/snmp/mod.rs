@@ -2,9 +2,14 @@
 //! the community `public` (`snmp.default_community` when it answers), then
 //! other dictionary communities within the budget (`snmp.weak_community`).
 //! The answer names the product (from the sysObjectID enterprise number)
-//! and the host. Only GetRequests: never a SetRequest, never a walk.
+//! and the host; with the community that answered, the Windows user table
+//! is read ([`users`]: its names go to the host's password trials, their
+//! count to `snmp.windows_users`). Only GetRequests and, in that one
+//! table, bounded GetNextRequests: never a SetRequest, never a walk of the
+//! MIB.
 
 pub mod ber;
+pub mod users;
 
 use std::time::Duration;
 
@@ -59,7 +64,16 @@ pub fn communities(ctx: &Context) -> Vec<String> {
 }
 
 pub async fn examine(target: &Target, ctx: &Context) -> Option<PortResult> {
-    let mut answer = ask(target, ctx, DEFAULT_COMMUNITY).await;
+    let examined = examine_agent(target, ctx).await;
+    // The host's login services wait for this port's report: settled even
+    // when nothing answered (users::read reports what it read).
+    ctx.revealed.settle(target);
+    examined
+}
+
+async fn examine_agent(target: &Target, ctx: &Context) -> Option<PortResult> {
+    let mut community = DEFAULT_COMMUNITY.to_owned();
+    let mut answer = ask(target, ctx, &community).await;
     let mut finding = answer.as_ref().map(|response| {
         let evidence = format!(
             "la communauté « public » répond (sysDescr : {})",
@@ -73,14 +87,13 @@ pub async fn examine(target: &Target, ctx: &Context) -> Option<PortResult> {
             passwords: communities(ctx),
         }];
         let mut trials = trials::Trials::new(ctx, &candidates);
-        let mut found = None;
-        while let Some((_, community)) = trials.next().await {
-            found = ask(target, ctx, &community).await;
-            if found.is_some() {
+        while let Some((_, tried)) = trials.next().await {
+            answer = ask(target, ctx, &tried).await;
+            if answer.is_some() {
+                community = tried;
                 break;
             }
         }
-        answer = found;
         finding = answer.as_ref().map(|_| {
             let evidence = "une communauté SNMP triviale (issue du dictionnaire) répond en lecture";
             catalog::finding("snmp.weak_community", target, evidence)
@@ -109,6 +122,9 @@ pub async fn examine(target: &Target, ctx: &Context) -> Option<PortResult> {
         }
     }
     result.findings.extend(finding);
+    result
+        .findings
+        .extend(users::read(target, ctx, &community, response.version).await);
     Some(result)
 }
 
@@ -123,6 +139,17 @@ fn descr(response: &Response) -> Option<String> {
 /// v1) and waits for the first matching answer; a wrong community is
 /// usually answered with silence.
 async fn ask(target: &Target, ctx: &Context, community: &str) -> Option<Response> {
+    let socket = socket(target).await?;
+    let id = request_id();
+    let oids = [SYS_DESCR, SYS_OBJECT_ID, SYS_NAME];
+    let requests = [(1, id), (0, id + 1)].map(|(version, request_id)| {
+        ber::get_request(version, community.as_bytes(), request_id, &oids)
+    });
+    exchange(&socket, &requests, &[id, id + 1], community, ctx.timeout).await
+}
+
+/// A UDP socket connected to the target (and only to it).
+async fn socket(target: &Target) -> Option<UdpSocket> {
     let local = if target.addr.is_ipv4() {
         "0.0.0.0:0"
     } else {
@@ -130,13 +157,27 @@ async fn ask(target: &Target, ctx: &Context, community: &str) -> Option<Response
     };
     let socket = UdpSocket::bind(local).await.ok()?;
     socket.connect(target.socket()).await.ok()?;
-    let id = i64::from(u32::from_be_bytes(random::<4>()) >> 2);
-    let oids = [SYS_DESCR, SYS_OBJECT_ID, SYS_NAME];
-    for (version, request_id) in [(1, id), (0, id + 1)] {
-        let request = ber::get_request(version, community.as_bytes(), request_id, &oids);
-        socket.send(&request).await.ok()?;
+    Some(socket)
+}
+
+/// A fresh request id: positive, well inside SNMP's 32-bit integer.
+fn request_id() -> i64 {
+    i64::from(u32::from_be_bytes(random::<4>()) >> 2)
+}
+
+/// Sends `requests` and waits up to `wait` for a GetResponse to one of
+/// `ids` in `community`; anything else received meanwhile is ignored.
+async fn exchange(
+    socket: &UdpSocket,
+    requests: &[Vec<u8>],
+    ids: &[i64],
+    community: &str,
+    wait: Duration,
+) -> Option<Response> {
+    for request in requests {
+        socket.send(request).await.ok()?;
     }
-    let deadline = Instant::now() + ctx.timeout.max(Duration::from_millis(1));
+    let deadline = Instant::now() + wait.max(Duration::from_millis(1));
     let mut buffer = vec![0u8; MAX_REPLY];
     loop {
         let length = timeout_at(deadline, socket.recv(&mut buffer))
@@ -146,7 +187,7 @@ async fn ask(target: &Target, ctx: &Context, community: &str) -> Option<Response
         let Ok(response) = ber::parse(buffer.get(..length).unwrap_or_default()) else {
             continue;
         };
-        let ours = response.request_id == id || response.request_id == id + 1;
+        let ours = ids.contains(&response.request_id);
         if ours && response.pdu == ber::GET_RESPONSE && response.community == community.as_bytes() {
             return Some(response);
         }
