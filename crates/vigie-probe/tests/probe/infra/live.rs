@@ -147,15 +147,17 @@ fn snmpd(config: &str) -> (Service, u16) {
     (service, port)
 }
 
-/// snmpd binds its UDP port asynchronously: ask until it answers.
+/// snmpd binds its UDP port asynchronously: ask until it answers (a port
+/// not bound yet is closed, and a closed port is given up at once).
 async fn snmp_until_answer(
     port: u16,
     ctx: &vigie_probe::target::Context,
 ) -> vigie_probe::target::PortResult {
-    for _ in 0..30 {
+    for _ in 0..50 {
         if let Some(result) = infra::run(Protocol::Snmp, &udp(port), ctx).await {
             return result;
         }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     panic!("snmpd never answered");
 }

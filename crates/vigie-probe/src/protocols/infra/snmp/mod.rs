@@ -1,6 +1,7 @@
 //! SNMP v1/v2c: a GetRequest for sysDescr, sysObjectID and sysName with
 //! the community `public` (`snmp.default_community` when it answers), then
-//! other dictionary communities within the budget (`snmp.weak_community`).
+//! other dictionary communities within the budget (`snmp.weak_community`;
+//! none when the host answers that no agent listens).
 //! The answer names the product (from the sysObjectID enterprise number)
 //! and the host; with the community that answered, the Windows user table
 //! is read ([`users`]: its names go to the host's password trials, their
@@ -73,7 +74,13 @@ pub async fn examine(target: &Target, ctx: &Context) -> Option<PortResult> {
 
 async fn examine_agent(target: &Target, ctx: &Context) -> Option<PortResult> {
     let mut community = DEFAULT_COMMUNITY.to_owned();
-    let mut answer = ask(target, ctx, &community).await;
+    let mut answer = match ask(target, ctx, &community).await {
+        Ok(response) => Some(response),
+        // No agent listens: no community to try (and the host's login
+        // services need not wait for this port).
+        Err(NoAnswer::Closed) => return None,
+        Err(NoAnswer::Silent) => None,
+    };
     let mut finding = answer.as_ref().map(|response| {
         let evidence = format!(
             "la communauté « public » répond (sysDescr : {})",
@@ -88,10 +95,14 @@ async fn examine_agent(target: &Target, ctx: &Context) -> Option<PortResult> {
         }];
         let mut trials = trials::Trials::new(ctx, &candidates);
         while let Some((_, tried)) = trials.next().await {
-            answer = ask(target, ctx, &tried).await;
-            if answer.is_some() {
-                community = tried;
-                break;
+            match ask(target, ctx, &tried).await {
+                Ok(response) => {
+                    answer = Some(response);
+                    community = tried;
+                    break;
+                }
+                Err(NoAnswer::Closed) => break,
+                Err(NoAnswer::Silent) => {}
             }
         }
         finding = answer.as_ref().map(|_| {
@@ -135,11 +146,30 @@ fn descr(response: &Response) -> Option<String> {
     }
 }
 
+/// Why an exchange got no answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NoAnswer {
+    /// Nothing in time: a wrong community, a filtered port, a lost datagram.
+    Silent,
+    /// The host said no agent listens (ICMP port unreachable, seen by the
+    /// connected socket as a refusal).
+    Closed,
+}
+
+impl From<std::io::Error> for NoAnswer {
+    fn from(error: std::io::Error) -> NoAnswer {
+        match error.kind() {
+            std::io::ErrorKind::ConnectionRefused => NoAnswer::Closed,
+            _ => NoAnswer::Silent,
+        }
+    }
+}
+
 /// Sends the GetRequest as v2c and v1 at once (old printers speak only
 /// v1) and waits for the first matching answer; a wrong community is
 /// usually answered with silence.
-async fn ask(target: &Target, ctx: &Context, community: &str) -> Option<Response> {
-    let socket = socket(target).await?;
+async fn ask(target: &Target, ctx: &Context, community: &str) -> Result<Response, NoAnswer> {
+    let socket = socket(target).await.ok_or(NoAnswer::Silent)?;
     let id = request_id();
     let oids = [SYS_DESCR, SYS_OBJECT_ID, SYS_NAME];
     let requests = [(1, id), (0, id + 1)].map(|(version, request_id)| {
@@ -173,23 +203,22 @@ async fn exchange(
     ids: &[i64],
     community: &str,
     wait: Duration,
-) -> Option<Response> {
+) -> Result<Response, NoAnswer> {
     for request in requests {
-        socket.send(request).await.ok()?;
+        socket.send(request).await?;
     }
     let deadline = Instant::now() + wait.max(Duration::from_millis(1));
     let mut buffer = vec![0u8; MAX_REPLY];
     loop {
         let length = timeout_at(deadline, socket.recv(&mut buffer))
             .await
-            .ok()?
-            .ok()?;
+            .map_err(|_| NoAnswer::Silent)??;
         let Ok(response) = ber::parse(buffer.get(..length).unwrap_or_default()) else {
             continue;
         };
         let ours = ids.contains(&response.request_id);
         if ours && response.pdu == ber::GET_RESPONSE && response.community == community.as_bytes() {
-            return Some(response);
+            return Ok(response);
         }
     }
 }

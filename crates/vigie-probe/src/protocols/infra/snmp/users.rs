@@ -97,7 +97,7 @@ async fn walk(
     while rows < MAX_ROWS {
         let id = request_id();
         let request = ber::get_next_request(version, community.as_bytes(), id, &[&from]);
-        let Some(response) = exchange(&socket, &[request], &[id], community, ctx.timeout).await
+        let Ok(response) = exchange(&socket, &[request], &[id], community, ctx.timeout).await
         else {
             break;
         };
