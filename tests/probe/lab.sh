@@ -37,6 +37,13 @@ PROBE_IP=$NET.2
 # dictionary (data/passwords.txt) does not hold.
 WEAK_USER=${VIGIE_LAB_USER:-secretariat}
 WEAK_PASSWORD=${VIGIE_LAB_PASSWORD:-azerty}
+# The revealed account of the SNMP host (issue 16): a name neither
+# accounts.txt nor the commune's or agents' names give, listed only by the
+# host's Windows user table over SNMP, with a common French password of
+# likely-passwords.txt (the fifth tried: etatcivil, 123456, azerty,
+# vigielab<year>, motdepasse); its SSH accepts only this account.
+REVEALED_USER=${VIGIE_LAB_REVEALED_USER:-etatcivil}
+REVEALED_PASSWORD=${VIGIE_LAB_REVEALED_PASSWORD:-motdepasse}
 LIFETIME=${VIGIE_LAB_LIFETIME:-1800}
 
 log() { printf '[probe-lab +%3ds] %s\n' "$SECONDS" "$*" >&2; }
@@ -83,7 +90,9 @@ down() {
         rm -rf "/etc/netns/$ns"
     done
     rmdir /etc/netns 2>/dev/null
-    if [[ -f "$STATE/created-user" ]]; then userdel -r "$WEAK_USER" 2>/dev/null; fi
+    for user in "$WEAK_USER" "$REVEALED_USER"; do
+        if [[ -f "$STATE/created-user-$user" ]]; then userdel -r "$user" 2>/dev/null; fi
+    done
     rm -rf "$STATE"
     return 0
 }
@@ -220,6 +229,7 @@ EOF
 # --- services ------------------------------------------------------------------
 
 # sshd MODE: `weak` (passwords accepted, the weak account allowed),
+# `revealed` (passwords accepted, only the revealed account allowed),
 # `ordinary` (passwords accepted, no account the dictionary knows allowed),
 # `hardened` (keys only).
 svc_sshd() {
@@ -238,6 +248,7 @@ svc_sshd() {
         echo "MaxStartups 100:30:200"
         case $mode in
             weak) echo "PasswordAuthentication yes"; echo "AllowUsers $WEAK_USER" ;;
+            revealed) echo "PasswordAuthentication yes"; echo "AllowUsers $REVEALED_USER" ;;
             ordinary) echo "PasswordAuthentication yes"; echo "AllowUsers vigie-lab-nobody" ;;
             hardened)
                 echo "PasswordAuthentication no"
@@ -288,10 +299,13 @@ EOF
     esac
 }
 
-# vsftpd with anonymous login (read-only), no local accounts.
+# vsftpd with anonymous login (read-only), no local accounts; HOME...
+# are folders of a `home` folder in its root (home directories it lists).
 svc_vsftpd() {
-    local ns=$1 addr=$2 d=$STATE/ftp-$1
+    local ns=$1 addr=$2 d=$STATE/ftp-$1 home
+    shift 2
     mkdir -p "$d/root/pub" "$d/empty"
+    for home in "$@"; do mkdir -p "$d/root/home/$home"; done
     echo "Comptes rendus du conseil municipal" >"$d/root/pub/LISEZMOI.txt"
     chmod -R a+rX,go-w "$d"
     cat >"$d/vsftpd.conf" <<EOF
@@ -366,16 +380,26 @@ svc_redis() {
     wait_listen "$ns" tcp "$addr:6379"
 }
 
-# snmpd answering the community `public`.
+# snmpd answering the community `public`; with USER... it also serves a
+# Windows server's user table (LAN Manager MIB, svUserName
+# 1.3.6.1.4.1.77.1.2.25.1.1, each row indexed by the name's length and
+# bytes), as the SNMP service of Windows does.
 svc_snmpd() {
-    local ns=$1 addr=$2 d=$STATE/snmp-$1
+    local ns=$1 addr=$2 d=$STATE/snmp-$1 user name=imprimante-accueil index
+    shift 2
+    [[ $# -eq 0 ]] || name=serveur-mairie
     mkdir -p "$d"
     cat >"$d/snmpd.conf" <<EOF
 rocommunity public default
 sysLocation Mairie, local technique
 sysContact secretariat@mairie.test
-sysName imprimante-accueil
+sysName $name
 EOF
+    for user in "$@"; do
+        index=$(printf '%s' "$user" | od -An -tu1 | tr -s ' \n' '..' | sed 's/^\.//; s/\.$//')
+        printf 'override .1.3.6.1.4.1.77.1.2.25.1.1.%s.%s octet_str "%s"\n' \
+            "${#user}" "$index" "$user" >>"$d/snmpd.conf"
+    done
     start_daemon "$ns" "snmpd-$ns" env SNMP_PERSISTENT_DIR="$d" snmpd -f -C -c "$d/snmpd.conf" \
         -Lf "$d/snmpd.log" -p "$d/snmpd.pid" "udp:$addr:161"
     wait_listen "$ns" udp "$addr:161"
@@ -395,7 +419,7 @@ planted_hosts() {
     local t=127.0.0.1
     add_host "$P-ssh" $t $NET.10; svc_sshd "$P-ssh" $NET.10 weak
     record_host ssh $NET.10 22 ""
-    add_host "$P-ftp" $t $NET.11; svc_vsftpd "$P-ftp" $NET.11
+    add_host "$P-ftp" $t $NET.11; svc_vsftpd "$P-ftp" $NET.11 urbanisme Public
     record_host ftp $NET.11 21 ""
     add_host "$P-telnet" $t $NET.12; svc_telnet "$P-telnet" $NET.12
     record_host telnet $NET.12 23 ""
@@ -405,8 +429,10 @@ planted_hosts() {
     record_host redis $NET.14 6379 ""
     add_host "$P-tls" $t $NET.15; svc_nginx "$P-tls" $NET.15 expired
     record_host tls $NET.15 443 ""
-    add_host "$P-snmp" $t $NET.16; svc_snmpd "$P-snmp" $NET.16
-    record_host snmp $NET.16 "" 161
+    add_host "$P-snmp" $t $NET.16
+    svc_snmpd "$P-snmp" $NET.16 Administrateur Guest "$REVEALED_USER"
+    svc_sshd "$P-snmp" $NET.16 revealed
+    record_host snmp $NET.16 22 161
     add_host "$P-hard" $t $NET.17
     svc_sshd "$P-hard" $NET.17 hardened
     svc_nginx "$P-hard" $NET.17 hardened
@@ -465,13 +491,18 @@ ip -n "$SW" link set br0 up
 add_host "$P-probe" $NET.200 $PROBE_IP
 record_host probe $PROBE_IP "" ""
 make_keys
-if id "$WEAK_USER" >/dev/null 2>&1; then
-    log "account $WEAK_USER already exists: reusing it, not deleting it"
-else
-    useradd -M -d /nonexistent -s /bin/sh -c "Vigie probe lab account" "$WEAK_USER"
-    touch "$STATE/created-user"
-fi
-printf '%s:%s\n' "$WEAK_USER" "$WEAK_PASSWORD" | chpasswd
+lab_account() {
+    local user=$1 password=$2
+    if id "$user" >/dev/null 2>&1; then
+        log "account $user already exists: reusing it, not deleting it"
+    else
+        useradd -M -d /nonexistent -s /bin/sh -c "Vigie probe lab account" "$user"
+        touch "$STATE/created-user-$user"
+    fi
+    printf '%s:%s\n' "$user" "$password" | chpasswd
+}
+lab_account "$WEAK_USER" "$WEAK_PASSWORD"
+if [[ $BENCH -eq 0 ]]; then lab_account "$REVEALED_USER" "$REVEALED_PASSWORD"; fi
 
 if [[ $BENCH -gt 0 ]]; then bench_hosts; else planted_hosts; fi
 

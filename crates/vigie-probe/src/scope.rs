@@ -31,6 +31,10 @@ pub const EXAMPLE: &str = include_str!("../data/scope.example.toml");
 /// The most addresses a scope may cover, all networks together: a /16.
 /// A commune's LAN is a /24 or a few; more is a typing mistake.
 pub const MAX_ADDRESSES: u128 = 65_536;
+/// Agents a scope may name: each gives two accounts to try on every login
+/// service, so a list longer than a town hall's staff would only lengthen
+/// the run.
+pub const MAX_AGENTS: usize = 100;
 
 /// How hard the probe may push the network.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -158,6 +162,17 @@ impl Scope {
             exclude.push(net);
         }
         let period = check_period(&raw.period, &at)?;
+        let (agents_span, agents) = raw
+            .agents
+            .map(|a| (a.span(), a.into_inner()))
+            .unwrap_or_default();
+        if agents.len() > MAX_AGENTS {
+            let problem = format!(
+                "{} agents : {MAX_AGENTS} au plus (ceux qui ont un compte)",
+                agents.len()
+            );
+            return Err(at.fail(agents_span, "agents", problem));
+        }
         let (ports_span, ports) = raw
             .ports
             .map(|p| (p.span(), p.into_inner()))
@@ -172,7 +187,7 @@ impl Scope {
             commune: raw.commune,
             name: raw.name,
             postcode: raw.postcode,
-            agents: raw.agents,
+            agents,
             networks,
             exclude,
             period,
@@ -304,7 +319,7 @@ struct RawScope {
     name: Option<String>,
     postcode: Option<String>,
     #[serde(default)]
-    agents: Vec<String>,
+    agents: Option<Spanned<Vec<String>>>,
     networks: Vec<Spanned<String>>,
     #[serde(default)]
     exclude: Vec<Spanned<String>>,
@@ -533,6 +548,13 @@ mod tests {
             (
                 "networks = [\"10.0.0.0/24\"\nperiod = {".to_owned(),
                 "syntaxe TOML incorrecte (",
+            ),
+            (
+                format!(
+                    "networks = [\"10.0.0.0/24\"]\nagents = [{}]\n{period}",
+                    vec!["\"Jean Martin\""; MAX_AGENTS + 1].join(", ")
+                ),
+                "101 agents : 100 au plus",
             ),
         ];
         for (text, expected) in cases {

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use vigie_core::probe::{Finding, Service, Transport};
 
+use crate::credentials::{self, Revealed, Words};
+
 /// One open port of one host, inside the scope.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Target {
@@ -56,6 +58,29 @@ pub struct Context {
     /// Candidate (user, password) pairs: the built-in dictionary plus the
     /// commune's own words (name, postcode, year).
     pub credentials: Arc<Vec<(String, String)>>,
+    /// The commune's words, for the likely passwords of an account a host
+    /// reveals during the run.
+    pub words: Arc<Words>,
+    /// The accounts this host's services revealed (one board per host).
+    pub revealed: Revealed,
+}
+
+impl Context {
+    /// The candidates for a login service of this host: the accounts its
+    /// services revealed first, each with its likely passwords, then
+    /// [`Context::credentials`]. Waits for the host's revealing ports
+    /// (bounded by their board's deadline).
+    pub async fn login_candidates(&self) -> Arc<Vec<(String, String)>> {
+        let names = self.revealed.names().await;
+        if names.is_empty() {
+            return Arc::clone(&self.credentials);
+        }
+        Arc::new(credentials::revealed::first(
+            &names,
+            &self.credentials,
+            &self.words,
+        ))
+    }
 }
 
 impl Default for Context {
@@ -67,6 +92,8 @@ impl Default for Context {
             accounts_at_once: 1,
             try_passwords: true,
             credentials: Arc::new(Vec::new()),
+            words: Arc::new(Words::default()),
+            revealed: Revealed::default(),
         }
     }
 }

@@ -104,6 +104,7 @@ fn probe_finds_the_planted_weaknesses_and_agrees_with_nmap() {
     }
     print_report(&report, &lab);
     expect::planted(&report, &lab, &mut problems);
+    expect::revealed(&report, &lab, &mut problems);
     expect::clean_hosts(&report, &lab, &mut problems, &mut notes);
     expect::other_findings(&report, &lab, &mut notes);
     expect::udp_services(&report, &lab, &mut problems);

@@ -3,15 +3,19 @@
 //! town hall usually has (`data/accounts.txt`, with the commune's and its
 //! agents' names) the passwords most likely for it
 //! (`data/likely-passwords.txt`: the account's name, azerty, 123456, the
-//! commune's name with the year...), most likely first ([`likely`]).
+//! commune's name with the year...), most likely first ([`likely`]); on
+//! each host, the accounts its own services reveal come first
+//! ([`revealed`]).
 //!
 //! What it must not do: hand a module more than the list; the budget per
 //! account and the pause between trials are the modules' (`Context`). It
 //! never writes a password anywhere.
 
 pub mod likely;
+pub mod revealed;
 
 pub use likely::Words;
+pub use revealed::Revealed;
 
 /// The built-in dictionary, one `account password` pair per line.
 pub const BUILTIN: &str = include_str!("../../data/passwords.txt");

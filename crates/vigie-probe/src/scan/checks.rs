@@ -3,6 +3,11 @@
 //! at once, each in its own task so that a module that panics or hangs
 //! costs one port, not the run.
 //!
+//! The ports that may reveal accounts (anonymous FTP, SNMP: see
+//! `credentials::revealed`) take their turn first, and the host's login
+//! services wait for what they report before their trials, at most
+//! [`REVEAL_WAIT`] run timeouts after the host's examination starts.
+//!
 //! What it must not do: exceed the per-host concurrency, or wait on a
 //! module past `examine_limit`.
 
@@ -18,8 +23,24 @@ use vigie_core::probe::Transport;
 use super::collect::Collected;
 use super::progress::{Progress, Stage};
 use super::{Settings, dispatch, lock};
+use crate::credentials::Revealed;
+use crate::protocols::{infra, remote};
 use crate::scope::Allowed;
-use crate::target::{PortResult, Target};
+use crate::target::{Context, PortResult, Target};
+
+/// How many run timeouts a host's login services wait, from the start of
+/// the host's examination, for its revealing ports: an SNMP agent that
+/// answers `public` and its user table is done well within two; one that
+/// stays silent (its communities tried one timeout each) is not waited for.
+pub const REVEAL_WAIT: u32 = 2;
+
+/// Whether examining `target` may reveal account names.
+fn reveals_accounts(target: &Target) -> bool {
+    match target.transport {
+        Transport::Tcp => remote::ftp::PORTS.contains(&target.port),
+        Transport::Udp => infra::snmp::PORTS.contains(&target.port),
+    }
+}
 
 pub(super) async fn examine_hosts(
     live: Vec<Allowed>,
@@ -61,14 +82,43 @@ async fn examine_host(
     collected: Arc<Mutex<Collected>>,
 ) {
     let permits = Arc::new(Semaphore::new(settings.checks_per_host.max(1)));
-    let mut tasks = JoinSet::new();
     let udp = settings.ports.udp.iter().map(|&port| addr.udp(port));
-    for target in tcp_ports.iter().map(|&port| addr.tcp(port)).chain(udp) {
-        let (permits, settings) = (Arc::clone(&permits), Arc::clone(&settings));
+    let (revealers, others): (Vec<Target>, Vec<Target>) = tcp_ports
+        .iter()
+        .map(|&port| addr.tcp(port))
+        .chain(udp)
+        .partition(reveals_accounts);
+    let wait = settings.context.timeout * REVEAL_WAIT;
+    let ctx = Arc::new(Context {
+        revealed: Revealed::expecting(&revealers, wait),
+        ..settings.context.clone()
+    });
+    let mut tasks = JoinSet::new();
+    for target in revealers {
+        // Their turns are taken before any other port's: a login service
+        // waiting for them never holds the turn they need.
+        let slot = Arc::clone(&permits).acquire_owned().await;
+        let (settings, ctx) = (Arc::clone(&settings), Arc::clone(&ctx));
+        tasks.spawn(
+            async move {
+                let _slot = slot;
+                let examined = check(addr, target, &settings, &ctx).await;
+                ctx.revealed.settle(&target);
+                examined
+            }
+            .in_current_span(),
+        );
+    }
+    for target in others {
+        let (permits, settings, ctx) = (
+            Arc::clone(&permits),
+            Arc::clone(&settings),
+            Arc::clone(&ctx),
+        );
         tasks.spawn(
             async move {
                 let _slot = permits.acquire_owned().await;
-                check(addr, target, &settings).await
+                check(addr, target, &settings, &ctx).await
             }
             .in_current_span(),
         );
@@ -85,11 +135,16 @@ async fn examine_host(
 
 /// One port; `None` for a UDP port nothing answered on, or when the
 /// module took longer than allowed.
-async fn check(addr: Allowed, target: Target, settings: &Settings) -> Option<(Target, PortResult)> {
+async fn check(
+    addr: Allowed,
+    target: Target,
+    settings: &Settings,
+    ctx: &Context,
+) -> Option<(Target, PortResult)> {
     let work = async {
         match target.transport {
-            Transport::Tcp => Some(dispatch::identify_tcp(addr, target.port, settings).await),
-            Transport::Udp => dispatch::identify_udp(addr, target.port, &settings.context).await,
+            Transport::Tcp => Some(dispatch::identify_tcp(addr, target.port, settings, ctx).await),
+            Transport::Udp => dispatch::identify_udp(addr, target.port, ctx).await,
         }
     };
     match timeout(settings.examine_limit, work).await {

@@ -77,11 +77,15 @@ impl Family {
     }
 }
 
-/// Identifies and examines one open TCP port; always says something, if
-/// only `unknown`.
-pub async fn identify_tcp(addr: Allowed, port: u16, settings: &Settings) -> PortResult {
+/// Identifies and examines one open TCP port with the host's context;
+/// always says something, if only `unknown`.
+pub async fn identify_tcp(
+    addr: Allowed,
+    port: u16,
+    settings: &Settings,
+    ctx: &Context,
+) -> PortResult {
     let target = addr.tcp(port);
-    let ctx = &settings.context;
     let mut tried = Vec::new();
     for family in Family::ALL {
         if family.claims(port, Transport::Tcp) {

@@ -95,6 +95,7 @@ impl Settings {
             icmp: true,
             context: Context {
                 credentials: Arc::new(candidates),
+                words: Arc::new(words),
                 accounts_at_once,
                 ..Context::default()
             },

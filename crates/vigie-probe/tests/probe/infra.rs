@@ -70,6 +70,7 @@ fn every_infra_check_is_catalogued() {
         "password.postgresql",
         "snmp.default_community",
         "snmp.weak_community",
+        "snmp.windows_users",
         "dns.open_resolver",
         "ntp.monlist",
         "printer.exposed",

@@ -8,6 +8,7 @@
 //! temporary directory and stopped at the end.
 
 mod fakes;
+mod homes;
 mod live;
 
 use std::time::Duration;

@@ -28,6 +28,7 @@ pub fn context(
                 .map(|(u, p)| ((*u).to_owned(), (*p).to_owned()))
                 .collect(),
         ),
+        ..Context::default()
     }
 }
 

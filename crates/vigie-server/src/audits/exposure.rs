@@ -67,7 +67,13 @@ fn probe_exposure(id: &str) -> Option<Exposure> {
         "telnet.cleartext",
         "web.remote_portal",
     ];
-    if id.starts_with("password.") || id.ends_with(".no_auth") || id == "snmp.default_community" {
+    // A readable list of accounts (issue 16) is half of every login.
+    let accounts = [
+        "snmp.default_community",
+        "snmp.windows_users",
+        "ftp.home_directories",
+    ];
+    if id.starts_with("password.") || id.ends_with(".no_auth") || accounts.contains(&id) {
         Some(Exposure::Passwords)
     } else if remote.contains(&id)
         || ["cve.fortios", "cve.citrix", "cve.ivanti"]
@@ -309,6 +315,10 @@ mod tests {
     fn probe_findings_map_to_exposures() {
         assert_eq!(probe_exposure("password.ssh"), Some(Exposure::Passwords));
         assert_eq!(probe_exposure("redis.no_auth"), Some(Exposure::Passwords));
+        assert_eq!(
+            probe_exposure("snmp.windows_users"),
+            Some(Exposure::Passwords)
+        );
         assert_eq!(probe_exposure("rdp.exposed"), Some(Exposure::RemoteAccess));
         assert_eq!(
             probe_exposure("cve.fortios_sslvpn_heap"),

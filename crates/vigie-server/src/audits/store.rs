@@ -225,6 +225,22 @@ pub async fn answer_map(db: &Db, id: &str) -> Result<BTreeMap<String, String>, A
         .collect())
 }
 
+/// The answer to `question` in `commune`'s latest round, if it has one.
+pub async fn latest_answer(
+    db: &Db,
+    commune: &str,
+    question: &str,
+) -> Result<Option<String>, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT answer FROM audit_answers WHERE question = $2 AND audit_id = \
+         (SELECT id FROM audits WHERE commune = $1 ORDER BY created_at DESC, round DESC LIMIT 1)",
+    )
+    .bind(commune)
+    .bind(question)
+    .fetch_optional(&db.pool)
+    .await?)
+}
+
 /// Saves checked `updates` in one transaction; each real change is also
 /// recorded in `audit_changes`. Returns how many answers changed.
 pub async fn save(

@@ -3,7 +3,9 @@
 //! `vigie probe --upload` does), stored once however often it is sent;
 //! each commune's scans are listed with their trend
 //! (`/communes/{code}/sonde`), each report shown whole (`/sondes/{id}`)
-//! or as a PDF (`/sondes/{id}.pdf`).
+//! or as a PDF (`/sondes/{id}.pdf`); the staff download a commune's
+//! scope file prefilled from its pre-audit
+//! (`/communes/{code}/sonde/perimetre.toml`, [`perimeter`]).
 //!
 //! What it must never do: store any part of a refused document, store one
 //! scan twice, let a commune user upload, or show a commune's scans to
@@ -11,6 +13,7 @@
 //! same answer as for a scan that does not exist).
 
 pub(crate) mod pages;
+pub mod perimeter;
 mod scan;
 mod store;
 mod upload;
@@ -34,6 +37,11 @@ pub fn router() -> Routes {
             post(upload::receive).layer(DefaultBodyLimit::max(MAX_PROBE_BYTES)),
         )
         .get("/communes/{code}/sonde", Access::Visible, pages::history)
+        .get(
+            "/communes/{code}/sonde/perimetre.toml",
+            Access::Staff,
+            perimeter::download,
+        )
         // `{scan}` or `{scan}.pdf`: one segment, told apart by the handler.
         .get("/sondes/{scan}", Access::Visible, pages::report)
 }

@@ -37,6 +37,8 @@ struct TopRow {
 #[template(path = "probes/history.html")]
 struct HistoryPage {
     chrome: Chrome,
+    /// The staff get the link to the prefilled scope file.
+    staff: bool,
     commune: Commune,
     rows: Vec<HistoryRow>,
     latest: Option<ScanSummary>,
@@ -95,6 +97,7 @@ pub(super) async fn history(
     };
     let page = HistoryPage {
         chrome: Chrome::new(format!("Sonde réseau — {}", commune.name), Some(&caller)),
+        staff: caller.is_staff(),
         commune,
         rows,
         latest,

@@ -32,6 +32,7 @@ mod mail;
 mod migrations;
 mod password_links;
 mod pipeline;
+mod probe_scope;
 mod probes;
 mod register;
 mod relay_session;

@@ -28,21 +28,34 @@ const fn tcp(id: &'static str, role: &'static str, port: u16) -> Planted {
     }
 }
 
+const fn udp(id: &'static str, role: &'static str, port: u16) -> Planted {
+    Planted {
+        id,
+        role,
+        port,
+        transport: Transport::Udp,
+    }
+}
+
 pub const PLANTED: &[Planted] = &[
     tcp("password.ssh", "ssh", 22),
     tcp("ftp.anonymous", "ftp", 21),
+    tcp("ftp.home_directories", "ftp", 21),
     tcp("telnet.cleartext", "telnet", 23),
     tcp("smb.v1", "smb", 445),
     tcp("redis.no_auth", "redis", 6379),
     tcp("tls.expired", "tls", 443),
     tcp("tls.self_signed", "tls", 443),
-    Planted {
-        id: "snmp.default_community",
-        role: "snmp",
-        port: 161,
-        transport: Transport::Udp,
-    },
+    udp("snmp.default_community", "snmp", 161),
+    // Issue 16: the Windows user table the SNMP host serves names an
+    // account nothing else gives, and its SSH accepts that one only.
+    udp("snmp.windows_users", "snmp", 161),
+    tcp("password.ssh", "snmp", 22),
 ];
+
+/// The account only the SNMP host's user table names (lab.sh's
+/// REVEALED_USER), and the one its anonymous FTP host's listing shows.
+pub const REVEALED_USER: &str = "etatcivil";
 
 /// Findings that are true of the lab without being planted on purpose:
 /// not required, not a problem where they are listed. The weak account is
@@ -53,7 +66,8 @@ const ALSO_TRUE: &[(&str, &str)] = &[
     ("smb.signing_not_required", "smb"),
 ];
 
-/// Each planted weakness is found exactly once, on its host and port.
+/// Each planted weakness is found exactly once, on its host and port, and
+/// a planted id nowhere else (unless it is also true there).
 pub fn planted(report: &ProbeReport, lab: &Lab, problems: &mut Vec<String>) {
     for planted in PLANTED {
         let host = lab.address(planted.role);
@@ -62,7 +76,7 @@ pub fn planted(report: &ProbeReport, lab: &Lab, problems: &mut Vec<String>) {
             .iter()
             .filter(|f| f.id == planted.id)
             .collect();
-        let right = |f: &&vigie_core::probe::Finding| {
+        let right = |f: &&&vigie_core::probe::Finding| {
             f.host == host
                 && f.port == Some(planted.port)
                 && f.transport.is_none_or(|t| t == planted.transport)
@@ -71,24 +85,68 @@ pub fn planted(report: &ProbeReport, lab: &Lab, problems: &mut Vec<String>) {
             .iter()
             .map(|f| place(lab, f.host, f.port, f.transport))
             .collect();
-        match (found.len(), found.iter().filter(|f| right(f)).count()) {
-            (0, _) => problems.push(format!(
+        match found.iter().filter(right).count() {
+            1 => {}
+            0 if found.is_empty() => problems.push(format!(
                 "missing: {} on {} ({}:{}/{:?})",
                 planted.id, planted.role, host, planted.port, planted.transport
             )),
-            (1, 1) => {}
-            (_, 0) => problems.push(format!(
+            0 => problems.push(format!(
                 "{}: expected on {} ({host}:{}), found on {}",
                 planted.id,
                 planted.role,
                 planted.port,
                 where_found.join(", ")
             )),
-            (n, _) => problems.push(format!(
-                "{}: found {n} times instead of once: {}",
+            n => problems.push(format!(
+                "{}: found {n} times on {} instead of once: {}",
                 planted.id,
+                planted.role,
                 where_found.join(", ")
             )),
+        }
+    }
+    for finding in &report.findings {
+        let role = lab.role_of(finding.host);
+        let is_planted_id = PLANTED.iter().any(|p| p.id == finding.id);
+        let planted_here = PLANTED.iter().any(|p| p.id == finding.id && p.role == role);
+        let also_true = ALSO_TRUE
+            .iter()
+            .any(|(id, r)| *id == finding.id && *r == role);
+        let clean = role == "hardened" || role == "odd";
+        if is_planted_id && !planted_here && !also_true && !clean {
+            problems.push(format!(
+                "{} found where it is not planted: {}",
+                finding.id,
+                place(lab, finding.host, finding.port, finding.transport)
+            ));
+        }
+    }
+}
+
+/// Issue 16: the SNMP host's SSH was opened with the account its user
+/// table revealed, and no finding names a revealed account beyond the
+/// password one (the listing's findings count, never name).
+pub fn revealed(report: &ProbeReport, lab: &Lab, problems: &mut Vec<String>) {
+    let host = lab.address("snmp");
+    let opened = report
+        .findings
+        .iter()
+        .any(|f| f.id == "password.ssh" && f.host == host && f.evidence.contains(REVEALED_USER));
+    if !opened {
+        problems.push(format!(
+            "password.ssh on snmp ({host}:22) does not name the revealed account {REVEALED_USER}"
+        ));
+    }
+    for finding in &report.findings {
+        let names = ["etatcivil", "Administrateur", "urbanisme"]
+            .iter()
+            .any(|name| finding.evidence.contains(name));
+        if finding.id != "password.ssh" && names {
+            problems.push(format!(
+                "{} names a revealed account: {}",
+                finding.id, finding.evidence
+            ));
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Password trials for the family's login services (Telnet, FTP): at most
 //! `ctx.password_budget` attempts per account, `ctx.trial_pause` apart,
-//! `ctx.accounts_at_once` accounts at a time (see [`crate::trials`]),
+//! `ctx.accounts_at_once` accounts at a time (see [`crate::trials`]), the
+//! accounts the host revealed first (`Context::login_candidates`),
 //! stopping at the first success or as soon as the service stops
 //! answering. Never run when `ctx.try_passwords` is off. The password
 //! that worked is never returned.
@@ -30,7 +31,8 @@ where
         return None;
     }
     let attempt = &attempt;
-    let accounts = by_account(&ctx.credentials, ctx.password_budget);
+    let credentials = ctx.login_candidates().await;
+    let accounts = by_account(&credentials, ctx.password_budget);
     let end = across_accounts(
         accounts,
         ctx.accounts_at_once,

@@ -310,3 +310,18 @@ async fn garbage_and_silence_give_nothing_and_no_panic() {
         }
     }
 }
+
+/// A closed SNMP port (the host answers ICMP port unreachable) ends the
+/// examination at once: no community is tried on it, and the host's login
+/// services do not wait for it (issue 16).
+#[tokio::test]
+async fn a_closed_snmp_port_ends_at_once() {
+    let closed = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let ctx = context(5, &[("admin", "admin")]);
+    let started = std::time::Instant::now();
+    let result = bounded(infra::run(Protocol::Snmp, &udp(port), &ctx)).await;
+    assert!(result.is_none());
+    assert!(started.elapsed() < ctx.timeout, "{:?}", started.elapsed());
+}

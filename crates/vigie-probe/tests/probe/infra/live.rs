@@ -147,15 +147,17 @@ fn snmpd(config: &str) -> (Service, u16) {
     (service, port)
 }
 
-/// snmpd binds its UDP port asynchronously: ask until it answers.
+/// snmpd binds its UDP port asynchronously: ask until it answers (a port
+/// not bound yet is closed, and a closed port is given up at once).
 async fn snmp_until_answer(
     port: u16,
     ctx: &vigie_probe::target::Context,
 ) -> vigie_probe::target::PortResult {
-    for _ in 0..30 {
+    for _ in 0..50 {
         if let Some(result) = infra::run(Protocol::Snmp, &udp(port), ctx).await {
             return result;
         }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     panic!("snmpd never answered");
 }
@@ -197,6 +199,51 @@ async fn snmpd_with_a_commune_word_is_found() {
             .evidence
             .contains("plougastel")
     );
+}
+
+/// The `override` lines that make snmpd serve a Windows user table
+/// (svUserName, 1.3.6.1.4.1.77.1.2.25.1.1, each row indexed by its name),
+/// as a Windows server's SNMP service does.
+pub fn windows_user_table(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|name| {
+            let index: Vec<String> = name.bytes().map(|b| b.to_string()).collect();
+            format!(
+                "override .1.3.6.1.4.1.77.1.2.25.1.1.{}.{} octet_str \"{name}\"\n",
+                name.len(),
+                index.join(".")
+            )
+        })
+        .collect()
+}
+
+/// Issue 16: the accounts of the Windows user table reach the host's
+/// board, in the table's order, without the built-in Guest; the finding
+/// counts them and names none.
+#[tokio::test]
+async fn snmpd_serving_a_windows_user_table_reveals_its_accounts() {
+    if !live_ready("snmpd_serving_a_windows_user_table", &["snmpd"]) {
+        return;
+    }
+    let config = format!(
+        "rocommunity public 127.0.0.1\n{}",
+        windows_user_table(&["Administrateur", "Guest", "etatcivil"])
+    );
+    let (_snmpd, port) = snmpd(&config);
+    let mut ctx = context(5, &[]);
+    ctx.timeout = std::time::Duration::from_millis(500);
+    let result = snmp_until_answer(port, &ctx).await;
+    assert_eq!(
+        ids(&result),
+        ["snmp.default_community", "snmp.windows_users"]
+    );
+    let evidence = &finding(&result, "snmp.windows_users").evidence;
+    assert!(evidence.contains("3 comptes"), "{evidence}");
+    assert!(!evidence.contains("etatcivil"), "{evidence}");
+    assert_catalogued(&result, &ctx);
+    // Rows come in OID order: the index is the name's length first.
+    assert_eq!(ctx.revealed.names().await, ["etatcivil", "Administrateur"]);
 }
 
 /// Runs SQL as the postgres superuser over the local socket (peer auth).

@@ -12,7 +12,7 @@ use vigie_probe::protocols::remote::{self, ftp, rdp, smb, telnet, vnc};
 use super::{assert_catalogued, context, finding, ids, target};
 
 /// Binds 127.0.0.1:0 and runs `handle` on each connection.
-async fn serve<F, Fut>(handle: F) -> u16
+pub(super) async fn serve<F, Fut>(handle: F) -> u16
 where
     F: Fn(TcpStream) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = ()> + Send + 'static,

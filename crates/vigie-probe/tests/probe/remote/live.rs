@@ -259,6 +259,42 @@ async fn live_samba_on_the_netbios_port() {
     assert_eq!(ids(&direct), ["smb.signing_not_required", "smb.v1"]);
 }
 
+/// vsftpd on a free loopback port, anonymous read-only (its root holding
+/// `home/NAME` for each of `homes`) and local accounts allowed.
+fn start_vsftpd(dir: &Path, homes: &[&str]) -> (Daemon, u16) {
+    let chmod = |path: &Path| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    };
+    for sub in ["anon", "empty"] {
+        std::fs::create_dir(dir.join(sub)).unwrap();
+        chmod(&dir.join(sub));
+    }
+    chmod(dir);
+    for home in homes {
+        let path = dir.join("anon/home").join(home);
+        std::fs::create_dir_all(&path).unwrap();
+        chmod(&path);
+        chmod(&dir.join("anon/home"));
+    }
+    let port = free_port();
+    let conf = dir.join("vsftpd.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "listen=YES\nlisten_ipv6=NO\nlisten_address=127.0.0.1\nlisten_port={port}\n\
+             background=NO\nanonymous_enable=YES\nanon_root={}\nlocal_enable=YES\n\
+             write_enable=NO\npam_service_name=vsftpd\nsecure_chroot_dir={}\nssl_enable=NO\n\
+             seccomp_sandbox=NO\n",
+            dir.join("anon").display(),
+            dir.join("empty").display()
+        ),
+    )
+    .unwrap();
+    let daemon = Daemon::start("/usr/sbin/vsftpd", &[conf.to_str().unwrap()], [port]);
+    (daemon, port)
+}
+
 #[tokio::test]
 async fn live_vsftpd_anonymous_and_weak_password() {
     if !can_run(
@@ -268,32 +304,8 @@ async fn live_vsftpd_anonymous_and_weak_password() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    for sub in ["anon", "empty"] {
-        std::fs::create_dir(dir.path().join(sub)).unwrap();
-    }
-    let chmod = |path: &Path| {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    };
-    chmod(dir.path());
-    chmod(&dir.path().join("anon"));
-    chmod(&dir.path().join("empty"));
-    let port = free_port();
-    let conf = dir.path().join("vsftpd.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "listen=YES\nlisten_ipv6=NO\nlisten_address=127.0.0.1\nlisten_port={port}\n\
-             background=NO\nanonymous_enable=YES\nanon_root={}\nlocal_enable=YES\n\
-             write_enable=NO\npam_service_name=vsftpd\nsecure_chroot_dir={}\nssl_enable=NO\n\
-             seccomp_sandbox=NO\n",
-            dir.path().join("anon").display(),
-            dir.path().join("empty").display()
-        ),
-    )
-    .unwrap();
     let _account = Account::create("vigieftp", "soleil2024");
-    let daemon = Daemon::start("/usr/sbin/vsftpd", &[conf.to_str().unwrap()], [port]);
+    let (daemon, port) = start_vsftpd(dir.path(), &[]);
     let ctx = context(5, &[("vigieftp", "123456"), ("vigieftp", "soleil2024")]);
     let result = ftp::examine(&target(port), &ctx).await.unwrap();
     drop(daemon);
@@ -307,6 +319,40 @@ async fn live_vsftpd_anonymous_and_weak_password() {
         finding(&result, "password.ftp")
             .evidence
             .contains("vigieftp")
+    );
+    assert_catalogued(&result);
+}
+
+/// Issue 16: an account no candidate names, whose home directory the
+/// anonymous login lists (PASV and NLST through the real vsftpd), is
+/// tried with its likely passwords and found.
+#[tokio::test]
+async fn live_vsftpd_home_directories_reveal_an_account() {
+    if !can_run(
+        "live_vsftpd_home_directories_reveal_an_account",
+        &["/usr/sbin/vsftpd"],
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let _account = Account::create("vigiehome", "azerty");
+    let (daemon, port) = start_vsftpd(dir.path(), &["vigiehome", "Public"]);
+    let ctx = context(5, &[("admin", "admin")]);
+    let result = ftp::examine(&target(port), &ctx).await.unwrap();
+    drop(daemon);
+    assert_eq!(
+        ids(&result),
+        [
+            "ftp.anonymous",
+            "ftp.cleartext",
+            "ftp.home_directories",
+            "password.ftp"
+        ]
+    );
+    assert!(
+        finding(&result, "password.ftp")
+            .evidence
+            .contains("vigiehome")
     );
     assert_catalogued(&result);
 }

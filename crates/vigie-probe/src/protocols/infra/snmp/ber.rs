@@ -1,5 +1,6 @@
 //! The BER subset SNMP v1/v2c messages use (ITU-T X.690; RFC 1157, RFC
-//! 3416): an encoder for a GetRequest and a decoder of the response
+//! 3416): an encoder for a GetRequest or GetNextRequest and a decoder of
+//! the response
 //! (version, community, request id, error status, variable bindings).
 //! Pure, bounded, never panics: lengths are checked against the bytes.
 
@@ -12,6 +13,7 @@ const OID: u8 = 0x06;
 const SEQUENCE: u8 = 0x30;
 /// Context-specific constructed tags of the PDUs (RFC 3416 §3).
 pub const GET_REQUEST: u8 = 0xa0;
+pub const GET_NEXT_REQUEST: u8 = 0xa1;
 pub const GET_RESPONSE: u8 = 0xa2;
 /// More variable bindings than a GetRequest of ours can get back.
 pub const MAX_BINDINGS: usize = 16;
@@ -107,11 +109,25 @@ fn push_base128(out: &mut Vec<u8>, value: u32) {
 
 /// A GetRequest for `oids` (values NULL).
 pub fn get_request(version: i64, community: &[u8], request_id: i64, oids: &[&[u32]]) -> Vec<u8> {
+    request(GET_REQUEST, version, community, request_id, oids)
+}
+
+/// A GetNextRequest: the objects that follow `oids` (RFC 3416 §4.2.2).
+pub fn get_next_request(
+    version: i64,
+    community: &[u8],
+    request_id: i64,
+    oids: &[&[u32]],
+) -> Vec<u8> {
+    request(GET_NEXT_REQUEST, version, community, request_id, oids)
+}
+
+fn request(pdu: u8, version: i64, community: &[u8], request_id: i64, oids: &[&[u32]]) -> Vec<u8> {
     let bindings: Vec<u8> = oids
         .iter()
         .flat_map(|o| tlv(SEQUENCE, &[oid(o), tlv(NULL, &[])].concat()))
         .collect();
-    let pdu = [
+    let pdu_content = [
         integer(request_id),
         integer(0),
         integer(0),
@@ -121,7 +137,7 @@ pub fn get_request(version: i64, community: &[u8], request_id: i64, oids: &[&[u3
     let message = [
         integer(version),
         tlv(OCTET_STRING, community),
-        tlv(GET_REQUEST, &pdu),
+        tlv(pdu, &pdu_content),
     ]
     .concat();
     tlv(SEQUENCE, &message)

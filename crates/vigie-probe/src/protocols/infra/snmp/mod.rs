@@ -1,10 +1,16 @@
 //! SNMP v1/v2c: a GetRequest for sysDescr, sysObjectID and sysName with
 //! the community `public` (`snmp.default_community` when it answers), then
-//! other dictionary communities within the budget (`snmp.weak_community`).
+//! other dictionary communities within the budget (`snmp.weak_community`;
+//! none when the host answers that no agent listens).
 //! The answer names the product (from the sysObjectID enterprise number)
-//! and the host. Only GetRequests: never a SetRequest, never a walk.
+//! and the host; with the community that answered, the Windows user table
+//! is read ([`users`]: its names go to the host's password trials, their
+//! count to `snmp.windows_users`). Only GetRequests and, in that one
+//! table, bounded GetNextRequests: never a SetRequest, never a walk of the
+//! MIB.
 
 pub mod ber;
+pub mod users;
 
 use std::time::Duration;
 
@@ -59,7 +65,22 @@ pub fn communities(ctx: &Context) -> Vec<String> {
 }
 
 pub async fn examine(target: &Target, ctx: &Context) -> Option<PortResult> {
-    let mut answer = ask(target, ctx, DEFAULT_COMMUNITY).await;
+    let examined = examine_agent(target, ctx).await;
+    // The host's login services wait for this port's report: settled even
+    // when nothing answered (users::read reports what it read).
+    ctx.revealed.settle(target);
+    examined
+}
+
+async fn examine_agent(target: &Target, ctx: &Context) -> Option<PortResult> {
+    let mut community = DEFAULT_COMMUNITY.to_owned();
+    let mut answer = match ask(target, ctx, &community).await {
+        Ok(response) => Some(response),
+        // No agent listens: no community to try (and the host's login
+        // services need not wait for this port).
+        Err(NoAnswer::Closed) => return None,
+        Err(NoAnswer::Silent) => None,
+    };
     let mut finding = answer.as_ref().map(|response| {
         let evidence = format!(
             "la communauté « public » répond (sysDescr : {})",
@@ -73,14 +94,17 @@ pub async fn examine(target: &Target, ctx: &Context) -> Option<PortResult> {
             passwords: communities(ctx),
         }];
         let mut trials = trials::Trials::new(ctx, &candidates);
-        let mut found = None;
-        while let Some((_, community)) = trials.next().await {
-            found = ask(target, ctx, &community).await;
-            if found.is_some() {
-                break;
+        while let Some((_, tried)) = trials.next().await {
+            match ask(target, ctx, &tried).await {
+                Ok(response) => {
+                    answer = Some(response);
+                    community = tried;
+                    break;
+                }
+                Err(NoAnswer::Closed) => break,
+                Err(NoAnswer::Silent) => {}
             }
         }
-        answer = found;
         finding = answer.as_ref().map(|_| {
             let evidence = "une communauté SNMP triviale (issue du dictionnaire) répond en lecture";
             catalog::finding("snmp.weak_community", target, evidence)
@@ -109,6 +133,9 @@ pub async fn examine(target: &Target, ctx: &Context) -> Option<PortResult> {
         }
     }
     result.findings.extend(finding);
+    result
+        .findings
+        .extend(users::read(target, ctx, &community, response.version).await);
     Some(result)
 }
 
@@ -119,10 +146,40 @@ fn descr(response: &Response) -> Option<String> {
     }
 }
 
+/// Why an exchange got no answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NoAnswer {
+    /// Nothing in time: a wrong community, a filtered port, a lost datagram.
+    Silent,
+    /// The host said no agent listens (ICMP port unreachable, seen by the
+    /// connected socket as a refusal).
+    Closed,
+}
+
+impl From<std::io::Error> for NoAnswer {
+    fn from(error: std::io::Error) -> NoAnswer {
+        match error.kind() {
+            std::io::ErrorKind::ConnectionRefused => NoAnswer::Closed,
+            _ => NoAnswer::Silent,
+        }
+    }
+}
+
 /// Sends the GetRequest as v2c and v1 at once (old printers speak only
 /// v1) and waits for the first matching answer; a wrong community is
 /// usually answered with silence.
-async fn ask(target: &Target, ctx: &Context, community: &str) -> Option<Response> {
+async fn ask(target: &Target, ctx: &Context, community: &str) -> Result<Response, NoAnswer> {
+    let socket = socket(target).await.ok_or(NoAnswer::Silent)?;
+    let id = request_id();
+    let oids = [SYS_DESCR, SYS_OBJECT_ID, SYS_NAME];
+    let requests = [(1, id), (0, id + 1)].map(|(version, request_id)| {
+        ber::get_request(version, community.as_bytes(), request_id, &oids)
+    });
+    exchange(&socket, &requests, &[id, id + 1], community, ctx.timeout).await
+}
+
+/// A UDP socket connected to the target (and only to it).
+async fn socket(target: &Target) -> Option<UdpSocket> {
     let local = if target.addr.is_ipv4() {
         "0.0.0.0:0"
     } else {
@@ -130,25 +187,38 @@ async fn ask(target: &Target, ctx: &Context, community: &str) -> Option<Response
     };
     let socket = UdpSocket::bind(local).await.ok()?;
     socket.connect(target.socket()).await.ok()?;
-    let id = i64::from(u32::from_be_bytes(random::<4>()) >> 2);
-    let oids = [SYS_DESCR, SYS_OBJECT_ID, SYS_NAME];
-    for (version, request_id) in [(1, id), (0, id + 1)] {
-        let request = ber::get_request(version, community.as_bytes(), request_id, &oids);
-        socket.send(&request).await.ok()?;
+    Some(socket)
+}
+
+/// A fresh request id: positive, well inside SNMP's 32-bit integer.
+fn request_id() -> i64 {
+    i64::from(u32::from_be_bytes(random::<4>()) >> 2)
+}
+
+/// Sends `requests` and waits up to `wait` for a GetResponse to one of
+/// `ids` in `community`; anything else received meanwhile is ignored.
+async fn exchange(
+    socket: &UdpSocket,
+    requests: &[Vec<u8>],
+    ids: &[i64],
+    community: &str,
+    wait: Duration,
+) -> Result<Response, NoAnswer> {
+    for request in requests {
+        socket.send(request).await?;
     }
-    let deadline = Instant::now() + ctx.timeout.max(Duration::from_millis(1));
+    let deadline = Instant::now() + wait.max(Duration::from_millis(1));
     let mut buffer = vec![0u8; MAX_REPLY];
     loop {
         let length = timeout_at(deadline, socket.recv(&mut buffer))
             .await
-            .ok()?
-            .ok()?;
+            .map_err(|_| NoAnswer::Silent)??;
         let Ok(response) = ber::parse(buffer.get(..length).unwrap_or_default()) else {
             continue;
         };
-        let ours = response.request_id == id || response.request_id == id + 1;
+        let ours = ids.contains(&response.request_id);
         if ours && response.pdu == ber::GET_RESPONSE && response.community == community.as_bytes() {
-            return Some(response);
+            return Ok(response);
         }
     }
 }

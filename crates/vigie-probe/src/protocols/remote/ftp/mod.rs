@@ -1,10 +1,14 @@
 //! FTP (RFC 959): identifies the server from its `220` greeting, asks
 //! `FEAT` whether it offers `AUTH TLS` (RFC 4217), tries the anonymous
-//! login, and trials trivial passwords within the budget.
+//! login and, when it is accepted, reads the names of the home
+//! directories it shows ([`listing`]); then trials trivial passwords
+//! within the budget, the accounts the host revealed first.
 //!
-//! It must not do more than log in: no `LIST`, `RETR`, `STOR` or any
-//! other command after a login; `QUIT` right away.
+//! It must not do more than log in and, anonymously, list names: no
+//! `RETR`, `STOR` or any other command; after a trial login, `QUIT`
+//! right away.
 
+pub mod listing;
 mod reply;
 
 pub use reply::{MAX_REPLY_LEN, Reply, parse_reply, product};
@@ -79,15 +83,31 @@ pub async fn examine(target: &Target, ctx: &Context) -> Option<PortResult> {
             .findings
             .push(catalog::finding("ftp.cleartext", target, evidence));
     }
+    let mut homes = Vec::new();
     if anonymous_accepted(&mut conn).await {
         result.findings.push(catalog::finding(
             "ftp.anonymous",
             target,
             "connexion anonyme acceptée (USER anonymous, code 230)",
         ));
+        homes = listing::home_directories(&mut conn, target).await;
     }
     let _ = command(&mut conn, "QUIT").await;
     drop(conn);
+    if !homes.is_empty() {
+        let count = match homes.len() {
+            1 => "1 dossier".to_owned(),
+            n => format!("{n} dossiers"),
+        };
+        result.findings.push(catalog::finding(
+            "ftp.home_directories",
+            target,
+            format!("la connexion anonyme liste les dossiers personnels : {count}"),
+        ));
+    }
+    // Reported before this port's own trials, which wait for the host's
+    // other revealing ports.
+    ctx.revealed.report(target, &listing::accounts(&homes));
 
     let trial_ctx = without_anonymous(ctx);
     let found = trials::first_accepted(&trial_ctx, |user, password| async move {

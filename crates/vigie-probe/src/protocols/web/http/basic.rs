@@ -1,7 +1,8 @@
 //! Trivial passwords on a page protected by HTTP basic authentication
 //! (RFC 7617): the same `GET` with an `Authorization` field, at most
 //! `ctx.password_budget` passwords per account, `ctx.trial_pause` apart,
-//! `ctx.accounts_at_once` accounts at a time, stopping at the first
+//! `ctx.accounts_at_once` accounts at a time, the accounts the host
+//! revealed first (`Context::login_candidates`), stopping at the first
 //! success. Only `GET`: nothing is ever changed.
 
 use base64::Engine;
@@ -23,7 +24,8 @@ pub async fn try_passwords(
     if !ctx.try_passwords {
         return None;
     }
-    let accounts = by_account(&ctx.credentials, ctx.password_budget);
+    let credentials = ctx.login_candidates().await;
+    let accounts = by_account(&credentials, ctx.password_budget);
     let end = across_accounts(
         accounts,
         ctx.accounts_at_once,

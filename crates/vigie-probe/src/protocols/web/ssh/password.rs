@@ -1,8 +1,9 @@
 //! Password trials over SSH (RFC 4252 §8) with the russh client: key
 //! exchange, `none` to learn whether the server takes passwords, then at
 //! most `ctx.password_budget` passwords per account, `ctx.trial_pause`
-//! apart, `ctx.accounts_at_once` accounts at a time, stopping at the first
-//! success. It never opens a channel, so
+//! apart, `ctx.accounts_at_once` accounts at a time, the accounts the
+//! host revealed first (`Context::login_candidates`), stopping at the
+//! first success. It never opens a channel, so
 //! nothing ever runs on the server; on success it disconnects at once.
 //!
 //! OpenSSH refuses a change of user name on one connection and cuts it at
@@ -48,7 +49,8 @@ pub async fn try_passwords(target: &Target, ctx: &Context) -> Outcome {
     if !ctx.try_passwords {
         return Outcome::NotTried;
     }
-    let accounts = by_account(&ctx.credentials, ctx.password_budget);
+    let credentials = ctx.login_candidates().await;
+    let accounts = by_account(&credentials, ctx.password_budget);
     let end = across_accounts(accounts, ctx.accounts_at_once, |user, passwords| {
         try_account(target, ctx, user, passwords)
     })
