@@ -69,18 +69,13 @@ pub(super) async fn changes(
 async fn snapshot(state: &AppState) -> Result<Update, sqlx::Error> {
     let cursor = store::last_seq(&state.db).await?;
     let now = now_ms();
-    let changes = store::active(&state.db)
+    let changes = store::listed(&state.db, now)
         .await?
         .into_iter()
-        .filter(|e| e.pinned == 1 || e.expires_at > now)
         .take(MAX_ENTRIES)
-        .filter_map(|e| {
-            let ip = e.address.parse().ok()?;
-            let until = if e.pinned == 1 {
-                0
-            } else {
-                seconds(e.expires_at)
-            };
+        .filter_map(|(address, pinned, expires_at)| {
+            let ip = address.parse().ok()?;
+            let until = if pinned == 1 { 0 } else { seconds(expires_at) };
             Some(Change::Add { ip, until })
         })
         .collect();

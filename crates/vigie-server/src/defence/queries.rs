@@ -102,6 +102,19 @@ pub async fn active(db: &Db) -> Result<Vec<Entry>, sqlx::Error> {
     .await
 }
 
+/// What a box needs of the entries listed at `now`: (address, pinned,
+/// end), without their reasons (up to 50 sightings each, which the
+/// whole list's answer to a box would otherwise read for nothing).
+pub async fn listed(db: &Db, now: i64) -> Result<Vec<(String, i64, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT address, pinned, expires_at FROM defence_entries
+         WHERE active = 1 AND (pinned = 1 OR expires_at > $1) ORDER BY listed_at, address",
+    )
+    .bind(now)
+    .fetch_all(db.read())
+    .await
+}
+
 /// The last `limit` changes, newest first.
 pub async fn history(db: &Db, limit: i64) -> Result<Vec<ChangeRow>, sqlx::Error> {
     sqlx::query_as(
