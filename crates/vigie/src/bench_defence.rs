@@ -140,7 +140,7 @@ async fn bench(args: &DefenceArgs, url: &str, backend: &str) -> anyhow::Result<E
         "\n2. la livraison : le serveur sur la boucle locale, {} connexions HTTP/1.1 gardées ouvertes, {} s par phase, chaque requête avec le jeton d'un autre boîtier",
         args.connections, args.seconds
     );
-    let delivered = delivery::measure(&db, tokens, &plan).await?;
+    let delivered = delivery::measure(url, &db, tokens, &plan).await?;
     let sound = print_delivery(&delivered, args.boxes);
     print_bytes(&delivered, &computed, scale);
 

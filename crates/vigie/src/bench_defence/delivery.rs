@@ -82,13 +82,19 @@ pub struct Measure {
     pub heartbeat: Phase,
 }
 
-pub async fn measure(db: &Db, tokens: Vec<String>, plan: &Plan) -> anyhow::Result<Measure> {
+/// The phases against a server on database `url`, which `db` is too.
+pub async fn measure(
+    url: &str,
+    db: &Db,
+    tokens: Vec<String>,
+    plan: &Plan,
+) -> anyhow::Result<Measure> {
     let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
     let server_at = listener.local_addr()?;
-    let server = Server::start(
-        AppState::new(db.clone(), ServerSettings::default()),
-        listener,
-    )?;
+    // A pool of its own: a PostgreSQL connection opened on the server's
+    // runtime cannot be used once that runtime has stopped.
+    let served = Db::connect(url).await?;
+    let server = Server::start(AppState::new(served, ServerSettings::default()), listener)?;
     let measured = phases(server_at, db, Arc::new(tokens), plan).await;
     server.stop().await;
     measured
