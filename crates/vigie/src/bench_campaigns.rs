@@ -14,7 +14,7 @@
 //! mail or an event is lost or repeated, not when a rate is missed.
 
 pub(crate) mod cpu;
-mod load;
+pub(crate) mod load;
 mod sending;
 mod smtp_sink;
 pub(crate) mod tracking;

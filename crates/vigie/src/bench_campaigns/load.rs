@@ -129,10 +129,7 @@ impl Outcome {
 
     /// The latency at quantile `q` (0 to 1), ms; `latencies` sorted.
     pub fn quantile_ms(&self, q: f64) -> f64 {
-        let index = ((self.latencies.len() as f64 - 1.0) * q).round().max(0.0) as usize;
-        self.latencies
-            .get(index)
-            .map_or(0.0, |&us| f64::from(us) / 1000.0)
+        quantile_ms(&self.latencies, q)
     }
 
     fn merge(&mut self, other: Outcome) {
@@ -305,4 +302,13 @@ async fn open(server: SocketAddr) -> Result<SendRequest<Empty<Bytes>>, ()> {
         .map_err(|_| ())?;
     tokio::spawn(connection);
     Ok(sender)
+}
+
+/// The value at quantile `q` (0 to 1) of latencies in µs, sorted, in ms
+/// (0 when there are none); the defence bench's load uses it too.
+pub fn quantile_ms(sorted_us: &[u32], q: f64) -> f64 {
+    let index = ((sorted_us.len() as f64 - 1.0) * q).round().max(0.0) as usize;
+    sorted_us
+        .get(index)
+        .map_or(0.0, |&us| f64::from(us) / 1000.0)
 }

@@ -92,10 +92,7 @@ impl Outcome {
 
     /// The latency at quantile `q` (0 to 1), ms.
     pub fn quantile_ms(&self, q: f64) -> f64 {
-        let index = ((self.latencies.len() as f64 - 1.0) * q).round().max(0.0) as usize;
-        self.latencies
-            .get(index)
-            .map_or(0.0, |&us| f64::from(us) / 1000.0)
+        crate::bench_campaigns::load::quantile_ms(&self.latencies, q)
     }
 
     fn merge(&mut self, other: Outcome) {
