@@ -103,9 +103,19 @@ scenario_hydra_ssh() {
     SSHD_LOG_BEFORE=$(wc -l <"$WORK/sshd.log")
     cp "$HERE/passwords.txt" "$WORK/hydra-passwords.txt"
     printf '%s\n' "$SSH_PASSWORD" >>"$WORK/hydra-passwords.txt"
+    local rc=0
     in_ns "$NS_ATT" timeout 180 hydra -I -w 4 -l "$SSH_USER" -P "$WORK/hydra-passwords.txt" \
-        -t 4 -o "$WORK/hydra.found" "ssh://$VIC_IP" >"$WORK/hydra.log" 2>&1 ||
-        die "hydra failed: $(tail -5 "$WORK/hydra.log")"
+        -t 4 -o "$WORK/hydra.found" "ssh://$VIC_IP" >"$WORK/hydra.log" 2>&1 || rc=$?
+    # hydra exits non-zero when one of its workers lost a connection, even
+    # after it found the password (seen in CI: "1 valid password found",
+    # then "1 target did not resolve or could not be connected"). The truth
+    # is read from the server's log and the capture, not from hydra's exit
+    # code, so only a run that did not find the password is a failure.
+    if ((rc != 0)); then
+        grep -q ' 1 valid password found' "$WORK/hydra.log" ||
+            die "hydra failed (exit $rc): $(tail -5 "$WORK/hydra.log")"
+        log "  hydra exited $rc after finding the password (a worker lost its connection); kept"
+    fi
 }
 
 measure_hydra_ssh() {
