@@ -34,6 +34,9 @@ pub struct AppState {
     /// The public page's figures (issue 15), computed at most once every
     /// ten minutes: the page is anonymous and reads the whole territory.
     pub public_figures: Arc<crate::risk::public::Cache>,
+    /// The territory list as a box fetches it whole, written once per
+    /// change of the list (issue 16).
+    pub defence_snapshot: Arc<crate::defence::SnapshotCache>,
 }
 
 /// A projected map and the territory revision it was projected from.
@@ -222,6 +225,7 @@ impl AppState {
             map: Arc::default(),
             tracker: Arc::default(),
             public_figures: Arc::default(),
+            defence_snapshot: Arc::default(),
         }
     }
 

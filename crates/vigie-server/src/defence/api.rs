@@ -5,14 +5,19 @@
 //! the token check and one indexed read, and answers `304 Not Modified`
 //! with no body. `since` absent, 0, or older than the oldest change kept
 //! gets the whole list (`snapshot`); so does a box that fell more than
-//! [`MAX_CHANGES`] behind.
+//! [`MAX_CHANGES`] behind. The whole list is written once per change of
+//! the list ([`SnapshotCache`]) and shared by every box that asks for it
+//! until the next change: a fleet asking at once after a reset costs one
+//! read of the list, not one per box.
 //!
 //! What it must not do: answer anything but a sensor's token, or send an
 //! entry that is not listed now in a snapshot.
 
+use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use tokio::sync::Mutex;
 use vigie_core::defence::{Change, Kind, MAX_ENTRIES, Update, write};
 
 use super::queries as store;
@@ -36,8 +41,8 @@ pub(super) async fn changes(
     Query(Since { since }): Query<Since>,
 ) -> Result<Response, ApiError> {
     crate::sensors::ingest::authenticate(&state.db, &headers).await?;
-    let update = if since <= 0 {
-        snapshot(&state).await?
+    let body = if since <= 0 {
+        state.defence_snapshot.get(&state).await?
     } else {
         let rows = store::changes_since(&state.db, since, MAX_CHANGES + 1).await?;
         if rows.is_empty() {
@@ -45,13 +50,13 @@ pub(super) async fn changes(
         }
         let first = store::first_seq(&state.db).await?;
         if rows.len() as i64 > MAX_CHANGES || since.saturating_add(1) < first {
-            snapshot(&state).await?
+            state.defence_snapshot.get(&state).await?
         } else {
-            Update {
+            Bytes::from(write(&Update {
                 kind: Kind::Changes,
                 cursor: rows.last().map_or(since, |r| r.seq),
                 changes: rows.iter().filter_map(change).collect(),
-            }
+            }))
         }
     };
     Ok((
@@ -59,15 +64,42 @@ pub(super) async fn changes(
             (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
             (header::CACHE_CONTROL, "no-cache"),
         ],
-        write(&update),
+        body,
     )
         .into_response())
 }
 
+/// The whole list as last written, with the newest change it includes.
+/// Every replica keeps its own, keyed by the database's newest change, so
+/// all of them answer the same.
+#[derive(Default)]
+pub struct SnapshotCache {
+    written: Mutex<Option<(i64, Bytes)>>,
+}
+
+impl SnapshotCache {
+    /// The whole list, written again only when a change came after the
+    /// copy kept. Boxes that ask while it is being written wait for that
+    /// one writing instead of each starting their own.
+    async fn get(&self, state: &AppState) -> Result<Bytes, sqlx::Error> {
+        let cursor = store::last_seq(&state.db).await?;
+        let mut written = self.written.lock().await;
+        if let Some((kept, body)) = written.as_ref()
+            && *kept == cursor
+        {
+            return Ok(body.clone());
+        }
+        let body = Bytes::from(write(&snapshot(state, cursor).await?));
+        *written = Some((cursor, body.clone()));
+        Ok(body)
+    }
+}
+
 /// Every entry listed now, with the cursor of the newest change read
 /// before them (a change after it is sent again next time: harmless).
-async fn snapshot(state: &AppState) -> Result<Update, sqlx::Error> {
-    let cursor = store::last_seq(&state.db).await?;
+/// An entry whose end passes while the copy is kept is still in it until
+/// the job's next run expires it (a change): its `until` tells the box.
+async fn snapshot(state: &AppState, cursor: i64) -> Result<Update, sqlx::Error> {
     let now = now_ms();
     let changes = store::listed(&state.db, now)
         .await?

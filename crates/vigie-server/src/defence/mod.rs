@@ -4,7 +4,7 @@
 //! An external address that attacked several communes within a window
 //! (`rules`: weights, threshold, stay doubling with each return) enters
 //! the list; the `defence.compute` job of [`crate::jobs`] reads the new
-//! incidents every minute (`store::compute`, bounded per run), and every
+//! incidents every minute (`job::compute`, bounded per run), and every
 //! change is a row of `defence_changes`, both the history the staff read
 //! (`/defense`, `pages`) and what boxes fetch (`api`: only the changes
 //! after their cursor, `304` when there are none).
@@ -16,6 +16,7 @@
 
 mod allowlists;
 mod api;
+pub mod job;
 mod pages;
 pub mod queries;
 pub mod rules;
@@ -25,8 +26,9 @@ use std::time::Duration;
 
 use crate::web::{Access, Routes};
 
+pub use api::SnapshotCache;
+pub use job::{RunSummary, compute};
 pub use rules::DefenceSettings;
-pub use store::{RunSummary, compute};
 
 /// How often the list is computed: a box gets a new entry within this
 /// plus its own polling interval (issue 16 asks for 5 minutes).

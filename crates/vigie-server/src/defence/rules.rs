@@ -39,6 +39,9 @@ pub struct DefenceSettings {
     pub max_days: u32,
     /// The territory's own networks (CIDR): never listed.
     pub home_nets: Vec<IpNet>,
+    /// How long the list's history is kept, in days (a box whose cursor
+    /// is older gets the whole list).
+    pub history_days: u32,
 }
 
 impl Default for DefenceSettings {
@@ -50,6 +53,7 @@ impl Default for DefenceSettings {
             first_hours: 24,
             max_days: 30,
             home_nets: Vec::new(),
+            history_days: 90,
         }
     }
 }
@@ -69,11 +73,18 @@ impl DefenceSettings {
         if self.first_hours == 0 || self.max_days == 0 || self.max_days > 365 {
             return Err("first_hours au moins 1, max_days de 1 à 365".to_owned());
         }
+        if self.history_days == 0 || self.history_days > 3650 {
+            return Err("history_days : de 1 à 3650".to_owned());
+        }
         Ok(())
     }
 
     pub fn window_ms(&self) -> i64 {
         i64::from(self.window_hours) * HOUR_MS
+    }
+
+    pub fn history_ms(&self) -> i64 {
+        i64::from(self.history_days) * 24 * HOUR_MS
     }
 
     /// How long an address stays listed when it enters for the

@@ -11,7 +11,7 @@
 
 use reqwest::StatusCode;
 use vigie_server::db::now_ms;
-use vigie_server::defence::{DefenceSettings, queries, store};
+use vigie_server::defence::{self, DefenceSettings, queries};
 
 use crate::common::{TestServer, enrolled_sensor, incident, post_report};
 
@@ -77,7 +77,7 @@ async fn the_territory_list_follows_its_rules_on_the_database() {
     }
 
     let now = now_ms();
-    let summary = store::compute(&server.db, &DefenceSettings::default(), now)
+    let summary = defence::compute(&server.db, &DefenceSettings::default(), now)
         .await
         .unwrap();
     assert_eq!(summary.listed, 1, "{summary:?}");

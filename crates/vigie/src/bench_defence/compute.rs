@@ -22,13 +22,10 @@ use crate::bench_national::traffic::mix;
 
 /// Rows per INSERT (14 parameters each, under both backends' limits).
 const ROWS_PER_INSERT: usize = 500;
-/// The job's own first read (`defence::store::compute`).
+/// The job's own first read (`defence::job::compute`).
 const READ: &str = "SELECT id, commune, category, source, first_seen, last_seen FROM incidents
      WHERE id > $1 AND direction = 'inbound' AND source IS NOT NULL AND last_seen >= $2
      ORDER BY id LIMIT $3";
-/// What the job reads behind its cursor and at most per run
-/// (`defence::store`'s `MARGIN` and `BATCH`).
-const MARGIN: i64 = 1_000;
 
 /// The registered boxes: (sensor id, commune) by index.
 pub type Boxes = Vec<(String, String)>;
@@ -101,9 +98,9 @@ pub async fn replay(
 
         let start = Instant::now();
         let rows: Vec<(i64, String, String, Option<String>, i64, i64)> = sqlx::query_as(READ)
-            .bind((cursor - MARGIN).max(0))
+            .bind((cursor - defence::job::MARGIN).max(0))
             .bind(now - settings.window_ms())
-            .bind(defence::store::BATCH + MARGIN)
+            .bind(defence::job::BATCH + defence::job::MARGIN)
             .fetch_all(db.read())
             .await?;
         measure.reference += start.elapsed();

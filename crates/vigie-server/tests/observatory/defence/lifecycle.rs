@@ -2,7 +2,10 @@
 //! stay and the boxes are told; a return after expiry stays twice as long;
 //! a pinned entry does not expire and is sent until 0, and unpinning gives
 //! it an end again; an address the staff removed is not listed again from
-//! the sightings it was listed on.
+//! the sightings it was listed on; an entry lives its stay after the last
+//! attack seen, however often the job reads that attack again; old
+//! sightings and old history are pruned, and a box behind the history
+//! kept gets the whole list.
 //!
 //! Time is the job's `now` and the incidents' own dates: the job is run
 //! days ahead, or attacks are posted dated days ago, never slept for.
@@ -11,7 +14,7 @@ use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
 use vigie_core::defence::{Change, Kind, Update, parse};
 use vigie_server::db::now_ms;
-use vigie_server::defence::{DefenceSettings, queries, store};
+use vigie_server::defence::{self, DefenceSettings, queries, store};
 
 use super::fetch;
 use crate::common::{TestServer, enrolled_sensor, incident, post_report};
@@ -57,8 +60,19 @@ impl Territory {
     }
 
     /// Runs the list's job as if it were `now` (Unix ms).
-    async fn run(&self, now: i64) -> store::RunSummary {
-        store::compute(&self.server.db, &DefenceSettings::default(), now)
+    async fn run(&self, now: i64) -> defence::RunSummary {
+        self.run_with(&DefenceSettings::default(), now).await
+    }
+
+    async fn run_with(&self, settings: &DefenceSettings, now: i64) -> defence::RunSummary {
+        defence::compute(&self.server.db, settings, now)
+            .await
+            .unwrap()
+    }
+
+    async fn count(&self, table: &str) -> i64 {
+        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(self.server.db.read())
             .await
             .unwrap()
     }
@@ -253,6 +267,8 @@ async fn an_address_the_staff_removed_is_not_listed_again_from_old_sightings() {
         assert_eq!(territory.entry().await.unwrap().active, 0);
     }
     assert_eq!(territory.last_change().await.cause, "retirée");
+    // The whole list a box fetches no longer holds it.
+    assert!(territory.poll(0).await.changes.is_empty());
 
     // New attacks after the removal list it again, as a return.
     territory.attack(at_ms(now + 40 * 60 * 1000)).await;
@@ -260,4 +276,81 @@ async fn an_address_the_staff_removed_is_not_listed_again_from_old_sightings() {
     let entry = territory.entry().await.unwrap();
     assert_eq!((entry.active, entry.strikes), (1, 2));
     assert_eq!(territory.last_change().await.cause, "réinscrite");
+}
+
+#[tokio::test]
+async fn an_entry_lives_its_stay_after_the_last_attack_not_after_the_last_run() {
+    let mut territory = Territory::start().await;
+    let attacked = now_ms() - 40 * HOUR_MS;
+    territory.attack(at_ms(attacked)).await;
+    let listed_at = attacked + 10 * 60 * 1000;
+    assert_eq!(territory.run(listed_at).await.listed, 1);
+    let end = territory.entry().await.unwrap().expires_at;
+    assert_eq!(end, listed_at + DAY_MS);
+
+    // The job runs all day and reads the same incidents again behind its
+    // cursor: nothing new, so the end does not move.
+    for hour in 1..24 {
+        let run = territory.run(listed_at + hour * HOUR_MS).await;
+        assert_eq!((run.listed, run.refreshed), (0, 0), "hour {hour}: {run:?}");
+    }
+    assert_eq!(territory.entry().await.unwrap().expires_at, end);
+    let run = territory.run(end + 60_000).await;
+    assert_eq!(run.expired, 1);
+
+    // A new attack while listed moves the end to a stay after it.
+    let mut territory = Territory::start().await;
+    territory.attack(at_ms(attacked)).await;
+    assert_eq!(territory.run(listed_at).await.listed, 1);
+    let again = attacked + 5 * HOUR_MS;
+    territory.attack(at_ms(again)).await;
+    let run = territory.run(again + 60_000).await;
+    assert_eq!(run.refreshed, 1, "{run:?}");
+    let entry = territory.entry().await.unwrap();
+    assert_eq!(entry.expires_at, again + DAY_MS);
+    let change = territory.last_change().await;
+    assert_eq!(
+        (change.cause.as_str(), change.expires_at),
+        ("prolongée", again + DAY_MS)
+    );
+}
+
+#[tokio::test]
+async fn old_sightings_and_history_are_pruned_and_a_box_behind_gets_the_whole_list() {
+    let mut territory = Territory::start().await;
+    let settings = DefenceSettings {
+        history_days: 1,
+        ..DefenceSettings::default()
+    };
+    let now = now_ms();
+    territory.attack(at_ms(now - 10 * 60 * 1000)).await;
+    assert_eq!(territory.run_with(&settings, now).await.listed, 1);
+    let held = territory.poll(0).await.cursor;
+    assert_eq!(territory.count("defence_sightings").await, 3);
+    // The staff pin it and unpin it: two changes that box has not seen.
+    let db = territory.server.db.clone();
+    for (pinned, at) in [(true, now + 1_000), (false, now + 2_000)] {
+        assert!(
+            queries::pin(&db, &settings, SOURCE, pinned, "admin@loire.fr", at)
+                .await
+                .unwrap()
+        );
+    }
+
+    // Three days later: expired, its sightings out of the window, and the
+    // listing's change older than the day of history kept.
+    let later = now + 3 * DAY_MS;
+    assert_eq!(territory.run_with(&settings, later).await.expired, 1);
+    assert_eq!(territory.count("defence_sightings").await, 0);
+    let history = queries::history(&territory.server.db, 10).await.unwrap();
+    assert_eq!(history.len(), 1, "{history:?}");
+    assert_eq!(history[0].cause, "expirée");
+
+    // A box that held the list before the history kept (the pin and the
+    // unpin are gone) gets the whole list (empty now), not the removal
+    // alone.
+    let update = territory.poll(held).await;
+    assert_eq!(update.kind, Kind::Snapshot);
+    assert!(update.changes.is_empty(), "{update:?}");
+    assert_eq!(update.cursor, history[0].seq);
 }

@@ -1,0 +1,382 @@
+//! The `defence.compute` job: reads the incidents stored since its last
+//! run into sightings, lists and refreshes the addresses that qualify,
+//! expires those whose time is up, and prunes what the window and the
+//! history no longer need.
+//!
+//! Bounded work: a run reads at most [`BATCH`] new incidents (plus a
+//! margin read again, so that a PostgreSQL transaction committed late is
+//! not missed), folds them per (address, commune, category) and writes
+//! them in transactions of at most [`ROWS_PER_TX`] statements; it looks
+//! again only at the addresses whose sightings those writes changed, and
+//! prunes at most [`PRUNE_CHUNK`] old sightings and old changes. So a
+//! quiet minute costs a read and a few no-op upserts, and SQLite's single
+//! writer is never held long enough to make the sensors' ingest wait out
+//! its busy timeout.
+//!
+//! What it must not do: list an address [`DefenceSettings::may_list`]
+//! refuses, allowlisted (the territory's allowlists, or the allowlists of
+//! the commune whose incident it is) or marked legitimate; change an entry
+//! without writing its change; list again, on the incidents read again
+//! behind the cursor, an address that expired or that the staff took off;
+//! prolong an entry on anything but newer evidence (an entry lives its
+//! stay after the last attack seen, not after the last run).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+use sqlx::{Any, Transaction};
+
+use super::allowlists::Allowlists;
+use super::rules::{self, DefenceSettings, Sighting};
+use super::store::{Entry, category, record};
+use crate::db::Db;
+
+/// Most new incidents read by one run.
+pub const BATCH: i64 = 20_000;
+/// Incidents read again behind the cursor.
+pub const MARGIN: i64 = 1_000;
+/// Most statements in one write transaction.
+const ROWS_PER_TX: usize = 2_000;
+/// Most old sightings, and most old changes, deleted by one run.
+const PRUNE_CHUNK: i64 = 50_000;
+/// Most sightings kept in an entry's reason.
+const MAX_REASONS: usize = 50;
+/// An active entry's end is moved (and a change written) only when new
+/// evidence pushes it this much further.
+const REFRESH_STEP_MS: i64 = 3600 * 1000;
+
+/// What one run did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunSummary {
+    /// Incidents read (the margin included).
+    pub incidents: usize,
+    pub listed: usize,
+    pub refreshed: usize,
+    pub expired: usize,
+}
+
+#[derive(sqlx::FromRow)]
+struct IncidentRow {
+    id: i64,
+    commune: String,
+    category: String,
+    source: Option<String>,
+    first_seen: i64,
+    last_seen: i64,
+}
+
+/// (address, commune, category) → (first seen, last seen).
+type Folded = BTreeMap<(String, String, String), (i64, i64)>;
+
+/// Reads the incidents stored since the last run, lists the addresses
+/// that now qualify, expires those whose time is up.
+pub async fn compute(
+    db: &Db,
+    settings: &DefenceSettings,
+    now: i64,
+) -> Result<RunSummary, sqlx::Error> {
+    let mut summary = RunSummary::default();
+    let cursor: i64 = sqlx::query_scalar("SELECT last_incident FROM defence_state WHERE id = 1")
+        .fetch_one(&db.pool)
+        .await?;
+    let since = now.saturating_sub(settings.window_ms());
+    let rows: Vec<IncidentRow> = sqlx::query_as(
+        "SELECT id, commune, category, source, first_seen, last_seen FROM incidents
+         WHERE id > $1 AND direction = 'inbound' AND source IS NOT NULL AND last_seen >= $2
+         ORDER BY id LIMIT $3",
+    )
+    .bind(cursor.saturating_sub(MARGIN).max(0))
+    .bind(since)
+    .bind(BATCH + MARGIN)
+    .fetch_all(db.read())
+    .await?;
+    summary.incidents = rows.len();
+    let folded = fold(db, settings, &rows).await?;
+    let touched = write_sightings(db, &folded).await?;
+    let touched: Vec<&String> = touched.iter().collect();
+    for chunk in touched.chunks(ROWS_PER_TX / 4) {
+        let mut tx = db.pool.begin().await?;
+        for address in chunk {
+            match consider(&mut tx, settings, address, now).await? {
+                Some(true) => summary.listed += 1,
+                Some(false) => summary.refreshed += 1,
+                None => {}
+            }
+        }
+        tx.commit().await?;
+    }
+    summary.expired = expire(db, now).await?;
+    prune(db, settings, now).await?;
+    if let Some(last) = rows
+        .iter()
+        .map(|r| r.id)
+        .max()
+        .filter(|last| *last > cursor)
+    {
+        sqlx::query("UPDATE defence_state SET last_incident = $1 WHERE id = 1")
+            .bind(last)
+            .execute(&db.pool)
+            .await?;
+    }
+    Ok(summary)
+}
+
+/// The incidents that are evidence, folded per address, commune and
+/// category.
+async fn fold(
+    db: &Db,
+    settings: &DefenceSettings,
+    rows: &[IncidentRow],
+) -> Result<Folded, sqlx::Error> {
+    let allow = Allowlists::load(db).await?;
+    let legitimate: BTreeSet<String> =
+        sqlx::query_scalar::<_, String>("SELECT address FROM defence_legitimate")
+            .fetch_all(db.read())
+            .await?
+            .into_iter()
+            .collect();
+    let mut folded = Folded::new();
+    for row in rows {
+        let Some(ip) = row.source.as_deref().and_then(|s| s.parse::<IpAddr>().ok()) else {
+            continue;
+        };
+        let ip = ip.to_canonical();
+        let Some(kind) = category(&row.category) else {
+            continue;
+        };
+        let address = ip.to_string();
+        if settings.weight(kind) <= 0.0
+            || !settings.may_list(ip)
+            || allow.covers(&row.commune, ip)
+            || legitimate.contains(&address)
+        {
+            continue;
+        }
+        let slot = folded
+            .entry((address, row.commune.clone(), row.category.clone()))
+            .or_insert((row.first_seen, row.last_seen));
+        slot.0 = slot.0.min(row.first_seen);
+        slot.1 = slot.1.max(row.last_seen);
+    }
+    Ok(folded)
+}
+
+/// Upserts the sightings; the addresses whose sightings changed (a new
+/// one, or one seen earlier or later than stored). The margin read again
+/// changes nothing, so it touches nothing.
+async fn write_sightings(db: &Db, folded: &Folded) -> Result<BTreeSet<String>, sqlx::Error> {
+    let mut touched = BTreeSet::new();
+    let items: Vec<_> = folded.iter().collect();
+    for chunk in items.chunks(ROWS_PER_TX) {
+        let mut tx = db.pool.begin().await?;
+        for ((address, commune, kind), (first_seen, last_seen)) in chunk {
+            let done = sqlx::query(
+                "INSERT INTO defence_sightings (address, commune, category, first_seen, last_seen)
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (address, commune, category) DO UPDATE SET
+                     first_seen = CASE WHEN excluded.first_seen < defence_sightings.first_seen
+                         THEN excluded.first_seen ELSE defence_sightings.first_seen END,
+                     last_seen = CASE WHEN excluded.last_seen > defence_sightings.last_seen
+                         THEN excluded.last_seen ELSE defence_sightings.last_seen END
+                 WHERE excluded.first_seen < defence_sightings.first_seen
+                    OR excluded.last_seen > defence_sightings.last_seen",
+            )
+            .bind(address)
+            .bind(commune)
+            .bind(kind)
+            .bind(first_seen)
+            .bind(last_seen)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() > 0 {
+                touched.insert(address.clone());
+            }
+        }
+        tx.commit().await?;
+    }
+    Ok(touched)
+}
+
+/// Lists or refreshes `address` if its sightings qualify: `Some(true)`
+/// when it entered the list, `Some(false)` when its end moved.
+async fn consider(
+    tx: &mut Transaction<'_, Any>,
+    settings: &DefenceSettings,
+    address: &str,
+    now: i64,
+) -> Result<Option<bool>, sqlx::Error> {
+    let sightings = sightings_of(tx, address, now.saturating_sub(settings.window_ms())).await?;
+    if !rules::qualifies(settings, &sightings, now) {
+        return Ok(None);
+    }
+    let entry: Option<Entry> = sqlx::query_as(
+        "SELECT address, active, pinned, strikes, listed_at, expires_at, reason
+         FROM defence_entries WHERE address = $1",
+    )
+    .bind(address)
+    .fetch_optional(&mut **tx)
+    .await?;
+    // An address off the list (expired, or taken off by the staff, whose
+    // sightings were forgotten) comes back only on what was seen after
+    // it left (`expires_at` is then when it left): the incidents read
+    // again behind the cursor are not new evidence.
+    let sightings = match &entry {
+        Some(entry) if entry.active == 0 => {
+            let evidence: Vec<Sighting> = sightings
+                .into_iter()
+                .filter(|s| s.last_seen > entry.expires_at)
+                .collect();
+            if !rules::qualifies(settings, &evidence, now) {
+                return Ok(None);
+            }
+            evidence
+        }
+        _ => sightings,
+    };
+    let reason = reason_json(&sightings);
+    match entry {
+        Some(entry) if entry.active == 1 => {
+            // The stay runs from the newest attack seen (never from the
+            // future a box's clock may claim), so reading old incidents
+            // again, run after run, does not keep an address listed.
+            let newest = sightings
+                .iter()
+                .map(|s| s.last_seen)
+                .max()
+                .unwrap_or(entry.listed_at)
+                .min(now);
+            let end = newest.saturating_add(settings.stay_ms(entry.strikes));
+            if entry.pinned == 1 || end < entry.expires_at.saturating_add(REFRESH_STEP_MS) {
+                return Ok(None);
+            }
+            sqlx::query(
+                "UPDATE defence_entries SET expires_at = $1, reason = $2 WHERE address = $3",
+            )
+            .bind(end)
+            .bind(&reason)
+            .bind(address)
+            .execute(&mut **tx)
+            .await?;
+            record(tx, address, "add", end, now, "prolongée", None).await?;
+            Ok(Some(false))
+        }
+        previous => {
+            let strikes = previous.map_or(0, |e| e.strikes).saturating_add(1);
+            let end = now.saturating_add(settings.stay_ms(strikes));
+            sqlx::query(
+                "INSERT INTO defence_entries
+                     (address, active, pinned, strikes, listed_at, expires_at, reason)
+                 VALUES ($1, 1, 0, $2, $3, $4, $5)
+                 ON CONFLICT (address) DO UPDATE SET active = 1, pinned = 0,
+                     strikes = excluded.strikes, listed_at = excluded.listed_at,
+                     expires_at = excluded.expires_at, reason = excluded.reason",
+            )
+            .bind(address)
+            .bind(strikes)
+            .bind(now)
+            .bind(end)
+            .bind(&reason)
+            .execute(&mut **tx)
+            .await?;
+            let cause = if strikes == 1 {
+                "inscrite"
+            } else {
+                "réinscrite"
+            };
+            record(tx, address, "add", end, now, cause, None).await?;
+            Ok(Some(true))
+        }
+    }
+}
+
+/// Takes every entry whose time is up off the list, each with its change,
+/// in one transaction.
+async fn expire(db: &Db, now: i64) -> Result<usize, sqlx::Error> {
+    let mut tx = db.pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO defence_changes (address, op, expires_at, at, cause, actor)
+         SELECT address, 'remove', 0, $1, 'expirée', NULL FROM defence_entries
+         WHERE active = 1 AND pinned = 0 AND expires_at <= $2
+         ORDER BY expires_at, address",
+    )
+    .bind(now)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    // `expires_at` becomes when it left, as for a staff removal.
+    let done = sqlx::query(
+        "UPDATE defence_entries SET active = 0, expires_at = $1
+         WHERE active = 1 AND pinned = 0 AND expires_at <= $2",
+    )
+    .bind(now)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(usize::try_from(done.rows_affected()).unwrap_or(usize::MAX))
+}
+
+/// Deletes sightings older than the window and changes older than the
+/// history kept, at most [`PRUNE_CHUNK`] of each (the rest next run).
+async fn prune(db: &Db, settings: &DefenceSettings, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "DELETE FROM defence_sightings WHERE (address, commune, category) IN (
+             SELECT address, commune, category FROM defence_sightings
+             WHERE last_seen < $1 LIMIT $2)",
+    )
+    .bind(now.saturating_sub(settings.window_ms()))
+    .bind(PRUNE_CHUNK)
+    .execute(&db.pool)
+    .await?;
+    sqlx::query(
+        "DELETE FROM defence_changes WHERE seq IN (
+             SELECT seq FROM defence_changes WHERE at < $1 ORDER BY seq LIMIT $2)",
+    )
+    .bind(now.saturating_sub(settings.history_ms()))
+    .bind(PRUNE_CHUNK)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+/// The address's sightings still within the window.
+async fn sightings_of(
+    tx: &mut Transaction<'_, Any>,
+    address: &str,
+    since: i64,
+) -> Result<Vec<Sighting>, sqlx::Error> {
+    let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
+        "SELECT commune, category, first_seen, last_seen FROM defence_sightings
+         WHERE address = $1 AND last_seen >= $2 ORDER BY first_seen",
+    )
+    .bind(address)
+    .bind(since)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(commune, name, first_seen, last_seen)| {
+            Some(Sighting {
+                commune,
+                category: category(&name)?,
+                first_seen,
+                last_seen,
+            })
+        })
+        .collect())
+}
+
+/// The reason the page shows: which communes, categories and when.
+fn reason_json(sightings: &[Sighting]) -> String {
+    let items: Vec<serde_json::Value> = sightings
+        .iter()
+        .take(MAX_REASONS)
+        .map(|s| {
+            serde_json::json!({
+                "commune": s.commune, "category": s.category.as_str(),
+                "first_seen": s.first_seen, "last_seen": s.last_seen,
+            })
+        })
+        .collect();
+    serde_json::Value::Array(items).to_string()
+}
