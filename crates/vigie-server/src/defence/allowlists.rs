@@ -49,8 +49,16 @@ impl Allowlists {
         })
     }
 
-    pub(super) fn covers(&self, commune: &str, ip: IpAddr) -> bool {
+    /// Whether `ip` is on the territory's allowlists (never on the list
+    /// for anyone).
+    pub(super) fn covers_territory(&self, ip: IpAddr) -> bool {
         self.territory.is_allowlisted(ip)
+    }
+
+    /// Whether `ip` is on the territory's or `commune`'s allowlists (never
+    /// evidence from that commune).
+    pub(super) fn covers(&self, commune: &str, ip: IpAddr) -> bool {
+        self.covers_territory(ip)
             || self
                 .communes
                 .get(commune)

@@ -19,7 +19,8 @@
 //! without writing its change; list again, on the incidents read again
 //! behind the cursor, an address that expired or that the staff took off;
 //! prolong an entry on anything but newer evidence (an entry lives its
-//! stay after the last attack seen, not after the last run).
+//! stay after the last attack seen, not after the last run); keep listed
+//! an address the territory has since allowed.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
@@ -28,7 +29,7 @@ use sqlx::{Any, Transaction};
 
 use super::allowlists::Allowlists;
 use super::rules::{self, DefenceSettings, Sighting};
-use super::store::{Entry, category, record};
+use super::store::{Entry, category, deactivate, record};
 use crate::db::Db;
 
 /// Most new incidents read by one run.
@@ -53,6 +54,9 @@ pub struct RunSummary {
     pub listed: usize,
     pub refreshed: usize,
     pub expired: usize,
+    /// Entries taken off because the territory now allows their address
+    /// (a new allowlist entry, or a network added to `home_nets`).
+    pub lifted: usize,
 }
 
 #[derive(sqlx::FromRow)]
@@ -91,7 +95,9 @@ pub async fn compute(
     .fetch_all(db.read())
     .await?;
     summary.incidents = rows.len();
-    let folded = fold(db, settings, &rows).await?;
+    let allow = Allowlists::load(db).await?;
+    summary.lifted = lift(db, settings, &allow, now).await?;
+    let folded = fold(db, settings, &allow, &rows).await?;
     let touched = write_sightings(db, &folded).await?;
     let touched: Vec<&String> = touched.iter().collect();
     for chunk in touched.chunks(ROWS_PER_TX / 4) {
@@ -126,9 +132,9 @@ pub async fn compute(
 async fn fold(
     db: &Db,
     settings: &DefenceSettings,
+    allow: &Allowlists,
     rows: &[IncidentRow],
 ) -> Result<Folded, sqlx::Error> {
-    let allow = Allowlists::load(db).await?;
     let legitimate: BTreeSet<String> =
         sqlx::query_scalar::<_, String>("SELECT address FROM defence_legitimate")
             .fetch_all(db.read())
@@ -287,6 +293,40 @@ async fn consider(
             Ok(Some(true))
         }
     }
+}
+
+/// Takes off the entries whose address the territory's allowlists or
+/// networks now cover: they were listed before the allowlist said so, and
+/// the boxes would block them until their end otherwise.
+async fn lift(
+    db: &Db,
+    settings: &DefenceSettings,
+    allow: &Allowlists,
+    now: i64,
+) -> Result<usize, sqlx::Error> {
+    let listed: Vec<String> =
+        sqlx::query_scalar("SELECT address FROM defence_entries WHERE active = 1")
+            .fetch_all(&db.pool)
+            .await?;
+    let allowed: Vec<String> = listed
+        .into_iter()
+        .filter(|address| {
+            address
+                .parse::<IpAddr>()
+                .is_ok_and(|ip| !settings.may_list(ip) || allow.covers_territory(ip))
+        })
+        .collect();
+    let mut lifted = 0;
+    for chunk in allowed.chunks(ROWS_PER_TX / 2) {
+        let mut tx = db.pool.begin().await?;
+        for address in chunk {
+            if deactivate(&mut tx, address, now, "autorisée", None).await? {
+                lifted += 1;
+            }
+        }
+        tx.commit().await?;
+    }
+    Ok(lifted)
 }
 
 /// Takes every entry whose time is up off the list, each with its change,

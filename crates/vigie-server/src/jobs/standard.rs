@@ -61,10 +61,11 @@ pub fn standard(state: &AppState, relay: Option<Relay>) -> Vec<Job> {
                 let summary = crate::defence::compute(&db, &settings, now_ms())
                     .await
                     .map_err(|e| format!("territory list: {e}"))?;
-                if summary.listed + summary.expired > 0 {
+                if summary.listed + summary.expired + summary.lifted > 0 {
                     tracing::info!(
                         listed = summary.listed,
                         expired = summary.expired,
+                        lifted = summary.lifted,
                         incidents = summary.incidents,
                         "territory list changed"
                     );

@@ -5,7 +5,8 @@
 //! the sightings it was listed on; an entry lives its stay after the last
 //! attack seen, however often the job reads that attack again; old
 //! sightings and old history are pruned, and a box behind the history
-//! kept gets the whole list.
+//! kept gets the whole list; an address the territory allows after it was
+//! listed is taken off at the next run.
 //!
 //! Time is the job's `now` and the incidents' own dates: the job is run
 //! days ahead, or attacks are posted dated days ago, never slept for.
@@ -353,4 +354,47 @@ async fn old_sightings_and_history_are_pruned_and_a_box_behind_gets_the_whole_li
     assert_eq!(update.kind, Kind::Snapshot);
     assert!(update.changes.is_empty(), "{update:?}");
     assert_eq!(update.cursor, history[0].seq);
+}
+
+#[tokio::test]
+async fn an_address_the_territory_allows_after_it_was_listed_is_taken_off() {
+    use vigie_core::lists::ListKind;
+    use vigie_server::lists::{NewList, Source, upload};
+    let mut territory = Territory::start().await;
+    let now = now_ms();
+    territory.attack(at_ms(now - 10 * 60 * 1000)).await;
+    assert_eq!(territory.run(now).await.listed, 1);
+    let held = territory.poll(0).await.cursor;
+
+    // A commune's own allowlist does not take it off for the others.
+    let mut allow = NewList {
+        name: "allowlist_firminy".to_owned(),
+        kind: ListKind::Allow,
+        commune: Some("42095".to_owned()),
+        source: Source::Upload,
+    };
+    upload(&territory.server.db, &allow, &format!("{SOURCE}\n"))
+        .await
+        .unwrap();
+    assert_eq!(territory.run(now + 60_000).await.lifted, 0);
+    assert_eq!(territory.entry().await.unwrap().active, 1);
+
+    // The territory's allowlist does, and the boxes are told.
+    allow.name = "allowlist_territoire".to_owned();
+    allow.commune = None;
+    upload(&territory.server.db, &allow, &format!("{SOURCE}\n"))
+        .await
+        .unwrap();
+    let run = territory.run(now + 120_000).await;
+    assert_eq!(run.lifted, 1, "{run:?}");
+    assert_eq!(territory.entry().await.unwrap().active, 0);
+    assert_eq!(territory.last_change().await.cause, "autorisée");
+    let update = territory.poll(held).await;
+    assert_eq!(update.changes, [Change::Remove { ip: ip() }]);
+    assert!(territory.poll(0).await.changes.is_empty());
+
+    // New attacks from it list nothing while it is allowed.
+    territory.attack(at_ms(now + 3 * 60 * 1000)).await;
+    let run = territory.run(now + 4 * 60 * 1000).await;
+    assert_eq!((run.listed, run.lifted), (0, 0), "{run:?}");
 }
