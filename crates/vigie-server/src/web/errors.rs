@@ -5,7 +5,10 @@
 //! layers in front of them, axum's own refusals (unknown page, wrong
 //! method, malformed form). Under `/api/` answers pass untouched (JSON
 //! `{"error": "…"}`). The status and every header (`Retry-After`,
-//! `Connection`…) are kept; only the body and its type change.
+//! `Connection`…) are kept; only the body and its type change. A form
+//! refused (400, 409, 413 or 422 to a POST sent from one of the site's pages)
+//! leads back to that form, and says that the browser's « Précédent »
+//! keeps what was typed.
 //!
 //! What it must never do: show a technical cause (the text of an error
 //! page is the French message the error carries, or its status's), or
@@ -42,9 +45,15 @@ impl CallerSlot {
 struct ErrorTemplate {
     chrome: Chrome,
     message: String,
-    back_href: &'static str,
+    back_href: String,
     back_label: &'static str,
+    /// Said under a refused form's way back.
+    hint: Option<&'static str>,
 }
+
+/// What a refused form's page says under its way back.
+const FORM_HINT: &str = "Avec le bouton « Précédent » de votre navigateur, vous retrouvez le \
+    formulaire avec ce que vous aviez saisi : corrigez-le et envoyez-le à nouveau.";
 
 /// Middleware (outside every other layer but the security headers).
 pub async fn pages(mut request: Request, next: Next) -> Response {
@@ -53,6 +62,9 @@ pub async fn pages(mut request: Request, next: Next) -> Response {
     }
     let slot = CallerSlot::default();
     request.extensions_mut().insert(slot.clone());
+    let form = (request.method() == axum::http::Method::POST)
+        .then(|| form_page(&request))
+        .flatten();
     let response = next.run(request).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
@@ -70,7 +82,10 @@ pub async fn pages(mut request: Request, next: Next) -> Response {
         |page| page.message.clone(),
     );
     let (mut parts, _) = response.into_parts();
-    let html = page_html(status, message, slot.0.get());
+    // What a person can mend by changing what they typed: not a session
+    // or a right (401, 403), not a page that is not there (404).
+    let form = form.filter(|_| matches!(status.as_u16(), 400 | 409 | 413 | 422));
+    let html = page_html(status, message, slot.0.get(), form);
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.insert(
         header::CONTENT_TYPE,
@@ -79,18 +94,52 @@ pub async fn pages(mut request: Request, next: Next) -> Response {
     Response::from_parts(parts, Body::from(html))
 }
 
-/// The page for `status` saying `message`.
-fn page_html(status: StatusCode, message: String, caller: Option<&Caller>) -> String {
-    let (back_href, back_label) = if status == StatusCode::UNAUTHORIZED {
-        ("/connexion", "Se connecter")
-    } else {
-        ("/", "Retour à l'accueil")
+/// The site's page a form was posted from (its path and query), read
+/// from the `Referer` when it names this very host: nothing else is ever
+/// linked.
+fn form_page(request: &Request) -> Option<String> {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .or_else(|| request.uri().authority().map(|a| a.as_str()))?;
+    let referer: axum::http::Uri = request
+        .headers()
+        .get(header::REFERER)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()?;
+    if !matches!(referer.scheme_str(), Some("http" | "https"))
+        || !referer
+            .authority()
+            .is_some_and(|a| a.as_str().eq_ignore_ascii_case(host))
+    {
+        return None;
+    }
+    let path = referer.path_and_query()?.as_str();
+    (path.starts_with('/') && !path.starts_with("//")).then(|| path.to_owned())
+}
+
+/// The page for `status` saying `message`; `form`: the page of the form
+/// refused.
+fn page_html(
+    status: StatusCode,
+    message: String,
+    caller: Option<&Caller>,
+    form: Option<String>,
+) -> String {
+    let (back_href, back_label, hint) = match form {
+        _ if status == StatusCode::UNAUTHORIZED => ("/connexion".to_owned(), "Se connecter", None),
+        Some(path) => (path, "Revenir au formulaire", Some(FORM_HINT)),
+        None => ("/".to_owned(), "Retour à l'accueil", None),
     };
     let page = ErrorTemplate {
         chrome: Chrome::new(title(status), caller),
         message,
         back_href,
         back_label,
+        hint,
     };
     page.render().unwrap_or_else(|error| {
         tracing::error!(%error, "error page template");
@@ -150,7 +199,7 @@ mod tests {
     fn every_error_page_has_a_way_back_and_no_cause() {
         for code in [400u16, 401, 403, 404, 405, 408, 413, 429, 500, 503] {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::IM_A_TEAPOT);
-            let html = page_html(status, default_message(status).to_owned(), None);
+            let html = page_html(status, default_message(status).to_owned(), None, None);
             assert!(html.contains("<html lang=\"fr\">"), "{code}");
             assert!(html.contains(title(status)), "{code}");
             let back = if code == 401 {
@@ -160,5 +209,53 @@ mod tests {
             };
             assert!(html.contains(back), "{code}: {html}");
         }
+    }
+
+    fn posted(host: &str, referer: &str) -> Option<String> {
+        let request = Request::builder()
+            .method("POST")
+            .uri("/crise/prets")
+            .header(header::HOST, host)
+            .header(header::REFERER, referer)
+            .body(Body::empty())
+            .ok()?;
+        form_page(&request)
+    }
+
+    #[test]
+    fn a_refused_form_leads_back_to_its_own_page_only() {
+        let here = "vigie.loire.fr";
+        assert_eq!(
+            posted(here, "https://vigie.loire.fr/crise?commune=42218").as_deref(),
+            Some("/crise?commune=42218")
+        );
+        assert_eq!(
+            posted(
+                "127.0.0.1:8080",
+                "http://127.0.0.1:8080/conventions/nouvelle"
+            )
+            .as_deref(),
+            Some("/conventions/nouvelle")
+        );
+        for elsewhere in [
+            "https://evil.example/crise",
+            "https://vigie.loire.fr.evil.example/crise",
+            "javascript:alert(1)",
+            "/crise",
+            "ftp://vigie.loire.fr/crise",
+            "not a uri",
+        ] {
+            assert_eq!(posted(here, elsewhere), None, "{elsewhere}");
+        }
+        let status = StatusCode::BAD_REQUEST;
+        let html = page_html(
+            status,
+            "« Retour prévu le » : date invalide.".to_owned(),
+            None,
+            Some("/crise?a=1&b=2".to_owned()),
+        );
+        assert!(html.contains("href=\"/crise?a=1&amp;b=2\""), "{html}");
+        assert!(html.contains("Revenir au formulaire"), "{html}");
+        assert!(html.contains("« Précédent »"), "{html}");
     }
 }

@@ -190,6 +190,48 @@ async fn a_form_without_its_token_is_refused_with_a_page_that_says_why() {
 }
 
 #[tokio::test]
+async fn a_refused_form_leads_back_to_its_page_and_says_the_typing_is_kept() {
+    let server = TestServer::start().await;
+    let (staff, csrf) = sign_in_as(&server, "agent@loire.fr", Role::Operator, None).await;
+    let post = |referer: String| {
+        staff
+            .post(server.at("/crise/materiels"))
+            .header("referer", referer)
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("kind", "laptop"),
+                ("label", "PC de secours"),
+                ("serial", ""),
+            ])
+            .send()
+    };
+    let (status, _, html) = page(post(server.at("/crise?vue=inventaire")).await.unwrap()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("« Numéro de série » : à remplir"), "{html}");
+    assert!(
+        html.contains("<a href=\"/crise?vue=inventaire\">Revenir au formulaire</a>"),
+        "{html}"
+    );
+    assert!(html.contains("bouton « Précédent »"), "{html}");
+    // Nothing stored.
+    let items: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM kit_items")
+        .fetch_one(server.db.read())
+        .await
+        .unwrap();
+    assert_eq!(items, 0);
+    // A referer of another site is never linked.
+    let (status, _, html) = page(
+        post("https://ailleurs.example/crise".to_owned())
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(!html.contains("ailleurs.example"), "{html}");
+    assert!(html.contains("Retour à l"), "{html}");
+}
+
+#[tokio::test]
 async fn an_expired_session_goes_to_sign_in_with_a_message() {
     let server = TestServer::start().await;
     vigie_server::territory::ensure_builtin(&server.db)
