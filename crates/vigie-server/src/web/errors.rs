@@ -254,7 +254,7 @@ mod tests {
             None,
             Some("/crise?a=1&b=2".to_owned()),
         );
-        assert!(html.contains("href=\"/crise?a=1&amp;b=2\""), "{html}");
+        assert!(html.contains("href=\"/crise?a=1&#38;b=2\""), "{html}");
         assert!(html.contains("Revenir au formulaire"), "{html}");
         assert!(html.contains("« Précédent »"), "{html}");
     }
