@@ -57,6 +57,38 @@ pub struct RunSummary {
     /// Entries taken off because the territory now allows their address
     /// (a new allowlist entry, or a network added to `home_nets`).
     pub lifted: usize,
+    /// The read was full: more incidents wait behind this run's.
+    pub more: bool,
+}
+
+impl RunSummary {
+    fn add(&mut self, run: RunSummary) {
+        self.incidents = self.incidents.saturating_add(run.incidents);
+        self.listed = self.listed.saturating_add(run.listed);
+        self.refreshed = self.refreshed.saturating_add(run.refreshed);
+        self.expired = self.expired.saturating_add(run.expired);
+        self.lifted = self.lifted.saturating_add(run.lifted);
+        self.more = run.more;
+    }
+}
+
+/// The job's minute: [`compute`] again and again while incidents wait
+/// (after a pause of the job, or a burst over [`BATCH`] a minute), until
+/// it is caught up or `budget` is spent; the rest waits for the next
+/// minute. The sums of the runs.
+pub async fn catch_up(
+    db: &Db,
+    settings: &DefenceSettings,
+    budget: std::time::Duration,
+) -> Result<RunSummary, sqlx::Error> {
+    let started = std::time::Instant::now();
+    let mut total = RunSummary::default();
+    loop {
+        total.add(compute(db, settings, crate::db::now_ms()).await?);
+        if !total.more || started.elapsed() >= budget {
+            return Ok(total);
+        }
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -95,6 +127,7 @@ pub async fn compute(
     .fetch_all(db.read())
     .await?;
     summary.incidents = rows.len();
+    summary.more = i64::try_from(rows.len()).unwrap_or(i64::MAX) >= BATCH + MARGIN;
     let allow = Allowlists::load(db).await?;
     summary.lifted = lift(db, settings, &allow, now).await?;
     let folded = fold(db, settings, &allow, &rows).await?;

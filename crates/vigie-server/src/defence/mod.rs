@@ -27,12 +27,16 @@ use std::time::Duration;
 use crate::web::{Access, Routes};
 
 pub use api::SnapshotCache;
-pub use job::{RunSummary, compute};
+pub use job::{RunSummary, catch_up, compute};
 pub use rules::DefenceSettings;
 
 /// How often the list is computed: a box gets a new entry within this
 /// plus its own polling interval (issue 16 asks for 5 minutes).
 pub const COMPUTE_EVERY: Duration = Duration::from_secs(60);
+/// How long one minute's job may keep reading batches when incidents
+/// wait: most of the minute, so that it catches up without overlapping
+/// the next one.
+pub const CATCH_UP_BUDGET: Duration = Duration::from_secs(40);
 
 /// The staff's page and its forms, and the boxes' endpoint.
 pub fn router() -> Routes {

@@ -58,15 +58,17 @@ pub fn standard(state: &AppState, relay: Option<Relay>) -> Vec<Job> {
         move |_| {
             let (db, settings) = (defence_db.clone(), defence_settings.clone());
             async move {
-                let summary = crate::defence::compute(&db, &settings, now_ms())
-                    .await
-                    .map_err(|e| format!("territory list: {e}"))?;
+                let summary =
+                    crate::defence::catch_up(&db, &settings, crate::defence::CATCH_UP_BUDGET)
+                        .await
+                        .map_err(|e| format!("territory list: {e}"))?;
                 if summary.listed + summary.expired + summary.lifted > 0 {
                     tracing::info!(
                         listed = summary.listed,
                         expired = summary.expired,
                         lifted = summary.lifted,
                         incidents = summary.incidents,
+                        behind = summary.more,
                         "territory list changed"
                     );
                 }
