@@ -7,8 +7,9 @@
 //! margin read again, so that a PostgreSQL transaction committed late is
 //! not missed), folds them per (address, commune, category) and writes
 //! them in transactions of at most [`ROWS_PER_TX`] statements; it looks
-//! again only at the addresses whose sightings those writes changed, and
-//! prunes at most [`PRUNE_CHUNK`] old sightings and old changes. So a
+//! again only at the addresses whose sightings those writes changed; its
+//! upkeep (`upkeep`: allowed addresses, expiry, pruning) works in bounded
+//! chunks. So a
 //! quiet minute costs a read and a few no-op upserts, and SQLite's single
 //! writer is never held long enough to make the sensors' ingest wait out
 //! its busy timeout.
@@ -29,7 +30,8 @@ use sqlx::{Any, Transaction};
 
 use super::allowlists::Allowlists;
 use super::rules::{self, DefenceSettings, Sighting};
-use super::store::{Entry, category, deactivate, record};
+use super::store::{Entry, category, record};
+use super::upkeep;
 use crate::db::Db;
 
 /// Most new incidents read by one run.
@@ -38,8 +40,6 @@ pub const BATCH: i64 = 20_000;
 pub const MARGIN: i64 = 1_000;
 /// Most statements in one write transaction.
 const ROWS_PER_TX: usize = 2_000;
-/// Most old sightings, and most old changes, deleted by one run.
-const PRUNE_CHUNK: i64 = 50_000;
 /// Most sightings kept in an entry's reason.
 const MAX_REASONS: usize = 50;
 /// An active entry's end is moved (and a change written) only when new
@@ -129,7 +129,7 @@ pub async fn compute(
     summary.incidents = rows.len();
     summary.more = i64::try_from(rows.len()).unwrap_or(i64::MAX) >= BATCH + MARGIN;
     let allow = Allowlists::load(db).await?;
-    summary.lifted = lift(db, settings, &allow, now).await?;
+    summary.lifted = upkeep::lift(db, settings, &allow, now).await?;
     let folded = fold(db, settings, &allow, &rows).await?;
     let touched = write_sightings(db, &folded).await?;
     let touched: Vec<&String> = touched.iter().collect();
@@ -144,8 +144,8 @@ pub async fn compute(
         }
         tx.commit().await?;
     }
-    summary.expired = expire(db, now).await?;
-    prune(db, settings, now).await?;
+    summary.expired = upkeep::expire(db, now).await?;
+    upkeep::prune(db, settings, now).await?;
     if let Some(last) = rows
         .iter()
         .map(|r| r.id)
@@ -326,90 +326,6 @@ async fn consider(
             Ok(Some(true))
         }
     }
-}
-
-/// Takes off the entries whose address the territory's allowlists or
-/// networks now cover: they were listed before the allowlist said so, and
-/// the boxes would block them until their end otherwise.
-async fn lift(
-    db: &Db,
-    settings: &DefenceSettings,
-    allow: &Allowlists,
-    now: i64,
-) -> Result<usize, sqlx::Error> {
-    let listed: Vec<String> =
-        sqlx::query_scalar("SELECT address FROM defence_entries WHERE active = 1")
-            .fetch_all(&db.pool)
-            .await?;
-    let allowed: Vec<String> = listed
-        .into_iter()
-        .filter(|address| {
-            address
-                .parse::<IpAddr>()
-                .is_ok_and(|ip| !settings.may_list(ip) || allow.covers_territory(ip))
-        })
-        .collect();
-    let mut lifted = 0;
-    for chunk in allowed.chunks(ROWS_PER_TX / 2) {
-        let mut tx = db.pool.begin().await?;
-        for address in chunk {
-            if deactivate(&mut tx, address, now, "autorisée", None).await? {
-                lifted += 1;
-            }
-        }
-        tx.commit().await?;
-    }
-    Ok(lifted)
-}
-
-/// Takes every entry whose time is up off the list, each with its change,
-/// in one transaction.
-async fn expire(db: &Db, now: i64) -> Result<usize, sqlx::Error> {
-    let mut tx = db.pool.begin().await?;
-    sqlx::query(
-        "INSERT INTO defence_changes (address, op, expires_at, at, cause, actor)
-         SELECT address, 'remove', 0, $1, 'expirée', NULL FROM defence_entries
-         WHERE active = 1 AND pinned = 0 AND expires_at <= $2
-         ORDER BY expires_at, address",
-    )
-    .bind(now)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    // `expires_at` becomes when it left, as for a staff removal.
-    let done = sqlx::query(
-        "UPDATE defence_entries SET active = 0, expires_at = $1
-         WHERE active = 1 AND pinned = 0 AND expires_at <= $2",
-    )
-    .bind(now)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(usize::try_from(done.rows_affected()).unwrap_or(usize::MAX))
-}
-
-/// Deletes sightings older than the window and changes older than the
-/// history kept, at most [`PRUNE_CHUNK`] of each (the rest next run).
-async fn prune(db: &Db, settings: &DefenceSettings, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "DELETE FROM defence_sightings WHERE (address, commune, category) IN (
-             SELECT address, commune, category FROM defence_sightings
-             WHERE last_seen < $1 LIMIT $2)",
-    )
-    .bind(now.saturating_sub(settings.window_ms()))
-    .bind(PRUNE_CHUNK)
-    .execute(&db.pool)
-    .await?;
-    sqlx::query(
-        "DELETE FROM defence_changes WHERE seq IN (
-             SELECT seq FROM defence_changes WHERE at < $1 ORDER BY seq LIMIT $2)",
-    )
-    .bind(now.saturating_sub(settings.history_ms()))
-    .bind(PRUNE_CHUNK)
-    .execute(&db.pool)
-    .await?;
-    Ok(())
 }
 
 /// The address's sightings still within the window.

@@ -21,6 +21,7 @@ mod pages;
 pub mod queries;
 pub mod rules;
 pub mod store;
+mod upkeep;
 
 use std::time::Duration;
 

@@ -1,0 +1,107 @@
+//! The list's upkeep at each run of the job: entries the territory now
+//! allows taken off, entries whose time is up expired, and what the window
+//! and the history no longer need pruned, in bounded chunks.
+//!
+//! What it must not do: take an entry off without writing its change, or
+//! hold SQLite's single writer long enough for the sensors' ingest to
+//! wait out its busy timeout (hence the chunks).
+
+use std::net::IpAddr;
+
+use super::allowlists::Allowlists;
+use super::rules::DefenceSettings;
+use super::store::deactivate;
+use crate::db::Db;
+
+/// Most entries taken off in one transaction.
+const LIFT_PER_TX: usize = 1_000;
+/// Most old sightings, and most old changes, deleted by one run.
+const PRUNE_CHUNK: i64 = 50_000;
+
+/// Takes off the entries whose address the territory's allowlists or
+/// networks now cover: they were listed before the allowlist said so, and
+/// the boxes would block them until their end otherwise.
+pub(super) async fn lift(
+    db: &Db,
+    settings: &DefenceSettings,
+    allow: &Allowlists,
+    now: i64,
+) -> Result<usize, sqlx::Error> {
+    let listed: Vec<String> =
+        sqlx::query_scalar("SELECT address FROM defence_entries WHERE active = 1")
+            .fetch_all(&db.pool)
+            .await?;
+    let allowed: Vec<String> = listed
+        .into_iter()
+        .filter(|address| {
+            address
+                .parse::<IpAddr>()
+                .is_ok_and(|ip| !settings.may_list(ip) || allow.covers_territory(ip))
+        })
+        .collect();
+    let mut lifted = 0;
+    for chunk in allowed.chunks(LIFT_PER_TX) {
+        let mut tx = db.pool.begin().await?;
+        for address in chunk {
+            if deactivate(&mut tx, address, now, "autorisée", None).await? {
+                lifted += 1;
+            }
+        }
+        tx.commit().await?;
+    }
+    Ok(lifted)
+}
+
+/// Takes every entry whose time is up off the list, each with its change,
+/// in one transaction.
+pub(super) async fn expire(db: &Db, now: i64) -> Result<usize, sqlx::Error> {
+    let mut tx = db.pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO defence_changes (address, op, expires_at, at, cause, actor)
+         SELECT address, 'remove', 0, $1, 'expirée', NULL FROM defence_entries
+         WHERE active = 1 AND pinned = 0 AND expires_at <= $2
+         ORDER BY expires_at, address",
+    )
+    .bind(now)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    // `expires_at` becomes when it left, as for a staff removal.
+    let done = sqlx::query(
+        "UPDATE defence_entries SET active = 0, expires_at = $1
+         WHERE active = 1 AND pinned = 0 AND expires_at <= $2",
+    )
+    .bind(now)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(usize::try_from(done.rows_affected()).unwrap_or(usize::MAX))
+}
+
+/// Deletes sightings older than the window and changes older than the
+/// history kept, at most [`PRUNE_CHUNK`] of each (the rest next run).
+pub(super) async fn prune(
+    db: &Db,
+    settings: &DefenceSettings,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "DELETE FROM defence_sightings WHERE (address, commune, category) IN (
+             SELECT address, commune, category FROM defence_sightings
+             WHERE last_seen < $1 LIMIT $2)",
+    )
+    .bind(now.saturating_sub(settings.window_ms()))
+    .bind(PRUNE_CHUNK)
+    .execute(&db.pool)
+    .await?;
+    sqlx::query(
+        "DELETE FROM defence_changes WHERE seq IN (
+             SELECT seq FROM defence_changes WHERE at < $1 ORDER BY seq LIMIT $2)",
+    )
+    .bind(now.saturating_sub(settings.history_ms()))
+    .bind(PRUNE_CHUNK)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
