@@ -10,6 +10,7 @@
 mod agreements;
 mod campaigns;
 mod crisis;
+mod defence_risk;
 mod map;
 mod roles;
 
