@@ -16,19 +16,26 @@ use crate::db::Db;
 pub(super) struct Allowlists {
     territory: Intel,
     communes: HashMap<String, Intel>,
+    /// The territory's allowlists and their versions ("id.version ..."):
+    /// changes whenever what the territory allows changes.
+    territory_key: String,
 }
 
 impl Allowlists {
     pub(super) async fn load(db: &Db) -> Result<Allowlists, sqlx::Error> {
-        let rows: Vec<(Option<String>, String)> = sqlx::query_as(
-            "SELECT l.commune, v.content FROM lists l
+        let rows: Vec<(i64, i64, Option<String>, String)> = sqlx::query_as(
+            "SELECT l.id, l.version, l.commune, v.content FROM lists l
              JOIN list_versions v ON v.list_id = l.id AND v.version = l.version
-             WHERE l.kind = 'allow'",
+             WHERE l.kind = 'allow' ORDER BY l.id",
         )
         .fetch_all(db.read())
         .await?;
         let mut texts: BTreeMap<Option<String>, Vec<String>> = BTreeMap::new();
-        for (commune, content) in rows {
+        let mut territory_key = String::new();
+        for (id, version, commune, content) in rows {
+            if commune.is_none() {
+                territory_key.push_str(&format!("{id}.{version} "));
+            }
             texts.entry(commune).or_default().push(content);
         }
         let build = |texts: &[String]| {
@@ -46,7 +53,13 @@ impl Allowlists {
         Ok(Allowlists {
             territory,
             communes,
+            territory_key,
         })
+    }
+
+    /// What the territory allows, as a key that changes with it.
+    pub(super) fn territory_key(&self) -> &str {
+        &self.territory_key
     }
 
     /// Whether `ip` is on the territory's allowlists (never on the list

@@ -132,11 +132,11 @@ pub async fn compute(
     summary.lifted = upkeep::lift(db, settings, &allow, now).await?;
     let folded = fold(db, settings, &allow, &rows).await?;
     let touched = write_sightings(db, &folded).await?;
-    let touched: Vec<&String> = touched.iter().collect();
+    let touched: Vec<(&String, &i64)> = touched.iter().collect();
     for chunk in touched.chunks(ROWS_PER_TX / 4) {
         let mut tx = db.pool.begin().await?;
-        for address in chunk {
-            match consider(&mut tx, settings, address, now).await? {
+        for (address, newest) in chunk {
+            match consider(&mut tx, settings, address, **newest, now).await? {
                 Some(true) => summary.listed += 1,
                 Some(false) => summary.refreshed += 1,
                 None => {}
@@ -201,10 +201,11 @@ async fn fold(
 }
 
 /// Upserts the sightings; the addresses whose sightings changed (a new
-/// one, or one seen earlier or later than stored). The margin read again
-/// changes nothing, so it touches nothing.
-async fn write_sightings(db: &Db, folded: &Folded) -> Result<BTreeSet<String>, sqlx::Error> {
-    let mut touched = BTreeSet::new();
+/// one, or one seen earlier or later than stored), each with the newest
+/// time among those. The margin read again changes nothing, so it touches
+/// nothing.
+async fn write_sightings(db: &Db, folded: &Folded) -> Result<BTreeMap<String, i64>, sqlx::Error> {
+    let mut touched: BTreeMap<String, i64> = BTreeMap::new();
     let items: Vec<_> = folded.iter().collect();
     for chunk in items.chunks(ROWS_PER_TX) {
         let mut tx = db.pool.begin().await?;
@@ -228,7 +229,8 @@ async fn write_sightings(db: &Db, folded: &Folded) -> Result<BTreeSet<String>, s
             .execute(&mut *tx)
             .await?;
             if done.rows_affected() > 0 {
-                touched.insert(address.clone());
+                let slot = touched.entry(address.clone()).or_insert(*last_seen);
+                *slot = (*slot).max(*last_seen);
             }
         }
         tx.commit().await?;
@@ -237,17 +239,19 @@ async fn write_sightings(db: &Db, folded: &Folded) -> Result<BTreeSet<String>, s
 }
 
 /// Lists or refreshes `address` if its sightings qualify: `Some(true)`
-/// when it entered the list, `Some(false)` when its end moved.
+/// when it entered the list, `Some(false)` when its end moved. `newest`:
+/// the newest time among the sightings this run changed.
+///
+/// An address already listed costs one read when the new evidence does
+/// not move its end: its sightings (thousands for a mass scanner seen by
+/// every commune) are read only when it may be prolonged.
 async fn consider(
     tx: &mut Transaction<'_, Any>,
     settings: &DefenceSettings,
     address: &str,
+    newest: i64,
     now: i64,
 ) -> Result<Option<bool>, sqlx::Error> {
-    let sightings = sightings_of(tx, address, now.saturating_sub(settings.window_ms())).await?;
-    if !rules::qualifies(settings, &sightings, now) {
-        return Ok(None);
-    }
     let entry: Option<Entry> = sqlx::query_as(
         "SELECT address, active, pinned, strikes, listed_at, expires_at, reason
          FROM defence_entries WHERE address = $1",
@@ -255,44 +259,35 @@ async fn consider(
     .bind(address)
     .fetch_optional(&mut **tx)
     .await?;
-    // An address off the list (expired, or taken off by the staff, whose
-    // sightings were forgotten) comes back only on what was seen after
-    // it left (`expires_at` is then when it left): the incidents read
-    // again behind the cursor are not new evidence.
-    let sightings = match &entry {
-        Some(entry) if entry.active == 0 => {
-            let evidence: Vec<Sighting> = sightings
-                .into_iter()
-                .filter(|s| s.last_seen > entry.expires_at)
-                .collect();
-            if !rules::qualifies(settings, &evidence, now) {
-                return Ok(None);
-            }
-            evidence
-        }
-        _ => sightings,
-    };
-    let reason = reason_json(&sightings);
+    let since = now.saturating_sub(settings.window_ms());
     match entry {
         Some(entry) if entry.active == 1 => {
             // The stay runs from the newest attack seen (never from the
             // future a box's clock may claim), so reading old incidents
-            // again, run after run, does not keep an address listed.
+            // again does not keep an address listed.
+            let step = entry.expires_at.saturating_add(REFRESH_STEP_MS);
+            let stay = settings.stay_ms(entry.strikes);
+            if entry.pinned == 1 || newest.min(now).saturating_add(stay) < step {
+                return Ok(None);
+            }
+            let sightings = sightings_of(tx, address, since).await?;
+            if !rules::qualifies(settings, &sightings, now) {
+                return Ok(None);
+            }
             let newest = sightings
                 .iter()
                 .map(|s| s.last_seen)
                 .max()
-                .unwrap_or(entry.listed_at)
-                .min(now);
-            let end = newest.saturating_add(settings.stay_ms(entry.strikes));
-            if entry.pinned == 1 || end < entry.expires_at.saturating_add(REFRESH_STEP_MS) {
+                .unwrap_or(newest);
+            let end = newest.min(now).saturating_add(stay);
+            if end < step {
                 return Ok(None);
             }
             sqlx::query(
                 "UPDATE defence_entries SET expires_at = $1, reason = $2 WHERE address = $3",
             )
             .bind(end)
-            .bind(&reason)
+            .bind(reason_json(&sightings))
             .bind(address)
             .execute(&mut **tx)
             .await?;
@@ -300,6 +295,21 @@ async fn consider(
             Ok(Some(false))
         }
         previous => {
+            let sightings = sightings_of(tx, address, since).await?;
+            // An address off the list (expired, or taken off by the staff,
+            // whose sightings were forgotten) comes back only on what was
+            // seen after it left (`expires_at` is then when it left): the
+            // incidents read again behind the cursor are not new evidence.
+            let sightings: Vec<Sighting> = match &previous {
+                Some(left) => sightings
+                    .into_iter()
+                    .filter(|s| s.last_seen > left.expires_at)
+                    .collect(),
+                None => sightings,
+            };
+            if !rules::qualifies(settings, &sightings, now) {
+                return Ok(None);
+            }
             let strikes = previous.map_or(0, |e| e.strikes).saturating_add(1);
             let end = now.saturating_add(settings.stay_ms(strikes));
             sqlx::query(
@@ -314,7 +324,7 @@ async fn consider(
             .bind(strikes)
             .bind(now)
             .bind(end)
-            .bind(&reason)
+            .bind(reason_json(&sightings))
             .execute(&mut **tx)
             .await?;
             let cause = if strikes == 1 {

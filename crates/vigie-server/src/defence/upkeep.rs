@@ -20,13 +20,22 @@ const PRUNE_CHUNK: i64 = 50_000;
 
 /// Takes off the entries whose address the territory's allowlists or
 /// networks now cover: they were listed before the allowlist said so, and
-/// the boxes would block them until their end otherwise.
+/// the boxes would block them until their end otherwise. The whole list
+/// is read only when what the territory allows changed since the last
+/// look (`defence_state.allow_key`).
 pub(super) async fn lift(
     db: &Db,
     settings: &DefenceSettings,
     allow: &Allowlists,
     now: i64,
 ) -> Result<usize, sqlx::Error> {
+    let key = format!("{}| {:?}", allow.territory_key(), settings.home_nets);
+    let known: String = sqlx::query_scalar("SELECT allow_key FROM defence_state WHERE id = 1")
+        .fetch_one(&db.pool)
+        .await?;
+    if known == key {
+        return Ok(0);
+    }
     let listed: Vec<String> =
         sqlx::query_scalar("SELECT address FROM defence_entries WHERE active = 1")
             .fetch_all(&db.pool)
@@ -49,6 +58,10 @@ pub(super) async fn lift(
         }
         tx.commit().await?;
     }
+    sqlx::query("UPDATE defence_state SET allow_key = $1 WHERE id = 1")
+        .bind(&key)
+        .execute(&db.pool)
+        .await?;
     Ok(lifted)
 }
 
@@ -95,9 +108,12 @@ pub(super) async fn prune(
     .bind(PRUNE_CHUNK)
     .execute(&db.pool)
     .await?;
+    // The oldest changes come first by number: look at the first chunk
+    // only (a bounded read of the key), not for old ones through the
+    // whole history.
     sqlx::query(
-        "DELETE FROM defence_changes WHERE seq IN (
-             SELECT seq FROM defence_changes WHERE at < $1 ORDER BY seq LIMIT $2)",
+        "DELETE FROM defence_changes WHERE at < $1 AND seq IN (
+             SELECT seq FROM defence_changes ORDER BY seq LIMIT $2)",
     )
     .bind(now.saturating_sub(settings.history_ms()))
     .bind(PRUNE_CHUNK)
