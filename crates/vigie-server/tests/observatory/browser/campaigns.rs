@@ -8,7 +8,7 @@
 use reqwest::StatusCode;
 use vigie_server::accounts::Role;
 
-use super::{check_page, chromium, fetched, inline_css, shots_dir};
+use super::{assert_pages, chromium, fetched, inline_css, shots_dir};
 use crate::campaign_pages::{COMMUNE, campaign_server, sent_campaign};
 use crate::campaigns::as_browser;
 use crate::common::{TestServer, sign_in_as};
@@ -67,17 +67,7 @@ async fn issue_11_campaign_and_exercise_pages_fit_a_phone_and_pass_axe() {
         pages.push((who, html, path));
     }
 
-    let mut failures = Vec::new();
-    for (who, html, path) in &pages {
-        failures.extend(check_page(&browser_bin, &shots, who, path, html));
-    }
-    assert!(
-        failures.is_empty(),
-        "{} problems on {} pages:\n{}",
-        failures.len(),
-        pages.len(),
-        failures.join("\n")
-    );
+    assert_pages(&browser_bin, &shots, &pages);
 }
 
 /// The pre-audit's pages never measured on a phone: the dossier, the

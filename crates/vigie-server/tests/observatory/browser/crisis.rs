@@ -6,7 +6,7 @@
 use vigie_server::accounts::Role;
 use vigie_server::crisis::{ledger, rules, store};
 
-use super::{check_page, chromium, fetched, shots_dir};
+use super::{assert_pages, chromium, fetched, shots_dir};
 use crate::common::{TestServer, sign_in_as};
 
 #[tokio::test]
@@ -101,15 +101,5 @@ async fn issue_12_crisis_kit_pages_fit_a_phone_and_pass_axe() {
     ] {
         pages.push(("commune", fetched(&mayor, &server, &path).await, path));
     }
-    let mut failures = Vec::new();
-    for (who, html, path) in &pages {
-        failures.extend(check_page(&browser_bin, &shots, who, path, html));
-    }
-    assert!(
-        failures.is_empty(),
-        "{} problems on {} pages:\n{}",
-        failures.len(),
-        pages.len(),
-        failures.join("\n")
-    );
+    assert_pages(&browser_bin, &shots, &pages);
 }

@@ -8,7 +8,7 @@ use vigie_server::ServerSettings;
 use vigie_server::accounts::Role;
 use vigie_server::defence::{self, DefenceSettings};
 
-use super::{check_page, chromium, fetched, shots_dir};
+use super::{assert_pages, chromium, fetched, shots_dir};
 use crate::common::{TestServer, enrolled_sensor, incident, post_report, sign_in_as};
 
 #[tokio::test]
@@ -75,15 +75,5 @@ async fn issues_15_16_risk_and_defence_pages_fit_a_phone_and_pass_axe() {
         fetched(&anonymous, &server, path).await,
         path.to_owned(),
     ));
-    let mut failures = Vec::new();
-    for (who, html, path) in &pages {
-        failures.extend(check_page(&browser_bin, &shots, who, path, html));
-    }
-    assert!(
-        failures.is_empty(),
-        "{} problems on {} pages:\n{}",
-        failures.len(),
-        pages.len(),
-        failures.join("\n")
-    );
+    assert_pages(&browser_bin, &shots, &pages);
 }

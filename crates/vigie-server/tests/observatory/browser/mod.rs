@@ -362,11 +362,24 @@ impl Checked {
     }
 }
 
-/// What is wrong with `html` (the page of `path`, seen as `who`) at each
-/// of [`WIDTHS`]; empty when all is well.
-fn check_page(browser_bin: &Path, shots: &Path, who: &str, path: &str, html: &str) -> Vec<String> {
-    check_widths(browser_bin, shots, html, path)
-        .into_iter()
-        .flat_map(|(width, checked)| checked.failures(&format!("{who} {path} at {width}px")))
-        .collect()
+/// Checks each page (who sees it, its HTML, its path) at every width, and
+/// fails with every problem found on all of them.
+fn assert_pages(browser_bin: &Path, shots: &Path, pages: &[(&str, String, String)]) {
+    let failures: Vec<String> = pages
+        .iter()
+        .flat_map(|(who, html, path)| {
+            check_widths(browser_bin, shots, html, path)
+                .into_iter()
+                .flat_map(move |(width, checked)| {
+                    checked.failures(&format!("{who} {path} at {width}px"))
+                })
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} problems on {} pages:\n{}",
+        failures.len(),
+        pages.len(),
+        failures.join("\n")
+    );
 }
