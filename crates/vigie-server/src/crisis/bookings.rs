@@ -125,7 +125,7 @@ pub(super) async fn add(
     }
     let span = Span::new(from, to, "Au").map_err(refuse)?;
     let reason = rules::text(&form.reason, "Pour quoi faire", rules::MAX_SHORT).map_err(refuse)?;
-    let (item, kind, count) = if form.item.trim().is_empty() {
+    let (item, item_kind, kind, count) = if form.item.trim().is_empty() {
         let kind = Kind::parse(&form.kind)
             .ok_or_else(|| refuse("Choisissez un matériel, ou un type et un nombre."))?;
         let count = form
@@ -135,7 +135,7 @@ pub(super) async fn add(
             .ok()
             .filter(|n| (1..=rules::MAX_BOOKED).contains(n))
             .ok_or_else(|| refuse(format!("« Nombre » : de 1 à {}.", rules::MAX_BOOKED)))?;
-        (None, Some(kind), count)
+        (None, None, Some(kind), count)
     } else {
         let item = store::item(
             &state.db,
@@ -149,7 +149,7 @@ pub(super) async fn add(
                 item.label
             )));
         }
-        (Some(item.id), None, 1)
+        (Some(item.id), Some(item.kind()), None, 1)
     };
     let booking = Booking {
         id: 0,
@@ -159,17 +159,21 @@ pub(super) async fn add(
         kind,
         count,
         span,
+        item_kind,
     };
     let existing: Vec<Booking> = store::bookings(&state.db, today(), None)
         .await?
         .iter()
         .filter_map(store::BookingRow::rule)
         .collect();
-    let in_service = match kind {
-        Some(kind) => store::in_service(&state.db, kind).await?,
-        None => 0,
+    let (in_service, lent) = match kind.or(item_kind) {
+        Some(kind) => (
+            store::in_service(&state.db, kind).await?,
+            store::lent_from(&state.db, kind, span.from, today()).await?,
+        ),
+        None => (0, 0),
     };
-    if let Some(why) = rules::booking_refusal(&booking, &existing, in_service) {
+    if let Some(why) = rules::booking_refusal(&booking, &existing, in_service, lent) {
         return Err(AppError::Conflict(why));
     }
     let id = store::book(&state.db, &booking, &reason, Some(caller.user_id)).await?;

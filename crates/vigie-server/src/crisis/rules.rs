@@ -204,12 +204,40 @@ pub struct Booking {
     pub kind: Option<Kind>,
     pub count: i64,
     pub span: Span,
+    /// The kind of the booked item (`item`), which it takes from its
+    /// kind's stock.
+    pub item_kind: Option<Kind>,
+}
+
+impl Booking {
+    /// How many items of `kind` it takes: its count, 1 for an item of
+    /// that kind, else 0.
+    pub fn takes(&self, kind: Kind) -> i64 {
+        if self.kind == Some(kind) {
+            self.count
+        } else if self.item.is_some() && self.item_kind == Some(kind) {
+            1
+        } else {
+            0
+        }
+    }
+
+    /// The kind whose stock it takes from.
+    fn stock(&self) -> Option<Kind> {
+        self.kind.or(self.item_kind)
+    }
 }
 
 /// Why a new booking cannot be taken: an overlapping booking of the same
-/// item, or more items of a kind booked on common days than the kit has
-/// in working order (`in_service`).
-pub fn booking_refusal(new: &Booking, existing: &[Booking], in_service: i64) -> Option<String> {
+/// item, or more items of its kind taken on common days (bookings of the
+/// kind and of its items, and `lent`: items of the kind out on loan then)
+/// than the kit has in working order (`in_service`).
+pub fn booking_refusal(
+    new: &Booking,
+    existing: &[Booking],
+    in_service: i64,
+    lent: i64,
+) -> Option<String> {
     let overlapping = existing
         .iter()
         .filter(|b| b.id != new.id && b.span.overlaps(new.span));
@@ -222,20 +250,21 @@ pub fn booking_refusal(new: &Booking, existing: &[Booking], in_service: i64) -> 
             crate::fr::day_range(other.span.from, other.span.to)
         ));
     }
-    if let Some(kind) = new.kind {
-        let booked: i64 = overlapping
-            .filter(|b| b.kind == Some(kind))
-            .map(|b| b.count)
-            .sum();
-        if booked + new.count > in_service {
-            return Some(format!(
-                "Le kit n'a que {} en service ({} sur ces dates) : réservez-en moins ou à d'autres dates.",
-                kind.count_fr(in_service),
-                crate::fr::plural(booked, "déjà réservé", "déjà réservés")
-            ));
-        }
+    let kind = new.stock()?;
+    let booked: i64 = overlapping.map(|b| b.takes(kind)).sum();
+    if booked.saturating_add(lent).saturating_add(new.takes(kind)) <= in_service {
+        return None;
     }
-    None
+    let lent_fr = if lent > 0 {
+        format!(", {}", crate::fr::plural(lent, "prêté", "prêtés"))
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "Le kit n'a que {} en service ({} sur ces dates{lent_fr}) : réservez-en moins ou à d'autres dates.",
+        kind.count_fr(in_service),
+        crate::fr::plural(booked, "déjà réservé", "déjà réservés")
+    ))
 }
 
 /// An item as the lending rule sees it.
@@ -290,13 +319,9 @@ pub fn lend_refusal(
             crate::fr::day_range(b.span.from, b.span.to)
         ));
     }
-    let reserved: i64 = others
-        .clone()
-        .filter(|b| b.kind == Some(item.kind))
-        .map(|b| b.count)
-        .sum();
+    let reserved: i64 = others.clone().map(|b| b.takes(item.kind)).sum();
     if reserved > spare {
-        let first = others.clone().find(|b| b.kind == Some(item.kind));
+        let first = others.clone().find(|b| b.takes(item.kind) > 0);
         return Some(format!(
             "« {name} » : {} réservé{} pour d'autres communes sur ces dates{} ; il n'en resterait pas assez.",
             item.kind.count_fr(reserved),

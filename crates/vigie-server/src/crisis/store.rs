@@ -166,6 +166,25 @@ pub async fn set_out_of_order(
 }
 
 /// Items of `kind` in working order (not out of order).
+/// Items of `kind` out on loan on `from` or later: due back then or
+/// after, or overdue (due before `today` and not back).
+pub async fn lent_from(
+    db: &Db,
+    kind: Kind,
+    from: NaiveDate,
+    today: NaiveDate,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM kit_loans l JOIN kit_items i ON i.id = l.item_id \
+         WHERE i.kind = $1 AND l.returned_at IS NULL AND (l.due_day >= $2 OR l.due_day < $3)",
+    )
+    .bind(kind.id())
+    .bind(from.to_string())
+    .bind(today.to_string())
+    .fetch_one(&db.pool)
+    .await
+}
+
 pub async fn in_service(db: &Db, kind: Kind) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COUNT(*) FROM kit_items WHERE kind = $1 AND state <> 'out_of_order'")
         .bind(kind.id())
@@ -268,6 +287,8 @@ pub struct BookingRow {
     pub commune_name: String,
     pub item_id: Option<i64>,
     pub item_label: Option<String>,
+    /// The booked item's kind.
+    pub item_kind: Option<String>,
     pub kind: Option<String>,
     pub count: i64,
     pub from_day: String,
@@ -284,6 +305,7 @@ impl BookingRow {
             commune_name: self.commune_name.clone(),
             item: self.item_id,
             kind: self.kind.as_deref().and_then(Kind::parse),
+            item_kind: self.item_kind.as_deref().and_then(Kind::parse),
             count: self.count,
             span: Span {
                 from: self.from_day.parse().ok()?,
@@ -310,7 +332,7 @@ pub async fn bookings(
     commune: Option<&str>,
 ) -> Result<Vec<BookingRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT b.id, b.commune, c.name AS commune_name, b.item_id, i.label AS item_label, b.kind, \
+        "SELECT b.id, b.commune, c.name AS commune_name, b.item_id, i.label AS item_label, i.kind AS item_kind, b.kind, \
          b.count, b.from_day, b.to_day, b.reason FROM kit_bookings b \
          JOIN communes c ON c.code = b.commune LEFT JOIN kit_items i ON i.id = b.item_id \
          WHERE b.cancelled_at IS NULL AND b.to_day >= $1 AND ($2 IS NULL OR b.commune = $2) \
@@ -324,7 +346,7 @@ pub async fn bookings(
 
 pub async fn booking(db: &Db, id: i64) -> Result<Option<BookingRow>, sqlx::Error> {
     let all = sqlx::query_as(
-        "SELECT b.id, b.commune, c.name AS commune_name, b.item_id, i.label AS item_label, b.kind, \
+        "SELECT b.id, b.commune, c.name AS commune_name, b.item_id, i.label AS item_label, i.kind AS item_kind, b.kind, \
          b.count, b.from_day, b.to_day, b.reason FROM kit_bookings b \
          JOIN communes c ON c.code = b.commune LEFT JOIN kit_items i ON i.id = b.item_id \
          WHERE b.id = $1 AND b.cancelled_at IS NULL",

@@ -211,6 +211,7 @@ async fn crisis_kit(server: &TestServer) -> (String, (String, String), (String, 
         item: Some(items[2]),
         kind: None,
         count: 1,
+        item_kind: None,
         span: rules::Span {
             from: today,
             to: today + chrono::Duration::days(3),

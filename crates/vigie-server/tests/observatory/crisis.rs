@@ -354,6 +354,28 @@ async fn the_crisis_kit_life_cycle() {
         )
         .await;
     refused(too_many, StatusCode::CONFLICT, "n'a que 1 téléphone mobile").await;
+    // The one phone is lent until day 10, and of the two laptops one is
+    // lent and the other booked by Firminy: nothing of either kind is left
+    // on those days.
+    for (kind, words) in [
+        ("phone", "1 prêté"),
+        ("laptop", "1 déjà réservé sur ces dates, 1 prêté"),
+    ] {
+        let none_left = staff
+            .post(
+                "/crise/reservations",
+                &[
+                    ("commune", OWN),
+                    ("kind", kind),
+                    ("count", "1"),
+                    ("from", &day(1)),
+                    ("to", &day(2)),
+                    ("reason", "Élections"),
+                ],
+            )
+            .await;
+        refused(none_left, StatusCode::CONFLICT, words).await;
+    }
     assert_eq!(count(&server, "kit_bookings").await, 1);
     refused(
         post_lend(vec![&pc2], day(3)).await,

@@ -36,6 +36,8 @@ fn booking(
         kind,
         count,
         span: s,
+        // The items of these tests are laptops.
+        item_kind: item.map(|_| Kind::Laptop),
     }
 }
 
@@ -152,7 +154,7 @@ fn overlapping_bookings_of_an_item_are_refused() {
         1,
         span("2026-04-10", "2026-04-12"),
     );
-    let why = booking_refusal(&same_day, std::slice::from_ref(&first), 9).unwrap();
+    let why = booking_refusal(&same_day, std::slice::from_ref(&first), 9, 0).unwrap();
     assert!(
         why.contains("déjà réservé pour commune 42095 du 1er au 10 avril 2026"),
         "{why}"
@@ -165,7 +167,7 @@ fn overlapping_bookings_of_an_item_are_refused() {
         1,
         span("2026-04-11", "2026-04-12"),
     );
-    assert_eq!(booking_refusal(&after, &[first], 9), None);
+    assert_eq!(booking_refusal(&after, &[first], 9, 0), None);
     let phones = booking(
         1,
         "42095",
@@ -183,11 +185,51 @@ fn overlapping_bookings_of_an_item_are_refused() {
         span("2026-04-05", "2026-04-06"),
     );
     assert!(
-        booking_refusal(&more, std::slice::from_ref(&phones), 3)
+        booking_refusal(&more, std::slice::from_ref(&phones), 3, 0)
             .unwrap()
             .contains("n'a que 3")
     );
-    assert_eq!(booking_refusal(&more, &[phones], 4), None);
+    assert_eq!(booking_refusal(&more, &[phones], 4, 0), None);
+}
+
+#[test]
+fn a_kind_counts_its_booked_items_and_those_on_loan() {
+    // Two laptops in service; PC 7 booked on those days by another commune.
+    let pc7 = booking(
+        1,
+        "42095",
+        Some(7),
+        None,
+        1,
+        span("2026-04-01", "2026-04-10"),
+    );
+    let two = booking(
+        0,
+        "42218",
+        None,
+        Some(Kind::Laptop),
+        2,
+        span("2026-04-05", "2026-04-06"),
+    );
+    let why = booking_refusal(&two, std::slice::from_ref(&pc7), 2, 0).unwrap();
+    assert!(why.contains("1 déjà réservé"), "{why}");
+    let one = booking(0, "42218", None, Some(Kind::Laptop), 1, two.span);
+    assert_eq!(
+        booking_refusal(&one, std::slice::from_ref(&pc7), 2, 0),
+        None
+    );
+    // The other laptop out on loan then: none left.
+    let why = booking_refusal(&one, std::slice::from_ref(&pc7), 2, 1).unwrap();
+    assert!(why.contains("1 prêté"), "{why}");
+    // A booking of an item takes one of its kind: refused when the kind's
+    // bookings already take them all.
+    let pc8 = booking(0, "42218", Some(8), None, 1, two.span);
+    let all = booking(2, "42095", None, Some(Kind::Laptop), 2, two.span);
+    assert!(booking_refusal(&pc8, std::slice::from_ref(&all), 2, 0).is_some());
+    assert_eq!(booking_refusal(&pc8, &[all], 3, 0), None);
+    // Phones do not take laptops.
+    let phones = booking(3, "42095", None, Some(Kind::Phone), 5, two.span);
+    assert_eq!(booking_refusal(&one, &[phones], 1, 0), None);
 }
 
 #[test]

@@ -77,6 +77,7 @@ async fn issue_12_crisis_kit_pages_fit_a_phone_and_pass_axe() {
         item: Some(items[2]),
         kind: None,
         count: 1,
+        item_kind: None,
         span: rules::Span {
             from: today,
             to: today + chrono::Duration::days(3),
