@@ -169,7 +169,7 @@ pub(super) async fn add(
     let (in_service, lent) = match kind.or(item_kind) {
         Some(kind) => (
             store::in_service(&state.db, kind).await?,
-            store::lent_from(&state.db, kind, span.from, today()).await?,
+            store::lent_during(&state.db, kind, span, today()).await?,
         ),
         None => (0, 0),
     };

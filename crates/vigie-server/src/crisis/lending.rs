@@ -151,12 +151,18 @@ async fn refusals(
             refusals.push("Un des matériels choisis n'existe plus : rechargez la page.".to_owned());
             continue;
         };
+        let booked_elsewhere = |id: i64| {
+            bookings
+                .iter()
+                .any(|b| b.item == Some(id) && b.commune != commune && b.span.overlaps(span))
+        };
         let spare = i64::try_from(
             all.iter()
                 .filter(|i| {
                     i.kind == item.kind
                         && i.state() == ItemState::Available
                         && !items.contains(&i.id)
+                        && !booked_elsewhere(i.id)
                 })
                 .count(),
         )

@@ -281,7 +281,8 @@ pub struct Lendable {
 
 /// Why `item` cannot be lent to `commune` for `span`: its state, its
 /// wipe, or another commune's booking of it, or of its kind beyond what
-/// stays available (`spare`: items of its kind available besides it).
+/// stays available (`spare`: items of its kind available besides it and
+/// not booked by another commune on those days).
 pub fn lend_refusal(
     item: &Lendable,
     commune: &str,
@@ -319,9 +320,15 @@ pub fn lend_refusal(
             crate::fr::day_range(b.span.from, b.span.to)
         ));
     }
-    let reserved: i64 = others.clone().map(|b| b.takes(item.kind)).sum();
+    // Bookings of a number of items of the kind; bookings of other items
+    // are not here: the caller leaves those items out of `spare`.
+    let reserved: i64 = others
+        .clone()
+        .filter(|b| b.kind == Some(item.kind))
+        .map(|b| b.count)
+        .sum();
     if reserved > spare {
-        let first = others.clone().find(|b| b.takes(item.kind) > 0);
+        let first = others.clone().find(|b| b.kind == Some(item.kind));
         return Some(format!(
             "« {name} » : {} réservé{} pour d'autres communes sur ces dates{} ; il n'en resterait pas assez.",
             item.kind.count_fr(reserved),

@@ -2,10 +2,11 @@
 //! for a box, in the `vigie.defence/1` format of `vigie_core::defence`.
 //!
 //! Built to be asked every minute by every box: with nothing new it costs
-//! the token check and one indexed read, and answers `304 Not Modified`
-//! with no body. `since` absent, 0, or older than the oldest change kept
-//! gets the whole list (`snapshot`); so does a box that fell more than
-//! [`MAX_CHANGES`] behind. The whole list is written once per change of
+//! the token check and two reads of the changes' key, and answers `304
+//! Not Modified` with no body. `since` absent, 0, older than the oldest
+//! change kept or newer than the newest (a database restored from an
+//! older copy) gets the whole list (`snapshot`); so does a box that fell
+//! more than [`MAX_CHANGES`] behind. The whole list is written once per change of
 //! the list ([`SnapshotCache`]) and shared by every box that asks for it
 //! until the next change: a fleet asking at once after a reset costs one
 //! read of the list, not one per box.
@@ -46,6 +47,11 @@ pub(super) async fn changes(
     } else {
         let rows = store::changes_since(&state.db, since, MAX_CHANGES + 1).await?;
         if rows.is_empty() {
+            // A cursor past the newest change is not this history's (a
+            // database restored from an older copy): the whole list.
+            if since > store::last_seq(&state.db).await? {
+                return Ok(list_answer(state.defence_snapshot.get(&state).await?));
+            }
             return Ok(StatusCode::NOT_MODIFIED.into_response());
         }
         let first = store::first_seq(&state.db).await?;
@@ -59,14 +65,18 @@ pub(super) async fn changes(
             }))
         }
     };
-    Ok((
+    Ok(list_answer(body))
+}
+
+fn list_answer(body: Bytes) -> Response {
+    (
         [
             (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
             (header::CACHE_CONTROL, "no-cache"),
         ],
         body,
     )
-        .into_response())
+        .into_response()
 }
 
 /// The whole list as last written, with the newest change it includes.

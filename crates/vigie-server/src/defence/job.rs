@@ -7,21 +7,21 @@
 //! margin read again, so that a PostgreSQL transaction committed late is
 //! not missed), folds them per (address, commune, category) and writes
 //! them in transactions of at most [`ROWS_PER_TX`] statements; it looks
-//! again only at the addresses whose sightings those writes changed; its
-//! upkeep (`upkeep`: allowed addresses, expiry, pruning) works in bounded
-//! chunks. So a
-//! quiet minute costs a read and a few no-op upserts, and SQLite's single
-//! writer is never held long enough to make the sensors' ingest wait out
-//! its busy timeout.
+//! again only at the addresses of the new incidents and at those whose
+//! sightings the margin changed; its upkeep (`upkeep`: allowed addresses,
+//! expiry, pruning) works in bounded chunks. So a quiet minute costs a
+//! read and a few no-op upserts, and SQLite's single writer is never held
+//! long enough to make the sensors' ingest wait out its busy timeout.
 //!
 //! What it must not do: list an address [`DefenceSettings::may_list`]
 //! refuses, allowlisted (the territory's allowlists, or the allowlists of
 //! the commune whose incident it is) or marked legitimate; change an entry
 //! without writing its change; list again, on the incidents read again
 //! behind the cursor, an address that expired or that the staff took off;
-//! prolong an entry on anything but newer evidence (an entry lives its
-//! stay after the last attack seen, not after the last run); keep listed
-//! an address the territory has since allowed.
+//! prolong an entry on anything but newer evidence (a prolongation runs
+//! a stay from the last attack seen, not from the last run); keep listed
+//! an address the territory has since allowed; forget, after a run that
+//! failed half-way, the addresses it had not yet looked at.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
@@ -30,7 +30,7 @@ use sqlx::{Any, Transaction};
 
 use super::allowlists::Allowlists;
 use super::rules::{self, DefenceSettings, Sighting};
-use super::store::{Entry, category, record};
+use super::store::{self, Entry, category, record};
 use super::upkeep;
 use crate::db::Db;
 
@@ -130,11 +130,19 @@ pub async fn compute(
     summary.more = i64::try_from(rows.len()).unwrap_or(i64::MAX) >= BATCH + MARGIN;
     let allow = Allowlists::load(db).await?;
     summary.lifted = upkeep::lift(db, settings, &allow, now).await?;
-    let folded = fold(db, settings, &allow, &rows).await?;
-    let touched = write_sightings(db, &folded).await?;
+    let (folded, fresh) = fold(db, settings, &allow, &rows, cursor).await?;
+    let mut touched = write_sightings(db, &folded).await?;
+    // Every address of the incidents after the cursor is looked at, not
+    // only those whose sightings changed: a run that failed after writing
+    // the sightings left the cursor where it was, and its addresses must
+    // not be forgotten when the next run finds nothing to change.
+    for (address, newest) in fresh {
+        let slot = touched.entry(address).or_insert(newest);
+        *slot = (*slot).max(newest);
+    }
     let touched: Vec<(&String, &i64)> = touched.iter().collect();
     for chunk in touched.chunks(ROWS_PER_TX / 4) {
-        let mut tx = db.pool.begin().await?;
+        let mut tx = store::begin(db).await?;
         for (address, newest) in chunk {
             match consider(&mut tx, settings, address, **newest, now).await? {
                 Some(true) => summary.listed += 1,
@@ -161,13 +169,15 @@ pub async fn compute(
 }
 
 /// The incidents that are evidence, folded per address, commune and
-/// category.
+/// category; and the addresses of those after `cursor` (not read by an
+/// earlier run), each with its newest time.
 async fn fold(
     db: &Db,
     settings: &DefenceSettings,
     allow: &Allowlists,
     rows: &[IncidentRow],
-) -> Result<Folded, sqlx::Error> {
+    cursor: i64,
+) -> Result<(Folded, BTreeMap<String, i64>), sqlx::Error> {
     let legitimate: BTreeSet<String> =
         sqlx::query_scalar::<_, String>("SELECT address FROM defence_legitimate")
             .fetch_all(db.read())
@@ -175,6 +185,7 @@ async fn fold(
             .into_iter()
             .collect();
     let mut folded = Folded::new();
+    let mut fresh: BTreeMap<String, i64> = BTreeMap::new();
     for row in rows {
         let Some(ip) = row.source.as_deref().and_then(|s| s.parse::<IpAddr>().ok()) else {
             continue;
@@ -191,13 +202,17 @@ async fn fold(
         {
             continue;
         }
+        if row.id > cursor {
+            let newest = fresh.entry(address.clone()).or_insert(row.last_seen);
+            *newest = (*newest).max(row.last_seen);
+        }
         let slot = folded
             .entry((address, row.commune.clone(), row.category.clone()))
             .or_insert((row.first_seen, row.last_seen));
         slot.0 = slot.0.min(row.first_seen);
         slot.1 = slot.1.max(row.last_seen);
     }
-    Ok(folded)
+    Ok((folded, fresh))
 }
 
 /// Upserts the sightings; the addresses whose sightings changed (a new
@@ -259,6 +274,16 @@ async fn consider(
     .bind(address)
     .fetch_optional(&mut **tx)
     .await?;
+    // Marked legitimate after this run read its list of them: never
+    // listed nor prolonged.
+    let legitimate: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM defence_legitimate WHERE address = $1")
+            .bind(address)
+            .fetch_one(&mut **tx)
+            .await?;
+    if legitimate > 0 {
+        return Ok(None);
+    }
     let since = now.saturating_sub(settings.window_ms());
     match entry {
         Some(entry) if entry.active == 1 => {
@@ -283,14 +308,20 @@ async fn consider(
             if end < step {
                 return Ok(None);
             }
-            sqlx::query(
-                "UPDATE defence_entries SET expires_at = $1, reason = $2 WHERE address = $3",
+            // Still listed and not pinned: a staff action may have
+            // committed since the entry was read.
+            let done = sqlx::query(
+                "UPDATE defence_entries SET expires_at = $1, reason = $2
+                 WHERE address = $3 AND active = 1 AND pinned = 0",
             )
             .bind(end)
             .bind(reason_json(&sightings))
             .bind(address)
             .execute(&mut **tx)
             .await?;
+            if done.rows_affected() == 0 {
+                return Ok(None);
+            }
             record(tx, address, "add", end, now, "prolongée", None).await?;
             Ok(Some(false))
         }

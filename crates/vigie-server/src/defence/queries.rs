@@ -7,13 +7,13 @@
 use sqlx::{Any, Transaction};
 
 use super::rules::DefenceSettings;
-use super::store::{ChangeRow, Entry, deactivate, forget_sightings, record};
+use super::store::{ChangeRow, Entry, begin, deactivate, forget_sightings, record};
 use crate::db::Db;
 
 /// A staff member takes `address` off the list; its sightings are
 /// forgotten, so only new attacks list it again. False: it was not listed.
 pub async fn remove(db: &Db, address: &str, actor: &str, now: i64) -> Result<bool, sqlx::Error> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = begin(db).await?;
     let done = deactivate(&mut tx, address, now, "retirée", Some(actor)).await?;
     forget_sightings(&mut tx, address).await?;
     tx.commit().await?;
@@ -30,7 +30,7 @@ pub async fn pin(
     actor: &str,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = begin(db).await?;
     let strikes: Option<i64> =
         sqlx::query_scalar("SELECT strikes FROM defence_entries WHERE address = $1")
             .bind(address)
@@ -66,7 +66,7 @@ pub async fn mark_legitimate(
     actor: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = begin(db).await?;
     sqlx::query(
         "INSERT INTO defence_legitimate (address, note, actor, at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (address) DO UPDATE SET note = excluded.note, actor = excluded.actor,

@@ -8,6 +8,8 @@
 //! history and what boxes fetch).
 
 use sqlx::{Any, Transaction};
+
+use crate::db::{Backend, Db};
 use vigie_core::Category;
 
 pub use super::job::RunSummary;
@@ -58,6 +60,32 @@ pub(super) async fn deactivate(
     Ok(true)
 }
 
+/// The PostgreSQL advisory lock that queues up the writers of changes.
+const CHANGES_LOCK: i64 = 0x7669_6769_6501;
+
+/// Begins a transaction that will write changes of the list.
+///
+/// On PostgreSQL, writers of changes queue up from their first statement
+/// (a transaction-scoped advisory lock, held until commit, taken before
+/// any row lock so that two writers never wait on each other): a change's
+/// number is taken only once every earlier-numbered one has committed, so
+/// a box whose cursor passed a number never misses a change committed
+/// later under a smaller one, and the shared whole list is never kept
+/// under a number whose earlier changes were not in it. SQLite has a
+/// single writer already.
+pub(super) async fn begin(db: &Db) -> Result<Transaction<'static, Any>, sqlx::Error> {
+    let mut tx = db.pool.begin().await?;
+    if db.backend == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(CHANGES_LOCK)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(tx)
+}
+
+/// Writes a change of the list in the caller's transaction (begun with
+/// [`begin`]).
 pub(super) async fn record(
     tx: &mut Transaction<'_, Any>,
     address: &str,

@@ -10,13 +10,15 @@ use std::net::IpAddr;
 
 use super::allowlists::Allowlists;
 use super::rules::DefenceSettings;
-use super::store::deactivate;
+use super::store::{begin, deactivate, record};
 use crate::db::Db;
 
 /// Most entries taken off in one transaction.
 const LIFT_PER_TX: usize = 1_000;
 /// Most old sightings, and most old changes, deleted by one run.
 const PRUNE_CHUNK: i64 = 50_000;
+/// Most entries expired in one transaction.
+const EXPIRE_CHUNK: i64 = 5_000;
 
 /// Takes off the entries whose address the territory's allowlists or
 /// networks now cover: they were listed before the allowlist said so, and
@@ -50,7 +52,7 @@ pub(super) async fn lift(
         .collect();
     let mut lifted = 0;
     for chunk in allowed.chunks(LIFT_PER_TX) {
-        let mut tx = db.pool.begin().await?;
+        let mut tx = begin(db).await?;
         for address in chunk {
             if deactivate(&mut tx, address, now, "autorisée", None).await? {
                 lifted += 1;
@@ -66,30 +68,34 @@ pub(super) async fn lift(
 }
 
 /// Takes every entry whose time is up off the list, each with its change,
-/// in one transaction.
+/// [`EXPIRE_CHUNK`] entries a transaction: the rows taken off are the ones
+/// whose changes are written (`RETURNING`), whatever commits meanwhile.
 pub(super) async fn expire(db: &Db, now: i64) -> Result<usize, sqlx::Error> {
-    let mut tx = db.pool.begin().await?;
-    sqlx::query(
-        "INSERT INTO defence_changes (address, op, expires_at, at, cause, actor)
-         SELECT address, 'remove', 0, $1, 'expirée', NULL FROM defence_entries
-         WHERE active = 1 AND pinned = 0 AND expires_at <= $2
-         ORDER BY expires_at, address",
-    )
-    .bind(now)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    // `expires_at` becomes when it left, as for a staff removal.
-    let done = sqlx::query(
-        "UPDATE defence_entries SET active = 0, expires_at = $1
-         WHERE active = 1 AND pinned = 0 AND expires_at <= $2",
-    )
-    .bind(now)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(usize::try_from(done.rows_affected()).unwrap_or(usize::MAX))
+    let mut expired = 0;
+    loop {
+        let mut tx = begin(db).await?;
+        // `expires_at` becomes when it left, as for a staff removal.
+        let mut gone: Vec<String> = sqlx::query_scalar(
+            "UPDATE defence_entries SET active = 0, expires_at = $1
+             WHERE address IN (SELECT address FROM defence_entries
+                 WHERE active = 1 AND pinned = 0 AND expires_at <= $2 LIMIT $3)
+             RETURNING address",
+        )
+        .bind(now)
+        .bind(now)
+        .bind(EXPIRE_CHUNK)
+        .fetch_all(&mut *tx)
+        .await?;
+        gone.sort();
+        for address in &gone {
+            record(&mut tx, address, "remove", 0, now, "expirée", None).await?;
+        }
+        tx.commit().await?;
+        expired += gone.len();
+        if i64::try_from(gone.len()).unwrap_or(i64::MAX) < EXPIRE_CHUNK {
+            return Ok(expired);
+        }
+    }
 }
 
 /// Deletes sightings older than the window and changes older than the
@@ -111,9 +117,13 @@ pub(super) async fn prune(
     // The oldest changes come first by number: look at the first chunk
     // only (a bounded read of the key), not for old ones through the
     // whole history.
+    // The newest change always stays: SQLite numbers a new row after the
+    // largest one left, and a box's cursor must never be passed by a
+    // change numbered again from 1.
     sqlx::query(
         "DELETE FROM defence_changes WHERE at < $1 AND seq IN (
-             SELECT seq FROM defence_changes ORDER BY seq LIMIT $2)",
+             SELECT seq FROM defence_changes ORDER BY seq LIMIT $2)
+         AND seq < (SELECT MAX(seq) FROM defence_changes)",
     )
     .bind(now.saturating_sub(settings.history_ms()))
     .bind(PRUNE_CHUNK)

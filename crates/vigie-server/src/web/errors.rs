@@ -118,7 +118,12 @@ fn form_page(request: &Request) -> Option<String> {
         return None;
     }
     let path = referer.path_and_query()?.as_str();
-    (path.starts_with('/') && !path.starts_with("//")).then(|| path.to_owned())
+    // A browser reads `/\host` as `//host`: another site.
+    let local = path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains('\\')
+        && !path.chars().any(char::is_control);
+    local.then(|| path.to_owned())
 }
 
 /// The page for `status` saying `message`; `form`: the page of the form
@@ -243,6 +248,7 @@ mod tests {
             "javascript:alert(1)",
             "/crise",
             "ftp://vigie.loire.fr/crise",
+            "https://vigie.loire.fr/\\evil.example/",
             "not a uri",
         ] {
             assert_eq!(posted(here, elsewhere), None, "{elsewhere}");

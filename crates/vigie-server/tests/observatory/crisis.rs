@@ -604,3 +604,90 @@ async fn the_crisis_kit_life_cycle() {
         "{theirs}"
     );
 }
+
+/// A loan made for a booking is that booking's item, not one more taken
+/// from its kind; a loan of the kind with no booking is (found by a
+/// review: the stock counted such a loan twice).
+#[tokio::test]
+async fn a_loan_for_a_booking_is_counted_once_in_the_stock() {
+    use vigie_server::crisis::{ledger, rules, store};
+    let server = TestServer::start().await;
+    vigie_server::territory::ensure_builtin(&server.db)
+        .await
+        .unwrap();
+    let today = vigie_server::cybermeteo::today();
+    let days = |n: i64| today + chrono::Duration::days(n);
+    let mut laptops = Vec::new();
+    for (label, serial) in [("PC-01", "PF3X9"), ("PC-02", "PF3Y0"), ("PC-03", "PF3Y1")] {
+        let item = rules::new_item("laptop", label, serial, "", "").unwrap();
+        laptops.push(store::add_item(&server.db, &item, today, None).await.unwrap());
+    }
+    let booked = rules::Booking {
+        id: 0,
+        commune: OWN.to_owned(),
+        commune_name: "Saint-Étienne".to_owned(),
+        item: None,
+        kind: Some(rules::Kind::Laptop),
+        count: 1,
+        span: rules::Span {
+            from: today,
+            to: days(5),
+        },
+        item_kind: None,
+    };
+    let booking = store::book(&server.db, &booked, "Élections", None)
+        .await
+        .unwrap();
+    let lend = |item: i64, booking: Option<i64>, due: i64| ledger::Handover {
+        items: vec![item],
+        commune: OWN.to_owned(),
+        crisis: None,
+        booking,
+        holder_name: "Jeanne Martin".to_owned(),
+        holder_role: "secrétaire de mairie".to_owned(),
+        due: days(due),
+    };
+    // Lent for the booking, and kept three days past it.
+    ledger::lend(&server.db, &lend(laptops[0], Some(booking), 8), None)
+        .await
+        .unwrap()
+        .unwrap();
+    let span = rules::Span {
+        from: days(1),
+        to: days(2),
+    };
+    let lent = || store::lent_during(&server.db, rules::Kind::Laptop, span, today);
+    assert_eq!(lent().await.unwrap(), 0, "the booking already takes it");
+    // After the booking's days, the loan still out is one lent.
+    let after = rules::Span {
+        from: days(6),
+        to: days(7),
+    };
+    let after = store::lent_during(&server.db, rules::Kind::Laptop, after, today).await;
+    assert_eq!(after.unwrap(), 1);
+    let beyond = rules::Span {
+        from: days(9),
+        to: days(10),
+    };
+    let beyond = store::lent_during(&server.db, rules::Kind::Laptop, beyond, today).await;
+    assert_eq!(beyond.unwrap(), 0, "due on day 8: back by day 9");
+    // A loan with no booking counts.
+    ledger::lend(&server.db, &lend(laptops[1], None, 5), None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(lent().await.unwrap(), 1);
+    // So another commune may still book the third laptop, not a fourth.
+    let existing: Vec<rules::Booking> = store::bookings(&server.db, today, None)
+        .await
+        .unwrap()
+        .iter()
+        .filter_map(store::BookingRow::rule)
+        .collect();
+    let mut other = booked.clone();
+    other.commune = OTHER.to_owned();
+    other.span = span;
+    assert_eq!(rules::booking_refusal(&other, &existing, 3, 1), None);
+    other.count = 2;
+    assert!(rules::booking_refusal(&other, &existing, 3, 1).is_some());
+}

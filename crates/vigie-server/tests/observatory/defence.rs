@@ -16,6 +16,7 @@ use vigie_server::defence::{self, DefenceSettings, queries};
 use crate::common::{TestServer, enrolled_sensor, incident, post_report};
 
 mod catch_up;
+mod recovery;
 mod lifecycle;
 
 /// Posts a report of one scan from `source`, ten minutes ago.

@@ -288,3 +288,30 @@ fn items_need_what_identifies_them() {
     assert!(imei_ok("490154203237518"));
     assert!(!imei_ok("49015420323751x"));
 }
+
+#[test]
+fn another_items_booking_does_not_refuse_this_one() {
+    // Another commune booked PC 9 on those days; whether PC 9 is
+    // available, lent or to wipe, lending PC 7 leaves its booking whole
+    // (the caller leaves PC 9 out of the spare items).
+    let pc9 = booking(
+        1,
+        "42095",
+        Some(9),
+        None,
+        1,
+        span("2026-03-05", "2026-03-06"),
+    );
+    let item = laptop(State::Available, false);
+    check(&item, std::slice::from_ref(&pc9), 0, None);
+    // A booking of a number of laptops still counts against the spare.
+    let two = booking(
+        2,
+        "42095",
+        None,
+        Some(Kind::Laptop),
+        2,
+        span("2026-03-05", "2026-03-06"),
+    );
+    check(&item, &[pc9, two], 1, Some("2 ordinateurs portables réservés"));
+}

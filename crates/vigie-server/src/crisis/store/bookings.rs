@@ -18,7 +18,8 @@ pub struct BookingRow {
     pub commune_name: String,
     pub item_id: Option<i64>,
     pub item_label: Option<String>,
-    /// The booked item's kind.
+    /// The booked item's kind, if it is in working order (an item out
+    /// of order takes nothing from its kind's stock).
     pub item_kind: Option<String>,
     pub kind: Option<String>,
     pub count: i64,
@@ -63,7 +64,7 @@ pub async fn bookings(
     commune: Option<&str>,
 ) -> Result<Vec<BookingRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT b.id, b.commune, c.name AS commune_name, b.item_id, i.label AS item_label, i.kind AS item_kind, b.kind, \
+        "SELECT b.id, b.commune, c.name AS commune_name, b.item_id, i.label AS item_label, CASE WHEN i.state <> 'out_of_order' THEN i.kind END AS item_kind, b.kind, \
          b.count, b.from_day, b.to_day, b.reason FROM kit_bookings b \
          JOIN communes c ON c.code = b.commune LEFT JOIN kit_items i ON i.id = b.item_id \
          WHERE b.cancelled_at IS NULL AND b.to_day >= $1 AND ($2 IS NULL OR b.commune = $2) \
@@ -77,7 +78,7 @@ pub async fn bookings(
 
 pub async fn booking(db: &Db, id: i64) -> Result<Option<BookingRow>, sqlx::Error> {
     let all = sqlx::query_as(
-        "SELECT b.id, b.commune, c.name AS commune_name, b.item_id, i.label AS item_label, i.kind AS item_kind, b.kind, \
+        "SELECT b.id, b.commune, c.name AS commune_name, b.item_id, i.label AS item_label, CASE WHEN i.state <> 'out_of_order' THEN i.kind END AS item_kind, b.kind, \
          b.count, b.from_day, b.to_day, b.reason FROM kit_bookings b \
          JOIN communes c ON c.code = b.commune LEFT JOIN kit_items i ON i.id = b.item_id \
          WHERE b.id = $1 AND b.cancelled_at IS NULL",
@@ -135,21 +136,26 @@ pub async fn cancel_booking(db: &Db, id: i64) -> Result<bool, sqlx::Error> {
         == 1)
 }
 
-/// Items of `kind` out on loan on `from` or later: due back then or
-/// after, or overdue (due before `today` and not back).
-pub async fn lent_from(
+/// Items of `kind` out on loan during `span`: due back on its first day
+/// or after, or overdue (due before `today` and not back); a loan made
+/// for a booking that covers some of those days is left out, as its
+/// booking already takes the item.
+pub async fn lent_during(
     db: &Db,
     kind: Kind,
-    from: NaiveDate,
+    span: Span,
     today: NaiveDate,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT COUNT(*) FROM kit_loans l JOIN kit_items i ON i.id = l.item_id \
-         WHERE i.kind = $1 AND l.returned_at IS NULL AND (l.due_day >= $2 OR l.due_day < $3)",
+         WHERE i.kind = $1 AND l.returned_at IS NULL AND (l.due_day >= $2 OR l.due_day < $3) \
+         AND NOT EXISTS (SELECT 1 FROM kit_bookings b WHERE b.id = l.booking_id \
+             AND b.cancelled_at IS NULL AND b.from_day <= $4 AND b.to_day >= $2)",
     )
     .bind(kind.id())
-    .bind(from.to_string())
+    .bind(span.from.to_string())
     .bind(today.to_string())
+    .bind(span.to.to_string())
     .fetch_one(&db.pool)
     .await
 }

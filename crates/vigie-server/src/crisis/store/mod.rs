@@ -14,7 +14,7 @@ use crate::db::{Db, now_ms};
 
 mod bookings;
 
-pub use bookings::{BookingRow, book, booking, bookings, cancel_booking, in_service, lent_from};
+pub use bookings::{BookingRow, book, booking, bookings, cancel_booking, in_service, lent_during};
 
 #[derive(Clone, Debug, FromRow)]
 pub struct Item {
