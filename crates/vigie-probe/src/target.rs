@@ -50,9 +50,14 @@ pub struct Context {
     pub password_budget: usize,
     /// Pause between two trials on the same account.
     pub trial_pause: Duration,
-    /// Accounts of one service tried at the same time (each within its
-    /// budget and with its pause): 1 in the polite intensity.
+    /// Accounts of one service in play at the same time, the most likely
+    /// first (each within its budget and with its pause): 1 in the polite
+    /// intensity, where an account is done before the next one starts.
     pub accounts_at_once: usize,
+    /// Login attempts (connections) under way on one service at a time;
+    /// an account waiting out its pause gives its turn to another
+    /// ([`crate::trials`]).
+    pub attempts_at_once: usize,
     /// Whether password trials run at all (`--no-passwords` turns them off).
     pub try_passwords: bool,
     /// Candidate (user, password) pairs: the built-in dictionary plus the
@@ -90,6 +95,7 @@ impl Default for Context {
             password_budget: 5,
             trial_pause: Duration::from_millis(500),
             accounts_at_once: 1,
+            attempts_at_once: 1,
             try_passwords: true,
             credentials: Arc::new(Vec::new()),
             words: Arc::new(Words::default()),

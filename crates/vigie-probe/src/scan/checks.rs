@@ -42,8 +42,17 @@ fn reveals_accounts(target: &Target) -> bool {
     }
 }
 
+/// Whether `ports` hold a login service whose every wrong password costs
+/// seconds: Telnet's `login` answers one only after PAM's 2 to 3 s delay,
+/// so its trials are the longest of a host.
+fn slow_logins(ports: &[u16]) -> bool {
+    ports
+        .iter()
+        .any(|port| remote::telnet::PORTS.contains(port))
+}
+
 pub(super) async fn examine_hosts(
-    live: Vec<Allowed>,
+    mut live: Vec<Allowed>,
     mut open: BTreeMap<Allowed, Vec<u16>>,
     settings: &Arc<Settings>,
     progress: &Arc<Progress>,
@@ -52,16 +61,21 @@ pub(super) async fn examine_hosts(
     let udp = settings.ports.udp.len();
     let total: usize = open.values().map(Vec::len).sum::<usize>() + live.len() * udp;
     progress.add(Stage::Checks, total as u64);
+    // The longest examinations start first, so that none of them starts
+    // last and ends the run alone (otherwise in address order).
+    live.sort_by_key(|addr| !open.get(addr).is_some_and(|ports| slow_logins(ports)));
     let hosts = Arc::new(Semaphore::new(settings.hosts_at_once.max(1)));
     let mut tasks = JoinSet::new();
     for addr in live {
         let ports = open.remove(&addr).unwrap_or_default();
-        let (hosts, settings) = (Arc::clone(&hosts), Arc::clone(settings));
+        // Taken here, in order, rather than by each task once it runs.
+        let turn = Arc::clone(&hosts).acquire_owned().await;
+        let settings = Arc::clone(settings);
         let (progress, collected) = (Arc::clone(progress), Arc::clone(collected));
         let span = tracing::info_span!("host", addr = %addr.addr());
         tasks.spawn(
             async move {
-                let _turn = hosts.acquire_owned().await;
+                let _turn = turn;
                 examine_host(addr, ports, settings, progress, collected).await;
             }
             .instrument(span),

@@ -77,11 +77,19 @@ impl Settings {
         let year = Utc::now().with_timezone(&chrono_tz::Europe::Paris).year();
         let words = credentials::Words::new(scope.name(), scope.postcode(), year, scope.agents());
         let candidates = credentials::candidates(&credentials::dictionary(), &words);
-        let (connections, rate, hosts_at_once, checks_per_host, accounts_at_once) =
-            match scope.intensity() {
-                Intensity::Polite => (16, 100, 1, 2, 1),
-                Intensity::Normal => (64, 400, 8, 4, 4),
-            };
+        let (connections, rate, hosts_at_once, checks_per_host) = match scope.intensity() {
+            Intensity::Polite => (16, 100, 1, 2),
+            Intensity::Normal => (64, 400, 8, 4),
+        };
+        // Password trials on one service: polite, one account after the
+        // other, one attempt at a time; normal, every account in play and
+        // 4 attempts under way (4 connections, well under sshd's
+        // `MaxStartups` of 10), an account's pause leaving its turn to the
+        // next.
+        let (accounts_at_once, attempts_at_once) = match scope.intensity() {
+            Intensity::Polite => (1, 1),
+            Intensity::Normal => (usize::MAX, 4),
+        };
         Settings {
             ports: PortList::builtin().with_override(scope.ports()),
             connect_timeout: Duration::from_secs(1),
@@ -97,6 +105,7 @@ impl Settings {
                 credentials: Arc::new(candidates),
                 words: Arc::new(words),
                 accounts_at_once,
+                attempts_at_once,
                 ..Context::default()
             },
         }

@@ -8,7 +8,7 @@ use vigie_core::probe::Finding;
 use vigie_probe::target::{Context, PortResult, Target};
 
 /// A context for tests: the given timeout, pause between trials, accounts
-/// tried at once, budget and candidates.
+/// in play at once (as many attempts under way), budget and candidates.
 pub fn context(
     timeout: Duration,
     trial_pause: Duration,
@@ -21,6 +21,7 @@ pub fn context(
         password_budget: budget,
         trial_pause,
         accounts_at_once,
+        attempts_at_once: accounts_at_once,
         try_passwords: true,
         credentials: Arc::new(
             credentials

@@ -1,16 +1,16 @@
 //! Password trials for the family's login services (Telnet, FTP): at most
 //! `ctx.password_budget` attempts per account, `ctx.trial_pause` apart,
-//! `ctx.accounts_at_once` accounts at a time (see [`crate::trials`]), the
-//! accounts the host revealed first (`Context::login_candidates`),
-//! stopping at the first success or as soon as the service stops
-//! answering. Never run when `ctx.try_passwords` is off. The password
-//! that worked is never returned.
+//! `ctx.attempts_at_once` attempts under way at a time (see
+//! [`crate::trials`]), the accounts the host revealed first
+//! (`Context::login_candidates`), stopping at the first success or as soon
+//! as the service stops answering. Never run when `ctx.try_passwords` is
+//! off. The password that worked is never returned.
 
 use std::future::Future;
 use std::time::Duration;
 
 pub use crate::trials::Attempt;
-use crate::trials::{AccountEnd, TrialsEnd, across_accounts, by_account, each_password};
+use crate::trials::{self as pacing, TrialsEnd};
 
 use crate::target::Context;
 
@@ -30,34 +30,9 @@ where
     if !ctx.try_passwords {
         return None;
     }
-    let attempt = &attempt;
     let credentials = ctx.login_candidates().await;
-    let accounts = by_account(&credentials, ctx.password_budget);
-    let end = across_accounts(
-        accounts,
-        ctx.accounts_at_once,
-        |user, passwords| async move {
-            let (end, answered) = each_password(&passwords, ctx.trial_pause, |password| {
-                attempt(user.to_owned(), password)
-            })
-            .await;
-            let end = match end {
-                AccountEnd::Accepted(_) => AccountEnd::Accepted(user.to_owned()),
-                AccountEnd::Refused => AccountEnd::Refused,
-                AccountEnd::Stop => {
-                    tracing::debug!(
-                        user,
-                        "password trials stopped: the service stopped answering"
-                    );
-                    AccountEnd::Stop
-                }
-            };
-            (end, answered)
-        },
-    )
-    .await;
-    match end {
-        TrialsEnd::Accepted(user) => Some(user),
+    match pacing::run(&credentials, ctx, attempt).await {
+        TrialsEnd::Accepted { user, .. } => Some(user),
         TrialsEnd::Refused | TrialsEnd::NotTried => None,
     }
 }
@@ -114,7 +89,7 @@ mod tests {
         assert_eq!(found, None);
     }
 
-    /// With several accounts at once, each account still gets at most the
+    /// With several accounts in play, each account still gets at most the
     /// budget, in dictionary order.
     #[tokio::test]
     async fn accounts_at_once_keep_each_budget() {
@@ -130,6 +105,7 @@ mod tests {
             trial_pause: Duration::ZERO,
             password_budget: 2,
             accounts_at_once: 3,
+            attempts_at_once: 2,
             ..Context::default()
         };
         let tried = Mutex::new(Vec::new());

@@ -170,6 +170,64 @@ async fn ftp_weak_password_named_by_account_only() {
     );
 }
 
+/// A server that takes no account but anonymous refuses each at `USER`,
+/// before any password (vsftpd with `local_enable=NO`): each account is
+/// tried once, its other passwords are not.
+#[tokio::test]
+async fn ftp_accounts_refused_at_user_are_tried_once() {
+    let users = Arc::new(Mutex::new(Vec::<String>::new()));
+    let passwords = Arc::new(Mutex::new(0usize));
+    let (seen, counted) = (users.clone(), passwords.clone());
+    let port = serve(move |stream| {
+        let (seen, counted) = (seen.clone(), counted.clone());
+        async move {
+            let (read, mut write) = stream.into_split();
+            let mut lines = BufReader::new(read).lines();
+            write.write_all(b"220 (vsFTPd 3.0.3)\r\n").await.unwrap();
+            while let Ok(Some(line)) = lines.next_line().await {
+                let (verb, arg) = line.split_once(' ').unwrap_or((&line, ""));
+                let reply: &[u8] = match verb {
+                    "USER" if arg == "anonymous" => b"331 Please specify the password.\r\n",
+                    "USER" => {
+                        seen.lock().unwrap().push(arg.to_owned());
+                        b"530 This FTP server is anonymous only.\r\n"
+                    }
+                    "PASS" => {
+                        *counted.lock().unwrap() += 1;
+                        b"230 Login successful.\r\n"
+                    }
+                    "QUIT" => {
+                        let _ = write.write_all(b"221 Goodbye.\r\n").await;
+                        return;
+                    }
+                    _ => b"500 Unknown command.\r\n",
+                };
+                if write.write_all(reply).await.is_err() {
+                    return;
+                }
+            }
+        }
+    })
+    .await;
+    let ctx = context(
+        5,
+        &[
+            ("admin", "admin"),
+            ("admin", "1234"),
+            ("root", "root"),
+            ("admin", "password"),
+            ("root", "toor"),
+        ],
+    );
+    let result = ftp::examine(&target(port), &ctx).await.unwrap();
+    assert_eq!(ids(&result), ["ftp.anonymous", "ftp.cleartext"]);
+    let mut users = users.lock().unwrap().clone();
+    users.sort();
+    assert_eq!(users, ["admin", "root"]);
+    // The anonymous login's password only.
+    assert_eq!(*passwords.lock().unwrap(), 1);
+}
+
 /// What a fake telnet server saw.
 #[derive(Default, Debug)]
 struct TelnetLog {

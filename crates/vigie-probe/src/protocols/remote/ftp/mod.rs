@@ -185,7 +185,10 @@ async fn login(target: &Target, ctx: &Context, user: &str, password: &str) -> At
                 let reply = command_within(&mut conn, &format!("PASS {password}"), limit).await?;
                 pass_verdict(&reply)
             }
-            530 => Attempt::Refused,
+            // The account refused before any password (vsftpd's "This FTP
+            // server is anonymous only", a user list's denial): its other
+            // passwords would meet the same answer.
+            530 => Attempt::AccountRefused,
             _ => Attempt::Failed,
         };
         let _ = command(&mut conn, "QUIT").await;

@@ -1,7 +1,7 @@
 //! Trivial passwords on a page protected by HTTP basic authentication
 //! (RFC 7617): the same `GET` with an `Authorization` field, at most
 //! `ctx.password_budget` passwords per account, `ctx.trial_pause` apart,
-//! `ctx.accounts_at_once` accounts at a time, the accounts the host
+//! `ctx.attempts_at_once` attempts under way at a time, the accounts the host
 //! revealed first (`Context::login_candidates`), stopping at the first
 //! success. Only `GET`: nothing is ever changed.
 
@@ -10,7 +10,7 @@ use tracing::debug;
 
 use super::client::{self, Scheme};
 use crate::target::{Context, Target};
-use crate::trials::{AccountEnd, Attempt, TrialsEnd, across_accounts, by_account, each_password};
+use crate::trials::{self, Attempt, TrialsEnd};
 
 /// The account whose trivial password opened `path`, and after how many
 /// tries; `None` if none did, trials are off, or the server stopped
@@ -25,41 +25,23 @@ pub async fn try_passwords(
         return None;
     }
     let credentials = ctx.login_candidates().await;
-    let accounts = by_account(&credentials, ctx.password_budget);
-    let end = across_accounts(
-        accounts,
-        ctx.accounts_at_once,
-        |user, passwords| async move {
-            let (end, answered) =
-                each_password(&passwords, ctx.trial_pause, |password| async move {
-                    let token = base64::engine::general_purpose::STANDARD
-                        .encode(format!("{user}:{password}"));
-                    let authorization = format!("Basic {token}");
-                    match client::get(target, ctx, scheme, path, Some(&authorization)).await {
-                        // A 403 may mean "right password, missing role" (Tomcat),
-                        // or not: only a page actually served counts.
-                        Ok(response) if (200..400).contains(&response.head.status) => {
-                            Attempt::Accepted
-                        }
-                        Ok(_) => Attempt::Refused,
-                        Err(error) => {
-                            debug!(%target.addr, target.port, %error, "basic-auth trials stopped");
-                            Attempt::Failed
-                        }
-                    }
-                })
-                .await;
-            let end = match end {
-                AccountEnd::Accepted(attempts) => AccountEnd::Accepted((user.to_owned(), attempts)),
-                AccountEnd::Refused => AccountEnd::Refused,
-                AccountEnd::Stop => AccountEnd::Stop,
-            };
-            (end, answered)
-        },
-    )
+    let end = trials::run(&credentials, ctx, |user, password| async move {
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        let authorization = format!("Basic {token}");
+        match client::get(target, ctx, scheme, path, Some(&authorization)).await {
+            // A 403 may mean "right password, missing role" (Tomcat), or
+            // not: only a page actually served counts.
+            Ok(response) if (200..400).contains(&response.head.status) => Attempt::Accepted,
+            Ok(_) => Attempt::Refused,
+            Err(error) => {
+                debug!(%target.addr, target.port, %error, "basic-auth trials stopped");
+                Attempt::Failed
+            }
+        }
+    })
     .await;
     match end {
-        TrialsEnd::Accepted(found) => Some(found),
+        TrialsEnd::Accepted { user, attempts } => Some((user, attempts)),
         TrialsEnd::Refused | TrialsEnd::NotTried => None,
     }
 }

@@ -1,14 +1,18 @@
 //! Password trials over SSH (RFC 4252 §8) with the russh client: key
-//! exchange, `none` to learn whether the server takes passwords, then at
-//! most `ctx.password_budget` passwords per account, `ctx.trial_pause`
-//! apart, `ctx.accounts_at_once` accounts at a time, the accounts the
-//! host revealed first (`Context::login_candidates`), stopping at the
-//! first success. It never opens a channel, so
-//! nothing ever runs on the server; on success it disconnects at once.
+//! exchange, `none` to learn whether the server takes passwords, then one
+//! password, on a connection of its own; at most `ctx.password_budget`
+//! passwords per account, `ctx.trial_pause` apart, `ctx.attempts_at_once`
+//! connections at a time (an account waiting out its pause leaves its turn
+//! to another, see [`crate::trials`]), the accounts the host revealed
+//! first (`Context::login_candidates`), stopping at the first success. It
+//! never opens a channel, so nothing ever runs on the server; on success
+//! it disconnects at once.
 //!
 //! OpenSSH refuses a change of user name on one connection and cuts it at
-//! `MaxAuthTries` (6 by default, logged from 3): each account gets its own
-//! connections, with at most [`ATTEMPTS_PER_CONNECTION`] tries on each.
+//! `MaxAuthTries` (6 by default, logged from 3). One password per
+//! connection keeps far from both, and a connection is never held open
+//! through an account's pause: the service's connections are the ones
+//! actually trying.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -22,11 +26,7 @@ use tracing::debug;
 
 use super::super::conn;
 use crate::target::{Context, Target};
-use crate::trials::{AccountEnd, TrialsEnd, across_accounts, by_account};
-
-/// Under half of OpenSSH's default `MaxAuthTries` (6), so no connection is
-/// cut for too many failures and sshd logs no "too many failures".
-pub const ATTEMPTS_PER_CONNECTION: usize = 2;
+use crate::trials::{self, Attempt, TrialsEnd};
 
 /// PAM delays a failed password (pam_unix: 2 s, pam_faildelay: 3 s on
 /// Debian): the answer to a trial may take that long beyond the network.
@@ -50,74 +50,43 @@ pub async fn try_passwords(target: &Target, ctx: &Context) -> Outcome {
         return Outcome::NotTried;
     }
     let credentials = ctx.login_candidates().await;
-    let accounts = by_account(&credentials, ctx.password_budget);
-    let end = across_accounts(accounts, ctx.accounts_at_once, |user, passwords| {
-        try_account(target, ctx, user, passwords)
+    let end = trials::run(&credentials, ctx, |user, password| async move {
+        attempt(target, ctx, &user, &password).await
     })
     .await;
     match end {
-        TrialsEnd::Accepted((user, attempts)) => Outcome::Accepted { user, attempts },
+        TrialsEnd::Accepted { user, attempts } => Outcome::Accepted { user, attempts },
         TrialsEnd::Refused => Outcome::Refused,
         TrialsEnd::NotTried => Outcome::NotTried,
     }
 }
 
-/// One account's passwords, on connections of their own with at most
-/// [`ATTEMPTS_PER_CONNECTION`] tries each. A service that stops answering
-/// or takes no password stops every account.
-async fn try_account(
-    target: &Target,
-    ctx: &Context,
-    user: &str,
-    passwords: Vec<&str>,
-) -> (AccountEnd<(String, usize)>, bool) {
-    let mut session: Option<(Handle<Observer>, usize)> = None;
-    let mut answered = false;
-    for (index, password) in passwords.iter().enumerate() {
-        if index > 0 {
-            tokio::time::sleep(ctx.trial_pause).await;
+/// One password on a connection of its own. A service that stops
+/// answering or takes no password stops every account.
+async fn attempt(target: &Target, ctx: &Context, user: &str, password: &str) -> Attempt {
+    let mut handle = match open(target, ctx, user).await {
+        Opened::Ready(handle) => handle,
+        Opened::NoneAccepted(handle) => {
+            close(&handle).await;
+            return Attempt::AcceptedWithoutPassword;
         }
-        if session
-            .as_ref()
-            .is_none_or(|(_, used)| *used >= ATTEMPTS_PER_CONNECTION)
-        {
-            if let Some((old, _)) = session.take() {
-                close(&old).await;
-            }
-            match open(target, ctx, user).await {
-                Opened::Ready(handle) => session = Some((handle, 0)),
-                Opened::NoneAccepted(handle) => {
-                    close(&handle).await;
-                    return (AccountEnd::Accepted((user.to_owned(), 0)), true);
-                }
-                Opened::NoPassword | Opened::Failed => return (AccountEnd::Stop, answered),
-            }
+        Opened::NoPassword | Opened::Failed => return Attempt::Failed,
+    };
+    let limit = ctx.timeout * 2 + PAM_FAIL_DELAY;
+    let verdict = match timeout(limit, handle.authenticate_password(user, password)).await {
+        Ok(Ok(AuthResult::Success)) => Attempt::Accepted,
+        Ok(Ok(AuthResult::Failure { .. })) => Attempt::Refused,
+        Ok(Err(error)) => {
+            debug!(%target.addr, target.port, %error, "SSH trials stopped");
+            Attempt::Failed
         }
-        let Some((handle, used)) = session.as_mut() else {
-            return (AccountEnd::Stop, answered);
-        };
-        *used += 1;
-        let limit = ctx.timeout * 2 + PAM_FAIL_DELAY;
-        match timeout(limit, handle.authenticate_password(user, *password)).await {
-            Ok(Ok(AuthResult::Success)) => {
-                close(handle).await;
-                return (AccountEnd::Accepted((user.to_owned(), index + 1)), true);
-            }
-            Ok(Ok(AuthResult::Failure { .. })) => answered = true,
-            Ok(Err(error)) => {
-                debug!(%target.addr, target.port, %error, "SSH trials stopped");
-                return (AccountEnd::Stop, answered);
-            }
-            Err(_) => {
-                debug!(%target.addr, target.port, "SSH trials stopped: no answer");
-                return (AccountEnd::Stop, answered);
-            }
+        Err(_) => {
+            debug!(%target.addr, target.port, "SSH trials stopped: no answer");
+            Attempt::Failed
         }
-    }
-    if let Some((handle, _)) = session {
-        close(&handle).await;
-    }
-    (AccountEnd::Refused, answered)
+    };
+    close(&handle).await;
+    verdict
 }
 
 enum Opened {
