@@ -620,7 +620,11 @@ async fn a_loan_for_a_booking_is_counted_once_in_the_stock() {
     let mut laptops = Vec::new();
     for (label, serial) in [("PC-01", "PF3X9"), ("PC-02", "PF3Y0"), ("PC-03", "PF3Y1")] {
         let item = rules::new_item("laptop", label, serial, "", "").unwrap();
-        laptops.push(store::add_item(&server.db, &item, today, None).await.unwrap());
+        laptops.push(
+            store::add_item(&server.db, &item, today, None)
+                .await
+                .unwrap(),
+        );
     }
     let booked = rules::Booking {
         id: 0,

@@ -16,8 +16,8 @@ use vigie_server::defence::{self, DefenceSettings, queries};
 use crate::common::{TestServer, enrolled_sensor, incident, post_report};
 
 mod catch_up;
-mod recovery;
 mod lifecycle;
+mod recovery;
 
 /// Posts a report of one scan from `source`, ten minutes ago.
 async fn scanned(server: &TestServer, token: &str, seq: u64, source: &str) {

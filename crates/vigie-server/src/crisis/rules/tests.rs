@@ -313,5 +313,10 @@ fn another_items_booking_does_not_refuse_this_one() {
         2,
         span("2026-03-05", "2026-03-06"),
     );
-    check(&item, &[pc9, two], 1, Some("2 ordinateurs portables réservés"));
+    check(
+        &item,
+        &[pc9, two],
+        1,
+        Some("2 ordinateurs portables réservés"),
+    );
 }

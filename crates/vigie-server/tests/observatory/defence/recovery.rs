@@ -81,7 +81,10 @@ async fn a_box_hears_of_a_new_entry_after_the_whole_history_was_pruned() {
     // copy) gets the whole list.
     let (status, body) = fetch(&server, &tokens[0], held + 1_000).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(body.contains(" snapshot ") && body.contains("198.51.100.20"), "{body}");
+    assert!(
+        body.contains(" snapshot ") && body.contains("198.51.100.20"),
+        "{body}"
+    );
 }
 
 #[tokio::test]
