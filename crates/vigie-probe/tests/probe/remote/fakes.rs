@@ -43,6 +43,18 @@ async fn wait_until(done: impl Fn() -> bool) {
 struct FtpLog {
     passwords_by_user: HashMap<String, usize>,
     verbs: Vec<String>,
+    /// Accounts refused at `USER`, before any password.
+    refused_at_user: Vec<String>,
+}
+
+/// Which logins a fake FTP server takes.
+#[derive(Clone, Copy)]
+enum Logins {
+    /// This (account, password), and anonymous when `true`.
+    Accounts(Option<(&'static str, &'static str)>, bool),
+    /// Anonymous only: any other account is refused at `USER` (vsftpd
+    /// with `local_enable=NO`).
+    AnonymousOnly,
 }
 
 async fn fake_ftp(
@@ -50,6 +62,10 @@ async fn fake_ftp(
     tls: bool,
     anonymous: bool,
 ) -> (u16, Arc<Mutex<FtpLog>>) {
+    fake_ftp_taking(Logins::Accounts(accepted, anonymous), tls).await
+}
+
+async fn fake_ftp_taking(logins: Logins, tls: bool) -> (u16, Arc<Mutex<FtpLog>>) {
     let log = Arc::new(Mutex::new(FtpLog::default()));
     let shared = log.clone();
     let port = serve(move |stream| {
@@ -65,6 +81,10 @@ async fn fake_ftp(
                 let reply: &[u8] = match verb {
                     "FEAT" if tls => b"211-Features:\r\n AUTH TLS\r\n PBSZ\r\n211 End\r\n",
                     "FEAT" => b"211-Features:\r\n EPSV\r\n PASV\r\n211 End\r\n",
+                    "USER" if arg != "anonymous" && matches!(logins, Logins::AnonymousOnly) => {
+                        log.lock().unwrap().refused_at_user.push(arg.to_owned());
+                        b"530 This FTP server is anonymous only.\r\n"
+                    }
                     "USER" => {
                         user = arg.to_owned();
                         b"331 Please specify the password.\r\n"
@@ -75,8 +95,13 @@ async fn fake_ftp(
                             .passwords_by_user
                             .entry(user.clone())
                             .or_default() += 1;
-                        let ok = (user == "anonymous" && anonymous)
-                            || accepted == Some((user.as_str(), arg));
+                        let ok = match logins {
+                            Logins::AnonymousOnly => user == "anonymous",
+                            Logins::Accounts(accepted, anonymous) => {
+                                (user == "anonymous" && anonymous)
+                                    || accepted == Some((user.as_str(), arg))
+                            }
+                        };
                         if ok {
                             b"230 Login successful.\r\n"
                         } else {
@@ -175,40 +200,7 @@ async fn ftp_weak_password_named_by_account_only() {
 /// tried once, its other passwords are not.
 #[tokio::test]
 async fn ftp_accounts_refused_at_user_are_tried_once() {
-    let users = Arc::new(Mutex::new(Vec::<String>::new()));
-    let passwords = Arc::new(Mutex::new(0usize));
-    let (seen, counted) = (users.clone(), passwords.clone());
-    let port = serve(move |stream| {
-        let (seen, counted) = (seen.clone(), counted.clone());
-        async move {
-            let (read, mut write) = stream.into_split();
-            let mut lines = BufReader::new(read).lines();
-            write.write_all(b"220 (vsFTPd 3.0.3)\r\n").await.unwrap();
-            while let Ok(Some(line)) = lines.next_line().await {
-                let (verb, arg) = line.split_once(' ').unwrap_or((&line, ""));
-                let reply: &[u8] = match verb {
-                    "USER" if arg == "anonymous" => b"331 Please specify the password.\r\n",
-                    "USER" => {
-                        seen.lock().unwrap().push(arg.to_owned());
-                        b"530 This FTP server is anonymous only.\r\n"
-                    }
-                    "PASS" => {
-                        *counted.lock().unwrap() += 1;
-                        b"230 Login successful.\r\n"
-                    }
-                    "QUIT" => {
-                        let _ = write.write_all(b"221 Goodbye.\r\n").await;
-                        return;
-                    }
-                    _ => b"500 Unknown command.\r\n",
-                };
-                if write.write_all(reply).await.is_err() {
-                    return;
-                }
-            }
-        }
-    })
-    .await;
+    let (port, log) = fake_ftp_taking(Logins::AnonymousOnly, false).await;
     let ctx = context(
         5,
         &[
@@ -221,11 +213,15 @@ async fn ftp_accounts_refused_at_user_are_tried_once() {
     );
     let result = ftp::examine(&target(port), &ctx).await.unwrap();
     assert_eq!(ids(&result), ["ftp.anonymous", "ftp.cleartext"]);
-    let mut users = users.lock().unwrap().clone();
+    let log = log.lock().unwrap();
+    let mut users = log.refused_at_user.clone();
     users.sort();
     assert_eq!(users, ["admin", "root"]);
     // The anonymous login's password only.
-    assert_eq!(*passwords.lock().unwrap(), 1);
+    assert_eq!(
+        log.passwords_by_user.iter().collect::<Vec<_>>(),
+        [(&"anonymous".to_owned(), &1)]
+    );
 }
 
 /// What a fake telnet server saw.
