@@ -17,6 +17,7 @@
 mod allowlists;
 mod api;
 pub mod job;
+mod listing;
 mod pages;
 pub mod queries;
 pub mod rules;
