@@ -2,8 +2,8 @@
 //! for a box, in the `vigie.defence/1` format of `vigie_core::defence`.
 //!
 //! Built to be asked every minute by every box: with nothing new it costs
-//! the token check and two reads of the changes' key, and answers `304
-//! Not Modified` with no body. `since` absent, 0, older than the oldest
+//! the token check and one read of the changes' key (the newest number),
+//! and answers `304 Not Modified` with no body. `since` absent, 0, older than the oldest
 //! change kept or newer than the newest (a database restored from an
 //! older copy) gets the whole list (`snapshot`); so does a box that fell
 //! more than [`MAX_CHANGES`] behind. The whole list is written once per change of
@@ -42,21 +42,22 @@ pub(super) async fn changes(
     Query(Since { since }): Query<Since>,
 ) -> Result<Response, ApiError> {
     crate::sensors::ingest::authenticate(&state.db, &headers).await?;
-    let body = if since <= 0 {
-        state.defence_snapshot.get(&state).await?
+    let last = store::last_seq(&state.db).await?;
+    if since > 0 && since == last {
+        return Ok(StatusCode::NOT_MODIFIED.into_response());
+    }
+    // A cursor past the newest change is not this history's (a database
+    // restored from an older copy): the whole list, as for none.
+    let body = if since <= 0 || since > last {
+        state.defence_snapshot.get(&state, last).await?
     } else {
         let rows = store::changes_since(&state.db, since, MAX_CHANGES + 1).await?;
         if rows.is_empty() {
-            // A cursor past the newest change is not this history's (a
-            // database restored from an older copy): the whole list.
-            if since > store::last_seq(&state.db).await? {
-                return Ok(list_answer(state.defence_snapshot.get(&state).await?));
-            }
             return Ok(StatusCode::NOT_MODIFIED.into_response());
         }
         let first = store::first_seq(&state.db).await?;
         if rows.len() as i64 > MAX_CHANGES || since.saturating_add(1) < first {
-            state.defence_snapshot.get(&state).await?
+            state.defence_snapshot.get(&state, last).await?
         } else {
             Bytes::from(write(&Update {
                 kind: Kind::Changes,
@@ -88,11 +89,11 @@ pub struct SnapshotCache {
 }
 
 impl SnapshotCache {
-    /// The whole list, written again only when a change came after the
-    /// copy kept. Boxes that ask while it is being written wait for that
-    /// one writing instead of each starting their own.
-    async fn get(&self, state: &AppState) -> Result<Bytes, sqlx::Error> {
-        let cursor = store::last_seq(&state.db).await?;
+    /// The whole list as of change `cursor` (the newest), written again
+    /// only when it differs from the copy kept. Boxes that ask while it is
+    /// being written wait for that one writing instead of each starting
+    /// their own.
+    async fn get(&self, state: &AppState, cursor: i64) -> Result<Bytes, sqlx::Error> {
         let mut written = self.written.lock().await;
         if let Some((kept, body)) = written.as_ref()
             && *kept == cursor

@@ -12,8 +12,6 @@ use sqlx::{Any, Transaction};
 use crate::db::{Backend, Db};
 use vigie_core::Category;
 
-pub use super::job::RunSummary;
-
 /// One entry, as the page and the endpoint read it.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Entry {
